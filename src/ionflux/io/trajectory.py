@@ -1,0 +1,226 @@
+"""The in-memory trajectory that every reader returns and every analysis consumes.
+
+Positions are Cartesian, in Å, stored as one ``(n_frames, n_atoms, 3)`` float64 array; cells are
+``(n_frames, 3, 3)`` with lattice vectors as rows (Å), one per frame even when the cell is fixed,
+so that variable-cell runs need no special case downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from pymatgen.core import Element
+
+from ionflux.errors import InputError
+
+#: Relative tolerance for "the flag and the file say the same number".
+_METADATA_RTOL = 1e-6
+#: Relative spread of time steps accepted as "uniformly spaced" (printing round-off).
+_UNIFORM_DT_RTOL = 1e-4
+
+
+@dataclass(frozen=True)
+class TrajectorySource:
+    """Where a trajectory came from: enough to reproduce and to detect a changed file."""
+
+    reader: str
+    path: str | None = None
+    sha256: str | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path, reader: str) -> TrajectorySource:
+        return cls(reader=reader, path=str(path), sha256=file_sha256(path))
+
+
+def file_sha256(path: str | Path, chunk_bytes: int = 1 << 22) -> str:
+    """SHA-256 of a file's bytes, read in chunks so large trajectories need no extra memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def species_order(elements: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    """Distinct elements ordered by Pauling electronegativity (cations first: Ba, Ti, O)."""
+    return sorted(set(elements), key=lambda el: (Element(el).X, el))
+
+
+@dataclass(eq=False)
+class Trajectory:
+    """An MD trajectory: positions (Å), per-atom element symbols, per-frame cells (Å).
+
+    ``unwrapped`` says whether positions are continuous in time (safe for displacements) or
+    wrapped into the cell (call :meth:`unwrap` first). ``times_fs`` holds per-frame times when the
+    file has them; ``frame_interval_fs`` and ``temperature_K`` are ``None`` when the source does
+    not carry them (use :meth:`with_metadata` to supply or check them).
+    """
+
+    positions: np.ndarray
+    species: tuple[str, ...]
+    cells: np.ndarray
+    unwrapped: bool
+    frame_interval_fs: float | None = None
+    temperature_K: float | None = None
+    times_fs: np.ndarray | None = None
+    source: TrajectorySource = field(default_factory=lambda: TrajectorySource(reader="python"))
+
+    def __post_init__(self) -> None:
+        where = self.source.path or self.source.reader
+        self.positions = np.asarray(self.positions, dtype=np.float64)
+        self.species = tuple(str(s) for s in self.species)
+        if self.positions.ndim != 3 or self.positions.shape[2] != 3:
+            raise InputError(f"{where}: positions must have shape (n_frames, n_atoms, 3), "
+                             f"got {self.positions.shape}")
+        n_frames, n_atoms, _ = self.positions.shape
+        if n_frames < 2:
+            raise InputError(f"{where}: a trajectory needs at least 2 frames, got {n_frames}")
+        if len(self.species) != n_atoms:
+            raise InputError(f"{where}: {len(self.species)} species labels for {n_atoms} atoms")
+        for symbol in set(self.species):
+            if not Element.is_valid_symbol(symbol):
+                raise InputError(f"{where}: unknown element symbol {symbol!r}")
+        cells = np.asarray(self.cells, dtype=np.float64)
+        if cells.shape == (3, 3):
+            cells = np.broadcast_to(cells, (n_frames, 3, 3)).copy()
+        if cells.shape != (n_frames, 3, 3):
+            raise InputError(f"{where}: cells must have shape (3, 3) or ({n_frames}, 3, 3), "
+                             f"got {cells.shape}")
+        self.cells = cells
+        _check_finite(self.positions, "coordinates", where)
+        _check_finite(self.cells, "cell", where)
+        volumes = np.linalg.det(self.cells)
+        bad = np.flatnonzero(volumes <= 0.0)
+        if bad.size:
+            raise InputError(f"{where}: frame {bad[0]}: cell volume {volumes[bad[0]]:.6g} Å^3 is "
+                             "not positive (degenerate or left-handed cell)")
+        if self.times_fs is not None:
+            self.times_fs = np.asarray(self.times_fs, dtype=np.float64)
+            self.frame_interval_fs = _interval_from_times(
+                self.times_fs, n_frames, self.frame_interval_fs, where)
+        if self.frame_interval_fs is not None and not self.frame_interval_fs > 0:
+            raise InputError(f"{where}: frame interval must be positive, "
+                             f"got {self.frame_interval_fs} fs")
+        if self.temperature_K is not None and not self.temperature_K > 0:
+            raise InputError(f"{where}: temperature must be positive, got {self.temperature_K} K")
+
+    @property
+    def n_frames(self) -> int:
+        return self.positions.shape[0]
+
+    @property
+    def n_atoms(self) -> int:
+        return self.positions.shape[1]
+
+    @property
+    def volumes_A3(self) -> np.ndarray:
+        """Cell volume of every frame (Å^3)."""
+        return np.linalg.det(self.cells)
+
+    @property
+    def mean_volume_A3(self) -> float:
+        return float(self.volumes_A3.mean())
+
+    @property
+    def is_variable_cell(self) -> bool:
+        return not np.allclose(self.cells, self.cells[0], rtol=0.0, atol=1e-10)
+
+    @property
+    def elements(self) -> list[str]:
+        """Distinct elements in electronegativity order (the species order of documents)."""
+        return species_order(self.species)
+
+    @property
+    def element_counts(self) -> dict[str, int]:
+        counts = Counter(self.species)
+        return {el: counts[el] for el in self.elements}
+
+    @property
+    def label(self) -> str:
+        return self.source.path or self.source.reader
+
+    def unwrap(self, max_step_fraction: float | None = None) -> Trajectory:
+        """Return a copy with continuous positions (no-op if already unwrapped).
+
+        Raises :class:`~ionflux.errors.UnwrapError` naming the first frame whose step is too
+        large to be unwrapped unambiguously (see :func:`ionflux.io.unwrap.unwrap_positions`).
+        """
+        if self.unwrapped:
+            return self
+        from ionflux.io.unwrap import unwrap_positions
+
+        kwargs = {} if max_step_fraction is None else {"max_step_fraction": max_step_fraction}
+        positions = unwrap_positions(self.positions, self.cells, label=self.label, **kwargs)
+        return replace(self, positions=positions, unwrapped=True)
+
+    def with_metadata(self, temperature_K: float | None = None,
+                      frame_interval_fs: float | None = None) -> Trajectory:
+        """Fill in temperature (K) and frame interval (fs) from flags, checking the file.
+
+        A value the file carries wins; a flag that contradicts it is an error; a value that
+        neither provides is an error, because transport coefficients depend on both.
+        """
+        temperature = _resolve(self.temperature_K, temperature_K, "temperature", "K",
+                               "--temperature", self.label)
+        interval = _resolve(self.frame_interval_fs, frame_interval_fs, "frame interval", "fs",
+                            "--frame-interval-fs", self.label)
+        if not temperature > 0:
+            raise InputError(f"{self.label}: temperature must be positive, got {temperature} K")
+        if not interval > 0:
+            raise InputError(f"{self.label}: frame interval must be positive, got {interval} fs")
+        return replace(self, temperature_K=float(temperature), frame_interval_fs=float(interval))
+
+    def subset_frames(self, start: int = 0, stop: int | None = None, step: int = 1) -> Trajectory:
+        """Frames ``start:stop:step`` as a new trajectory (frame interval scaled by ``step``)."""
+        sl = slice(start, stop, step)
+        interval = None if self.frame_interval_fs is None else self.frame_interval_fs * step
+        times = None if self.times_fs is None else self.times_fs[sl]
+        return replace(self, positions=self.positions[sl], cells=self.cells[sl],
+                       times_fs=times, frame_interval_fs=interval)
+
+
+def _check_finite(values: np.ndarray, what: str, where: str) -> None:
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    frame = int(np.argwhere(~finite)[0][0])
+    raise InputError(f"{where}: frame {frame}: non-finite (NaN or inf) {what}")
+
+
+def _interval_from_times(times: np.ndarray, n_frames: int, given: float | None,
+                         where: str) -> float:
+    if times.shape != (n_frames,):
+        raise InputError(f"{where}: {times.shape[0] if times.ndim else 0} times for "
+                         f"{n_frames} frames")
+    _check_finite(times[:, None], "time", where)
+    steps = np.diff(times)
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        raise InputError(f"{where}: frame {bad[0] + 1}: time {times[bad[0] + 1]:g} fs does not "
+                         f"increase (previous {times[bad[0]]:g} fs)")
+    dt = float(np.median(steps))
+    uneven = np.flatnonzero(np.abs(steps - dt) > _UNIFORM_DT_RTOL * dt)
+    if uneven.size:
+        i = uneven[0] + 1
+        raise InputError(f"{where}: frame {i}: time step {steps[i - 1]:g} fs differs from the "
+                         f"typical {dt:g} fs; frames must be evenly spaced (missing frames?)")
+    if given is not None and abs(given - dt) > _METADATA_RTOL * dt:
+        raise InputError(f"{where}: frame interval {given:g} fs contradicts the file's times "
+                         f"(spacing {dt:g} fs)")
+    return dt
+
+
+def _resolve(from_file: float | None, from_flag: float | None, what: str, unit: str,
+             flag: str, where: str) -> float:
+    if from_file is None and from_flag is None:
+        raise InputError(f"{where}: the file does not give the {what}; pass {flag}")
+    if from_file is None:
+        return float(from_flag)  # type: ignore[arg-type]
+    if from_flag is not None and abs(from_flag - from_file) > _METADATA_RTOL * abs(from_file):
+        raise InputError(f"{where}: {flag} {from_flag:g} {unit} contradicts the file's "
+                         f"{what} {from_file:g} {unit}")
+    return float(from_file)

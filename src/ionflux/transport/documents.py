@@ -1,0 +1,142 @@
+"""Pydantic documents for Onsager transport results (SCIENCE.md §2).
+
+Matrices are nested lists with rows and columns in ``species`` order. Units are in field names:
+Onsager coefficients in 1/(eV cm s), diffusion coefficients in cm^2/s, times in fs, volumes in Å^3.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Matrix = list[list[float]]
+MatrixOrNone = list[list[float | None]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class QualityFlag(BaseModel):
+    """One quality check: whether it passed, the number it was judged on, and why."""
+
+    passed: bool
+    value: float | None = Field(None, description="the quantity that was checked")
+    threshold: float | None = Field(None, description="the limit it was checked against")
+    reason: str
+
+
+class SourceRecord(BaseModel):
+    """One input trajectory (or published table) that a document was computed from."""
+
+    path: str | None = None
+    sha256: str | None = None
+    reader: str
+    n_frames: int | None = None
+    n_atoms: int | None = None
+    frame_interval_fs: float | None = None
+    temperature_K: float | None = None
+    volume_A3: float | None = Field(None, description="mean cell volume of this source, Å^3")
+
+
+class Provenance(BaseModel):
+    sources: list[SourceRecord] = Field(default_factory=list)
+    ionflux_version: str
+    package_versions: dict[str, str] = Field(default_factory=dict)
+    method: dict[str, str | float | int | bool | None] = Field(
+        default_factory=dict, description="analysis settings, e.g. number of blocks")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CorrelationCurves(BaseModel):
+    """Downsampled correlation functions for plotting (replicate mean).
+
+    ``msd_self_A2[el]`` is the per-atom mean-squared displacement of element ``el`` (Å^2);
+    ``collective_A2["Ba|Ti"]`` is <dR_Ba(tau) . dR_Ti(tau)> of the species' summed displacements
+    (Å^2), for every unordered pair including i == j.
+    """
+
+    lag_fs: list[float]
+    msd_self_A2: dict[str, list[float]]
+    collective_A2: dict[str, list[float]]
+
+
+class TransportDoc(BaseModel):
+    """Onsager transport of one system at one temperature, from one or more replicates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_type: Literal["transport"] = "transport"
+    formula: str = Field(description="reduced formula of the simulated composition")
+    species: list[str] = Field(description="element order of every vector and matrix")
+    composition: dict[str, int] | None = Field(
+        None, description="atoms of each element in the simulation cell (None if unknown)")
+    temperature_K: float
+    frame_interval_fs: float | None = None
+    n_frames: int | None = Field(None, description="frames per replicate (the shortest one)")
+    n_replicates: int = 1
+    volume_A3: float = Field(description="mean simulation-cell volume, Å^3")
+
+    L: Matrix = Field(description="total Onsager matrix L_ij, 1/(eV cm s)")
+    L_stderr: MatrixOrNone | None = None
+    L_self: list[float] = Field(description="self part of the diagonal, 1/(eV cm s)")
+    L_self_stderr: list[float | None] | None = None
+    L_distinct: Matrix = Field(description="L - diag(L_self), 1/(eV cm s)")
+    L_distinct_stderr: MatrixOrNone | None = None
+
+    correlation_factor: dict[str, float | None] = Field(
+        description="f_i = L_ii^distinct / L_ii^self (dimensionless)")
+    correlation_factor_stderr: dict[str, float | None] | None = None
+    D_self_cm2_s: dict[str, float | None] = Field(description="self-diffusion coefficients")
+    D_self_cm2_s_stderr: dict[str, float | None] | None = None
+
+    fit_window_fs: list[float] | None = Field(None, description="[start, end] of the lag fit")
+    fit_window_source: Literal["auto", "user", "published"] = "auto"
+    quality: dict[str, QualityFlag] = Field(default_factory=dict)
+    correlation_functions: CorrelationCurves | None = None
+
+    provenance: Provenance
+    warnings: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(
+        default_factory=list, description="assumptions made where the input was incomplete")
+    last_updated: datetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> TransportDoc:
+        n = len(self.species)
+        for name in ("L", "L_distinct", "L_stderr", "L_distinct_stderr"):
+            matrix = getattr(self, name)
+            if matrix is not None and (len(matrix) != n or any(len(r) != n for r in matrix)):
+                raise ValueError(f"{name} must be {n}x{n} in species order {self.species}")
+        for name in ("L_self", "L_self_stderr"):
+            vector = getattr(self, name)
+            if vector is not None and len(vector) != n:
+                raise ValueError(f"{name} must have {n} entries in species order {self.species}")
+        return self
+
+    # Convenience accessors as numpy arrays (None entries become NaN).
+    def matrix(self, name: str = "L") -> np.ndarray:
+        value = getattr(self, name)
+        if value is None:
+            raise KeyError(f"{name} is not available in this document")
+        return np.array(value, dtype=float)
+
+    def index(self, element: str) -> int:
+        return self.species.index(element)
+
+    def key(self) -> str:
+        """Stable identifier of the (formula, temperature) this document describes."""
+        return f"{self.formula}@{self.temperature_K:g}K"
+
+    def summary_json(self) -> dict:
+        """The flat JSON object printed by ``ionflux transport analyze --json``."""
+        keys = ("formula", "species", "temperature_K", "frame_interval_fs", "n_frames",
+                "n_replicates", "volume_A3", "L", "L_stderr", "L_self", "L_self_stderr",
+                "L_distinct", "L_distinct_stderr", "correlation_factor",
+                "correlation_factor_stderr", "D_self_cm2_s", "D_self_cm2_s_stderr",
+                "fit_window_fs", "fit_window_source", "quality", "warnings")
+        data = self.model_dump(mode="json", include=set(keys))
+        return {k: data[k] for k in keys}
