@@ -1,1 +1,8 @@
-"""transport"""
+"""Onsager transport coefficients from MD trajectories (SCIENCE.md §2)."""
+
+from __future__ import annotations
+
+from ionflux.transport.documents import QualityFlag, TransportDoc
+from ionflux.transport.onsager import AnalysisSettings, analyze_trajectories
+
+__all__ = ["AnalysisSettings", "QualityFlag", "TransportDoc", "analyze_trajectories"]

@@ -1,0 +1,139 @@
+"""``ionflux transport analyze|import``: Onsager transport from trajectories or published tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ionflux.errors import InputError
+
+transport_app = typer.Typer(help="Onsager transport coefficients.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(transport_app, name="transport")
+
+
+def parse_type_map(text: str | None) -> dict[int, str] | None:
+    """'1=Ba,2=Ti,3=O' -> {1: 'Ba', 2: 'Ti', 3: 'O'}."""
+    if text is None:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        key, sep, element = item.partition("=")
+        if not sep or not key.strip().isdigit() or not element.strip():
+            raise InputError(f"--type-map: {item!r} is not TYPE=ELEMENT (e.g. 1=Ba,2=Ti,3=O)")
+        mapping[int(key)] = element.strip()
+    return mapping
+
+
+@transport_app.command("analyze")
+def analyze(
+    paths: list[Path] = typer.Argument(..., help="trajectory files: replicates of one system "
+                                                 "and temperature"),
+    temperature: float | None = typer.Option(None, "--temperature", help="temperature, K "
+                                             "(required unless the file gives it)"),
+    frame_interval_fs: float | None = typer.Option(
+        None, "--frame-interval-fs", help="time between stored frames, fs (required unless the "
+                                          "file gives times)"),
+    format: str = typer.Option("auto", "--format",
+                               help="auto|extxyz|lammps-dump|xdatcar|traj"),
+    window_fs: tuple[float, float] | None = typer.Option(
+        None, "--window-fs", help="fit window START END in fs (default: detected)"),
+    blocks: int = typer.Option(10, "--blocks", help="blocks per trajectory for standard errors"),
+    type_map: str | None = typer.Option(None, "--type-map",
+                                        help="LAMMPS types, e.g. 1=Ba,2=Ti,3=O"),
+    formula: str | None = typer.Option(None, "--formula", help="system name (default: the "
+                                                               "cell's reduced formula)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Onsager matrix L (total, self, distinct), correlation factors and self-diffusion
+    coefficients with standard errors."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ionflux.io import read_trajectory
+    from ionflux.transport import analyze_trajectories
+
+    types = parse_type_map(type_map)
+    console = Console(stderr=True)
+    trajectories = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json) as progress:
+        for path in paths:
+            task = progress.add_task(f"reading {path}", total=None)
+            trajectory = read_trajectory(path, format, type_map=types)
+            trajectories.append(trajectory.with_metadata(temperature, frame_interval_fs))
+            progress.remove_task(task)
+        progress.add_task("analysing", total=None)
+        doc = analyze_trajectories(trajectories, window_fs=window_fs, n_blocks=blocks,
+                                   formula=formula)
+    if as_json:
+        typer.echo(json.dumps(doc.summary_json(), indent=1))
+    else:
+        print_transport_table(doc)
+
+
+def print_transport_table(doc) -> None:
+    """A readable summary of a TransportDoc on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    window = doc.fit_window_fs
+    console.print(f"[bold]{doc.formula}[/] at {doc.temperature_K:g} K: {doc.n_replicates} "
+                  f"replicate(s), {doc.n_frames} frames every {doc.frame_interval_fs:g} fs, "
+                  f"V = {doc.volume_A3:.1f} Å^3, fit window {window[0]:g}-{window[1]:g} fs "
+                  f"({doc.fit_window_source})")
+    per_species = Table(title="per species")
+    for column in ("species", "D_self (cm^2/s)", "L_self (1/(eV cm s))", "f = L_dist/L_self"):
+        per_species.add_column(column, justify="right")
+    for k, el in enumerate(doc.species):
+        per_species.add_row(
+            el,
+            _pm(doc.D_self_cm2_s[el], _get(doc.D_self_cm2_s_stderr, el)),
+            _pm(doc.L_self[k], None if doc.L_self_stderr is None else doc.L_self_stderr[k]),
+            _pm(doc.correlation_factor[el], _get(doc.correlation_factor_stderr, el), "+.3f"))
+    console.print(per_species)
+    matrix = Table(title="total Onsager matrix L_ij, 1/(eV cm s)")
+    matrix.add_column("")
+    for el in doc.species:
+        matrix.add_column(el, justify="right")
+    for i, el in enumerate(doc.species):
+        matrix.add_row(el, *(_pm(doc.L[i][j], None if doc.L_stderr is None
+                                 else doc.L_stderr[i][j]) for j in range(len(doc.species))))
+    console.print(matrix)
+    failed = [flag.reason for flag in doc.quality.values() if not flag.passed]
+    if failed:
+        console.print("[yellow]quality checks failed:[/]")
+        for reason in failed:
+            console.print(f"  - {reason}")
+    else:
+        console.print("[green]all quality checks passed[/]")
+    for warning in doc.warnings:
+        if not warning.startswith("failed quality checks"):
+            console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _get(values: dict | None, key: str):
+    return None if values is None else values.get(key)
+
+
+def _pm(value: float | None, error: float | None, fmt: str = ".3e") -> str:
+    if value is None:
+        return "-"
+    return f"{value:{fmt}}" if error is None else f"{value:{fmt}} ± {error:.2g}"
+
+
+@transport_app.command("import")
+def import_published(
+    path: str = typer.Argument(..., help="published tensor file, or a bundled system "
+                                         "(Ba-Ti-O, Li-Ti-O)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents."""
+    from ionflux.cli.transport_import import import_command
+
+    import_command(path, as_json)

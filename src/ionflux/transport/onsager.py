@@ -1,0 +1,352 @@
+"""Onsager transport coefficients from MD trajectories (SCIENCE.md §2).
+
+Estimator. Positions are moved into the mass-weighted centre-of-mass frame. Every trajectory is
+cut into ``n_blocks`` contiguous blocks; in each block the per-atom self MSDs and the collective
+displacement correlations <dR_i . dR_j> are averaged over all time origins (FFT), and their slopes
+are fitted by least squares over one lag window shared by all blocks, so total, self and distinct
+terms come from the same lags and their difference is meaningful. Estimates are block means;
+replicates are weighted equally (each contributes ``n_blocks`` blocks), so the result is the mean
+over replicates. Standard errors are delete-one-block jackknife errors over all blocks of all
+replicates (for linear quantities, the standard error of the block mean; for ratios such as the
+correlation factor, the jackknife handles the non-linearity). Blocks of a Markovian trajectory are
+independent, so these errors are calibrated; with memory longer than a block they are too small,
+which the replicate-consistency flag is there to catch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+from pymatgen.core import Composition, Element
+from scipy import stats
+
+from ionflux import __version__
+from ionflux.errors import AnalysisError, InputError
+from ionflux.io.trajectory import Trajectory, species_order
+from ionflux.transport import quality
+from ionflux.transport.correlation import collective_correlation, self_msd_by_group
+from ionflux.transport.documents import (
+    CorrelationCurves,
+    Provenance,
+    QualityFlag,
+    SourceRecord,
+    TransportDoc,
+)
+from ionflux.transport.statistics import jackknife, ols_slopes
+from ionflux.transport.window import (
+    DEFAULT_LINEARITY_TOLERANCE,
+    DEFAULT_MIN_MSD_A2,
+    choose_window,
+)
+from ionflux.units import A2_PER_FS_TO_CM2_PER_S, INV_EV_A_FS_TO_INV_EV_CM_S, KB_EV_PER_K
+
+#: Shortest block (frames) worth fitting.
+MIN_BLOCK_FRAMES = 20
+#: Relative disagreement tolerated between replicates' temperatures or frame intervals.
+_SAME_RTOL = 1e-6
+#: p-value below which replicate scatter is inconsistent with the block errors.
+REPLICATE_P_VALUE = 1e-3
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Tunable choices of the estimator (all reported in the document's provenance)."""
+
+    n_blocks: int = 10
+    max_lag_fraction: float = 0.5
+    linearity_tolerance: float = DEFAULT_LINEARITY_TOLERANCE
+    min_msd_A2: float = DEFAULT_MIN_MSD_A2
+    curve_points: int = 200
+    fft_workers: int | None = None
+
+
+@dataclass
+class _BlockCurves:
+    """Correlation functions of one block (lags 0..n_lags-1)."""
+
+    msd_per_atom: np.ndarray  # (n_lags, n_species) Å^2
+    collective: np.ndarray  # (n_lags, n_species, n_species) Å^2
+    counts: np.ndarray  # (n_species,) atoms of each species
+    volume_A3: float
+    replicate: int
+
+
+def analyze_trajectories(trajectories: Sequence[Trajectory], *,
+                         window_fs: tuple[float, float] | None = None, n_blocks: int = 10,
+                         formula: str | None = None,
+                         settings: AnalysisSettings | None = None) -> TransportDoc:
+    """Onsager matrix, self/distinct parts, correlation factors and self-diffusion coefficients.
+
+    Args:
+        trajectories: replicates of one system at one temperature; each must carry its
+            temperature and frame interval (see :meth:`Trajectory.with_metadata`).
+        window_fs: fit window [start, end] in fs; detected automatically when None.
+        n_blocks: blocks per trajectory for the standard errors (overrides ``settings``).
+        formula: name of the system; defaults to the reduced formula of the cell and must
+            agree with it.
+        settings: further estimator settings.
+
+    Returns:
+        A :class:`TransportDoc` with L in 1/(eV cm s) and D in cm^2/s.
+    """
+    settings = settings or AnalysisSettings()
+    if n_blocks != settings.n_blocks:
+        settings = AnalysisSettings(**{**settings.__dict__, "n_blocks": n_blocks})
+    trajectories = list(trajectories)
+    species, temperature, interval, reduced = _check_replicates(trajectories, settings)
+    name = _system_name(formula, reduced)
+
+    min_block = min(t.n_frames // settings.n_blocks for t in trajectories)
+    max_end = int(settings.max_lag_fraction * min_block)
+    n_lags = max_end + 1
+    blocks = [curves for r, traj in enumerate(trajectories)
+              for curves in _block_curves(traj.unwrap(), species, settings, n_lags, r)]
+
+    block_msd = np.stack([b.msd_per_atom for b in blocks])
+    window = choose_window(block_msd, species, max_end, interval, window_fs,
+                           settings.linearity_tolerance, settings.min_msd_A2)
+    lags_fs = np.arange(window.start, window.end + 1) * interval
+    rows = np.stack([_block_coefficients(b, window.start, window.end, lags_fs, temperature)
+                     for b in blocks])
+    n = len(species)
+    masses = np.array([float(Element(el).atomic_mass) for el in species])
+    estimates, stderrs = _estimates(rows, n, masses, multiple_blocks=len(blocks) > 1)
+    L, L_self, L_distinct, f, D, _ = estimates
+    L_se, L_self_se, L_distinct_se, f_se, D_se, mass_sums_se = stderrs
+
+    flags = quality.relative_uncertainty_flags(species, L, L_se, L_self, L_self_se)
+    flags["symmetric"] = quality.symmetry_flag(L)
+    flags["mass_weighted_rows_vanish"] = quality.mass_balance_flag(masses, L, mass_sums_se)
+    flags["positive_semidefinite"] = quality.positive_semidefinite_flag(L, L_se)
+    for el in species:
+        flags[f"diffusive_{el}"] = QualityFlag(
+            passed=el in window.mobile_species and window.linear.get(el, False),
+            threshold=settings.min_msd_A2,
+            value=float(block_msd.mean(axis=0)[window.end, species.index(el)]),
+            reason=(f"{el}: per-atom MSD at the window end (Å^2) must exceed "
+                    f"{settings.min_msd_A2:g} Å^2 and grow linearly over the window"))
+    if len(trajectories) > 1:
+        flags["replicates_consistent"] = _replicate_flag(rows, blocks, n, species)
+
+    composition = trajectories[0].element_counts
+    warnings = list(window.notes)
+    if any(t.element_counts != composition for t in trajectories[1:]):
+        warnings.append("replicates have different atom counts; composition is the first one's")
+    failed = [key for key, flag in flags.items() if not flag.passed]
+    if failed:
+        warnings.append("failed quality checks: " + ", ".join(failed))
+
+    return TransportDoc(
+        formula=name,
+        species=species,
+        composition=composition,
+        temperature_K=temperature,
+        frame_interval_fs=interval,
+        n_frames=min(t.n_frames for t in trajectories),
+        n_replicates=len(trajectories),
+        volume_A3=float(np.mean([t.mean_volume_A3 for t in trajectories])),
+        L=L.tolist(),
+        L_stderr=_listed(L_se),
+        L_self=L_self.tolist(),
+        L_self_stderr=_listed(L_self_se),
+        L_distinct=L_distinct.tolist(),
+        L_distinct_stderr=_listed(L_distinct_se),
+        correlation_factor=_by_element(species, f),
+        correlation_factor_stderr=_by_element(species, f_se) if f_se is not None else None,
+        D_self_cm2_s=_by_element(species, D),
+        D_self_cm2_s_stderr=_by_element(species, D_se) if D_se is not None else None,
+        fit_window_fs=window.fs(interval),
+        fit_window_source=window.source,  # type: ignore[arg-type]
+        quality=flags,
+        correlation_functions=_curves(blocks, species, interval, settings.curve_points),
+        provenance=_provenance(trajectories, settings),
+        warnings=warnings,
+    )
+
+
+def _check_replicates(trajectories: list[Trajectory], settings: AnalysisSettings
+                      ) -> tuple[list[str], float, float, Composition]:
+    if not trajectories:
+        raise InputError("no trajectories given")
+    if settings.n_blocks < 1:
+        raise InputError(f"n_blocks must be >= 1, got {settings.n_blocks}")
+    if not 0 < settings.max_lag_fraction <= 1:
+        raise InputError(f"max_lag_fraction must be in (0, 1], got {settings.max_lag_fraction}")
+    first = trajectories[0]
+    for traj in trajectories:
+        if traj.temperature_K is None or traj.frame_interval_fs is None:
+            missing = "temperature" if traj.temperature_K is None else "frame interval"
+            raise InputError(f"{traj.label}: {missing} unknown; give it in the file or as a flag")
+    species = species_order(first.species)
+    if len(species) < 2:
+        raise InputError(f"{first.label}: only one species ({species[0]}); the Onsager matrix "
+                         "needs at least two (in the centre-of-mass frame a single species does "
+                         "not move collectively)")
+    reduced = Composition(first.element_counts).reduced_composition
+    for traj in trajectories[1:]:
+        if Composition(traj.element_counts).reduced_composition != reduced:
+            raise InputError(f"{traj.label}: composition {Composition(traj.element_counts)} "
+                             f"differs from {first.label} ({reduced}); replicates must be the "
+                             "same system")
+        for attr, unit in (("temperature_K", "K"), ("frame_interval_fs", "fs")):
+            a, b = getattr(first, attr), getattr(traj, attr)
+            if abs(a - b) > _SAME_RTOL * abs(a):
+                raise InputError(f"{traj.label}: {attr} {b:g} {unit} differs from "
+                                 f"{first.label} ({a:g} {unit}); replicates must match")
+    for traj in trajectories:
+        if traj.n_frames // settings.n_blocks < MIN_BLOCK_FRAMES:
+            raise AnalysisError(
+                f"{traj.label}: {traj.n_frames} frames in {settings.n_blocks} blocks leave fewer "
+                f"than {MIN_BLOCK_FRAMES} frames per block; use fewer blocks (--blocks) or a "
+                "longer trajectory")
+    return species, float(first.temperature_K), float(first.frame_interval_fs), reduced
+
+
+def _system_name(formula: str | None, reduced: Composition) -> str:
+    if formula is None:
+        return reduced.reduced_formula
+    try:
+        given = Composition(formula).reduced_composition
+    except Exception as exc:  # pymatgen raises several types for unparsable formulas
+        raise InputError(f"cannot parse formula {formula!r}: {exc}") from exc
+    if given != reduced:
+        raise InputError(f"formula {formula} contradicts the cell composition "
+                         f"{reduced.reduced_formula}")
+    return formula
+
+
+def _block_curves(traj: Trajectory, species: list[str], settings: AnalysisSettings,
+                  n_lags: int, replicate: int) -> list[_BlockCurves]:
+    group = np.array([species.index(el) for el in traj.species])
+    counts = np.bincount(group, minlength=len(species)).astype(float)
+    masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
+    com = np.einsum("a,tac->tc", masses / masses.sum(), traj.positions)
+    length = traj.n_frames // settings.n_blocks
+    volume = traj.mean_volume_A3
+    out = []
+    for b in range(settings.n_blocks):
+        frames = slice(b * length, (b + 1) * length)
+        positions, centre = traj.positions[frames], com[frames]
+        msd = self_msd_by_group(positions, group, len(species), n_lags, reference=centre,
+                                workers=settings.fft_workers)
+        summed = np.stack([positions[:, group == k].sum(axis=1) for k in range(len(species))],
+                          axis=1)
+        summed -= counts[None, :, None] * centre[:, None, :]
+        coll = collective_correlation(summed, n_lags, workers=settings.fft_workers)
+        out.append(_BlockCurves(msd / counts, coll, counts, volume, replicate))
+    return out
+
+
+def _block_coefficients(block: _BlockCurves, start: int, end: int, lags_fs: np.ndarray,
+                        temperature: float) -> np.ndarray:
+    """Linear per-block quantities: L (n*n), L_self (n), D (n), in output units."""
+    to_L = INV_EV_A_FS_TO_INV_EV_CM_S / (6.0 * KB_EV_PER_K * temperature * block.volume_A3)
+    coll_slope = ols_slopes(lags_fs, block.collective[start:end + 1])
+    self_slope = ols_slopes(lags_fs, block.msd_per_atom[start:end + 1])
+    L = coll_slope * to_L
+    L_self = block.counts * self_slope * to_L
+    D = self_slope / 6.0 * A2_PER_FS_TO_CM2_PER_S
+    return np.concatenate([L.ravel(), L_self, D])
+
+
+def _estimates(rows: np.ndarray, n: int, masses: np.ndarray, multiple_blocks: bool):
+    def unpack(v: np.ndarray) -> np.ndarray:
+        L = v[: n * n].reshape(n, n)
+        L = 0.5 * (L + L.T)
+        L_self = v[n * n: n * n + n]
+        D = v[n * n + n:]
+        distinct = L - np.diag(L_self)
+        f = np.diag(distinct) / L_self
+        return np.concatenate([L.ravel(), L_self, distinct.ravel(), f, D, masses @ L])
+
+    estimate, stderr = jackknife(rows, unpack)
+
+    def split(v: np.ndarray | None):
+        if v is None:
+            return (None,) * 6
+        sizes = [n * n, n, n * n, n, n, n]
+        parts = np.split(v, np.cumsum(sizes)[:-1])
+        return (parts[0].reshape(n, n), parts[1], parts[2].reshape(n, n), parts[3], parts[4],
+                parts[5])
+
+    return split(estimate), split(stderr if multiple_blocks else None)
+
+
+def _replicate_flag(rows: np.ndarray, blocks: list[_BlockCurves], n: int,
+                    species: list[str]) -> QualityFlag:
+    """Chi-square test that replicates agree on the self terms within their block errors."""
+    replicate = np.array([b.replicate for b in blocks])
+    self_rows = rows[:, n * n: n * n + n]
+    means, errors = [], []
+    for r in np.unique(replicate):
+        member = self_rows[replicate == r]
+        means.append(member.mean(axis=0))
+        errors.append(member.std(axis=0, ddof=1) / np.sqrt(len(member)))
+    means, errors = np.array(means), np.array(errors)
+    weights = 1.0 / errors**2
+    pooled = (weights * means).sum(axis=0) / weights.sum(axis=0)
+    chi2 = float(((means - pooled) ** 2 * weights).sum())
+    dof = n * (len(means) - 1)
+    p_value = float(stats.chi2.sf(chi2, dof))
+    passed = p_value >= REPLICATE_P_VALUE
+    return QualityFlag(passed=passed, value=p_value, threshold=REPLICATE_P_VALUE,
+                       reason=(f"replicate self terms ({', '.join(species)}) scatter with "
+                               f"chi2 = {chi2:.1f} for {dof} degrees of freedom (p = "
+                               f"{p_value:.2g}); {'consistent' if passed else 'inconsistent'} "
+                               "with the block errors"))
+
+
+def _curves(blocks: list[_BlockCurves], species: list[str], interval: float,
+            n_points: int) -> CorrelationCurves:
+    n_lags = blocks[0].msd_per_atom.shape[0]
+    picks = np.unique(np.concatenate([[0], np.geomspace(1, n_lags - 1, n_points).astype(int)]))
+    msd = np.mean([b.msd_per_atom for b in blocks], axis=0)[picks]
+    coll = np.mean([b.collective for b in blocks], axis=0)[picks]
+    pairs = {f"{species[i]}|{species[j]}": coll[:, i, j].tolist()
+             for i in range(len(species)) for j in range(i, len(species))}
+    return CorrelationCurves(lag_fs=(picks * interval).tolist(),
+                             msd_self_A2={el: msd[:, k].tolist() for k, el in enumerate(species)},
+                             collective_A2=pairs)
+
+
+def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings) -> Provenance:
+    sources = [SourceRecord(path=t.source.path, sha256=t.source.sha256, reader=t.source.reader,
+                            n_frames=t.n_frames, n_atoms=t.n_atoms,
+                            frame_interval_fs=t.frame_interval_fs, temperature_K=t.temperature_K,
+                            volume_A3=t.mean_volume_A3) for t in trajectories]
+    return Provenance(
+        sources=sources,
+        ionflux_version=__version__,
+        package_versions=package_versions("numpy", "scipy", "pymatgen"),
+        method={
+            "frame": "centre of mass (mass-weighted, whole cell)",
+            "estimator": "OLS slope of origin-averaged (FFT) correlation functions, block means",
+            "stderr": "delete-one-block jackknife over all blocks of all replicates",
+            "n_blocks": settings.n_blocks,
+            "max_lag_fraction": settings.max_lag_fraction,
+            "linearity_tolerance": settings.linearity_tolerance,
+            "min_msd_A2": settings.min_msd_A2,
+        },
+    )
+
+
+def package_versions(*names: str) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _listed(value: np.ndarray | None) -> list | None:
+    return None if value is None else value.tolist()
+
+
+def _by_element(species: list[str], values: np.ndarray) -> dict[str, float | None]:
+    return {el: (float(v) if np.isfinite(v) else None) for el, v in zip(species, values,
+                                                                        strict=True)}

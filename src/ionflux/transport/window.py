@@ -1,0 +1,137 @@
+"""Choice of the diffusive (linear) lag window in which slopes are fitted.
+
+The window ends at a fixed fraction of the block length (long lags have few independent origins,
+and the slope's variance grows with the window end). Its start is the earliest lag from which the
+self MSD of every mobile species is a straight line: the window [start, end] is cut into
+sub-windows doubling in length, and each sub-window's slope must agree with the slope over the
+whole window within a relative tolerance or within three block standard errors, whichever is
+larger. Sub-windows doubling in length give the ballistic and caging regimes at short lags a
+sub-window of their own, so they cannot hide inside a long linear stretch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from ionflux.errors import AnalysisError, InputError
+from ionflux.transport.statistics import ols_slopes
+
+#: Relative slope difference always accepted between a sub-window and the whole window.
+DEFAULT_LINEARITY_TOLERANCE = 0.15
+#: Per-atom MSD (Å^2) a species must exceed at the window end to count as mobile.
+DEFAULT_MIN_MSD_A2 = 1.0
+
+
+@dataclass
+class WindowChoice:
+    """A fit window in frames (inclusive lag indices) and how it was chosen."""
+
+    start: int
+    end: int
+    source: str
+    mobile_species: list[str]
+    linear: dict[str, bool] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def fs(self, frame_interval_fs: float) -> list[float]:
+        return [self.start * frame_interval_fs, self.end * frame_interval_fs]
+
+
+def _subwindows(start: int, end: int) -> list[tuple[int, int]]:
+    edges = [start]
+    while edges[-1] * 2 < end:
+        edges.append(edges[-1] * 2)
+    edges.append(end)
+    return [(a, b) for a, b in pairwise(edges) if b > a]
+
+
+def _is_linear(block_msd: np.ndarray, start: int, end: int, tolerance: float
+               ) -> tuple[bool, str]:
+    """Whether per-block curves (n_blocks, n_lags) are straight on [start, end].
+
+    Each sub-window's slope is compared with the whole window's slope block by block, so the
+    noise allowance is the standard error of their difference (the two are correlated).
+    """
+    lags = np.arange(start, end + 1, dtype=float)
+    whole = ols_slopes(lags, block_msd[:, start:end + 1], axis=1)
+    reference = abs(whole.mean())
+    for a, b in _subwindows(start, end):
+        sub = np.arange(a, b + 1, dtype=float)
+        difference = ols_slopes(sub, block_msd[:, a:b + 1], axis=1) - whole
+        n = len(difference)
+        stderr = difference.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+        if abs(difference.mean()) > max(tolerance * reference, 3.0 * stderr):
+            return False, (f"slope over lags {a}-{b} differs by {difference.mean():.3g} from "
+                           f"{whole.mean():.4g} over the window")
+    return True, ""
+
+
+def choose_window(block_msd: np.ndarray, species: list[str], max_end: int,
+                  frame_interval_fs: float, window_fs: tuple[float, float] | None = None,
+                  tolerance: float = DEFAULT_LINEARITY_TOLERANCE,
+                  min_msd_A2: float = DEFAULT_MIN_MSD_A2) -> WindowChoice:
+    """Pick (or validate) the fit window from per-block per-atom self MSDs.
+
+    Args:
+        block_msd: (n_blocks, n_lags, n_species) per-atom mean self MSD of each species (Å^2).
+        species: element of each column.
+        max_end: largest lag index allowed as the window end.
+        frame_interval_fs: time between frames (fs), to convert a user window and messages.
+        window_fs: user window [start, end] in fs, or None to detect it.
+
+    Raises:
+        AnalysisError: no species moves enough, or no lag range is linear (trajectory too short).
+        InputError: a user window outside the available lags.
+    """
+    mean_msd = block_msd.mean(axis=0)
+    end_time = max_end * frame_interval_fs
+    mobile = [el for k, el in enumerate(species) if mean_msd[max_end, k] >= min_msd_A2]
+    notes = [f"{el}: per-atom MSD {mean_msd[max_end, k]:.3g} Å^2 at {end_time:g} fs is below "
+             f"{min_msd_A2:g} Å^2; not diffusive on this time scale"
+             for k, el in enumerate(species) if el not in mobile]
+
+    if window_fs is not None:
+        start = round(window_fs[0] / frame_interval_fs)
+        end = round(window_fs[1] / frame_interval_fs)
+        if not 0 <= start < end:
+            raise InputError(f"fit window {window_fs[0]:g}-{window_fs[1]:g} fs: start must be >= 0 "
+                             "and below the end")
+        if end - start < 2:
+            raise InputError(f"fit window {window_fs[0]:g}-{window_fs[1]:g} fs spans fewer than 3 "
+                             f"frames (frame interval {frame_interval_fs:g} fs)")
+        if end > max_end:
+            raise InputError(f"fit window end {window_fs[1]:g} fs exceeds the longest usable "
+                             f"lag {end_time:g} fs (half a block); use fewer blocks or a shorter "
+                             "window")
+        choice = WindowChoice(start, end, "user", mobile, notes=notes)
+        for k, el in enumerate(species):
+            ok, why = _is_linear(block_msd[:, :, k], start, end, tolerance)
+            choice.linear[el] = ok
+            if not ok:
+                choice.notes.append(f"{el}: self MSD not linear in the user window ({why})")
+        return choice
+
+    if not mobile:
+        best = float(mean_msd[max_end].max())
+        raise AnalysisError(
+            f"trajectory too short to reach a diffusive regime: the largest per-atom MSD at the "
+            f"longest usable lag ({end_time:g} fs) is {best:.3g} Å^2 (< {min_msd_A2:g} Å^2); "
+            "run longer, or pass --window-fs to fit anyway")
+    columns = [species.index(el) for el in mobile]
+    candidates = np.unique(np.geomspace(1, max(1, max_end // 2), num=48).astype(int))
+    failure = ""
+    for start in candidates:
+        verdicts = [_is_linear(block_msd[:, :, k], int(start), max_end, tolerance)
+                    for k in columns]
+        if all(ok for ok, _ in verdicts):
+            choice = WindowChoice(int(start), max_end, "auto", mobile, notes=notes)
+            choice.linear = {el: (el in mobile) for el in species}
+            return choice
+        failure = next(f"{mobile[i]}: {why}" for i, (ok, why) in enumerate(verdicts) if not ok)
+    raise AnalysisError(
+        f"trajectory too short to reach a diffusive regime: no lag window ending at "
+        f"{end_time:g} fs is linear for every mobile species ({failure}); run longer, or pass "
+        "--window-fs")

@@ -1,0 +1,73 @@
+"""`ionflux transport analyze` end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import ase
+import ase.io
+import numpy as np
+import pytest
+
+from ionflux.cli import main
+from ionflux.transport.synthetic import barium_titanate_like
+
+REQUIRED_KEYS = {"species", "temperature_K", "frame_interval_fs", "n_frames", "volume_A3", "L",
+                 "L_stderr", "L_self", "L_self_stderr", "L_distinct", "correlation_factor",
+                 "correlation_factor_stderr", "D_self_cm2_s", "D_self_cm2_s_stderr",
+                 "fit_window_fs", "quality"}
+
+
+@pytest.fixture(scope="module")
+def extxyz_file(tmp_path_factory):
+    system = barium_titanate_like(n_formula_units=8)
+    trajectory = system.generate(3000, seed=4)
+    frames = [ase.Atoms(trajectory.species, positions=p, cell=trajectory.cells[0], pbc=True)
+              for p in trajectory.positions]
+    path = tmp_path_factory.mktemp("cli") / "batio3.extxyz"
+    ase.io.write(path, frames, format="extxyz")
+    return path, system.truth()
+
+
+def test_json_output_has_the_documented_keys_and_true_values(extxyz_file, capsys):
+    path, truth = extxyz_file
+    code = main(["transport", "analyze", str(path), "--temperature", "1500",
+                 "--frame-interval-fs", "50", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert REQUIRED_KEYS <= out.keys()
+    assert out["species"] == ["Ba", "Ti", "O"]
+    assert out["n_frames"] == 3000
+    z = (np.array(out["L_self"]) - truth.L_self) / np.array(out["L_self_stderr"])
+    assert np.all(np.abs(z) < 4)
+    assert out["quality"]["symmetric"]["passed"] is True
+
+
+def test_two_paths_are_replicates(extxyz_file, capsys):
+    path, _ = extxyz_file
+    assert main(["transport", "analyze", str(path), str(path), "--temperature", "1500",
+                 "--frame-interval-fs", "50", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_replicates"] == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "does not give the temperature; pass --temperature"),
+    (["--temperature", "1500"], "does not give the frame interval; pass --frame-interval-fs"),
+    (["--temperature", "-5", "--frame-interval-fs", "50"], "temperature must be positive"),
+    (["--temperature", "1500", "--frame-interval-fs", "50", "--window-fs", "10", "5"],
+     "start must be >= 0 and below the end"),
+])
+def test_bad_flags_give_one_line_errors(extxyz_file, capsys, args, message):
+    path, _ = extxyz_file
+    assert main(["transport", "analyze", str(path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert err.count("\n") == 0
+
+
+def test_readable_table(extxyz_file, capsys):
+    path, _ = extxyz_file
+    assert main(["transport", "analyze", str(path), "--temperature", "1500",
+                 "--frame-interval-fs", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "total Onsager matrix" in out and "BaTiO3 at 1500 K" in out
