@@ -1,0 +1,41 @@
+"""``ionflux chempot``: driving forces between chemical-potential domains."""
+
+from __future__ import annotations
+
+import typer
+
+chempot_app = typer.Typer(help="Chemical-potential diagrams and driving forces.",
+                          no_args_is_help=True)
+
+
+@chempot_app.command("distance")
+def distance(
+    phase_a: str = typer.Argument(..., help="phase alpha, e.g. BaO"),
+    phase_b: str = typer.Argument(..., help="phase beta, e.g. TiO2"),
+    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    temperature: float = typer.Option(..., "--temperature", "-T", help="temperature, K"),
+    no_nist: bool = typer.Option(False, "--no-nist",
+                                 help="use MP + Bartel even where NIST-JANAF data exist"),
+    as_json: bool = typer.Option(False, "--json", help="print the full DrivingForce document"),
+) -> None:
+    """Shortest chemical-potential vector delta_mu = mu(B) - mu(A) between two domains."""
+    from ionflux.chempot.driving_force import DrivingForceCalculator
+    from ionflux.thermo.data import ThermoData
+
+    thermo = ThermoData.load(system, prefer_experimental=not no_nist)
+    force = DrivingForceCalculator(thermo)(phase_a, phase_b, temperature)
+    if as_json:
+        typer.echo(force.model_dump_json(indent=1))
+        return
+    parts = ", ".join(f"{el} {v:+.4f}" for el, v in force.delta_mu_eV.items())
+    typer.echo(f"{force.phase_alpha} -> {force.phase_beta} at {force.temperature_K:g} K "
+               f"({force.system})")
+    typer.echo(f"delta_mu_eV (mu(beta) - mu(alpha)): {parts}")
+    typer.echo(f"distance_eV: {force.distance_eV:.6g}" + ("  (domains touch)" if force.touching
+                                                          else ""))
+    for line in force.warnings:
+        typer.echo(f"warning: {line}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(chempot_app, name="chempot")

@@ -1,0 +1,99 @@
+"""``ionflux kd``: effective diffusion rate constants K_D per product and temperature."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ionflux.cli._parse import parse_list, parse_pair, parse_temperatures
+
+
+def compute_rows(system: str, precursors: str, temperatures: str, source: str,
+                 products: str | None, include_anions: bool, no_nist: bool):
+    """K_D rows (see ionflux.kinetics.report.kd_rows) for the CLI options given."""
+    from ionflux.kinetics.report import kd_rows, load_transport_docs
+    from ionflux.kinetics.table import KDTable
+    from ionflux.thermo.data import ThermoData
+
+    pair = parse_pair(precursors)
+    temps = parse_temperatures(temperatures)
+    names = parse_list(products)
+    docs = load_transport_docs(source, system)
+    thermo = ThermoData.load(system, prefer_experimental=not no_nist)
+    table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
+    rows, skipped = kd_rows(table, pair, temps, names)
+    return rows, skipped + table.warnings, temps
+
+
+def kd(
+    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    precursors: str = typer.Option("BaO,TiO2", "--precursors", help="two phases, e.g. BaO,TiO2"),
+    temperatures: str = typer.Option("1000,1250,1500,1750", "--temperatures",
+                                     help="comma-separated temperatures, K"),
+    source: str = typer.Option("published", "--source",
+                               help="transport documents: published | store"),
+    self_only: bool = typer.Option(False, "--self-only",
+                                   help="show the self-only K_D (L_self in place of L)"),
+    products: str = typer.Option(None, "--products",
+                                 help="comma-separated products (default: all with data)"),
+    include_anions: bool = typer.Option(False, "--include-anions",
+                                        help="sum anion fluxes too"),
+    no_nist: bool = typer.Option(False, "--no-nist",
+                                 help="use MP + Bartel even where NIST-JANAF data exist"),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON list, one object per row"),
+) -> None:
+    """K_D (cm^2/s) of every product with transport data, ordered by cation ratio."""
+    rows, notes, temps = compute_rows(system, precursors, temperatures, source, products,
+                                      include_anions, no_nist)
+    mode = "self-only" if self_only else "full"
+    if as_json:
+        typer.echo(json.dumps([{**r.model_dump(mode="json"), "mode": mode} for r in rows],
+                              indent=1))
+        for note in notes:
+            typer.echo(f"warning: {note}", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    label = next((r.cation_ratio_label for r in rows if r.cation_ratio_label), "ratio")
+    pair = parse_pair(precursors)
+    title = (f"K_D{' (self-only)' if self_only else ''} in cm^2/s, {pair[0]} + {pair[1]}, "
+             f"{system}, source {source}")
+    table = Table(title=title)
+    table.add_column("phase")
+    table.add_column(label, justify="right")
+    for t in temps:
+        table.add_column(f"{t:g} K", justify="right")
+    by_phase: dict[str, dict[float, object]] = {}
+    order: list[str] = []
+    for row in rows:
+        if row.phase not in by_phase:
+            by_phase[row.phase] = {}
+            order.append(row.phase)
+        by_phase[row.phase][row.temperature_K] = row
+    for phase in order:
+        cells = []
+        first = next(iter(by_phase[phase].values()))
+        for t in temps:
+            row = by_phase[phase][t]
+            value = row.K_D_self_cm2_s if self_only else row.K_D_cm2_s
+            err = row.K_D_self_stderr_cm2_s if self_only else row.K_D_stderr_cm2_s
+            text = f"{value:.3e}" + (f" ± {err:.1e}" if err is not None else "")
+            cells.append(text + ("*" if row.interpolated else ""))
+        ratio = first.cation_ratio
+        table.add_row(phase, "-" if ratio is None else f"{ratio:.3f}", *cells)
+    console = Console()
+    console.print(table)
+    if any(r.interpolated for r in rows):
+        console.print("* interpolated: log K_D linear in 1/T between tabulated temperatures")
+    meta = sorted({p for r in rows for p in r.metastable_phases})
+    if meta:
+        console.print(f"metastable at some temperature (metastable domain used): "
+                      f"{', '.join(meta)}")
+    for note in notes:
+        typer.echo(f"warning: {note}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("kd")(kd)

@@ -1,0 +1,74 @@
+"""``ionflux plot``: PNG figures. One command per figure; each calls a function of
+``ionflux.plotting`` so the figure code stays separate from the analysis.
+
+To add a figure, define another ``@plot_app.command("name")`` function below; ``register``
+picks up every command of ``plot_app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+plot_app = typer.Typer(help="Figures (PNG).", no_args_is_help=True)
+
+
+@plot_app.command("kd")
+def kd(
+    out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
+    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    precursors: str = typer.Option("BaO,TiO2", "--precursors", help="two phases, e.g. BaO,TiO2"),
+    temperatures: str = typer.Option("1000,1250,1500,1750", "--temperatures",
+                                     help="comma-separated temperatures, K"),
+    source: str = typer.Option("published", "--source", help="published | store"),
+    self_only: bool = typer.Option(False, "--self-only", help="plot the self-only K_D"),
+    products: str = typer.Option(None, "--products", help="comma-separated products"),
+    include_anions: bool = typer.Option(False, "--include-anions", help="sum anion fluxes"),
+    no_nist: bool = typer.Option(False, "--no-nist", help="MP + Bartel only"),
+) -> None:
+    """K_D versus cation ratio, one line per temperature (log axes)."""
+    from ionflux.cli.kd import compute_rows
+    from ionflux.plotting.kd import plot_kd
+
+    rows, notes, _ = compute_rows(system, precursors, temperatures, source, products,
+                                  include_anions, no_nist)
+    path = plot_kd(rows, out, self_only=self_only)
+    for note in notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {path}")
+
+
+@plot_app.command("correlation")
+def correlation(
+    out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
+    system: str = typer.Option("Ba-Ti-O", "--system", help="system with published tensors"),
+    cations: str = typer.Option("Ba,Ti", "--cations", help="the two cations, e.g. Ba,Ti"),
+    source: str = typer.Option("published", "--source", help="published | store"),
+) -> None:
+    """Correlation factors f_i of the two cations versus their ratio, one line per temperature."""
+    from ionflux.cli._parse import parse_pair
+    from ionflux.kinetics.report import load_transport_docs
+    from ionflux.plotting.correlation import plot_correlation
+
+    pair = parse_pair(cations, "--cations")
+    docs = load_transport_docs(source, system)
+    path = plot_correlation(docs, out, cations=pair,
+                            title=f"{system}: correlation factors ({source} tensors)")
+    typer.echo(f"wrote {path}")
+
+
+@plot_app.command("bonds")
+def bonds(
+    out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
+    frames: int = typer.Option(5, "--frames", help="frames per bundled amorphous cell"),
+) -> None:
+    """CrystalNN bond counts per atom versus Ba:Ti for the bundled amorphous Ba-Ti-O cells."""
+    from ionflux.cli.structure import bonds_plot_command
+
+    bonds_plot_command(str(out), frames)
+    typer.echo(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(plot_app, name="plot")

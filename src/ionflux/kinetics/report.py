@@ -1,0 +1,136 @@
+"""Where transport documents come from, and K_D rows for tables, JSON output and plots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ionflux.errors import DataNotFoundError, InputError
+from ionflux.kinetics.table import KDTable, Mode
+from ionflux.thermo.system import reduced_formula
+from ionflux.transport.documents import TransportDoc
+
+SOURCES = ("published", "store")
+
+
+def load_transport_docs(source: str, system: str) -> list[TransportDoc]:
+    """TransportDocs of ``system`` from ``source`` ('published' now; 'store' once wired)."""
+    if source == "published":
+        from ionflux.transport.published import load_published
+
+        return load_published(system)
+    if source == "store":
+        raise InputError("the transport store is not available yet in this installation; use "
+                         "--source published")
+    raise InputError(f"unknown transport source {source!r} (choose from {', '.join(SOURCES)})")
+
+
+class KDRow(BaseModel):
+    """One product at one temperature: the flat object printed by ``ionflux kd --json``."""
+
+    phase: str
+    temperature_K: float
+    K_D_cm2_s: float
+    K_D_self_cm2_s: float
+    K_D_stderr_cm2_s: float | None = None
+    K_D_self_stderr_cm2_s: float | None = None
+    delta_mu_eV: dict[str, float]
+    distance_eV: float
+    precursors: list[str]
+    cation_ratio: float | None = Field(None, description="n_A / n_B of the precursors' cations")
+    cation_ratio_label: str | None = None
+    interpolated: bool = False
+    V_gamma_cm3: float | None = None
+    metastable_phases: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+def distinctive_cations(alpha: str, beta: str) -> tuple[str | None, str | None]:
+    """Element only in ``alpha`` and element only in ``beta`` (e.g. Ba and Ti for BaO, TiO2)."""
+    from pymatgen.core import Composition
+
+    a = {el.symbol for el in Composition(alpha).elements}
+    b = {el.symbol for el in Composition(beta).elements}
+    only_a, only_b = sorted(a - b), sorted(b - a)
+    return (only_a[0] if len(only_a) == 1 else None, only_b[0] if len(only_b) == 1 else None)
+
+
+def cation_ratio(formula: str, el_a: str | None, el_b: str | None) -> float | None:
+    from pymatgen.core import Composition
+
+    if el_a is None or el_b is None:
+        return None
+    comp = Composition(formula)
+    n_b = comp[el_b]
+    return math.inf if n_b == 0 else float(comp[el_a] / n_b)
+
+
+def kd_rows(table: KDTable, precursors: tuple[str, str], temperatures_K: Sequence[float],
+            products: Sequence[str] | None = None) -> tuple[list[KDRow], list[str]]:
+    """K_D rows ordered by cation ratio, then temperature; plus warnings for skipped products.
+
+    With ``products`` None every product of the table is tried and those lacking data (e.g. no
+    crystal volume) are skipped with a warning; named products must work or raise. A temperature
+    outside a product's transport data always raises.
+    """
+    alpha, beta = (reduced_formula(p) for p in precursors)
+    el_a, el_b = distinctive_cations(alpha, beta)
+    label = f"{el_a}:{el_b}" if el_a and el_b else None
+    names = list(products) if products is not None else table.products
+    rows: list[KDRow] = []
+    skipped: list[str] = []
+    for product in names:
+        temps = table.temperatures_K(product)
+        outside = [t for t in temperatures_K if not temps[0] <= float(t) <= temps[-1]]
+        if outside:
+            raise DataNotFoundError(
+                f"{', '.join(f'{t:g}' for t in outside)} K outside the transport data of "
+                f"{reduced_formula(product)} ({temps[0]:g}-{temps[-1]:g} K); K_D is never "
+                "extrapolated")
+        try:
+            product_rows = [_row(table, product, float(t), (alpha, beta), el_a, el_b, label)
+                            for t in temperatures_K]
+        except DataNotFoundError as exc:
+            if products is not None:
+                raise
+            skipped.append(f"skipped {product}: {exc}")
+            continue
+        rows.extend(product_rows)
+    if not rows:
+        raise DataNotFoundError("no product has the data needed for K_D: "
+                                + "; ".join(skipped))
+    rows.sort(key=lambda r: (math.inf if r.cation_ratio is None else r.cation_ratio, r.phase,
+                             r.temperature_K))
+    return rows, skipped
+
+
+def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el_b,
+         label) -> KDRow:
+    temps = table.temperatures_K(product)
+    if t in temps:
+        doc = table.doc(product, t, pair)
+        return KDRow(phase=doc.phase, temperature_K=t, K_D_cm2_s=doc.K_D_cm2_s,
+                     K_D_self_cm2_s=doc.K_D_self_cm2_s, K_D_stderr_cm2_s=doc.K_D_stderr_cm2_s,
+                     K_D_self_stderr_cm2_s=doc.K_D_self_stderr_cm2_s,
+                     delta_mu_eV=doc.delta_mu_eV, distance_eV=doc.distance_eV,
+                     precursors=list(pair), cation_ratio=cation_ratio(doc.phase, el_a, el_b),
+                     cation_ratio_label=label, V_gamma_cm3=doc.V_gamma_cm3,
+                     metastable_phases=doc.metastable_phases, warnings=doc.warnings)
+    kd = table.kd_cm2_s(product, t, pair, "full")
+    kd_self = table.kd_cm2_s(product, t, pair, "self-only")
+    force: Any = table.driving_force(pair[0], pair[1], t)
+    phase = reduced_formula(product)
+    return KDRow(phase=phase, temperature_K=t, K_D_cm2_s=kd, K_D_self_cm2_s=kd_self,
+                 delta_mu_eV=force.delta_mu_eV, distance_eV=force.distance_eV,
+                 precursors=list(pair), cation_ratio=cation_ratio(phase, el_a, el_b),
+                 cation_ratio_label=label, interpolated=True,
+                 metastable_phases=list(force.metastable_phases),
+                 warnings=[*force.warnings, "K_D interpolated (log K_D linear in 1/T); "
+                           "delta_mu is the one at this temperature; stderr not interpolated"])
+
+
+def rows_mode_value(row: KDRow, mode: Mode) -> float:
+    return row.K_D_cm2_s if mode == "full" else row.K_D_self_cm2_s

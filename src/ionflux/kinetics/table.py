@@ -1,0 +1,164 @@
+"""K_D per product phase, temperature and precursor pair, computed lazily and interpolated.
+
+A :class:`KDTable` holds TransportDocs (from the published tensors, the store, or anywhere else)
+and computes :class:`~ionflux.kinetics.kd.KDDoc` objects on demand at the tabulated temperatures
+of each product, caching driving forces (one chemical-potential diagram per temperature) and
+results. Between tabulated temperatures log K_D is interpolated linearly in 1/T; outside the range
+of a product's data the lookup raises DataNotFoundError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from ionflux.errors import DataNotFoundError, InputError
+from ionflux.kinetics.interpolation import arrhenius_interpolate
+from ionflux.kinetics.kd import (
+    DEFAULT_ANIONS,
+    KDDoc,
+    VolumeSource,
+    compute_kd,
+    volume_per_formula_unit_cm3,
+)
+from ionflux.thermo.system import reduced_formula
+from ionflux.transport.documents import TransportDoc
+
+Mode = Literal["full", "self-only"]
+
+
+class KDTable:
+    """Lazily computed K_D for the products that have transport documents.
+
+    ``driving_force(alpha, beta, T)`` returns a DrivingForce; ``volume(doc)`` returns
+    (V_gamma in cm^3 per reduced formula unit, description). Use :meth:`from_transport_docs`
+    or :meth:`published` to wire them to thermodynamic data.
+    """
+
+    def __init__(self, docs: Iterable[TransportDoc], *,
+                 driving_force: Callable[[str, str, float], object],
+                 volume: Callable[[TransportDoc], tuple[float, str]],
+                 include_anions: bool = False, anions: frozenset[str] = DEFAULT_ANIONS,
+                 thermo_info: dict | None = None) -> None:
+        self._driving_force = driving_force
+        self._volume = volume
+        self.include_anions = include_anions
+        self.anions = anions
+        self.thermo_info = thermo_info
+        self.warnings: list[str] = []
+        self._docs: dict[tuple[str, float], TransportDoc] = {}
+        for doc in docs:
+            key = (reduced_formula(doc.formula), float(doc.temperature_K))
+            old = self._docs.get(key)
+            if old is not None:
+                keep = max(old, doc, key=lambda d: d.last_updated)
+                self.warnings.append(f"two transport documents for {key[0]} at {key[1]:g} K; "
+                                     f"using the one updated {keep.last_updated.isoformat()}")
+                doc = keep
+            self._docs[key] = doc
+        self._cache: dict[tuple[str, float, tuple[str, str]], KDDoc] = {}
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_transport_docs(cls, docs: Iterable[TransportDoc], thermo, *,
+                            include_anions: bool = False,
+                            volume_source: VolumeSource = "thermo",
+                            anions: frozenset[str] = DEFAULT_ANIONS,
+                            lower_limit_eV: float = -50.0,
+                            metastable_tol_eV: float = 1e-4) -> KDTable:
+        """Table whose driving forces and V_gamma come from ``thermo`` (a ThermoData)."""
+        from ionflux.chempot.driving_force import DrivingForceCalculator
+
+        calculator = DrivingForceCalculator(thermo, lower_limit_eV, metastable_tol_eV)
+
+        def volume(doc: TransportDoc) -> tuple[float, str]:
+            return volume_per_formula_unit_cm3(doc.formula, thermo=thermo, transport=doc,
+                                               source=volume_source)
+
+        return cls(docs, driving_force=calculator, volume=volume, include_anions=include_anions,
+                   anions=anions, thermo_info=thermo.describe())
+
+    @classmethod
+    def published(cls, system: str = "Ba-Ti-O", thermo=None, **kwargs) -> KDTable:
+        """Table of the bundled published tensors and bundled thermo data of ``system``."""
+        from ionflux.thermo.data import ThermoData
+        from ionflux.transport.published import load_published
+
+        thermo = thermo or ThermoData.bundled(system)
+        return cls.from_transport_docs(load_published(system, thermo=thermo), thermo, **kwargs)
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def products(self) -> list[str]:
+        """Reduced formulas with at least one transport document."""
+        return sorted({f for f, _ in self._docs})
+
+    def _product(self, product: str) -> str:
+        key = reduced_formula(product)
+        if key not in self.products:
+            raise DataNotFoundError(f"no transport data for product {product!r} (available: "
+                                    f"{', '.join(self.products) or 'none'})")
+        return key
+
+    def temperatures_K(self, product: str) -> list[float]:
+        """Tabulated temperatures (K) of ``product``, ascending."""
+        key = self._product(product)
+        return sorted(t for f, t in self._docs if f == key)
+
+    def transport_doc(self, product: str, temperature_K: float) -> TransportDoc:
+        key = self._product(product)
+        doc = self._docs.get((key, float(temperature_K)))
+        if doc is None:
+            raise DataNotFoundError(f"no transport document for {key} at {temperature_K:g} K "
+                                    f"(tabulated: {self.temperatures_K(key)})")
+        return doc
+
+    def driving_force(self, alpha: str, beta: str, temperature_K: float):
+        """The DrivingForce between ``alpha`` and ``beta`` at any temperature of the thermo data."""
+        a, b = self._pair((alpha, beta))
+        return self._driving_force(a, b, float(temperature_K))
+
+    def doc(self, product: str, temperature_K: float, reactants: tuple[str, str]) -> KDDoc:
+        """KDDoc at a tabulated temperature of ``product`` (computed once, then cached)."""
+        pair = self._pair(reactants)
+        transport = self.transport_doc(product, temperature_K)
+        cache_key = (reduced_formula(transport.formula), float(temperature_K), pair)
+        if cache_key not in self._cache:
+            force = self._driving_force(pair[0], pair[1], float(temperature_K))
+            volume, description = self._volume(transport)
+            self._cache[cache_key] = compute_kd(
+                transport, force, volume_per_formula_unit_cm3=volume,
+                volume_source=description, include_anions=self.include_anions,
+                anions=self.anions, thermo_info=self.thermo_info)
+        return self._cache[cache_key]
+
+    def docs(self, reactants: tuple[str, str], products: Iterable[str] | None = None
+             ) -> list[KDDoc]:
+        """KDDocs at every tabulated temperature of ``products`` (default: all products)."""
+        names = list(products) if products is not None else self.products
+        return [self.doc(p, t, reactants) for p in names for t in self.temperatures_K(p)]
+
+    def kd_cm2_s(self, product: str, temperature_K: float, reactants: tuple[str, str],
+                 mode: Mode = "full") -> float:
+        """K_D (cm^2/s) of ``product`` at any T inside its tabulated range (Arrhenius interp.)."""
+        if mode not in ("full", "self-only"):
+            raise InputError(f"mode must be 'full' or 'self-only', got {mode!r}")
+        temps = self.temperatures_K(product)
+        t = float(temperature_K)
+        what = f"K_D of {reduced_formula(product)}"
+        if not temps[0] <= t <= temps[-1]:
+            arrhenius_interpolate(temps, [1.0] * len(temps), t, what)  # raises
+        field = "K_D_cm2_s" if mode == "full" else "K_D_self_cm2_s"
+        if t in temps:
+            return getattr(self.doc(product, t, reactants), field)
+        below = max(x for x in temps if x < t)
+        above = min(x for x in temps if x > t)
+        values = [getattr(self.doc(product, x, reactants), field) for x in (below, above)]
+        return arrhenius_interpolate([below, above], values, t, what)
+
+    @staticmethod
+    def _pair(reactants: tuple[str, str]) -> tuple[str, str]:
+        if isinstance(reactants, str) or len(tuple(reactants)) != 2:
+            raise InputError(f"reactants must be a pair of phases, got {reactants!r}")
+        a, b = (reduced_formula(r) for r in reactants)
+        return a, b

@@ -1,0 +1,292 @@
+"""Import published Onsager tensor sets (the ReactCA ``transport_db`` JSON layout).
+
+Each record has ``reduced_formula``, ``temperature`` (K), ``species``, ``mapping`` (element ->
+tensor index), ``L_tensor`` (total), ``L_tensor_self`` (diagonal matrix), ``L_tensor_dis``
+(total - self), all in 1/(eV cm s), ``volume`` (MD cell, Å^3) and ``metadata`` (a label). The
+tensor index of an element is taken from ``mapping``; the documents use ionflux's species order
+(cations first, by electronegativity) and reorder the matrices accordingly.
+
+What the files do not hold, and how the documents deal with it (recorded in ``assumptions``):
+no uncertainties (stderr fields None); no replicate count (``n_replicates`` = 1, the values are
+replicate means); no atom count. The atom count is estimated as formula units
+N_fu = round(V_cell / (v_MP * atoms per formula unit)) with the Materials Project crystal volume
+per atom v_MP when thermo data for the system is available (composition None otherwise).
+Melt-quenched cells are less dense than crystals, so this tends to overestimate the count; it
+is therefore *not* used to derive D_self (left None) nor anywhere in K_D.
+
+Quality flags (``quality``): symmetric, distinct_consistent (L_dis == L - diag(L_self)),
+self_diagonal, self_positive, positive_semidefinite, mass_weighted_rows_vanish
+(sum_i m_i L_ij = 0, exact in the centre-of-mass frame), correlation_factor_range (|f_i| <= 1)
+and cross_terms_reliable (False for records the source marks as unreliable: 750 K in the ACE-MD
+Ba-Ti-O set). Without published uncertainties the PSD and mass-balance checks use fixed
+relative tolerances (PSD_MIN_RATIO, COM_MAX_RATIO), looser than the MD analysis uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ionflux.errors import DataNotFoundError, InputError
+from ionflux.transport.documents import Provenance, QualityFlag, SourceRecord, TransportDoc
+
+#: File name of the bundled published tensors in ``ionflux/data/<system>/``.
+PUBLISHED_FILE = "transport_tensors_ace_md.json"
+
+#: (metadata label, temperature K) pairs whose cross terms the source calls unreliable.
+UNRELIABLE_CROSS_TERMS: dict[str, set[float]] = {"ACE_PBEsol_nospin_MDSetGenerator": {750.0}}
+
+#: Relative tolerances of the quality checks (relative to max |L_ij| of the record).
+SYMMETRY_RTOL = 1e-6
+DISTINCT_RTOL = 1e-6
+#: Smallest accepted eigenvalue of sym(L) relative to the largest (noise allows small negatives).
+PSD_MIN_RATIO = -0.05
+#: Largest accepted |sum_i m_i L_ij| / sum_i m_i |L_ij| (zero in the centre-of-mass frame).
+COM_MAX_RATIO = 0.1
+
+_SOURCE_LABELS = {
+    "ba-ti-o": "ACE-MD Onsager tensors published with ReactCA (mcgalcode/rxn-ca, "
+               "src/rxn_ca/phases/transport_db/Ba-Ti-O.json)",
+    "li-ti-o": "ACE-MD Onsager tensors published with ReactCA (mcgalcode/rxn-ca, "
+               "src/rxn_ca/phases/transport_db/Li-Ti-O.json)",
+}
+
+
+def _bundled_path(system: str) -> tuple[Any, str] | None:
+    from ionflux.thermo.system import parse_system
+
+    try:
+        wanted = set(parse_system(system))
+    except InputError:
+        return None
+    root = resources.files("ionflux") / "data"
+    for folder in root.iterdir():
+        candidate = folder / PUBLISHED_FILE
+        if folder.is_dir() and candidate.is_file():
+            elements = {p.capitalize() for p in folder.name.split("-")}
+            if elements == wanted:
+                return candidate, folder.name
+    return None
+
+
+def _load_thermo_for(elements: set[str]):
+    """Bundled or cached thermo data covering ``elements``, or None."""
+    from ionflux.thermo.data import ThermoData
+
+    system = "-".join(sorted(elements))
+    for loader in (ThermoData.cached, ThermoData.bundled):
+        try:
+            return loader(system)
+        except (DataNotFoundError, InputError):
+            continue
+    return None
+
+
+def _matrix(record: dict, key: str, n: int, where: str) -> np.ndarray:
+    try:
+        value = np.array(record[key], dtype=float)
+    except KeyError:
+        raise InputError(f"{where}: missing '{key}'") from None
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: '{key}' is not a numeric matrix") from None
+    if key == "L_tensor_self" and value.shape == (n,):
+        value = np.diag(value)
+    if value.shape != (n, n):
+        raise InputError(f"{where}: '{key}' has shape {value.shape}, expected ({n}, {n})")
+    if not np.all(np.isfinite(value)):
+        raise InputError(f"{where}: '{key}' contains non-finite values")
+    return value
+
+
+def _flag(passed: bool, value: float | None, threshold: float | None, reason: str) -> QualityFlag:
+    return QualityFlag(passed=bool(passed), value=None if value is None else float(value),
+                       threshold=threshold, reason=reason)
+
+
+def quality_flags(L: np.ndarray, L_self_matrix: np.ndarray, L_dis: np.ndarray,
+                  species: list[str], temperature_K: float, label: str | None
+                  ) -> dict[str, QualityFlag]:
+    """Quality checks of one published record (matrices in ``species`` order)."""
+    from pymatgen.core import Element
+
+    scale = float(np.max(np.abs(L))) or 1.0
+    flags: dict[str, QualityFlag] = {}
+    asym = float(np.max(np.abs(L - L.T))) / scale
+    flags["symmetric"] = _flag(asym <= SYMMETRY_RTOL, asym, SYMMETRY_RTOL,
+                               "max |L_ij - L_ji| / max |L|")
+    self_diag = np.diag(np.diag(L_self_matrix))
+    dis_err = float(np.max(np.abs(L_dis - (L - self_diag)))) / scale
+    flags["distinct_consistent"] = _flag(dis_err <= DISTINCT_RTOL, dis_err, DISTINCT_RTOL,
+                                         "max |L_dis - (L - diag(L_self))| / max |L|")
+    off = float(np.max(np.abs(L_self_matrix - self_diag))) / scale
+    flags["self_diagonal"] = _flag(off <= DISTINCT_RTOL, off, DISTINCT_RTOL,
+                                   "max off-diagonal |L_self| / max |L| (self part is diagonal)")
+    smin = float(np.min(np.diag(L_self_matrix)))
+    flags["self_positive"] = _flag(smin > 0, smin, 0.0, "smallest L_ii^self, 1/(eV cm s)")
+    eig = np.linalg.eigvalsh(0.5 * (L + L.T))
+    ratio = float(eig[0] / eig[-1]) if eig[-1] > 0 else float("-inf")
+    flags["positive_semidefinite"] = _flag(
+        ratio >= PSD_MIN_RATIO, ratio, PSD_MIN_RATIO,
+        "smallest / largest eigenvalue of sym(L); L must be positive semi-definite")
+    masses = np.array([float(Element(s).atomic_mass) for s in species])
+    com = np.abs(masses @ L) / np.maximum(masses @ np.abs(L), 1e-300)
+    com_max = float(np.max(com))
+    flags["mass_weighted_rows_vanish"] = _flag(
+        com_max <= COM_MAX_RATIO, com_max, COM_MAX_RATIO,
+        "max_j |sum_i m_i L_ij| / sum_i m_i |L_ij|; exactly 0 for tensors from the "
+        "centre-of-mass frame")
+    diag_self = np.diag(L_self_matrix)
+    f = np.diag(L_dis) / np.where(diag_self != 0, diag_self, np.nan)
+    fmax = float(np.nanmax(np.abs(f))) if np.any(np.isfinite(f)) else float("nan")
+    flags["correlation_factor_range"] = _flag(
+        bool(np.isfinite(fmax) and fmax <= 1.0), fmax, 1.0,
+        "max |f_i| (correlation factors are typically within [-1, 1])")
+    unreliable = temperature_K in UNRELIABLE_CROSS_TERMS.get(label or "", set())
+    flags["cross_terms_reliable"] = _flag(
+        not unreliable, None, None,
+        f"the source marks {temperature_K:g} K cross terms (L_ij, i != j, and distinct parts) as "
+        "unreliable" if unreliable else "no known problem with the cross terms")
+    return flags
+
+
+def record_to_doc(record: dict, index: int, *, source: SourceRecord, source_label: str,
+                  thermo=None) -> TransportDoc:
+    """One published record as a TransportDoc (pure; ``thermo`` only estimates atom counts)."""
+    from pymatgen.core import Composition
+
+    from ionflux import __version__
+    from ionflux.io.trajectory import species_order
+
+    where = f"{source.path or 'published data'} record {index}"
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: not a JSON object")
+    try:
+        formula_raw = record["reduced_formula"]
+        temperature = float(record["temperature"])
+        mapping = {str(k): int(v) for k, v in dict(record["mapping"]).items()}
+        volume = float(record["volume"])
+    except KeyError as exc:
+        raise InputError(f"{where}: missing {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: bad value ({exc})") from None
+    where = f"{source.path or 'published data'} record {index} ({formula_raw} at {temperature:g} K)"
+    try:
+        comp = Composition(formula_raw)
+        formula = comp.reduced_formula
+    except Exception:
+        raise InputError(f"{where}: reduced_formula is not a formula") from None
+    n = len(mapping)
+    if sorted(mapping.values()) != list(range(n)):
+        raise InputError(f"{where}: mapping {mapping} is not a permutation of 0..{n - 1}")
+    listed = [str(s) for s in record.get("species", list(mapping))]
+    if set(listed) != set(mapping):
+        raise InputError(f"{where}: species {listed} and mapping keys {sorted(mapping)} differ")
+    missing = sorted({el.symbol for el in comp.elements} - set(mapping))
+    if missing:
+        raise InputError(f"{where}: no tensor entries for {', '.join(missing)} of {formula}")
+    L_raw = _matrix(record, "L_tensor", n, where)
+    S_raw = _matrix(record, "L_tensor_self", n, where)
+    assumptions: list[str] = []
+    if "L_tensor_dis" in record:
+        D_raw = _matrix(record, "L_tensor_dis", n, where)
+    else:
+        D_raw = L_raw - np.diag(np.diag(S_raw))
+        assumptions.append("L_tensor_dis not stored: computed as L - diag(L_self)")
+    if volume <= 0 or not np.isfinite(volume):
+        raise InputError(f"{where}: volume must be a positive number of Å^3, got {volume}")
+
+    species = species_order(list(mapping))
+    idx = [mapping[s] for s in species]
+    L = L_raw[np.ix_(idx, idx)]
+    S = S_raw[np.ix_(idx, idx)]
+    D = D_raw[np.ix_(idx, idx)]
+    if [s for s, _ in sorted(mapping.items(), key=lambda kv: kv[1])] != listed:
+        assumptions.append(f"species list {listed} is not in tensor-index order; the mapping "
+                           f"{mapping} was used")
+    label = record.get("metadata")
+    flags = quality_flags(L, S, D, species, temperature, label)
+    L_self = [float(v) for v in np.diag(S)]
+    f = {s: (float(D[i, i] / L_self[i]) if L_self[i] != 0 else None)
+         for i, s in enumerate(species)}
+
+    composition = None
+    if thermo is not None:
+        try:
+            v_atom = thermo.volume_per_atom_A3(formula)
+            n_fu_raw = volume / (v_atom * comp.reduced_composition.num_atoms)
+            n_fu = max(1, round(n_fu_raw))
+            composition = {el.symbol: round(amt * n_fu)
+                           for el, amt in comp.reduced_composition.items()}
+            entry = thermo.entry(formula)
+            assumptions.append(
+                f"atom count not stored: estimated {n_fu} formula units (V_cell / (v_MP x atoms "
+                f"per formula unit) = {n_fu_raw:.2f}) from the crystal volume per atom "
+                f"{v_atom:.3f} Å^3 of {entry.material_id if entry else formula}; amorphous cells "
+                "are less dense, so this is likely an overestimate")
+        except DataNotFoundError:
+            composition = None
+    if composition is None:
+        assumptions.append("atom count not stored and no crystal volume available to estimate "
+                           "it: composition is None")
+    assumptions += [
+        "no uncertainties published: stderr fields are None",
+        "replicate count not stored (values are replicate means): n_replicates set to 1",
+        "D_self not derived: it needs the atom count, which the file does not hold",
+    ]
+    warnings = [f"quality check {name} failed: {flag.reason} = {flag.value}"
+                if flag.value is not None else f"quality check {name} failed: {flag.reason}"
+                for name, flag in flags.items() if not flag.passed]
+    provenance = Provenance(
+        sources=[source.model_copy(update={"temperature_K": temperature, "volume_A3": volume})],
+        ionflux_version=__version__,
+        method={"source_label": source_label, "metadata_label": label, "record_index": index})
+    return TransportDoc(
+        formula=formula, species=species, composition=composition, temperature_K=temperature,
+        volume_A3=volume, L=L.tolist(), L_self=L_self, L_distinct=D.tolist(),
+        correlation_factor=f, D_self_cm2_s={s: None for s in species},
+        fit_window_source="published", quality=flags, provenance=provenance,
+        warnings=warnings, assumptions=assumptions)
+
+
+def load_published(path_or_system: str | Path, thermo=None) -> list[TransportDoc]:
+    """TransportDocs from a published tensor JSON file, or the bundled set of a system.
+
+    ``path_or_system`` is a file path, or a system name with bundled data ("Ba-Ti-O",
+    "Li-Ti-O"). ``thermo`` (ThermoData) is used only to estimate atom counts; by default the
+    bundled or cached thermo data of the records' elements is used when there is one.
+    """
+    path = Path(str(path_or_system))
+    if path.is_file():
+        raw = path.read_bytes()
+        shown = str(path)
+        label = "published Onsager tensor file"
+    else:
+        found = _bundled_path(str(path_or_system))
+        if found is None:
+            raise DataNotFoundError(f"{path_or_system!s} is neither a file nor a system with "
+                                    "bundled published tensors (Ba-Ti-O, Li-Ti-O)")
+        resource, folder = found
+        raw = resource.read_bytes()
+        shown = f"ionflux/data/{folder}/{PUBLISHED_FILE}"
+        label = _SOURCE_LABELS.get(folder, "bundled published Onsager tensors")
+    try:
+        records = json.loads(raw)
+    except ValueError as exc:
+        raise InputError(f"{shown}: not valid JSON ({exc})") from None
+    if isinstance(records, dict):
+        records = records.get("docs", records.get("records"))
+    if not isinstance(records, list) or not records:
+        raise InputError(f"{shown}: expected a non-empty list of tensor records")
+    source = SourceRecord(path=shown, sha256=hashlib.sha256(raw).hexdigest(),
+                          reader="published-json")
+    if thermo is None:
+        elements = {str(k) for r in records if isinstance(r, dict)
+                    for k in dict(r.get("mapping", {}))}
+        thermo = _load_thermo_for(elements) if elements else None
+    return [record_to_doc(r, i, source=source, source_label=label, thermo=thermo)
+            for i, r in enumerate(records)]
