@@ -1,1 +1,154 @@
-"""ca"""
+"""Cellular automaton (CA) for solid-state synthesis outcomes (SCIENCE.md §5-§6).
+
+Layers, each usable alone: :mod:`~ionflux.ca.reactions` (enumeration, free energies),
+:mod:`~ionflux.ca.scoring` (scores, three modes), :mod:`~ionflux.ca.table` (numeric reaction
+table), :mod:`~ionflux.ca.kernel` (compiled update loop), :mod:`~ionflux.ca.reference` (slow
+pure-Python twin for tests), :mod:`~ionflux.ca.automaton` (grid, profile, realisations),
+:mod:`~ionflux.ca.request` (cheap validation), :mod:`~ionflux.ca.predict` (query layer),
+:mod:`~ionflux.ca.cache`, :mod:`~ionflux.ca.recipes` (R1-R4), :mod:`~ionflux.ca.calibration`
+(onset rule for s). The engine needs no thermodynamics: it consumes a
+:class:`~ionflux.ca.table.CATable`; thermo and K_D enter through two small protocols
+(``reactions.ThermoSource``, ``scoring.KDSource``) that ``ThermoData`` and ``KDTable`` satisfy.
+
+Modelling decisions (where SCIENCE.md or the reference CA, ReactCA = mcgalcode/rxn-ca, leave a
+choice, or where we deliberately differ from the reference):
+
+Reactions
+  * Candidate phases: the precursors plus, for Ba-Ti-O, the nine products of SCIENCE §6; for
+    other systems every compound of the thermo data that is a non-negative combination of the
+    precursors (reachable without an open element). ``phases=`` overrides.
+  * Pair reactions ``a A + b B -> c P``: every unordered pair of candidates and every other
+    candidate P with a unique balance and positive coefficients (exact rational arithmetic).
+    Only single-product pair reactions are enumerated: a pair event involves two cells, which
+    can hold the product and the leftover of the excess reactant, not a second product (on a
+    pseudo-binary line such as BaO-TiO2 every uniquely balanced pair reaction has one product
+    anyway). Decompositions ``a A -> p P + q Q``: every candidate and pair of others.
+  * Reaction free energy per atom: (sum over products - sum over reactants of n_fu * atoms per
+    fu * G_f per atom) / atoms on one side, i.e. per atom of reactants, as in reaction-network.
+    Coefficients are per reduced formula unit.
+  * A reaction with dG_rxn >= 0 at a temperature is not offered at that temperature
+    (``max_reaction_energy_eV_per_atom``). Reason: sigma1 has a floor sigma1(0) = ln(2)/3, so
+    an uphill reaction (dG* ~ 0) would still be offered at >= 11 % of the weight of a downhill
+    one in thermo-only mode and would run thermodynamics backwards; the reference avoids this by
+    bypassing the softplus for dG > 0.01 eV/atom. Decompositions are offered only where dG < 0
+    for the same reason ("if thermodynamically allowed").
+
+Scores (SCIENCE §5 exactly; constants in :class:`~ionflux.ca.settings.ScoringSettings`)
+  * K_D from ``KDTable.kd_cm2_s(product, T, (A, B), mode)`` in cm^2/s, converted to m^2/s for
+    r0 in m; s in 1/s makes K_D/(r0^2 s) dimensionless; kB T in eV. K_D is interpolated by the
+    kinetics layer (log K_D linear in 1/T). Profile temperatures outside the K_D table
+    (750-1750 K for Ba-Ti-O) are an error by default (``kd_out_of_range='clamp'`` uses the
+    nearest tabulated temperature and records a warning); never extrapolated. Full-mode K_D
+    below 1000 K rests on the unreliable 750 K cross terms: recorded as a warning.
+  * Several products (not produced by our enumeration, supported for custom reactions): the
+    reference's rule, K_D = max over products of K_D(p) * nu_p / sum nu.
+  * Decompositions have no pair of reactant domains to drive a flux: scored with the
+    thermodynamic factor sigma1(dG*) in every mode.
+  * T_m,reactant = lowest melting point of the reactants (a decomposition: its one reactant).
+    A phase without a melting point is an error unless given in ``melting_points_K``; for
+    Ba6Ti17O40 (missing from the ML estimates) 2185 K is interpolated between its neighbours on
+    the BaO-TiO2 line and recorded as a warning.
+  * Calibration (``ionflux.ca.calibration``, scripts/calibrate_s.py): a fresh 1:1 BaO:TiO2
+    mixture held one hour must convert 5 % of its precursors exactly at 1100 K. The
+    thermodynamics-only score has no scale of its own, so this rule first fixes the inertia
+    weight with thermo-only scores (110), then s with full-mode scores (s = 1.1e8 1/s, see
+    ``CALIBRATED_S``); self-only uses the same s. The limit s -> infinity (all sigma1 at their
+    floor) starts only at ~1440 K, so the calibration is not floor-dominated.
+
+Automaton
+  * Grid: periodic cube of grid^3 cells, six face neighbours (von Neumann, radius 1, as the
+    reference's LiquidSwapController). Every cell is one powder particle of one phase with an
+    amount in reduced formula units (per-cell amounts); there are no empty cells.
+  * Initial mixture: molar ratio -> volumes with molar volumes (Å^3 per formula unit) -> cell
+    counts by largest-remainder rounding -> each precursor's formula units shared equally among
+    its cells, so the molar ratio is exact and cells are ~1 nominal volume. A precursor with
+    fewer than ``min_cells_per_precursor`` (10) cells is an error ("grid too small"). Cells are
+    shuffled with the realisation's generator.
+  * Update (one random cell, chosen with replacement): offered events are "no reaction" with
+    the inertia weight, EVERY reaction of the cell's phase with EACH of its six neighbours
+    (weight = score; the reference offers only one neighbour because of a loop bug), and, when
+    at least one neighbour has the same phase, each decomposition of the phase (once per update,
+    as in the reference; the partner is a random same-phase neighbour). One event is chosen
+    with probability proportional to weight (a flat choice, SCIENCE §5).
+  * Stoichiometry and exact mass balance: the chosen pair reaction runs to the full extent of
+    the limiting cell, xi = min(n_A/a, n_B/b). The limiting cell becomes the product with c*xi
+    formula units; the other cell keeps its phase with n - b*xi (the leftover reactant stays
+    where it was); if both are drained exactly, both become product, shared by consumed volume.
+    A decomposition pools the two same-phase cells and turns them into P and Q (which cell
+    gets which is a coin flip). Element totals therefore change only by floating-point rounding
+    (checked: relative drift ~1e-14, reported per prediction), not on average as in the
+    reference.
+  * Kinetic weight of big events (the reference's "1/volume" rule): an event whose full extent
+    consumes a reactant volume dV larger than ``event_volume`` (1 nominal cell) proceeds with
+    probability event_volume/dV, so on average one chosen event consumes at most about one
+    cell's worth of reactant, whatever the cell sizes.
+  * Time: one profile-duration unit = ``sweeps_per_unit`` sweeps (default 1, as the
+    reference); one sweep = N updates for N cells. The presets (``ionflux.ca.recipes``) convert
+    hours with SWEEPS_PER_HOUR = 10, the hour being defined by the calibration above.
+  * Reproducibility: one seed -> numpy SeedSequence -> per realisation an independent generator
+    for the mixture and a xoshiro256+ state for the compiled update stream; same seed, same
+    result bit for bit. Realisations are combined as mean and standard error (ddof=1).
+  * Results: mole fractions of reduced formula units of every phase in all cells (precursors
+    included), mean and standard error over realisations, at ~200 recorded times. Cached by a
+    sha256 of all inputs (settings included) and a data version (thermo file hash, bundled
+    transport tensors hash, engine and ionflux versions); custom data sources without a
+    ``data_version`` are never cached. Cheap checks (profile, mixture on the grid, run size
+    against ``max_cell_updates``, K_D temperature range) run before any K_D computation.
+  * Not modelled (the reference has them): melting/liquid swaps near T_m, regrinding,
+    atmosphere/gas phases, the reference's 0.15 nucleation penalty and 1/d^3 distance weights
+    (all neighbours are at distance 1).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Exports are imported lazily so that ``import ionflux.ca.cache`` (the CLI) stays cheap and
+# numba is only loaded when the automaton runs.
+_EXPORTS = {
+    "AutomatonResult": "automaton", "run_automaton": "automaton",
+    "JsonFileCache": "cache", "PredictionCache": "cache",
+    "PredictionDoc": "documents", "PredictionInputs": "documents", "SeriesPoint": "documents",
+    "predict": "predict", "run_recipes": "predict",
+    "Reaction": "reactions", "enumerate_reactions": "reactions",
+    "RECIPES": "recipes", "get_recipe": "recipes",
+    "AutomatonSettings": "settings", "ScoringSettings": "settings",
+    "CATable": "table", "build_table": "table",
+}
+
+__all__ = [
+    "RECIPES",
+    "AutomatonResult",
+    "AutomatonSettings",
+    "CATable",
+    "JsonFileCache",
+    "PredictionCache",
+    "PredictionDoc",
+    "PredictionInputs",
+    "Reaction",
+    "ScoringSettings",
+    "SeriesPoint",
+    "build_table",
+    "enumerate_reactions",
+    "get_recipe",
+    "predict",
+    "run_automaton",
+    "run_recipes",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ionflux.ca.automaton import AutomatonResult, run_automaton
+    from ionflux.ca.cache import JsonFileCache, PredictionCache
+    from ionflux.ca.documents import PredictionDoc, PredictionInputs, SeriesPoint
+    from ionflux.ca.predict import predict, run_recipes
+    from ionflux.ca.reactions import Reaction, enumerate_reactions
+    from ionflux.ca.recipes import RECIPES, get_recipe
+    from ionflux.ca.settings import AutomatonSettings, ScoringSettings
+    from ionflux.ca.table import CATable, build_table
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

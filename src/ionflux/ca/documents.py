@@ -1,0 +1,79 @@
+"""Pydantic documents for automaton predictions.
+
+Mole fractions count reduced formula units of every phase present in all cells (precursors
+included) and sum to one. Times are in profile-duration units (one unit = one sweep by default).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PredictionInputs(BaseModel):
+    """Everything a prediction depends on besides the data version (the cache key's content)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str
+    precursors: dict[str, float] = Field(description="reduced formula -> molar ratio")
+    profile: list[tuple[float, float]] = Field(description="(temperature K, duration) steps")
+    mode: Literal["full", "self-only", "thermo-only"]
+    realisations: int
+    seed: int
+    grid: int = Field(description="edge of the cubic grid (cells = grid^3)")
+    phases: list[str] = Field(description="candidate phases (precursors first)")
+    recipe: str | None = None
+    scoring: dict = Field(description="ScoringSettings used")
+    automaton: dict = Field(description="AutomatonSettings used")
+    engine_version: str
+
+
+class SeriesPoint(BaseModel):
+    time: float = Field(description="profile-duration units since the start")
+    temperature_K: float
+    mol_fraction: dict[str, float]
+    mol_fraction_stderr: dict[str, float | None]
+
+
+class ReactionSummary(BaseModel):
+    """One offered reaction: energetics, K_D, score per profile temperature, events per run."""
+
+    label: str
+    kind: Literal["pair", "decomposition"]
+    temperatures_K: list[float]
+    energy_eV_per_atom: list[float]
+    kd_cm2_s: list[float | None]
+    score: list[float]
+    mean_events: float = Field(description="mean number of times it fired per realisation")
+
+
+class PredictionDoc(BaseModel):
+    """Predicted phase evolution of one recipe (mean and standard error over realisations)."""
+
+    doc_type: Literal["ca_prediction"] = "ca_prediction"
+    key: str = Field(description="sha256 of the inputs and the data version")
+    data_version: str
+    inputs: PredictionInputs
+    final_mol_fraction: dict[str, float]
+    final_mol_fraction_stderr: dict[str, float | None] = Field(
+        description="standard error over realisations (None with one realisation)")
+    series: list[SeriesPoint]
+    reactions: list[ReactionSummary] = Field(default_factory=list)
+    element_drift_max_rel: float = Field(
+        description="largest relative change of any element total over any realisation")
+    cell_updates: int
+    runtime_s: float
+    warnings: list[str] = Field(default_factory=list)
+    ionflux_version: str
+    created_at: datetime = Field(default_factory=utcnow)
+    from_cache: bool = Field(False, description="served from the predictions cache")
+
+    def dominant_phase(self) -> str:
+        return max(self.final_mol_fraction, key=self.final_mol_fraction.__getitem__)

@@ -1,0 +1,395 @@
+"""Query layer: precursors + heating profile -> :class:`PredictionDoc`, cached by inputs.
+
+``predict`` mirrors ``ionflux predict``; ``run_recipes`` runs the literature recipes of
+SCIENCE.md §6 in several scoring modes (for the lead's main job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from ionflux.ca.cache import JsonFileCache, PredictionCache
+from ionflux.ca.documents import PredictionDoc, PredictionInputs, ReactionSummary, SeriesPoint
+from ionflux.ca.reactions import (
+    BA_TI_O_PRODUCTS,
+    PhaseInfo,
+    Reaction,
+    ThermoSource,
+    check_formulas,
+    enumerate_reactions,
+    phase_infos,
+    reaction_energies,
+)
+from ionflux.ca.request import cell_counts, check_size, parse_profile
+from ionflux.ca.scoring import KDSource, ScoredReactions, score_reactions
+from ionflux.ca.settings import SCORE_MODES, AutomatonSettings, ScoringSettings
+from ionflux.ca.table import CATable, build_table
+from ionflux.errors import DataNotFoundError, InputError
+
+#: Bump when the automaton's rules change, so cached predictions are recomputed.
+CA_ENGINE_VERSION = "1"
+
+#: Melting points used only when the thermo data has none (K), with how they were estimated.
+MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
+    # Linear in Ba/(Ba+Ti) between the ML estimates of its neighbours on the BaO-TiO2 line,
+    # Ba4Ti13O30 (0.235, 2172 K) and BaTi2O5 (0.333, 2220 K): 0.261 -> 2185 K.
+    "Ba6Ti17O40": (2185.0, "interpolated between Ba4Ti13O30 and BaTi2O5"),
+}
+
+
+# ------------------------------------------------------------------ phases and data
+def chemical_system(formulas: Sequence[str]) -> str:
+    """'Ba-Ti-O'-style name of the elements of ``formulas`` (ordered by electronegativity)."""
+    from pymatgen.core import Composition, Element
+
+    elements = {el.symbol for f in formulas for el in Composition(f).elements}
+    return "-".join(sorted(elements, key=lambda e: (Element(e).X, e)))
+
+
+def _normalise_precursors(precursors: Mapping[str, float]) -> dict[str, float]:
+    if not precursors:
+        raise InputError("no precursors given; e.g. BaO=1,TiO2=1")
+    out: dict[str, float] = {}
+    for name, ratio in precursors.items():
+        try:
+            value = float(ratio)
+        except (TypeError, ValueError):
+            raise InputError(f"precursor {name}: ratio {ratio!r} is not a number") from None
+        if not np.isfinite(value) or value <= 0:
+            raise InputError(f"precursor {name}: ratio {ratio!r} must be > 0")
+        (formula,) = check_formulas([name])
+        if formula in out:
+            raise InputError(f"precursor {formula} is listed twice")
+        out[formula] = value
+    if len(out) < 2:
+        raise InputError("give at least two precursors (a pair reaction needs two phases)")
+    return out
+
+
+def _in_cone(target: Mapping[str, float], basis: Sequence[Mapping[str, float]],
+             elements: Sequence[str]) -> bool:
+    from scipy.optimize import nnls
+
+    a = np.array([[b.get(el, 0.0) for b in basis] for el in elements])
+    y = np.array([target.get(el, 0.0) for el in elements])
+    _, residual = nnls(a, y)
+    return residual < 1e-8 * max(1.0, float(np.linalg.norm(y)))
+
+
+def default_phases(precursors: Sequence[str], thermo: Any, system: str) -> list[str]:
+    """Precursors, then the candidate products.
+
+    Ba-Ti-O: the nine products of SCIENCE.md §6. Other systems: every compound of the thermo data
+    whose composition is a non-negative combination of the precursors' (reachable without an
+    open element).
+    """
+    names = list(precursors)
+    if set(system.split("-")) == {"Ba", "Ti", "O"}:
+        products = list(BA_TI_O_PRODUCTS)
+    else:
+        basis = [{el.symbol: float(n) for el, n in thermo.composition(p).items()}
+                 for p in precursors]
+        elements = sorted({el for b in basis for el in b})
+        products = []
+        for formula in thermo.formulas:
+            comp = {el.symbol: float(n) for el, n in thermo.composition(formula).items()}
+            if len(comp) > 1 and set(comp) <= set(elements) and _in_cone(comp, basis, elements):
+                products.append(formula)
+    return names + [p for p in products if p not in names]
+
+
+def candidate_phase_infos(formulas: Sequence[str], thermo: ThermoSource,
+                          scoring: ScoringSettings, warnings: list[str]) -> dict[str, PhaseInfo]:
+    """Phase data of the candidates; missing melting points from MELTING_POINT_ESTIMATES_K
+    (each use recorded in ``warnings``), overridden by ``scoring.melting_points_K``."""
+    overrides = dict(scoring.melting_points_K)
+    for formula in formulas:
+        if formula in overrides or formula not in MELTING_POINT_ESTIMATES_K:
+            continue
+        if thermo.melting_point_K(formula) is None:
+            value, how = MELTING_POINT_ESTIMATES_K[formula]
+            overrides[formula] = value
+            warnings.append(f"melting point of {formula} not in the data: {value:g} K "
+                            f"({how})")
+    return phase_infos(formulas, thermo, overrides)
+
+
+@lru_cache(maxsize=8)
+def load_thermo(system: str) -> Any:
+    """Thermo data of ``system`` (fetched cache, else bundled); one instance per process."""
+    from ionflux.thermo import ThermoData
+
+    return ThermoData.load(system)
+
+
+@lru_cache(maxsize=8)
+def load_kd(system: str) -> Any:
+    """Published K_D table of ``system``; one instance per process (it caches its K_D docs)."""
+    try:
+        from ionflux.kinetics import KDTable
+    except ImportError:
+        raise DataNotFoundError("K_D data is not available (ionflux.kinetics.KDTable missing); "
+                                "use mode thermo-only") from None
+    return KDTable.published(system=system, thermo=load_thermo(system))
+
+
+def _sha(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def _package_file_sha(system: str, name: str) -> str | None:
+    folder = resources.files("ionflux") / "data" / system.lower()
+    path = folder / name
+    return _sha(path.read_bytes()) if path.is_file() else None
+
+
+def data_version(system: str, mode: str, thermo: Any, kd: Any, default_kd: bool) -> str | None:
+    """Hash of the data a prediction rests on; None when it cannot be known (custom sources).
+
+    Thermo: ``thermo.data_version`` or the sha256 of its source file. K_D (transport modes):
+    ``kd.data_version``, or for the default published table the sha256 of the bundled tensors.
+    The ionflux version is part of it, so a new release recomputes cached predictions.
+    """
+    thermo_version = getattr(thermo, "data_version", None) or getattr(
+        getattr(thermo, "source", None), "sha256", None)
+    if thermo_version is None:
+        return None
+    from ionflux import __version__
+
+    # the package version stands in for the K_D/driving-force code that produced the numbers
+    parts = [f"engine={CA_ENGINE_VERSION}", f"ionflux={__version__}",
+             f"thermo={thermo_version}"]
+    if mode != "thermo-only":
+        kd_version = getattr(kd, "data_version", None)
+        if kd_version is None and default_kd:
+            kd_version = _package_file_sha(system, "transport_tensors_ace_md.json")
+        if kd_version is None:
+            return None
+        parts.append(f"kd={kd_version}")
+    return _sha(";".join(parts))[:32]
+
+
+# ------------------------------------------------------------------ table
+def build_reaction_table(precursors: Sequence[str], temperatures_K: Sequence[float], mode: str,
+                         thermo: ThermoSource, kd: KDSource | None,
+                         scoring: ScoringSettings, phases: Sequence[str],
+                         warnings: list[str]) -> tuple[CATable, list[Reaction], ScoredReactions]:
+    """Enumerate, energise and score the reactions among ``phases``; return the numeric table."""
+    infos = candidate_phase_infos(phases, thermo, scoring, warnings)
+    compositions = {f: p.composition for f, p in infos.items()}
+    reactions = enumerate_reactions(compositions)
+    if not any(r.kind == "pair" and set(r.reactants) <= set(precursors) for r in reactions):
+        raise InputError(f"no balanced reaction between the precursors "
+                         f"{', '.join(precursors)} among the candidate phases")
+    energies = reaction_energies(reactions, infos, sorted(set(temperatures_K)),
+                                 thermo.gibbs_formation_energy_per_atom)
+    scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
+    warnings.extend(scored.warnings)
+    scores = {t: row for t, row in zip(scored.temperatures_K, scored.scores, strict=True)}
+    return build_table(infos, reactions, scores), reactions, scored
+
+
+# ------------------------------------------------------------------ progress
+@contextmanager
+def progress_bar(total_updates: int, enabled: bool, label: str,
+                 settings: AutomatonSettings) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar (stderr) for runs estimated to take more than a couple of seconds."""
+    if not enabled or total_updates / settings.assumed_rate_per_s < 2.0:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
+                  TextColumn("eta"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total_updates)
+        yield lambda n: bar.advance(task, n)
+
+
+@contextmanager
+def _status(enabled: bool, message: str) -> Iterator[None]:
+    """A rich spinner on stderr while ``message`` is being done (no-op when disabled)."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+# ------------------------------------------------------------------ documents
+def _fractions(phases: Sequence[str], values: np.ndarray) -> dict[str, float]:
+    return {p: float(v) for p, v in zip(phases, values, strict=True)}
+
+
+def _stderr(phases: Sequence[str], values: np.ndarray | None) -> dict[str, float | None]:
+    if values is None:
+        return {p: None for p in phases}
+    return _fractions(phases, values)
+
+
+def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
+              table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
+              warnings: list[str], runtime_s: float) -> PredictionDoc:
+    from ionflux import __version__
+
+    mean, err = result.mean_and_stderr()
+    series = [SeriesPoint(time=float(t), temperature_K=float(temp),
+                          mol_fraction=_fractions(table.phases, mean[i]),
+                          mol_fraction_stderr=_stderr(table.phases,
+                                                      None if err is None else err[i]))
+              for i, (t, temp) in enumerate(zip(result.times, result.temperatures_K,
+                                                strict=True))]
+    events = result.events.mean(axis=0)
+    by_label = dict(zip(table.labels, events, strict=True))
+    summaries = [ReactionSummary(
+        label=r.label, kind=r.kind, temperatures_K=scored.temperatures_K,
+        energy_eV_per_atom=[row[i] for row in scored.energies_eV_per_atom],
+        kd_cm2_s=[row[i] for row in scored.kd_cm2_s], score=[row[i] for row in scored.scores],
+        mean_events=float(by_label[r.label])) for i, r in enumerate(reactions)]
+    if result.moles.shape[0] < 2:
+        warnings.append("one realisation: standard errors are undefined (null)")
+    return PredictionDoc(
+        key=key, data_version=version, inputs=inputs,
+        final_mol_fraction=series[-1].mol_fraction,
+        final_mol_fraction_stderr=series[-1].mol_fraction_stderr, series=series,
+        reactions=summaries, element_drift_max_rel=result.element_drift,
+        cell_updates=result.cell_updates, runtime_s=runtime_s, warnings=warnings,
+        ionflux_version=__version__)
+
+
+def prediction_key(inputs: PredictionInputs, version: str) -> str:
+    payload = json.dumps({"inputs": inputs.model_dump(mode="json"), "data_version": version},
+                         sort_keys=True)
+    return _sha(payload)
+
+
+# ------------------------------------------------------------------ public API
+def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, float]],
+            mode: str = "full", realisations: int = 3, seed: int = 0, grid: int = 30, *,
+            phases: Sequence[str] | None = None, scoring: ScoringSettings | None = None,
+            automaton: AutomatonSettings | None = None, thermo: Any = None, kd: Any = None,
+            cache: PredictionCache | bool | None = True, progress: bool = False,
+            recipe: str | None = None) -> PredictionDoc:
+    """Predict phase fractions for ``precursors`` (formula -> molar ratio) over ``profile``.
+
+    ``profile`` is a list of (temperature K, duration) steps; one duration unit is
+    ``automaton.sweeps_per_unit`` sweeps (default 1). ``cache=True`` uses the JSON-files cache
+    in ./ionflux-data/predictions (or $IONFLUX_PREDICTIONS_DIR); pass a PredictionCache to use
+    another store, or False/None to skip caching. Custom ``thermo``/``kd`` objects without a
+    ``data_version`` are never cached.
+    """
+    t_start = time.perf_counter()
+    if mode not in SCORE_MODES:
+        raise InputError(f"unknown mode {mode!r}; use one of {', '.join(SCORE_MODES)}")
+    if not isinstance(realisations, int) or realisations < 1:
+        raise InputError(f"realisations must be a positive integer, got {realisations!r}")
+    if not isinstance(grid, int) or grid < 3:
+        raise InputError(f"grid must be an integer >= 3, got {grid!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    scoring = scoring or ScoringSettings()
+    automaton = automaton or AutomatonSettings()
+    steps = parse_profile(profile)
+    ratios = _normalise_precursors(precursors)
+    system = chemical_system(list(ratios))
+    default_kd = kd is None
+    if thermo is None:
+        thermo = load_thermo(system)
+    for formula in ratios:
+        try:
+            thermo.composition(formula)
+        except DataNotFoundError as exc:
+            raise DataNotFoundError(f"unknown precursor {formula}: {exc}") from None
+    # cheap checks first: nothing slow (K_D) runs for a request that cannot be served
+    check_size(steps, grid ** 3, realisations, automaton)
+    cell_counts(list(ratios), list(ratios.values()),
+                [thermo.volume_per_atom_A3(f) * thermo.composition(f).num_atoms for f in ratios],
+                grid ** 3, automaton.min_cells_per_precursor)
+    candidates = (check_formulas(phases) if phases is not None
+                  else default_phases(list(ratios), thermo, system))
+    candidates = list(ratios) + [p for p in dict.fromkeys(candidates) if p not in ratios]
+    inputs = PredictionInputs(
+        system=system, precursors=ratios, profile=steps, mode=mode, realisations=realisations,
+        seed=seed, grid=grid, phases=candidates, recipe=recipe,
+        scoring=scoring.model_dump(mode="json"), automaton=automaton.model_dump(mode="json"),
+        engine_version=CA_ENGINE_VERSION)
+    version = data_version(system, mode, thermo, kd, default_kd)
+    store: PredictionCache | None
+    if cache is True:
+        store = JsonFileCache()
+    elif cache is False or cache is None:
+        store = None
+    else:
+        store = cache
+    key = prediction_key(inputs, version or "unversioned")
+    if store is not None and version is not None:
+        hit = store.get(key)
+        if hit is not None:
+            try:
+                doc = PredictionDoc.model_validate(hit)
+            except ValueError:
+                doc = None  # stale layout: recompute
+            if doc is not None:
+                return doc.model_copy(update={"from_cache": True})
+    if mode != "thermo-only" and kd is None:
+        kd = load_kd(system)  # after the cache look-up: building the table is slow
+    warnings: list[str] = []
+    if version is None:
+        warnings.append("custom thermo/K_D sources without a data_version: not cached")
+    with _status(progress, f"scoring reactions among {len(candidates)} phases"
+                 + ("" if mode == "thermo-only" else " (K_D from transport data; the first "
+                    "query of a session computes the driving forces)")):
+        table, reactions, scored = build_reaction_table(
+            list(ratios), [t for t, _ in steps], mode, thermo, kd, scoring, candidates,
+            warnings)
+    from ionflux.ca.automaton import plan_profile, run_automaton
+
+    plan = plan_profile(table, steps, grid ** 3, automaton)
+    label = f"{recipe or 'predict'} {mode}"
+    with progress_bar(plan.total_updates * realisations, progress, label, automaton) as tick:
+        result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
+                               seed=seed, settings=automaton, on_updates=tick)
+    doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
+                    warnings, time.perf_counter() - t_start)
+    if store is not None and version is not None:
+        store.put(key, doc.model_dump(mode="json"))
+    return doc
+
+
+def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
+                modes: Sequence[str] = ("full", "thermo-only"), realisations: int = 3,
+                seed: int = 0, grid: int = 30, progress: bool = True,
+                cache: PredictionCache | bool | None = True,
+                scoring: ScoringSettings | None = None,
+                automaton: AutomatonSettings | None = None) -> list[PredictionDoc]:
+    """Run the SCIENCE.md §6 recipes in every mode; one document per (recipe, mode)."""
+    from ionflux.ca.recipes import get_recipe
+
+    docs = []
+    for name in recipes:
+        recipe = get_recipe(name)
+        for mode in modes:
+            docs.append(predict(recipe.precursors, recipe.profile, mode=mode,
+                                realisations=realisations, seed=seed, grid=grid,
+                                scoring=scoring, automaton=automaton, cache=cache,
+                                progress=progress, recipe=recipe.name))
+    return docs

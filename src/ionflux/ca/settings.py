@@ -1,0 +1,70 @@
+"""Configuration of the reaction scores and of the cellular automaton (SCIENCE.md §5).
+
+Every constant of the score and of the automaton lives here; nothing is a literal in the science
+code. Both models are pydantic-settings models: values can come from keyword arguments or from
+environment variables (``IONFLUX_CA_S=2e5``, ``IONFLUX_CA_INERTIA=50``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Calibrated value of ``s`` (1/s). See scripts/calibrate_s.py and ``ionflux.ca`` docstring.
+CALIBRATED_S = 1.1e8
+
+ScoreMode = Literal["full", "self-only", "thermo-only"]
+SCORE_MODES: tuple[str, ...] = ("full", "self-only", "thermo-only")
+
+
+class ScoringSettings(BaseSettings):
+    """Constants of S = sigma1(K_D/(r0^2 s) dG*/(kB T)) * sigma2(T/T_m) (SCIENCE.md §5).
+
+    sigma1(x) = p1 ln(1 + exp(a x)), sigma2(x) = p2 ln(1 + exp(b x - c)),
+    dG* = 1 + erf(-d (dG_rxn + e)); p1 = 1/3 and p2 = 1/2 as written in SCIENCE.md.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
+
+    a: float = Field(3.0, description="sharpness of sigma1")
+    b: float = Field(14.0, description="slope of sigma2 in T/T_m")
+    c: float = Field(11.2, description="offset of sigma2 (centre c/b = 0.8)")
+    d: float = Field(35.0, description="erf slope of dG*, 1/(eV/atom)")
+    e: float = Field(0.03, description="erf offset of dG*, eV/atom")
+    sigma1_prefactor: float = Field(1.0 / 3.0, description="p1 in sigma1")
+    sigma2_prefactor: float = Field(0.5, description="p2 in sigma2")
+    r0_m: float = Field(1e-7, gt=0, description="particle radius r0, m")
+    s: float = Field(CALIBRATED_S, gt=0,
+                     description="rate scale s, 1/s (K_D/(r0^2 s) is dimensionless)")
+    max_reaction_energy_eV_per_atom: float = Field(
+        0.0, description="reactions with dG_rxn >= this at T are not offered at T (uphill)")
+    kd_out_of_range: Literal["error", "clamp"] = Field(
+        "error", description="profile temperature outside the K_D table: error, or use the "
+                             "nearest tabulated temperature (recorded as a warning)")
+    kd_reliable_from_K: float = Field(
+        1000.0, description="below this, full-mode K_D rests on unreliable 750 K cross terms "
+                            "(recorded as a warning)")
+    melting_points_K: dict[str, float] = Field(
+        default_factory=dict, description="overrides/additions to the thermo melting points")
+
+
+class AutomatonSettings(BaseSettings):
+    """Constants of the automaton itself (grid update rule, time mapping, limits)."""
+
+    model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
+
+    inertia: float = Field(110.0, ge=0, description="weight of 'no reaction' per update")
+    event_volume: float = Field(
+        1.0, gt=0, description="expected reactant volume (in nominal cell volumes) consumed by "
+                               "one chosen event; larger extents proceed with prob. v/dV")
+    sweeps_per_unit: float = Field(
+        1.0, gt=0, description="sweeps per unit of profile duration (1 sweep = N updates)")
+    min_cells_per_precursor: int = Field(
+        10, ge=1, description="smallest number of cells any precursor may occupy")
+    series_points: int = Field(200, ge=2, description="about this many recorded time points")
+    max_cell_updates: float = Field(
+        1e10, gt=0, description="refuse requests larger than this (total over realisations)")
+    assumed_rate_per_s: float = Field(
+        5e6, gt=0, description="cell updates per second used for run-time estimates")

@@ -1,0 +1,147 @@
+"""``ionflux predict``: phase fractions of a solid-state recipe from the cellular automaton."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ionflux.errors import InputError
+
+_MODES = ("full", "self-only", "thermo-only")
+
+
+def parse_precursors(text: str) -> dict[str, float]:
+    """'BaO=1,TiO2=2' -> {'BaO': 1.0, 'TiO2': 2.0} (one-line InputError otherwise)."""
+    out: dict[str, float] = {}
+    for item in (p.strip() for p in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--precursors: {item!r} is not FORMULA=RATIO (e.g. BaO=1,TiO2=2)")
+        try:
+            ratio = float(value)
+        except ValueError:
+            raise InputError(f"--precursors: ratio {value!r} of {name.strip()} is not a "
+                             "number") from None
+        if name.strip() in out:
+            raise InputError(f"--precursors: {name.strip()} is listed twice")
+        out[name.strip()] = ratio
+    if not out:
+        raise InputError("--precursors is empty; e.g. BaO=1,TiO2=2")
+    return out
+
+
+def parse_profile(text: str) -> list[tuple[float, float]]:
+    """'1200K:50,1300K:3h' -> [(1200, 50), (1300, 3 h in sweeps)].
+
+    Temperatures in K (the 'K' is optional); durations in sweeps, or hours with an 'h' suffix
+    (converted with ionflux.ca.recipes.SWEEPS_PER_HOUR).
+    """
+    from ionflux.ca.recipes import SWEEPS_PER_HOUR
+
+    steps = []
+    for i, item in enumerate((p.strip() for p in text.split(",")), start=1):
+        if not item:
+            continue
+        temp, sep, dur = item.partition(":")
+        if not sep:
+            raise InputError(f"--profile step {i}: {item!r} is not TEMPERATURE:DURATION "
+                             "(e.g. 1200K:50)")
+        temp = temp.strip()
+        temp = temp[:-1] if temp[-1:] in "Kk" else temp
+        dur = dur.strip().lower()
+        hours = dur.endswith("h")
+        try:
+            t = float(temp)
+            d = float(dur[:-1] if hours else dur)
+        except ValueError:
+            raise InputError(f"--profile step {i}: cannot read {item!r} (temperature in K, "
+                             "duration in sweeps or hours with 'h')") from None
+        steps.append((t, d * SWEEPS_PER_HOUR if hours else d))
+    if not steps:
+        raise InputError("--profile has no steps; e.g. '1200K:50,1300K:50'")
+    return steps
+
+
+def _print_human(doc) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    inp = doc.inputs
+    ratio = ", ".join(f"{k}={v:g}" for k, v in inp.precursors.items())
+    table = Table(title=f"{inp.recipe + ': ' if inp.recipe else ''}{ratio} | mode {inp.mode} | "
+                        f"{inp.realisations} realisations, grid {inp.grid}^3")
+    table.add_column("phase")
+    table.add_column("mole fraction", justify="right")
+    table.add_column("stderr", justify="right")
+    for phase, value in sorted(doc.final_mol_fraction.items(), key=lambda kv: -kv[1]):
+        err = doc.final_mol_fraction_stderr[phase]
+        table.add_row(phase, f"{value:.4f}", "-" if err is None else f"{err:.4f}")
+    console.print(table)
+    source = "cache" if doc.from_cache else f"{doc.runtime_s:.1f} s"
+    console.print(f"{doc.cell_updates:.3g} cell updates ({source}); element totals conserved "
+                  f"to {doc.element_drift_max_rel:.1e} (relative)")
+    for note in doc.warnings:
+        console.print(f"note: {note}", style="yellow")
+
+
+def predict_command(
+    precursors: str = typer.Option(None, help="molar ratio, e.g. BaO=1,TiO2=2"),
+    profile: str = typer.Option(None, help="heating profile, e.g. '1200K:50,1300K:3h' "
+                                           "(durations in sweeps, or hours with 'h')"),
+    recipe: str = typer.Option(None, help="preset R1|R2|R3|R4 (SCIENCE.md §6) instead of "
+                                          "--precursors/--profile"),
+    mode: str = typer.Option("full", help="full | self-only | thermo-only"),
+    realisations: int = typer.Option(3, help="independent realisations"),
+    seed: int = typer.Option(0, help="random seed (same seed, same result)"),
+    grid: int = typer.Option(30, help="edge of the cubic grid in cells"),
+    phases: str = typer.Option(None, help="candidate phases, comma-separated (default: the "
+                                          "precursors and the system's candidate products)"),
+    s: float = typer.Option(None, help="override the calibrated score scale s (1/s)"),
+    json_out: bool = typer.Option(False, "--json", help="print the prediction as JSON"),
+    plot: Path = typer.Option(None, help="write a PNG of phase fractions vs time here"),
+    cache_dir: Path = typer.Option(None, help="predictions cache folder (default "
+                                              "./ionflux-data/predictions)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
+) -> None:
+    """Predict phase fractions for precursors and a heating profile."""
+    from ionflux.ca.cache import JsonFileCache
+    from ionflux.ca.predict import predict
+    from ionflux.ca.recipes import get_recipe
+    from ionflux.ca.settings import ScoringSettings
+
+    if mode not in _MODES:
+        raise InputError(f"--mode {mode!r}: use one of {', '.join(_MODES)}")
+    if recipe is not None:
+        if precursors is not None or profile is not None:
+            raise InputError("give either --recipe or --precursors/--profile, not both")
+        preset = get_recipe(recipe)
+        ratios, steps, recipe = preset.precursors, preset.profile, preset.name
+    else:
+        if precursors is None or profile is None:
+            raise InputError("give --precursors and --profile (or --recipe R1|R2|R3|R4)")
+        ratios, steps = parse_precursors(precursors), parse_profile(profile)
+    scoring = ScoringSettings() if s is None else ScoringSettings(s=s)
+    cache = False if no_cache else JsonFileCache(cache_dir)
+    candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
+    doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
+                  phases=candidates, scoring=scoring, cache=cache, progress=True,
+                  recipe=recipe)
+    if plot is not None:
+        from ionflux.plotting.ca import plot_prediction
+
+        plot_prediction(doc, plot)
+    if json_out:
+        typer.echo(json.dumps(doc.model_dump(mode="json")))
+    else:
+        _print_human(doc)
+        if plot is not None:
+            typer.echo(f"plot written to {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict_command)
