@@ -1,0 +1,14 @@
+"""mrun definition: per-replicate Onsager transport documents.
+
+    mrun builders/transport.py                      # serial
+    mrun -n 2 builders/transport.py                 # two processes
+    mrun --url tcp://127.0.0.1 -p 5555 -N 4 -w 2 builders/transport.py   # distributed manager
+    mrun --url tcp://127.0.0.1 -p 5555 builders/transport.py             # each worker
+
+Stores and settings come from IONFLUX_STORE, IONFLUX_DATA_DIR, IONFLUX_MONGO_URI and
+IONFLUX_PIPELINE_SETTINGS (see builders/README.md).
+"""
+
+from ionflux.pipeline import Pipeline
+
+__builders__ = Pipeline.open().builders(["transport"])

@@ -1,0 +1,235 @@
+"""``ionflux ingest | build | status | query``: the maggma pipeline from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+_STORE_HELP = "local (embedded, default), mongo ($IONFLUX_MONGO_URI), memory, or a config file"
+
+
+_STORE = typer.Option(None, "--store", help=_STORE_HELP + "; default $IONFLUX_STORE or local")
+_DATA_DIR = typer.Option(None, "--data-dir",
+                         help="local store folder (default $IONFLUX_DATA_DIR or ./ionflux-data)")
+_SETTINGS = typer.Option(None, "--settings",
+                         help="pipeline settings YAML (default $IONFLUX_PIPELINE_SETTINGS)")
+
+
+def _open(store: str | None, data_dir: Path | None, settings: Path | None = None) -> Any:
+    from ionflux.pipeline import Pipeline
+
+    return Pipeline.open(store, data_dir=data_dir, settings=settings)
+
+
+def ingest(
+    directory: Path = typer.Argument(..., help="folder of trajectories with metadata sidecars"),
+    store: str = _STORE,
+    data_dir: Path = _DATA_DIR,
+    recursive: bool = typer.Option(True, "--recursive/--no-recursive",
+                                   help="look in sub-folders too"),
+    rehash: bool = typer.Option(False, "--rehash",
+                                help="hash every file even if size and time are unchanged"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Register trajectory files (+ YAML/JSON sidecars) in the raw-trajectory store.
+
+    Sidecar of run1.extxyz: run1.extxyz.yaml or run1.yaml (or .json).
+
+    Sidecar fields: formula, temperature_K, replicate, frame_interval_fs, potential,
+    potential_version, md_engine, notes.
+
+    Exit code 1 when some files could not be registered.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    pipe = _open(store, data_dir)
+    try:
+        with Progress(TextColumn("hashing"), BarColumn(), MofNCompleteColumn(),
+                      transient=True, disable=as_json) as bar:
+            task = bar.add_task("ingest", total=None)
+
+            def tick(done: int, total: int, _path: str) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = pipe.ingest(directory, recursive=recursive, rehash=rehash, progress=tick)
+    finally:
+        pipe.close()
+    if as_json:
+        typer.echo(json.dumps({"new": report.new, "changed": report.changed,
+                               "unchanged": report.unchanged, "removed": report.removed,
+                               "failed": [{"path": p, "error": e} for p, e in report.failed],
+                               "notes": report.notes}, indent=1))
+    else:
+        console = Console(highlight=False)
+        console.print(f"ingest {directory}: {report.summary()} ({pipe.stores.location})",
+                      soft_wrap=True)
+        for _path, error in report.failed:
+            console.print(f"  failed: {error}", soft_wrap=True)
+        for note in report.notes:
+            console.print(f"  note: {note}", soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def build(
+    store: str = _STORE,
+    stage: list[str] = typer.Option(None, "--stage",
+                                    help="transport, bonds, aggregate or kd (repeatable; "
+                                         "default all, in that order)"),
+    data_dir: Path = _DATA_DIR,
+    settings: Path = _SETTINGS,
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="retry items that failed with the same inputs"),
+    processes: int = typer.Option(1, "--processes", min=1,
+                                  help="process items in parallel on this machine"),
+) -> None:
+    """Build the documents that are missing or outdated (incremental; a rerun does nothing).
+
+    Exit code 1 when some items failed (the build still completes every other item).
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    pipe = _open(store, data_dir, settings)
+    console = Console(highlight=False)
+    tasks: dict[str, Any] = {}
+    try:
+        with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as bar:
+
+            def tick(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            reports = pipe.build(stage or None, retry_failed=retry_failed, processes=processes,
+                                 progress=tick)
+    finally:
+        pipe.close()
+    for r in reports:
+        console.print(f"{r.stage:<10} {r.processed} processed: {r.succeeded} built, "
+                      f"{r.failed} failed ({r.seconds:.1f} s)")
+    if any(r.failed for r in reports):
+        console.print("some items failed (their earlier documents, if any, are kept); "
+                      "see `ionflux status` for the reasons")
+        raise typer.Exit(1)
+
+
+def status(
+    store: str = _STORE,
+    data_dir: Path = _DATA_DIR,
+    settings: Path = _SETTINGS,
+    as_json: bool = typer.Option(False, "--json", help="print the status as JSON"),
+) -> None:
+    """Documents per stage (up to date, pending, failed) and every failure with its reason."""
+    pipe = _open(store, data_dir, settings)
+    try:
+        report = pipe.status()
+    finally:
+        pipe.close()
+    if as_json:
+        typer.echo(json.dumps({
+            "location": report.location,
+            "stages": [vars(s) for s in report.stages],
+            "failures": [{k: f.get(k) for k in ("stage", "item_key", "error_type", "error")}
+                         for f in report.failures],
+            "notes": report.notes}, indent=1, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ionflux pipeline: {report.location}")
+    for column in ("stage", "items", "up to date", "pending", "failed", "old doc kept"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for s in report.stages:
+        table.add_row(s.stage, str(s.total), str(s.up_to_date), str(s.pending), str(s.failed),
+                      str(s.outdated))
+    console = Console(highlight=False)
+    console.print(table)
+    for f in report.failures:
+        console.print(f"failed {f['stage']:<9} {f['item_key']}: {f['error']}", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True)
+
+
+def query(
+    what: str = typer.Argument(..., help="transport or kd"),
+    formula: str = typer.Option(..., "--formula", help="phase, e.g. BaTiO3"),
+    temperature: float = typer.Option(..., "--temperature", help="temperature, K"),
+    precursors: str = typer.Option(None, "--precursors", help="kd: e.g. BaO,TiO2"),
+    replicates: bool = typer.Option(False, "--replicates",
+                                    help="transport: per-replicate documents"),
+    store: str = _STORE,
+    data_dir: Path = _DATA_DIR,
+    as_json: bool = typer.Option(False, "--json", help="print the documents as JSON"),
+) -> None:
+    """Print stored transport (aggregated over replicates) or K_D documents."""
+    from ionflux.errors import InputError
+
+    if what not in ("transport", "kd"):
+        raise InputError(f"query what {what!r}? use 'transport' or 'kd'")
+    pipe = _open(store, data_dir)
+    try:
+        if what == "transport":
+            result = pipe.transport(formula, temperature, replicates=replicates)
+            docs = result if isinstance(result, list) else [result]
+        else:
+            pair = [p.strip() for p in precursors.split(",")] if precursors else None
+            if pair is not None and len(pair) != 2:
+                raise InputError(f"--precursors needs two phases, e.g. BaO,TiO2; got "
+                                 f"{precursors!r}")
+            docs = pipe.kd(formula, temperature, pair)
+    finally:
+        pipe.close()
+    if as_json:
+        # transport: one object (a list with --replicates); kd: a list, one per precursor pair
+        single = what == "transport" and not replicates
+        typer.echo(json.dumps(docs[0] if single else docs, indent=1, default=str))
+        return
+    for doc in docs:
+        typer.echo(_format_transport(doc) if what == "transport" else _format_kd(doc))
+
+
+def _format_transport(doc: dict) -> str:
+    species = doc["species"]
+    name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
+    lines = [f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
+             f"fit window {doc.get('fit_window_fs')} fs",
+             "L (1/(eV cm s)):  " + "  ".join(f"{s:>11s}" for s in species)]
+    for s, row in zip(species, doc["L"], strict=True):
+        lines.append(f"  {s:<15s}" + "  ".join(f"{v:11.3e}" for v in row))
+    for s in species:
+        d, f = doc["D_self_cm2_s"].get(s), doc["correlation_factor"].get(s)
+        lines.append(f"  {s}: D_self = {_num(d, '.3e')} cm^2/s, f = {_num(f, '.3f')}")
+    lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def _format_kd(doc: dict) -> str:
+    err = doc.get("K_D_stderr_cm2_s")
+    lines = [f"{doc['kd_id']}: K_D = {doc['K_D_cm2_s']:.3e}"
+             + (f" ± {err:.1e}" if err is not None else "")
+             + f" cm^2/s (self-only {doc['K_D_self_cm2_s']:.3e})"]
+    lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("build")(build)
+    app.command("status")(status)
+    app.command("query")(query)

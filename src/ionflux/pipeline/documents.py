@@ -1,0 +1,273 @@
+"""Pydantic schemas of the pipeline's own documents: sidecars, raw trajectories, failures, and
+the bookkeeping fields every derived document carries.
+
+Derived documents are stored flat: the science document (``TransportDoc``, ``BondCountDoc``,
+``KDDoc``) dumped to JSON types, overlaid with the fields of :class:`DerivedFields` (or a
+subclass). Time stamps derive from the inputs (see :func:`derived_time`), so rebuilding from the
+same raw store gives identical documents, field for field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ionflux import __version__
+
+#: Stages in build order; "ingest" registers files, the others are builders.
+STAGES: tuple[str, ...] = ("ingest", "transport", "bonds", "aggregate", "kd")
+Stage = Literal["ingest", "transport", "bonds", "aggregate", "kd"]
+BUILD_STAGES: tuple[str, ...] = STAGES[1:]
+
+
+def now_ms() -> datetime:
+    """Current UTC time, naive, truncated to milliseconds (what MongoDB stores and returns)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def as_naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def derived_time(*stamps: datetime) -> datetime:
+    """The ``last_updated`` of a derived document: the newest of its inputs' time stamps."""
+    return max(as_naive_utc(s) for s in stamps)
+
+
+def fingerprint(*parts: Any) -> str:
+    """SHA-256 of the canonical JSON of ``parts`` (sorted keys): equal inputs, equal hash."""
+    blob = orjson.dumps(list(parts), option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def reduced_formula(formula: str) -> str:
+    """Reduced formula in pymatgen's convention (``Ba2Ti2O6`` -> ``BaTiO3``)."""
+    from pymatgen.core import Composition, Element
+
+    try:
+        comp = Composition(formula)
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"not a chemical formula: {formula!r}") from exc
+    # pymatgen turns unknown symbols into dummy species; a phase needs real elements
+    if comp.num_atoms <= 0 or not all(Element.is_valid_symbol(str(getattr(el, "symbol", el)))
+                                      for el in comp.elements):
+        raise ValueError(f"not a chemical formula: {formula!r}")
+    return comp.reduced_formula
+
+
+def group_key(formula: str, temperature_K: float) -> str:
+    """Key of a (phase, temperature) group, e.g. ``BaTiO3@1500K`` (as ``TransportDoc.key()``)."""
+    return f"{formula}@{temperature_K:g}K"
+
+
+def replicate_key(formula: str, temperature_K: float, replicate: str) -> str:
+    """Key of one replicate trajectory, e.g. ``BaTiO3@1500K#r1``."""
+    return f"{group_key(formula, temperature_K)}#{replicate}"
+
+
+class TrajectoryMetadata(BaseModel):
+    """The metadata sidecar of one trajectory file (YAML or JSON).
+
+    For ``run1.extxyz`` the sidecar is ``run1.extxyz.yaml`` (or ``.yml``/``.json``) or
+    ``run1.yaml`` (or ``.yml``/``.json``). Unknown keys are an error, so typos do not pass.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    formula: str = Field(description="formula of the simulated phase (any multiple, e.g. "
+                                     "Ba8Ti8O24); it must match the atoms in the file")
+    temperature_K: float = Field(gt=0, description="MD temperature, K")
+    replicate: str = Field(min_length=1, description="replicate id, unique per (formula, T)")
+    frame_interval_fs: float | None = Field(
+        None, gt=0, description="time between stored frames, fs (optional if the file has times)")
+    phase: str | None = Field(None, description="free label, e.g. 'amorphous (melt-quenched)'")
+    potential: str | None = Field(None, description="interatomic potential, e.g. 'ACE Ba-Ti-O'")
+    potential_version: str | None = None
+    md_engine: str | None = Field(None, description="MD code, e.g. 'LAMMPS'")
+    md_engine_version: str | None = None
+    format: str = Field("auto", description="reader format passed to ionflux.io.read_trajectory")
+    type_map: list[str] | None = Field(
+        None, description="element of each LAMMPS atom type (type 1 first), for dump files")
+    notes: str | None = None
+
+    @field_validator("type_map", mode="before")
+    @classmethod
+    def _type_map_as_list(cls, value: Any) -> Any:
+        # {1: Ba, 2: O} -> [Ba, O]: stored as a list because BSON keys must be strings
+        if isinstance(value, dict):
+            types = sorted(int(k) for k in value)
+            if types != list(range(1, len(types) + 1)):
+                raise ValueError(f"type_map must map LAMMPS types 1..n, got types {types}")
+            return [value[k] if k in value else value[str(k)] for k in types]
+        return value
+
+    def reader_type_map(self) -> dict[int, str] | None:
+        """``type_map`` as ``ionflux.io.read_trajectory`` takes it (type -> element)."""
+        return None if self.type_map is None else {i + 1: el for i, el in enumerate(self.type_map)}
+
+    @field_validator("replicate", mode="before")
+    @classmethod
+    def _replicate_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("formula")
+    @classmethod
+    def _reduce(cls, value: str) -> str:
+        return reduced_formula(value)
+
+    def missing_provenance(self) -> list[str]:
+        """Names of recommended fields the sidecar leaves empty."""
+        return [f for f in ("potential", "potential_version", "md_engine") if not getattr(self, f)]
+
+
+class BlobRef(BaseModel):
+    """Where a shared store keeps a copy of the file's bytes (GridFS, file name = sha256)."""
+
+    bucket: str
+    sha256: str
+
+
+class PipelineProvenance(BaseModel):
+    """Which inputs, code and settings produced a document."""
+
+    stage: Stage
+    builder: str
+    ionflux_version: str = __version__
+    source_keys: list[str] = Field(default_factory=list)
+    source_hashes: dict[str, str] = Field(
+        default_factory=dict, description="source key -> sha256 of its file or input fingerprint")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RawTrajectoryDoc(BaseModel):
+    """A registered trajectory: file location, content hash and metadata; never the arrays."""
+
+    traj_id: str = Field(description="formula@TK#replicate")
+    group_id: str = Field(description="formula@TK, the aggregation group")
+    formula: str
+    temperature_K: float
+    replicate: str
+    path: str = Field(description="absolute path of the trajectory file at ingest")
+    sidecar_path: str
+    sha256: str = Field(description="SHA-256 of the trajectory file's bytes")
+    size_bytes: int
+    file_mtime_ns: int | None = Field(
+        None, description="modification time at ingest; the hash is reused while it and the "
+                          "size are unchanged (not part of the fingerprint)")
+    metadata: TrajectoryMetadata
+    blob: BlobRef | None = None
+    fingerprint: str = Field(description="hash of path, sha256 and metadata: what builds see")
+    provenance: PipelineProvenance
+    warnings: list[str] = Field(default_factory=list)
+    last_updated: datetime = Field(description="when this fingerprint was first ingested")
+
+    @staticmethod
+    def compute_fingerprint(path: str, sha256: str, metadata: TrajectoryMetadata) -> str:
+        return fingerprint("raw", path, sha256, metadata.model_dump(mode="json"))
+
+
+class FailureDoc(BaseModel):
+    """One item a stage could not process, with the reason (one line)."""
+
+    failure_id: str = Field(description="stage:item_key")
+    stage: Stage
+    item_key: str
+    input_fingerprint: str | None = Field(
+        None, description="inputs that failed; the item is retried when they change")
+    error_type: str
+    error: str
+    sources: list[str] = Field(default_factory=list, description="files involved")
+    ionflux_version: str = __version__
+    last_updated: datetime
+
+    @staticmethod
+    def make_id(stage: str, item_key: str) -> str:
+        return f"{stage}:{item_key}"
+
+
+class DerivedFields(BaseModel):
+    """Bookkeeping fields overlaid on every derived document."""
+
+    input_fingerprint: str = Field(description="hash of inputs + settings + ionflux version")
+    pipeline: PipelineProvenance
+    warnings: list[str] = Field(default_factory=list)
+    last_updated: datetime = Field(description="the newest input's time stamp")
+
+
+class ReplicateFields(DerivedFields):
+    """Per-replicate documents (transport, bonds)."""
+
+    traj_id: str
+    group_id: str
+    replicate: str
+
+
+class ExcludedReplicate(BaseModel):
+    traj_id: str
+    reason: str
+
+
+class AggregateFields(DerivedFields):
+    """Per (phase, temperature) transport aggregated over replicates."""
+
+    group_id: str
+    replicates: list[str] = Field(description="traj_ids combined (mean and standard error)")
+    excluded: list[ExcludedReplicate] = Field(default_factory=list)
+
+
+class KDFields(DerivedFields):
+    """Per (phase, temperature, precursor pair) K_D document."""
+
+    kd_id: str = Field(description="formula@TK:precursorA+precursorB")
+    group_id: str
+    precursors: list[str]
+
+
+def finite_or_none(value: Any) -> Any:
+    """``value`` with every NaN/inf float replaced by None (JSON has no NaN; some servers
+    reject it), recursively through dicts and lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
+def to_record(science_doc: BaseModel, fields: DerivedFields) -> dict[str, Any]:
+    """Flatten a science document and the pipeline fields into one stored document.
+
+    The science document's own warnings come first; its time stamps are replaced by the
+    derived one so that the record depends on the inputs only. Non-finite numbers are stored
+    as null.
+    """
+    record = finite_or_none(science_doc.model_dump(mode="json"))
+    extra = fields.model_dump(mode="python")
+    extra["warnings"] = [*record.get("warnings", []),
+                         *[w for w in fields.warnings if w not in record.get("warnings", [])]]
+    record.update(extra)
+    provenance = record.get("provenance")
+    if isinstance(provenance, dict) and "created_at" in provenance:
+        provenance["created_at"] = fields.last_updated.isoformat()
+    return record
+
+
+def from_record(record: dict[str, Any], model: type[BaseModel]) -> BaseModel:
+    """The science document inside a stored record (pipeline fields dropped)."""
+    data = {k: v for k, v in record.items() if k in model.model_fields}
+    return model.model_validate(data)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its message, or its type when it has none."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

@@ -1,0 +1,296 @@
+"""``ionflux ingest DIR``: register trajectory files and their metadata sidecars.
+
+Convention: next to every trajectory file sits one metadata sidecar in YAML or JSON, named
+either after the whole file (``run1.extxyz`` -> ``run1.extxyz.yaml``) or after its stem
+(``run1.yaml``); ``.yml`` and ``.json`` work too. Its fields are
+:class:`~ionflux.pipeline.documents.TrajectoryMetadata`::
+
+    formula: BaTiO3            # phase simulated (any multiple of the formula)
+    temperature_K: 1500
+    frame_interval_fs: 50      # optional if the file stores times
+    replicate: r1              # unique per (formula, temperature)
+    potential: ACE Ba-Ti-O
+    potential_version: "2024.1"
+    md_engine: LAMMPS
+    notes: melt-quenched from 3000 K
+
+Trajectory files are recognised by name: ``*.extxyz``, ``*.xyz``, ``*.lammpstrj``, ``*.dump``,
+``*.lammps``, ``*.traj`` and ``*XDATCAR*``, each optionally gzipped. The SHA-256 of the file's
+bytes decides whether a file is new, changed or unchanged (the hash is reused while size and
+modification time are unchanged, unless ``rehash``). Only the path, hash and metadata are stored;
+a shared MongoDB store also keeps the bytes in GridFS. Problems (no sidecar, invalid sidecar,
+duplicate replicate id) become ``ingest`` failure records and leave earlier registrations as
+they were.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ionflux.errors import InputError
+from ionflux.pipeline.documents import (
+    BlobRef,
+    FailureDoc,
+    PipelineProvenance,
+    RawTrajectoryDoc,
+    TrajectoryMetadata,
+    group_key,
+    now_ms,
+    one_line,
+    replicate_key,
+)
+from ionflux.pipeline.stores import StoreSet
+
+TRAJECTORY_SUFFIXES = (".extxyz", ".xyz", ".lammpstrj", ".dump", ".lammps", ".traj")
+SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, by trajectory path."""
+
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} "
+                f"unchanged, {len(self.failed)} failed")
+
+
+def is_trajectory_name(name: str) -> bool:
+    lower = name.lower()
+    if lower.endswith(SIDECAR_SUFFIXES) or lower.startswith("."):
+        return False
+    base = lower[:-3] if lower.endswith(".gz") else lower
+    return base.endswith(TRAJECTORY_SUFFIXES) or "xdatcar" in base
+
+
+def find_trajectories(directory: Path, recursive: bool = True) -> list[Path]:
+    """Trajectory files under ``directory`` (sorted, hidden folders skipped)."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory")
+    pattern = directory.rglob("*") if recursive else directory.glob("*")
+    found = []
+    for path in pattern:
+        rel = path.relative_to(directory).parts
+        if any(p.startswith(".") for p in rel) or not path.is_file():
+            continue
+        if is_trajectory_name(path.name):
+            found.append(path)
+    return sorted(found)
+
+
+def sidecar_candidates(path: Path) -> list[Path]:
+    """Possible sidecar names of a trajectory, whole-name forms first."""
+    name = path.name
+    stem = name[:-3] if name.lower().endswith(".gz") else name
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0]
+    names = [name + s for s in SIDECAR_SUFFIXES]
+    if stem and stem != name:
+        names += [stem + s for s in SIDECAR_SUFFIXES]
+    return [path.with_name(n) for n in names]
+
+
+def find_sidecar(path: Path) -> Path:
+    present = [p for p in sidecar_candidates(path) if p.is_file()]
+    if not present:
+        expected = ", ".join(p.name for p in sidecar_candidates(path)[:1]
+                             + sidecar_candidates(path)[3:4])
+        raise InputError(f"{path}: no metadata sidecar (expected e.g. {expected})")
+    if len(present) > 1:
+        raise InputError(f"{path}: several metadata sidecars ({', '.join(p.name for p in present)}"
+                         "); keep one")
+    return present[0]
+
+
+def read_sidecar(path: Path) -> TrajectoryMetadata:
+    """Parse and validate a sidecar; errors are one line naming the file and the field."""
+    import yaml
+
+    try:
+        text = path.read_text()
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read sidecar: {exc.strerror}") from exc
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: sidecar is not valid {path.suffix[1:].upper()}: "
+                         f"{one_line(exc)}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: sidecar must be a mapping of fields, got "
+                         f"{type(data).__name__}")
+    try:
+        return TrajectoryMetadata.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: {e['msg']}"
+                             for e in exc.errors())
+        raise InputError(f"{path}: invalid sidecar: {problems}") from exc
+
+
+@dataclass
+class _Candidate:
+    path: Path
+    sidecar: Path
+    meta: TrajectoryMetadata
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def traj_id(self) -> str:
+        return replicate_key(self.meta.formula, self.meta.temperature_K, self.meta.replicate)
+
+
+def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, int, int]:
+    stat = path.stat()
+    if (not rehash and previous is not None and previous.get("size_bytes") == stat.st_size
+            and previous.get("file_mtime_ns") == stat.st_mtime_ns):
+        return previous["sha256"], stat.st_size, stat.st_mtime_ns
+    from ionflux.io.trajectory import file_sha256  # lazy: ionflux.io loads numba
+
+    return file_sha256(path), stat.st_size, stat.st_mtime_ns
+
+
+def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool = True,
+                     rehash: bool = False,
+                     progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
+    """Register the trajectories under ``directory`` in the raw-trajectory store.
+
+    ``stores`` must be connected. ``progress(done, total, path)`` is called per file.
+    """
+    directory = Path(directory).expanduser().resolve()
+    raw_store, failures = stores.raw_trajectories, stores.failures
+    report = IngestReport()
+    files = find_trajectories(directory, recursive)
+    existing = {d["traj_id"]: d for d in raw_store.query(
+        properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns"])}
+    by_path = {d["path"]: d for d in existing.values()}
+    errors: dict[str, str] = {}
+    candidates: list[_Candidate] = []
+    for i, path in enumerate(files):
+        if progress:
+            progress(i, len(files), str(path))
+        try:
+            sidecar = find_sidecar(path)
+            meta = read_sidecar(sidecar)
+            sha, size, mtime = _file_hash(path, by_path.get(str(path)), rehash)
+        except InputError as exc:
+            errors[str(path)] = one_line(exc)
+            continue
+        except OSError as exc:
+            errors[str(path)] = f"{path}: cannot read: {exc.strerror}"
+            continue
+        candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime))
+    if progress:
+        progress(len(files), len(files), "")
+
+    # duplicate replicate ids: within this scan the first path (sorted) wins; a registration of
+    # another file that still exists and is not re-labelled in this scan wins over newcomers
+    scanned = {str(c.path): c for c in candidates}
+    claimed: dict[str, _Candidate] = {}
+    accepted: list[_Candidate] = []
+    for c in candidates:
+        meta = c.meta
+        what = f"replicate {meta.replicate!r} of {meta.formula} at {meta.temperature_K:g} K"
+        if c.traj_id in claimed:
+            errors[str(c.path)] = (f"{c.path}: duplicate {what}: also claimed by "
+                                   f"{claimed[c.traj_id].path}; give each run its own replicate id")
+            continue
+        old = existing.get(c.traj_id)
+        if old is not None and old["path"] != str(c.path):
+            other = Path(old["path"])
+            relabelled = str(other) in scanned and scanned[str(other)].traj_id != c.traj_id
+            if other.exists() and not relabelled:
+                errors[str(c.path)] = (f"{c.path}: duplicate {what}: already registered for "
+                                       f"{other}; give each run its own replicate id")
+                continue
+        claimed[c.traj_id] = c
+        accepted.append(c)
+
+    stamp = now_ms()
+    docs, stale = [], []
+    for c in accepted:
+        path = str(c.path)
+        fp = RawTrajectoryDoc.compute_fingerprint(path, c.sha256, c.meta)
+        old = existing.get(c.traj_id)
+        previous = by_path.get(path)
+        if previous is not None and previous["traj_id"] != c.traj_id \
+                and previous["traj_id"] not in claimed:
+            stale.append(previous["traj_id"])
+        if old is not None and old.get("fingerprint") == fp:
+            report.unchanged.append(path)
+            if old.get("file_mtime_ns") == c.mtime_ns:
+                continue
+        warnings = []
+        if c.meta.missing_provenance():
+            warnings.append(f"sidecar {c.sidecar.name} gives no "
+                            f"{', '.join(c.meta.missing_provenance())}")
+        blob = None
+        if stores.blobs is not None:
+            stores.blobs.put(c.path, c.sha256)
+            blob = BlobRef(bucket=stores.blobs.bucket, sha256=c.sha256)
+        unchanged = old is not None and old.get("fingerprint") == fp
+        doc = RawTrajectoryDoc(
+            traj_id=c.traj_id, group_id=group_key(c.meta.formula, c.meta.temperature_K),
+            formula=c.meta.formula, temperature_K=c.meta.temperature_K,
+            replicate=c.meta.replicate, path=path, sidecar_path=str(c.sidecar),
+            sha256=c.sha256, size_bytes=c.size, file_mtime_ns=c.mtime_ns, metadata=c.meta,
+            blob=blob, fingerprint=fp,
+            provenance=PipelineProvenance(stage="ingest", builder="ingest_directory",
+                                          source_keys=[path], source_hashes={path: c.sha256}),
+            warnings=warnings,
+            last_updated=_existing_time(raw_store, c.traj_id) if unchanged else stamp)
+        docs.append(doc.model_dump(mode="python"))
+        if not unchanged:
+            (report.changed if old is not None else report.new).append(path)
+
+    # one write for all documents: an interrupted ingest leaves the store as it was
+    if docs:
+        raw_store.update(docs)
+    if stale:
+        raw_store.remove_docs({"traj_id": {"$in": stale}})
+        report.removed.extend(stale)
+
+    ok_paths = [str(c.path) for c in accepted]
+    under = [d["item_key"] for d in failures.query({"stage": "ingest"}, properties=["item_key"])
+             if Path(d["item_key"]).is_relative_to(directory)]
+    resolved = [p for p in under if p in ok_paths or not Path(p).exists()]
+    if resolved:
+        failures.remove_docs({"failure_id": {"$in": [FailureDoc.make_id("ingest", p)
+                                                      for p in resolved]}})
+    if errors:
+        failures.update([FailureDoc(
+            failure_id=FailureDoc.make_id("ingest", p), stage="ingest", item_key=p,
+            error_type="InputError", error=msg, sources=[p], last_updated=stamp).model_dump()
+            for p, msg in sorted(errors.items())])
+    report.failed = sorted(errors.items())
+    report.notes = _orphan_sidecars(directory, files, recursive)
+    if not files:
+        report.notes.insert(0, f"{directory}: no trajectory files found")
+    return report
+
+
+def _existing_time(store: Any, traj_id: str) -> Any:
+    doc = store.query_one({"traj_id": traj_id}, properties=["traj_id", "last_updated"])
+    return doc["last_updated"]
+
+
+def _orphan_sidecars(directory: Path, files: list[Path], recursive: bool) -> list[str]:
+    used = {s for f in files for s in sidecar_candidates(f)}
+    pattern = directory.rglob("*") if recursive else directory.glob("*")
+    notes = []
+    for path in sorted(pattern):
+        if path.suffix.lower() in SIDECAR_SUFFIXES and path.is_file() and path not in used \
+                and not any(p.startswith(".") for p in path.relative_to(directory).parts):
+            notes.append(f"{path}: sidecar without a trajectory file next to it (ignored)")
+    return notes

@@ -1,0 +1,314 @@
+"""The pipeline as one object: stores by role, builders by stage, build, status and queries."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from maggma.core import Builder
+
+from ionflux.errors import DataNotFoundError, InputError
+from ionflux.pipeline.builders import (
+    BondsBuilder,
+    IncrementalBuilder,
+    KDBuilder,
+    TransportAggregateBuilder,
+    TransportBuilder,
+)
+from ionflux.pipeline.documents import BUILD_STAGES, group_key, reduced_formula
+from ionflux.pipeline.ingest import IngestReport, ingest_directory
+from ionflux.pipeline.settings import PipelineSettings
+from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
+
+if TYPE_CHECKING:
+    from ionflux.transport.documents import TransportDoc
+
+#: Progress callback: (stage, done, total).
+Progress = Callable[[str, int, int], Any]
+
+
+@dataclass
+class StageReport:
+    """What one builder run did."""
+
+    stage: str
+    processed: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class StageStatus:
+    """State of one stage against the current inputs."""
+
+    stage: str
+    total: int
+    up_to_date: int
+    pending: int
+    failed: int
+    outdated: int = field(default=0, metadata={"help": "items with an older document kept"})
+
+
+@dataclass
+class StatusReport:
+    location: str
+    stages: list[StageStatus]
+    failures: list[dict]
+    notes: list[str]
+
+
+def run_builder(builder: Builder, progress: Progress | None = None, processes: int = 1,
+                label: str | None = None) -> StageReport:
+    """Run one builder like maggma's serial runner, with a progress callback and counts.
+
+    ``processes > 1`` processes items in a process pool (results written by this process).
+    """
+    label = label or getattr(builder, "stage", type(builder).__name__)
+    start = perf_counter()
+    report = StageReport(stage=label)
+    builder.connect()
+    try:
+        items = iter(builder.get_items())
+        first = next(items, None)
+        total = int(getattr(builder, "total", 0) or 0)
+        if progress:
+            progress(label, 0, total)
+        if first is not None:
+            pending = _chain(first, items)
+            chunk: list = []
+            pool = ProcessPoolExecutor(processes) if processes > 1 else None
+            try:
+                results = (pool.map(builder.process_item, pending, chunksize=1) if pool
+                           else map(builder.process_item, pending))
+                for result in results:
+                    chunk.append(result)
+                    report.processed += 1
+                    if progress:
+                        progress(label, report.processed, total)
+                    if len(chunk) >= builder.chunk_size:
+                        builder.update_targets(chunk)
+                        chunk = []
+                if chunk:
+                    builder.update_targets(chunk)
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+    finally:
+        builder.finalize()
+    report.succeeded = getattr(builder, "n_succeeded", report.processed)
+    report.failed = getattr(builder, "n_failed", 0)
+    report.seconds = perf_counter() - start
+    return report
+
+
+def _chain(first: Any, rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+class Pipeline:
+    """Stores, settings and builders of one ionflux data collection.
+
+    Example::
+
+        pipe = Pipeline.open("local", data_dir="./ionflux-data")
+        pipe.ingest("runs/")
+        pipe.build()
+        doc = pipe.transport("BaTiO3", 1500)
+    """
+
+    def __init__(self, stores: StoreSet, settings: PipelineSettings | None = None):
+        self.stores = stores
+        self.settings = settings or PipelineSettings()
+
+    @classmethod
+    def open(cls, store: str | StoreConfig | None = None, data_dir: str | Path | None = None,
+             settings: PipelineSettings | str | Path | None = None,
+             uri: str | None = None) -> Pipeline:
+        """Pipeline on store ``store`` (default ``$IONFLUX_STORE`` or ``local``); settings from
+        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults."""
+        name = store or os.environ.get(STORE_ENV) or "local"
+        if not isinstance(settings, PipelineSettings):
+            settings = PipelineSettings.from_env(settings)
+        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri), settings)
+
+    from_env = open
+
+    # -- builders ---------------------------------------------------------------------------
+    def builder(self, stage: str, **overrides: Any) -> IncrementalBuilder:
+        """The builder of one stage (``transport``, ``bonds``, ``aggregate``, ``kd``)."""
+        s, st = self.settings, self.stores
+        common = {"blobs": st.blobs, "reader": s.reader, "chunk_size": s.chunk_size}
+        if stage == "transport":
+            kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
+                          analysis=s.transport.analysis, **common)
+            builder: IncrementalBuilder = TransportBuilder(
+                st.raw_trajectories, st.transport, st.failures, **{**kwargs, **overrides})
+        elif stage == "bonds":
+            kwargs = dict(n_frames=s.bonds.n_frames, workers=s.bonds.workers,
+                          analysis=s.bonds.analysis, **common)
+            builder = BondsBuilder(st.raw_trajectories, st.bonds, st.failures,
+                                   **{**kwargs, **overrides})
+        elif stage == "aggregate":
+            kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
+                          analysis=s.transport.analysis, **common)
+            builder = TransportAggregateBuilder(st.raw_trajectories, st.transport_aggregate,
+                                                st.failures, **{**kwargs, **overrides})
+        elif stage == "kd":
+            kwargs = dict(precursor_pairs=s.kd.precursor_pairs, chunk_size=s.chunk_size,
+                          include_anions=s.kd.include_anions, thermo=s.kd.thermo)
+            builder = KDBuilder(st.transport_aggregate, st.kd, st.failures,
+                                **{**kwargs, **overrides})
+        else:
+            raise InputError(f"unknown stage {stage!r}; use one of {', '.join(BUILD_STAGES)}")
+        return builder
+
+    def builders(self, stages: Sequence[str] | None = None, **overrides: Any
+                 ) -> list[IncrementalBuilder]:
+        """Builders in build order (all stages by default)."""
+        wanted = list(stages) if stages else list(BUILD_STAGES)
+        unknown = [s for s in wanted if s not in BUILD_STAGES]
+        if unknown:
+            raise InputError(f"unknown stage {unknown[0]!r}; use one of {', '.join(BUILD_STAGES)}")
+        return [self.builder(s, **overrides) for s in BUILD_STAGES if s in wanted]
+
+    # -- actions ----------------------------------------------------------------------------
+    def connect(self) -> Pipeline:
+        self.stores.connect()
+        return self
+
+    def close(self) -> None:
+        self.stores.close()
+
+    def __enter__(self) -> Pipeline:
+        return self.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ingest(self, directory: str | Path, *, recursive: bool = True, rehash: bool = False,
+               progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
+        self.stores.connect()
+        return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
+                                progress=progress)
+
+    def build(self, stages: Sequence[str] | None = None, *, retry_failed: bool = False,
+              processes: int = 1, progress: Progress | None = None) -> list[StageReport]:
+        """Run the builders of ``stages`` (all by default) in order."""
+        self.stores.connect()
+        reports = []
+        try:
+            for builder in self.builders(stages, retry_failed=retry_failed):
+                reports.append(run_builder(builder, progress, processes))
+        finally:
+            # builders close their stores when they finish; keep the pipeline usable
+            with contextlib.suppress(Exception):
+                self.stores.connect()
+        return reports
+
+    def status(self) -> StatusReport:
+        """Counts per stage and the current failures with their reasons."""
+        self.stores.connect()
+        raw_count = self.stores.raw_trajectories.count()
+        ingest_failures = list(self.stores.failures.query({"stage": "ingest"}))
+        stages = [StageStatus("ingest", raw_count + len(ingest_failures), raw_count, 0,
+                              len(ingest_failures))]
+        failures = ingest_failures
+        notes: list[str] = []
+        for builder in self.builders():
+            builder.ensure_indexes()
+            plan = builder.plan()
+            up = sum(1 for k, e in plan.entries.items() if plan.built.get(k) == e.fingerprint)
+            failed_keys = [k for k, e in plan.entries.items()
+                           if plan.built.get(k) != e.fingerprint
+                           and plan.failed.get(k, (None, ""))[0] == e.fingerprint]
+            outdated = sum(1 for k, e in plan.entries.items()
+                           if k in plan.built and plan.built[k] != e.fingerprint)
+            stages.append(StageStatus(builder.stage, len(plan.entries), up,
+                                      len(plan.entries) - up - len(failed_keys),
+                                      len(failed_keys), outdated))
+            if failed_keys:
+                ids = [f"{builder.stage}:{k}" for k in failed_keys]
+                failures += list(self.stores.failures.query({"failure_id": {"$in": ids}}))
+            notes += plan.notes
+        for f in failures:
+            f.pop("_id", None)
+        failures.sort(key=lambda f: (BUILD_STAGES.index(f["stage"]) + 1
+                                     if f["stage"] in BUILD_STAGES else 0, f["item_key"]))
+        return StatusReport(self.stores.location, stages, failures, notes)
+
+    # -- queries ----------------------------------------------------------------------------
+    def transport(self, formula: str, temperature_K: float, replicates: bool = False
+                  ) -> dict | list[dict]:
+        """The aggregated transport record of (formula, T), or its per-replicate records."""
+        self.stores.connect()
+        group = _group(formula, temperature_K)
+        if replicates:
+            docs = sorted(self.stores.transport.query({"group_id": group}),
+                          key=lambda d: d["traj_id"])
+            if not docs:
+                raise DataNotFoundError(f"no per-replicate transport documents for {group}")
+            return [_clean(d) for d in docs]
+        doc = self.stores.transport_aggregate.query_one({"group_id": group})
+        if doc is None:
+            raise DataNotFoundError(f"no transport document for {group} in "
+                                    f"{self.stores.location}{self._known('transport_aggregate')}")
+        return _clean(doc)
+
+    def transport_docs(self, system: str | None = None) -> list[TransportDoc]:
+        """Every aggregated transport document as a ``TransportDoc`` (replicates combined),
+        optionally only those whose elements lie in ``system`` (e.g. ``"Ba-Ti-O"``)."""
+        from pymatgen.core import Composition
+
+        from ionflux.pipeline.documents import from_record
+        from ionflux.thermo.system import parse_system
+        from ionflux.transport.documents import TransportDoc
+
+        self.stores.connect()
+        allowed = set(parse_system(system)) if system else None
+        docs = []
+        for record in self.stores.transport_aggregate.query(sort={"group_id": 1}):
+            elements = {el.symbol for el in Composition(record["formula"]).elements}
+            if allowed is None or elements <= allowed:
+                docs.append(from_record(record, TransportDoc))
+        return docs  # type: ignore[return-value]
+
+    def kd(self, formula: str, temperature_K: float, precursors: Sequence[str] | None = None
+           ) -> list[dict]:
+        """K_D records of (formula, T), for every precursor pair or the one given."""
+        self.stores.connect()
+        group = _group(formula, temperature_K)
+        docs = [_clean(d) for d in self.stores.kd.query({"group_id": group})]
+        if precursors:
+            wanted = sorted(reduced_formula(p) for p in precursors)
+            docs = [d for d in docs if sorted(d["precursors"]) == wanted]
+        if not docs:
+            raise DataNotFoundError(f"no K_D document for {group}"
+                                    + (f" and precursors {'+'.join(precursors)}"
+                                       if precursors else "")
+                                    + f" in {self.stores.location}{self._known('kd')}")
+        return sorted(docs, key=lambda d: d["kd_id"])
+
+    def _known(self, role: str) -> str:
+        groups = sorted(set(self.stores.stores[role].distinct("group_id")))
+        return f" (available: {', '.join(groups[:12])}{' ...' if len(groups) > 12 else ''})" \
+            if groups else " (the store has none; run `ionflux build`)"
+
+
+def _group(formula: str, temperature_K: float) -> str:
+    try:
+        return group_key(reduced_formula(formula), float(temperature_K))
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _clean(doc: dict) -> dict:
+    doc.pop("_id", None)
+    return doc

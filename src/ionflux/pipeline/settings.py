@@ -1,0 +1,99 @@
+"""Analysis settings of the pipeline's builders (a YAML/JSON file or defaults).
+
+Settings enter every document's input fingerprint: changing one rebuilds the documents it
+affects, and only those. The science functions are named as ``"module:function"`` so that a
+build can be pointed at another implementation without code changes (and so that builders
+stay serialisable for maggma's distributed ``mrun``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ionflux.errors import InputError
+
+SETTINGS_ENV = "IONFLUX_PIPELINE_SETTINGS"
+
+
+class TransportSettings(BaseModel):
+    """Per-replicate and aggregated Onsager analysis (``ionflux.transport``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_fs: tuple[float, float] | None = Field(
+        None, description="fit window [start, end] in fs; automatic when None")
+    n_blocks: int = Field(10, ge=1, description="blocks per trajectory for standard errors")
+    analysis: str = "ionflux.transport:analyze_trajectories"
+
+
+class BondSettings(BaseModel):
+    """CrystalNN bond counts per replicate (``ionflux.structure``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_frames: int = Field(10, ge=1, description="frames sampled per trajectory")
+    workers: int = Field(1, ge=1, description="processes per item (builders parallelise items)")
+    analysis: str = "ionflux.structure.bonds:bond_counts"
+
+
+class KDSettings(BaseModel):
+    """K_D per (phase, temperature, precursor pair) (``ionflux.kinetics``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    precursor_pairs: list[tuple[str, str]] = Field(
+        default_factory=lambda: [("BaO", "TiO2")],
+        description="precursor pairs; each applies to phases whose elements include theirs")
+    include_anions: bool = False
+    thermo: Literal["load", "bundled"] = Field(
+        "load", description="'load' (fetched cache, else bundled) or 'bundled'")
+
+    @field_validator("precursor_pairs")
+    @classmethod
+    def _reduce(cls, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        from ionflux.pipeline.documents import reduced_formula
+
+        out = []
+        for a, b in pairs:
+            a, b = reduced_formula(a), reduced_formula(b)
+            if a == b:
+                raise ValueError(f"precursor pair {a}+{b} names one phase twice")
+            out.append((a, b))
+        return out
+
+
+class PipelineSettings(BaseModel):
+    """All builder settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reader: str = "ionflux.io:read_trajectory"
+    chunk_size: int = Field(20, ge=1, description="documents written per store transaction")
+    transport: TransportSettings = Field(default_factory=TransportSettings)
+    bonds: BondSettings = Field(default_factory=BondSettings)
+    kd: KDSettings = Field(default_factory=KDSettings)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> PipelineSettings:
+        import yaml
+
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+            return cls.model_validate(data)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read pipeline settings: {exc.strerror}") from exc
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise InputError(f"{path}: invalid pipeline settings: "
+                             f"{' '.join(str(exc).split())}") from exc
+
+    @classmethod
+    def from_env(cls, path: str | Path | None = None) -> PipelineSettings:
+        """Settings from ``path``, else from the file in ``$IONFLUX_PIPELINE_SETTINGS``, else
+        the defaults."""
+        path = path or os.environ.get(SETTINGS_ENV)
+        return cls.from_file(path) if path else cls()

@@ -1,0 +1,315 @@
+"""Store configurations and the set of stores the pipeline uses, by role.
+
+Three configurations are built in (``stores/*.yaml`` in the repository are copies to edit):
+
+- ``local``: the embedded default, a SQLite file ``ionflux.sqlite`` in the data directory
+  (``./ionflux-data``; ``IONFLUX_DATA_DIR`` or ``--data-dir`` override). No server needed.
+- ``mongo``: a shared MongoDB from the URI in ``IONFLUX_MONGO_URI``; documents in collections,
+  trajectory files' bytes in GridFS so that workers on other machines can read them.
+- ``memory``: a process-wide in-memory SQLite database, for tests (gone when the process ends).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from maggma.core import Store
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ionflux.errors import InputError, StoreError
+from ionflux.pipeline.blobs import GridFSBlobs
+
+#: Store roles and the key field of each.
+ROLE_KEYS: dict[str, str] = {
+    "raw_trajectories": "traj_id",
+    "transport": "traj_id",
+    "bonds": "traj_id",
+    "transport_aggregate": "group_id",
+    "kd": "kd_id",
+    "predictions": "prediction_id",
+    "failures": "failure_id",
+}
+ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
+#: Extra fields each role indexes (store key and last_updated always are).
+ROLE_INDEXES: dict[str, tuple[str, ...]] = {
+    "raw_trajectories": ("fingerprint", "group_id"),
+    "transport": ("input_fingerprint", "group_id"),
+    "bonds": ("input_fingerprint", "group_id"),
+    "transport_aggregate": ("input_fingerprint", "formula"),
+    "kd": ("input_fingerprint", "group_id"),
+    "predictions": (),
+    "failures": ("stage", "item_key"),
+}
+
+DATA_DIR_ENV = "IONFLUX_DATA_DIR"
+MONGO_URI_ENV = "IONFLUX_MONGO_URI"
+MONGO_TIMEOUT_ENV = "IONFLUX_MONGO_TIMEOUT_MS"
+STORE_ENV = "IONFLUX_STORE"
+DEFAULT_DATA_DIR = "./ionflux-data"
+
+StoreName = Literal["local", "mongo", "memory"]
+
+
+class StoreConfig(BaseModel):
+    """One store configuration (the schema of ``stores/*.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: StoreName
+    description: str = ""
+    data_dir: str | None = Field(None, description="local: folder of the database file")
+    database_file: str = Field("ionflux.sqlite", description="local: SQLite file name")
+    memory_name: str = Field(":memory:ionflux", description="memory: process-wide database name")
+    uri_env: str = Field(MONGO_URI_ENV, description="mongo: environment variable with the URI")
+    database: str = Field("ionflux", description="mongo: database when the URI names none")
+    timeout_ms: int = Field(3000, gt=0, description="mongo: server-selection timeout, ms")
+    gridfs_bucket: str = Field("trajectory_files", description="mongo: GridFS bucket for files")
+    collections: dict[str, str] = Field(default_factory=lambda: {r: r for r in ROLES})
+
+    def model_post_init(self, _context: Any) -> None:
+        missing = [r for r in ROLES if r not in self.collections]
+        unknown = [r for r in self.collections if r not in ROLE_KEYS]
+        if missing or unknown:
+            raise ValueError(f"collections must name every role {list(ROLES)}; "
+                             f"missing {missing}, unknown {unknown}")
+
+
+BUILTIN_CONFIGS: dict[str, StoreConfig] = {
+    "local": StoreConfig(
+        backend="local", data_dir=DEFAULT_DATA_DIR,
+        description="Embedded default: one SQLite file in the data directory, no server."),
+    "mongo": StoreConfig(
+        backend="mongo",
+        description="Shared MongoDB from $IONFLUX_MONGO_URI; trajectory bytes in GridFS."),
+    "memory": StoreConfig(
+        backend="memory",
+        description="Process-wide in-memory database for tests; lost when the process ends."),
+}
+
+
+def load_store_config(name_or_path: str | StoreConfig) -> StoreConfig:
+    """A built-in configuration by name, or one read from a YAML/JSON file."""
+    if isinstance(name_or_path, StoreConfig):
+        return name_or_path
+    if name_or_path in BUILTIN_CONFIGS:
+        return BUILTIN_CONFIGS[name_or_path].model_copy(deep=True)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise InputError(f"unknown store {name_or_path!r}: use one of "
+                         f"{', '.join(BUILTIN_CONFIGS)} or a configuration file")
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+        return StoreConfig.model_validate(data)
+    except (yaml.YAMLError, ValidationError, ValueError) as exc:
+        raise InputError(f"{path}: invalid store configuration: "
+                         f"{' '.join(str(exc).split())}") from exc
+
+
+def redact_uri(uri: str) -> str:
+    """A MongoDB URI with its password replaced by ``***``."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
+
+
+def describe_store(store: Store) -> str:
+    """A short, password-free name of a store for messages."""
+    uri = getattr(store, "uri", None)
+    collection = getattr(store, "collection_name", None)
+    if uri and collection:
+        return f"collection {collection} at {redact_uri(uri)}"
+    return redact_uri(store.name)
+
+
+def resolve_data_dir(config: StoreConfig, data_dir: str | Path | None = None) -> Path:
+    """Flag, then ``$IONFLUX_DATA_DIR``, then the configuration, then ``./ionflux-data``."""
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV) or config.data_dir or DEFAULT_DATA_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+def _with_env(config: StoreConfig) -> StoreConfig:
+    """``$IONFLUX_MONGO_TIMEOUT_MS`` overrides the configured server-selection timeout."""
+    value = os.environ.get(MONGO_TIMEOUT_ENV)
+    if config.backend != "mongo" or not value:
+        return config
+    try:
+        timeout = int(value)
+        if timeout <= 0:
+            raise ValueError
+    except ValueError:
+        raise InputError(f"${MONGO_TIMEOUT_ENV} must be a positive number of ms, got "
+                         f"{value!r}") from None
+    return config.model_copy(update={"timeout_ms": timeout})
+
+
+def _mongo_uri(config: StoreConfig, uri: str | None) -> str:
+    uri = uri or os.environ.get(config.uri_env)
+    if not uri:
+        raise StoreError(f"the mongo store needs a MongoDB URI in ${config.uri_env} "
+                         "(e.g. mongodb://host:27017/ionflux)")
+    return uri
+
+
+def _mongo_database(config: StoreConfig, uri: str) -> str:
+    from pymongo import uri_parser
+    from pymongo.errors import PyMongoError
+
+    try:
+        parsed = uri_parser.parse_uri(uri)
+    except (PyMongoError, ValueError) as exc:
+        raise StoreError(f"invalid MongoDB URI {redact_uri(uri)}: {' '.join(str(exc).split())}"
+                         ) from exc
+    return parsed.get("database") or config.database
+
+
+def check_mongo(uri: str, timeout_ms: int) -> None:
+    """Ping the server once; an unreachable one is a one-line StoreError after ``timeout_ms``."""
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    client: Any = None
+    try:
+        client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
+                             connectTimeoutMS=timeout_ms)
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        raise StoreError(f"cannot reach MongoDB at {redact_uri(uri)} within "
+                         f"{timeout_ms / 1000:g} s ({type(exc).__name__})") from exc
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Path | None,
+                uri: str | None, key: str | None = None) -> Store:
+    key = key or ROLE_KEYS.get(role, "key")
+    if config.backend == "mongo":
+        from maggma.stores import MongoStore
+
+        assert uri is not None
+        return MongoStore(database=_mongo_database(config, uri), collection_name=collection,
+                          uri=uri, key=key,
+                          mongoclient_kwargs={"serverSelectionTimeoutMS": config.timeout_ms,
+                                              "connectTimeoutMS": config.timeout_ms})
+    from ionflux.pipeline.sqlite_store import SQLiteStore
+
+    if config.backend == "memory":
+        return SQLiteStore(config.memory_name, collection, key=key)
+    assert data_dir is not None
+    return SQLiteStore(str(data_dir / config.database_file), collection, key=key)
+
+
+def open_store(name: str | StoreConfig, collection: str, data_dir: str | Path | None = None, *,
+               key: str | None = None, uri: str | None = None) -> Store:
+    """One (unconnected) maggma Store of a configuration.
+
+    Args:
+        name: ``local``, ``mongo``, ``memory`` or a configuration file.
+        collection: a role (``raw_trajectories``, ``transport``, ``bonds``,
+            ``transport_aggregate``, ``kd``, ``predictions``, ``failures``), whose configured
+            collection and key are used, or any other collection name (key ``key``).
+        data_dir: local backend: folder of the database file.
+        key: override the key field.
+        uri: mongo backend: URI instead of ``$IONFLUX_MONGO_URI``.
+    """
+    config = _with_env(load_store_config(name))
+    coll = config.collections.get(collection, collection)
+    return _make_store(config, collection, coll, key=key,
+                       data_dir=resolve_data_dir(config, data_dir)
+                       if config.backend == "local" else None,
+                       uri=_mongo_uri(config, uri) if config.backend == "mongo" else None)
+
+
+@dataclass
+class StoreSet:
+    """All stores of the pipeline by role, plus the GridFS file store of a shared MongoDB."""
+
+    config: StoreConfig
+    stores: dict[str, Store]
+    blobs: GridFSBlobs | None = None
+    location: str = ""
+    uri: str | None = field(default=None, repr=False)
+    _checked: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, name: str | StoreConfig = "local", data_dir: str | Path | None = None,
+             uri: str | None = None) -> StoreSet:
+        """Stores of a configuration (``local``, ``mongo``, ``memory`` or a file); unconnected."""
+        config = _with_env(load_store_config(name))
+        folder = resolve_data_dir(config, data_dir) if config.backend == "local" else None
+        mongo_uri = _mongo_uri(config, uri) if config.backend == "mongo" else None
+        stores = {role: _make_store(config, role, config.collections[role], data_dir=folder,
+                                    uri=mongo_uri) for role in ROLES}
+        blobs = None
+        if config.backend == "mongo":
+            assert mongo_uri is not None
+            blobs = GridFSBlobs(mongo_uri, _mongo_database(config, mongo_uri),
+                                config.gridfs_bucket, config.timeout_ms)
+            location = redact_uri(mongo_uri)
+        elif config.backend == "local":
+            location = str(folder / config.database_file) if folder else ""
+        else:
+            location = config.memory_name
+        return cls(config=config, stores=stores, blobs=blobs, location=location, uri=mongo_uri)
+
+    @property
+    def raw_trajectories(self) -> Store:
+        return self.stores["raw_trajectories"]
+
+    @property
+    def transport(self) -> Store:
+        return self.stores["transport"]
+
+    @property
+    def bonds(self) -> Store:
+        return self.stores["bonds"]
+
+    @property
+    def transport_aggregate(self) -> Store:
+        return self.stores["transport_aggregate"]
+
+    @property
+    def kd(self) -> Store:
+        return self.stores["kd"]
+
+    @property
+    def predictions(self) -> Store:
+        return self.stores["predictions"]
+
+    @property
+    def failures(self) -> Store:
+        return self.stores["failures"]
+
+    def connect(self) -> StoreSet:
+        """Connect every store (again, after a builder closed them); the first time, check the
+        server and index the fields builders query."""
+        first = not self._checked
+        if first and self.config.backend == "mongo":
+            assert self.uri is not None
+            check_mongo(self.uri, self.config.timeout_ms)
+        for role, store in self.stores.items():
+            store.connect()
+            if first:
+                for index in (store.key, store.last_updated_field, *ROLE_INDEXES[role]):
+                    store.ensure_index(index)
+        self._checked = True
+        return self
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            try:
+                store.close()
+            except Exception:  # closing must not mask the real error
+                continue
+        if self.blobs is not None:
+            self.blobs.close()
+
+    def __enter__(self) -> StoreSet:
+        return self.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
