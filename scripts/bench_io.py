@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ionflux.io.trajectory import Trajectory
+from ionflux.io.writers import write_extxyz as ionflux_write_extxyz
+
 SPECIES = ("Ba", "Ti", "O")
 CELL = np.array([[14.0, 0.0, 0.0], [0.0, 14.5, 0.0], [0.0, 0.0, 15.0]])
 
@@ -40,14 +43,9 @@ def _trajectory(n_atoms: int, n_frames: int, seed: int = 7) -> tuple[np.ndarray,
 
 
 def write_extxyz(path: Path, positions: np.ndarray, symbols: list[str], dt_fs: float) -> None:
-    lattice = " ".join(f"{v:.8f}" for v in CELL.ravel())
-    line = "%-2s %16.8f %16.8f %16.8f\n"
-    with open(path, "w") as fh:
-        for k, frame in enumerate(positions):
-            fh.write(f"{len(symbols)}\nLattice=\"{lattice}\" Properties=species:S:1:pos:R:3 "
-                     f"time={k * dt_fs:.4f} pbc=\"T T T\"\n")
-            fh.write("".join(line * len(symbols)) % tuple(
-                v for s, p in zip(symbols, frame, strict=True) for v in (s, *p)))
+    trajectory = Trajectory(positions, tuple(symbols), CELL, unwrapped=False,
+                            frame_interval_fs=dt_fs)
+    ionflux_write_extxyz(path, trajectory, float_format="16.8f")
 
 
 def write_lammps_dump(path: Path, positions: np.ndarray, symbols: list[str],

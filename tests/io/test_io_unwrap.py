@@ -10,6 +10,8 @@ import pytest
 
 from ionflux.errors import UnwrapError
 from ionflux.io import read_trajectory, unwrap_positions
+from ionflux.io.trajectory import Trajectory
+from ionflux.io.writers import write_extxyz
 
 DATA = Path(__file__).parent / "data"
 BASE = np.array([[9.0, 0.0, 0.0], [2.5, 8.0, 0.0], [-1.5, 1.8, 7.5]])  # strongly sheared
@@ -41,12 +43,8 @@ def _variable_cells(n_frames: int) -> np.ndarray:
 
 
 def _write_extxyz(path: Path, wrapped: np.ndarray, cells: np.ndarray) -> Path:
-    with open(path, "w") as fh:
-        for frame, cell in zip(wrapped, cells, strict=True):
-            lattice = " ".join(repr(float(v)) for v in cell.ravel())
-            fh.write(f"{len(frame)}\nLattice=\"{lattice}\" Properties=species:S:1:pos:R:3\n")
-            fh.writelines(f"O {x!r} {y!r} {z!r}\n" for x, y, z in frame.tolist())
-    return path
+    trajectory = Trajectory(wrapped, ("O",) * wrapped.shape[1], cells, unwrapped=False)
+    return write_extxyz(path, trajectory, float_format=".17g")  # exact round trip
 
 
 @pytest.mark.parametrize("variable", [False, True])
