@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ionflux.ca.cache import JsonFileCache
+from ionflux.ca.cache import StoreCache
 from ionflux.ca.predict import load_kd, load_thermo, predict
 from ionflux.ca.recipes import RECIPES, SWEEPS_PER_HOUR
 from ionflux.errors import DataNotFoundError
@@ -21,7 +21,7 @@ def test_full_mode_on_bundled_data(tmp_path):
     kd = load_kd("Ba-Ti-O")
     assert "BaTiO3" in kd.products and kd.temperatures_K("BaTiO3")[0] == 750.0
     args = dict(mode="full", realisations=2, seed=1, grid=10, phases=PHASES,
-                cache=JsonFileCache(tmp_path))
+                cache=StoreCache.open("local", data_dir=tmp_path))
     doc = predict({"BaO": 1, "TiO2": 1}, [(1250.0, 30.0)], **args)
     assert doc.element_drift_max_rel < 1e-12
     assert doc.data_version != "unversioned"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ca_fakes import FakeKD, fake_batio_thermo
 
-from ionflux.ca.cache import JsonFileCache
+from ionflux.ca.cache import StoreCache
 from ionflux.ca.documents import PredictionDoc
 from ionflux.ca.predict import predict
 from ionflux.ca.reactions import BA_TI_O_PRODUCTS
@@ -26,7 +26,7 @@ def _kd():
 def _predict(tmp_path, **kw):
     args = dict(mode="full", realisations=3, seed=4, grid=8, thermo=fake_batio_thermo(),
                 kd=_kd(), automaton=FAST, scoring=ScoringSettings(s=1e9),
-                cache=JsonFileCache(tmp_path))
+                cache=StoreCache.open("local", data_dir=tmp_path))
     args.update(kw)
     return predict({"BaO": 1, "TiO2": 2}, PROFILE, **args)
 
@@ -55,7 +55,10 @@ def test_repeated_query_is_served_from_the_cache(tmp_path):
     second = _predict(tmp_path)
     assert not first.from_cache and second.from_cache
     assert second.final_mol_fraction == first.final_mol_fraction
-    assert second.key == first.key and len(list(tmp_path.glob("*.json"))) == 1
+    assert second.key == first.key
+    store = StoreCache.open("local", data_dir=tmp_path).store
+    store.connect()
+    assert store.count() == 1
     other = _predict(tmp_path, seed=5)
     assert other.key != first.key and not other.from_cache
     # a different data version is a different key
@@ -111,14 +114,16 @@ def test_bad_requests_give_one_line_errors(kwargs, error, match):
     assert "\n" not in str(info.value)
 
 
-def test_cache_writes_atomically_and_ignores_damaged_entries(tmp_path):
-    cache = JsonFileCache(tmp_path)
+def test_store_cache_persists_and_ignores_damaged_entries(tmp_path):
+    cache = StoreCache.open("local", data_dir=tmp_path)
     key = "ab" * 32
     assert cache.get(key) is None
-    cache.put(key, {"key": key, "x": 1})
-    assert cache.get(key) == {"key": key, "x": 1}
-    assert [p.name for p in tmp_path.iterdir()] == [f"{key}.json"]  # no temp files left
-    (tmp_path / f"{key}.json").write_text("{not json")
+    cache.put(key, {"key": key, "x": 1, "inputs": {"system": "Ba-O-Ti", "mode": "full"}})
+    reopened = StoreCache.open("local", data_dir=tmp_path)  # a later session
+    assert reopened.get(key)["x"] == 1
+    record = reopened.store.query_one({"prediction_id": key})
+    assert record["system"] == "Ba-O-Ti" and record["mode"] == "full"
+    cache.put(key, {"key": "cd" * 32, "x": 2})  # a record not for this key is never served
     assert cache.get(key) is None
     with pytest.raises(StoreError, match="invalid key"):
         cache.get("../../etc/passwd")
@@ -130,7 +135,7 @@ def test_cli_json_output_and_errors(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("IONFLUX_CA_INERTIA", "5")
     code = main(["predict", "--precursors", "BaO=1,TiO2=1", "--profile", "1300K:2,1400K:0.2h",
                  "--mode", "thermo-only", "--grid", "8", "--realisations", "2", "--json",
-                 "--cache-dir", str(tmp_path), "--plot", str(tmp_path / "p.png")])
+                 "--data-dir", str(tmp_path), "--plot", str(tmp_path / "p.png")])
     out = capsys.readouterr().out
     assert code == 0
     doc = PredictionDoc.model_validate(json.loads(out))

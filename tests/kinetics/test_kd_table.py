@@ -124,7 +124,7 @@ def test_cli_json_rows(capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["kd", "--temperatures", "2000"], "never extrapolated"),
-    (["kd", "--source", "store"], "store is not available"),
+    (["kd", "--source", "store", "--store", "memory"], "no Ba-Ti-O transport documents"),
     (["kd", "--precursors", "BaO"], "exactly two phases"),
     (["kd", "--precursors", "BaO,Li2O"], "outside the Ba-Ti-O system"),
 ])

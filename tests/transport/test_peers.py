@@ -70,7 +70,7 @@ def test_msd_and_diffusivity_match_kinisi(structures, ours):
     assert np.allclose(mine, peer.msd.values, rtol=5e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        np.random.seed(0)  # kinisi samples its posterior with numpy's global generator
+        np.random.seed(0)  # noqa: NPY002 - kinisi samples its posterior with the global generator
         peer.diffusion(start_dt=WINDOW_FS[0] * sc.Unit("fs"), progress=False)
     samples = peer.D.values
     # kinisi fits by generalised least squares with the MSD covariance, ionflux by ordinary

@@ -108,7 +108,7 @@ from typing import TYPE_CHECKING, Any
 # numba is only loaded when the automaton runs.
 _EXPORTS = {
     "AutomatonResult": "automaton", "run_automaton": "automaton",
-    "JsonFileCache": "cache", "PredictionCache": "cache",
+    "PredictionCache": "cache", "StoreCache": "cache",
     "PredictionDoc": "documents", "PredictionInputs": "documents", "SeriesPoint": "documents",
     "predict": "predict", "run_recipes": "predict",
     "Reaction": "reactions", "enumerate_reactions": "reactions",
@@ -122,13 +122,13 @@ __all__ = [
     "AutomatonResult",
     "AutomatonSettings",
     "CATable",
-    "JsonFileCache",
     "PredictionCache",
     "PredictionDoc",
     "PredictionInputs",
     "Reaction",
     "ScoringSettings",
     "SeriesPoint",
+    "StoreCache",
     "build_table",
     "enumerate_reactions",
     "get_recipe",
@@ -139,7 +139,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from ionflux.ca.automaton import AutomatonResult, run_automaton
-    from ionflux.ca.cache import JsonFileCache, PredictionCache
+    from ionflux.ca.cache import PredictionCache, StoreCache
     from ionflux.ca.documents import PredictionDoc, PredictionInputs, SeriesPoint
     from ionflux.ca.predict import predict, run_recipes
     from ionflux.ca.reactions import Reaction, enumerate_reactions

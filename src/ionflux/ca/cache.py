@@ -1,23 +1,18 @@
-"""Predictions cache: a tiny get/put protocol and a JSON-files implementation.
+"""Predictions cache: a tiny get/put protocol and its implementation on the pipeline store.
 
-The lead will swap in the pipeline store; anything with ``get(key) -> dict | None`` and
-``put(key, dict)`` works.
+Predictions live in the ``predictions`` role of a store configuration (the embedded ``local``
+store by default, so repeated queries are served from ``./ionflux-data``; ``mongo`` shares them),
+keyed by ``prediction_id`` = hash of the inputs and the data version. Anything with
+``get(key) -> dict | None`` and ``put(key, dict)`` can stand in.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ionflux.errors import StoreError
-
-#: Environment variable overriding the default cache folder.
-PREDICTIONS_DIR_ENV = "IONFLUX_PREDICTIONS_DIR"
-DEFAULT_PREDICTIONS_DIR = Path("ionflux-data") / "predictions"
 
 _KEY = re.compile(r"^[0-9a-f]{16,128}$")
 
@@ -31,48 +26,52 @@ class PredictionCache(Protocol):
         ...
 
 
-def default_predictions_dir() -> Path:
-    """$IONFLUX_PREDICTIONS_DIR, else ./ionflux-data/predictions."""
-    env = os.environ.get(PREDICTIONS_DIR_ENV)
-    return Path(env) if env else DEFAULT_PREDICTIONS_DIR
+class StoreCache:
+    """Predictions in a maggma Store, one record per key: the prediction under ``prediction``
+    and a few top-level fields (system, recipe, mode, data version) to query by."""
 
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._connected = False
 
-class JsonFileCache:
-    """One ``<key>.json`` per prediction under ``root``; writes are atomic (temp file + rename)."""
+    @classmethod
+    def open(cls, store: str | None = None, data_dir: str | Path | None = None) -> StoreCache:
+        """The ``predictions`` store of configuration ``store`` (default ``$IONFLUX_STORE`` or
+        ``local``)."""
+        import os
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_predictions_dir()
+        from ionflux.pipeline.stores import STORE_ENV, open_store
 
-    def _path(self, key: str) -> Path:
+        name = store or os.environ.get(STORE_ENV) or "local"
+        return cls(open_store(name, "predictions", data_dir=data_dir))
+
+    def _connect(self) -> None:
+        if not self._connected:
+            self.store.connect()
+            self._connected = True
+
+    @staticmethod
+    def _check(key: str) -> None:
         if not _KEY.match(key):
             raise StoreError(f"predictions cache: invalid key {key!r} (expected hex digest)")
-        return self.root / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
-        path = self._path(key)
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
+        self._check(key)
+        self._connect()
+        record = self.store.query_one({"prediction_id": key})
+        if record is None or not isinstance(record.get("prediction"), dict):
             return None
-        except OSError as exc:
-            raise StoreError(f"predictions cache: cannot read {path} ({exc})") from None
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return None  # a damaged entry is recomputed and overwritten
-        return doc if isinstance(doc, dict) and doc.get("key") == key else None
+        doc = record["prediction"]
+        return doc if doc.get("key") == key else None
 
     def put(self, key: str, doc: dict) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}-", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    json.dump(doc, handle)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise StoreError(f"predictions cache: cannot write {path} ({exc})") from None
+        from ionflux.pipeline.documents import finite_or_none, now_ms
+
+        self._check(key)
+        self._connect()
+        inputs = doc.get("inputs", {})
+        record = {"prediction_id": key, "system": inputs.get("system"),
+                  "recipe": inputs.get("recipe"), "mode": inputs.get("mode"),
+                  "data_version": doc.get("data_version"), "last_updated": now_ms(),
+                  "prediction": finite_or_none(doc)}
+        self.store.update([record], key="prediction_id")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ionflux.ca.cache import JsonFileCache, PredictionCache
+from ionflux.ca.cache import PredictionCache, StoreCache
 from ionflux.ca.documents import PredictionDoc, PredictionInputs, ReactionSummary, SeriesPoint
 from ionflux.ca.reactions import (
     BA_TI_O_PRODUCTS,
@@ -292,10 +292,10 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     """Predict phase fractions for ``precursors`` (formula -> molar ratio) over ``profile``.
 
     ``profile`` is a list of (temperature K, duration) steps; one duration unit is
-    ``automaton.sweeps_per_unit`` sweeps (default 1). ``cache=True`` uses the JSON-files cache
-    in ./ionflux-data/predictions (or $IONFLUX_PREDICTIONS_DIR); pass a PredictionCache to use
-    another store, or False/None to skip caching. Custom ``thermo``/``kd`` objects without a
-    ``data_version`` are never cached.
+    ``automaton.sweeps_per_unit`` sweeps (default 1). ``cache=True`` uses the ``predictions``
+    store of the default store configuration (``$IONFLUX_STORE`` or the embedded ``local`` store
+    in ``./ionflux-data``); pass a PredictionCache to use another, or False/None to skip
+    caching. Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
     """
     t_start = time.perf_counter()
     if mode not in SCORE_MODES:
@@ -335,7 +335,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     version = data_version(system, mode, thermo, kd, default_kd)
     store: PredictionCache | None
     if cache is True:
-        store = JsonFileCache()
+        store = StoreCache.open()
     elif cache is False or cache is None:
         store = None
     else:
@@ -380,8 +380,12 @@ def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
                 seed: int = 0, grid: int = 30, progress: bool = True,
                 cache: PredictionCache | bool | None = True,
                 scoring: ScoringSettings | None = None,
-                automaton: AutomatonSettings | None = None) -> list[PredictionDoc]:
-    """Run the SCIENCE.md §6 recipes in every mode; one document per (recipe, mode)."""
+                automaton: AutomatonSettings | None = None,
+                kd: Any = None) -> list[PredictionDoc]:
+    """Run the SCIENCE.md §6 recipes in every mode; one document per (recipe, mode).
+
+    ``kd`` is the K_D source of the transport modes (default: the bundled published table).
+    """
     from ionflux.ca.recipes import get_recipe
 
     docs = []
@@ -391,5 +395,6 @@ def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
             docs.append(predict(recipe.precursors, recipe.profile, mode=mode,
                                 realisations=realisations, seed=seed, grid=grid,
                                 scoring=scoring, automaton=automaton, cache=cache,
-                                progress=progress, recipe=recipe.name))
+                                progress=progress, recipe=recipe.name,
+                                kd=None if mode == "thermo-only" else kd))
     return docs

@@ -10,7 +10,8 @@ from ionflux.cli._parse import parse_list, parse_pair, parse_temperatures
 
 
 def compute_rows(system: str, precursors: str, temperatures: str, source: str,
-                 products: str | None, include_anions: bool, no_nist: bool):
+                 products: str | None, include_anions: bool, no_nist: bool,
+                 store: str | None = None, data_dir: str | None = None):
     """K_D rows (see ionflux.kinetics.report.kd_rows) for the CLI options given."""
     from ionflux.kinetics.report import kd_rows, load_transport_docs
     from ionflux.kinetics.table import KDTable
@@ -19,7 +20,7 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     pair = parse_pair(precursors)
     temps = parse_temperatures(temperatures)
     names = parse_list(products)
-    docs = load_transport_docs(source, system)
+    docs = load_transport_docs(source, system, store, data_dir)
     thermo = ThermoData.load(system, prefer_experimental=not no_nist)
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
@@ -42,10 +43,14 @@ def kd(
     no_nist: bool = typer.Option(False, "--no-nist",
                                  help="use MP + Bartel even where NIST-JANAF data exist"),
     as_json: bool = typer.Option(False, "--json", help="print a JSON list, one object per row"),
+    store: str | None = typer.Option(None, "--store", help="with --source store: local | mongo "
+                                     "| memory | config file (default $IONFLUX_STORE or local)"),
+    data_dir: str | None = typer.Option(None, "--data-dir",
+                                        help="with --store local: data folder"),
 ) -> None:
     """K_D (cm^2/s) of every product with transport data, ordered by cation ratio."""
     rows, notes, temps = compute_rows(system, precursors, temperatures, source, products,
-                                      include_anions, no_nist)
+                                      include_anions, no_nist, store, data_dir)
     mode = "self-only" if self_only else "full"
     if as_json:
         typer.echo(json.dumps([{**r.model_dump(mode="json"), "mode": mode} for r in rows],

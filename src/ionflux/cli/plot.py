@@ -26,13 +26,15 @@ def kd(
     products: str = typer.Option(None, "--products", help="comma-separated products"),
     include_anions: bool = typer.Option(False, "--include-anions", help="sum anion fluxes"),
     no_nist: bool = typer.Option(False, "--no-nist", help="MP + Bartel only"),
+    store: str | None = typer.Option(None, "--store", help="with --source store: which store"),
+    data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """K_D versus cation ratio, one line per temperature (log axes)."""
     from ionflux.cli.kd import compute_rows
     from ionflux.plotting.kd import plot_kd
 
     rows, notes, _ = compute_rows(system, precursors, temperatures, source, products,
-                                  include_anions, no_nist)
+                                  include_anions, no_nist, store, data_dir)
     path = plot_kd(rows, out, self_only=self_only)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
@@ -45,6 +47,8 @@ def correlation(
     system: str = typer.Option("Ba-Ti-O", "--system", help="system with published tensors"),
     cations: str = typer.Option("Ba,Ti", "--cations", help="the two cations, e.g. Ba,Ti"),
     source: str = typer.Option("published", "--source", help="published | store"),
+    store: str | None = typer.Option(None, "--store", help="with --source store: which store"),
+    data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """Correlation factors f_i of the two cations versus their ratio, one line per temperature."""
     from ionflux.cli._parse import parse_pair
@@ -52,7 +56,7 @@ def correlation(
     from ionflux.plotting.correlation import plot_correlation
 
     pair = parse_pair(cations, "--cations")
-    docs = load_transport_docs(source, system)
+    docs = load_transport_docs(source, system, store, data_dir)
     path = plot_correlation(docs, out, cations=pair,
                             title=f"{system}: correlation factors ({source} tensors)")
     typer.echo(f"wrote {path}")

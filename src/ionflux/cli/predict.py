@@ -89,6 +89,23 @@ def _print_human(doc) -> None:
         console.print(f"note: {note}", style="yellow")
 
 
+def store_kd_table(source: str, ratios: dict[str, float], store: str | None,
+                   data_dir: Path | None):
+    """The K_D source for ``--source``: None for the bundled published table (predict's
+    default), else a table of the store's transport documents for the precursors' system."""
+    if source == "published":
+        return None
+    if source != "store":
+        raise InputError(f"--source {source!r}: use published or store")
+    from ionflux.ca.predict import chemical_system, load_thermo
+    from ionflux.kinetics import KDTable
+    from ionflux.kinetics.report import load_transport_docs
+
+    system = chemical_system(list(ratios))
+    docs = load_transport_docs("store", system, store, None if data_dir is None else str(data_dir))
+    return KDTable.from_transport_docs(docs, load_thermo(system))
+
+
 def predict_command(
     precursors: str = typer.Option(None, help="molar ratio, e.g. BaO=1,TiO2=2"),
     profile: str = typer.Option(None, help="heating profile, e.g. '1200K:50,1300K:3h' "
@@ -104,12 +121,18 @@ def predict_command(
     s: float = typer.Option(None, help="override the calibrated score scale s (1/s)"),
     json_out: bool = typer.Option(False, "--json", help="print the prediction as JSON"),
     plot: Path = typer.Option(None, help="write a PNG of phase fractions vs time here"),
-    cache_dir: Path = typer.Option(None, help="predictions cache folder (default "
-                                              "./ionflux-data/predictions)"),
+    source: str = typer.Option("published", help="transport data for K_D: published (bundled "
+                                                 "tensors) | store (MD aggregates and imported "
+                                                 "sets in the store)"),
+    store: str = typer.Option(None, help="store for the predictions cache and --source store: "
+                                         "local | mongo | memory | config file (default "
+                                         "$IONFLUX_STORE or local)"),
+    data_dir: Path = typer.Option(None, help="with the local store: data folder (default "
+                                             "$IONFLUX_DATA_DIR or ./ionflux-data)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
 ) -> None:
     """Predict phase fractions for precursors and a heating profile."""
-    from ionflux.ca.cache import JsonFileCache
+    from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.recipes import get_recipe
     from ionflux.ca.settings import ScoringSettings
@@ -126,10 +149,11 @@ def predict_command(
             raise InputError("give --precursors and --profile (or --recipe R1|R2|R3|R4)")
         ratios, steps = parse_precursors(precursors), parse_profile(profile)
     scoring = ScoringSettings() if s is None else ScoringSettings(s=s)
-    cache = False if no_cache else JsonFileCache(cache_dir)
+    cache = False if no_cache else StoreCache.open(store, data_dir)
+    kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
     candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
-                  phases=candidates, scoring=scoring, cache=cache, progress=True,
+                  phases=candidates, scoring=scoring, kd=kd, cache=cache, progress=True,
                   recipe=recipe)
     if plot is not None:
         from ionflux.plotting.ca import plot_prediction

@@ -132,8 +132,27 @@ def import_published(
     path: str = typer.Argument(..., help="published tensor file, or a bundled system "
                                          "(Ba-Ti-O, Li-Ti-O)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    store: str | None = typer.Option(None, "--store", help="import into this store (local | "
+                                     "mongo | memory | config file) instead of printing"),
+    data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
-    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents."""
-    from ionflux.cli.transport_import import import_command
+    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents;
+    with --store, import them into the store so `ionflux build` makes K_D documents."""
+    if store is None:
+        from ionflux.cli.transport_import import import_command
 
-    import_command(path, as_json)
+        import_command(path, as_json)
+        return
+    from ionflux.pipeline import Pipeline
+
+    with Pipeline.open(store, data_dir=data_dir) as pipeline:
+        report = pipeline.import_published(path)
+        location = pipeline.stores.location
+    if as_json:
+        typer.echo(json.dumps({"store": location, "new": report.new, "changed": report.changed,
+                               "unchanged": report.unchanged, "removed": report.removed,
+                               "notes": report.notes}, indent=1))
+        return
+    typer.echo(f"{path} -> {location}: {report.summary()}, {len(report.removed)} removed")
+    for note in report.notes:
+        typer.echo(f"note: {note}")

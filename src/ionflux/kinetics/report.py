@@ -16,15 +16,26 @@ from ionflux.transport.documents import TransportDoc
 SOURCES = ("published", "store")
 
 
-def load_transport_docs(source: str, system: str) -> list[TransportDoc]:
-    """TransportDocs of ``system`` from ``source`` ('published' now; 'store' once wired)."""
+def load_transport_docs(source: str, system: str, store: str | None = None,
+                        data_dir: str | None = None) -> list[TransportDoc]:
+    """TransportDocs of ``system``: the bundled published set, or everything in a store
+    (MD aggregates and imported published sets; ``store`` names the configuration, default
+    ``$IONFLUX_STORE`` or ``local``)."""
     if source == "published":
         from ionflux.transport.published import load_published
 
         return load_published(system)
     if source == "store":
-        raise InputError("the transport store is not available yet in this installation; use "
-                         "--source published")
+        from ionflux.pipeline import Pipeline
+
+        with Pipeline.open(store, data_dir=data_dir) as pipeline:
+            docs = pipeline.transport_docs(system, source="all")
+            location = pipeline.stores.location
+        if not docs:
+            raise DataNotFoundError(
+                f"no {system} transport documents in {location}; run `ionflux ingest` and "
+                f"`ionflux build`, or `ionflux transport import {system} --store ...`")
+        return docs
     raise InputError(f"unknown transport source {source!r} (choose from {', '.join(SOURCES)})")
 
 

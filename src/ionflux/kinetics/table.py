@@ -9,6 +9,8 @@ of a product's data the lookup raises DataNotFoundError.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -88,6 +90,23 @@ class KDTable:
         return cls.from_transport_docs(load_published(system, thermo=thermo), thermo, **kwargs)
 
     # ------------------------------------------------------------------ lookups
+    @property
+    def data_version(self) -> str:
+        """Hash of everything K_D depends on: the transport numbers, the thermodynamic source
+        and the summation settings (time stamps excluded), so caches keyed by it stay valid
+        exactly as long as the data does."""
+        numbers = ("formula", "temperature_K", "species", "composition", "volume_A3", "L",
+                   "L_stderr", "L_self", "L_self_stderr")
+        payload = {
+            "docs": [self._docs[key].model_dump(mode="json", include=set(numbers))
+                     for key in sorted(self._docs)],
+            "thermo": self.thermo_info,
+            "include_anions": self.include_anions,
+            "anions": sorted(self.anions),
+        }
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     @property
     def products(self) -> list[str]:
         """Reduced formulas with at least one transport document."""

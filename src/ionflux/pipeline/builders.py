@@ -429,29 +429,40 @@ def _elements(formula: str) -> list[str]:
 
 
 class KDBuilder(IncrementalBuilder):
-    """Aggregated transport document + thermodynamics -> K_D per precursor pair.
+    """Transport document + thermodynamics -> K_D per precursor pair.
 
-    A pair applies to a phase when the phase's elements include the pair's. Missing
-    thermodynamic data (phase, system or temperature) makes a failure record for that item.
+    Transport documents come from the MD aggregates and, when given, the imported published
+    sets (their K_D keys end in ``@published``). A pair applies to a phase when the phase's
+    elements include the pair's. Missing thermodynamic data (phase, system or temperature)
+    makes a failure record for that item.
     """
 
     stage: ClassVar[str] = "kd"
 
     def __init__(self, aggregate: Store, target: Store, failures: Store, *,
+                 published: Store | None = None,
                  precursor_pairs: list[list[str]] | list[tuple[str, str]] | None = None,
                  include_anions: bool = False, thermo: str = "load",
                  keys: list[str] | None = None, retry_failed: bool = False,
                  delete_orphans: bool = True, chunk_size: int = 20):
         self.aggregate = aggregate
+        self.published = published
         pairs = [("BaO", "TiO2")] if precursor_pairs is None else precursor_pairs
         self.precursor_pairs = [[str(a), str(b)] for a, b in pairs]
         self.include_anions = include_anions
         self.thermo = thermo
-        super().__init__([aggregate], target, failures, keys=keys, retry_failed=retry_failed,
+        sources = [aggregate] if published is None else [aggregate, published]
+        super().__init__(sources, target, failures, keys=keys, retry_failed=retry_failed,
                          delete_orphans=delete_orphans, chunk_size=chunk_size)
 
     def settings(self) -> dict[str, Any]:
         return {"include_anions": self.include_anions, "thermo": self.thermo}
+
+    def _transport_sources(self) -> dict[str, Store]:
+        sources = {"md": self.aggregate}
+        if self.published is not None:
+            sources["published"] = self.published
+        return sources
 
     def _thermo_hash(self, system: str) -> str | None:
         try:
@@ -462,33 +473,44 @@ class KDBuilder(IncrementalBuilder):
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
         entries, notes = {}, []
         props = ["group_id", "formula", "temperature_K", "input_fingerprint", "last_updated"]
-        for d in self.aggregate.query(properties=props):
-            elements = _elements(d["formula"])
-            system = "-".join(elements)
-            pairs = [p for p in self.precursor_pairs
-                     if set(_elements(p[0])) | set(_elements(p[1])) <= set(elements)]
-            if not pairs:
-                notes.append(f"{d['group_id']}: no configured precursor pair lies in {system}")
-                continue
-            thermo_hash = self._thermo_hash(system)
-            for a, b in pairs:
-                key = f"{d['group_id']}:{a}+{b}"
-                entries[key] = PlanEntry(
-                    fingerprint=self.item_fingerprint(d["input_fingerprint"], thermo_hash, a, b),
-                    last_updated=derived_time(d["last_updated"]),
-                    source_keys=[d["group_id"]],
-                    source_hashes={d["group_id"]: d["input_fingerprint"],
-                                   **({f"thermo:{system}": thermo_hash} if thermo_hash else {})},
-                    extra={"group_id": d["group_id"], "precursors": [a, b], "system": system})
+        for label, store in self._transport_sources().items():
+            suffix = "" if label == "md" else f"@{label}"
+            for d in store.query(properties=props):
+                elements = _elements(d["formula"])
+                system = "-".join(elements)
+                pairs = [p for p in self.precursor_pairs
+                         if set(_elements(p[0])) | set(_elements(p[1])) <= set(elements)]
+                if not pairs:
+                    notes.append(f"{d['group_id']}{suffix}: no configured precursor pair lies "
+                                 f"in {system}")
+                    continue
+                thermo_hash = self._thermo_hash(system)
+                for a, b in pairs:
+                    key = f"{d['group_id']}:{a}+{b}{suffix}"
+                    entries[key] = PlanEntry(
+                        fingerprint=self.item_fingerprint(d["input_fingerprint"], thermo_hash,
+                                                          a, b, label),
+                        last_updated=derived_time(d["last_updated"]),
+                        source_keys=[d["group_id"]],
+                        source_hashes={d["group_id"]: d["input_fingerprint"],
+                                       **({f"thermo:{system}": thermo_hash}
+                                          if thermo_hash else {})},
+                        extra={"group_id": d["group_id"], "precursors": [a, b],
+                               "system": system, "transport_source": label})
         return entries, notes
 
     def fetch(self, keys: list[str], entries: dict[str, PlanEntry]) -> Iterator[dict]:
-        groups = sorted({entries[k].extra["group_id"] for k in keys})
-        docs = {d["group_id"]: d for d in _fetch_raw(self.aggregate, "group_id", groups)}
+        docs: dict[tuple[str, str], dict] = {}
+        for label, store in self._transport_sources().items():
+            groups = sorted({entries[k].extra["group_id"] for k in keys
+                             if entries[k].extra["transport_source"] == label})
+            docs.update({(label, d["group_id"]): d
+                         for d in _fetch_raw(store, "group_id", groups)})
         for key in keys:
-            group = entries[key].extra["group_id"]
-            if group in docs:
-                yield {"key": key, "entry": entries[key], "aggregate": docs[group]}
+            extra = entries[key].extra
+            found = docs.get((extra["transport_source"], extra["group_id"]))
+            if found is not None:
+                yield {"key": key, "entry": entries[key], "aggregate": found}
 
     def compute(self, item: dict) -> dict:
         from ionflux.kinetics import KDTable
@@ -504,5 +526,6 @@ class KDBuilder(IncrementalBuilder):
         doc = table.doc(transport.formula, transport.temperature_K, (a, b))
         fields = self.fields(KDFields, entry, list(item["aggregate"].get("warnings", [])),
                              kd_id=item["key"], group_id=entry.extra["group_id"],
-                             precursors=[a, b])
+                             precursors=[a, b],
+                             transport_source=entry.extra["transport_source"])
         return to_record(doc, fields)

@@ -226,9 +226,12 @@ class AggregateFields(DerivedFields):
 class KDFields(DerivedFields):
     """Per (phase, temperature, precursor pair) K_D document."""
 
-    kd_id: str = Field(description="formula@TK:precursorA+precursorB")
+    kd_id: str = Field(description="formula@TK:precursorA+precursorB, + '@published' for a "
+                                   "published tensor set")
     group_id: str
     precursors: list[str]
+    transport_source: Literal["md", "published"] = Field(
+        "md", description="MD replicates aggregated here, or an imported published set")
 
 
 def finite_or_none(value: Any) -> Any:

@@ -165,7 +165,7 @@ class Pipeline:
             kwargs = dict(precursor_pairs=s.kd.precursor_pairs, chunk_size=s.chunk_size,
                           include_anions=s.kd.include_anions, thermo=s.kd.thermo)
             builder = KDBuilder(st.transport_aggregate, st.kd, st.failures,
-                                **{**kwargs, **overrides})
+                                published=st.published_transport, **{**kwargs, **overrides})
         else:
             raise InputError(f"unknown stage {stage!r}; use one of {', '.join(BUILD_STAGES)}")
         return builder
@@ -198,6 +198,14 @@ class Pipeline:
         self.stores.connect()
         return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
                                 progress=progress)
+
+    def import_published(self, source: str) -> IngestReport:
+        """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
+        into the ``published_transport`` store; the K_D stage then builds from it."""
+        from ionflux.pipeline.published import import_published
+
+        self.stores.connect()
+        return import_published(source, self.stores)
 
     def build(self, stages: Sequence[str] | None = None, *, retry_failed: bool = False,
               processes: int = 1, progress: Progress | None = None) -> list[StageReport]:
@@ -262,23 +270,33 @@ class Pipeline:
                                     f"{self.stores.location}{self._known('transport_aggregate')}")
         return _clean(doc)
 
-    def transport_docs(self, system: str | None = None) -> list[TransportDoc]:
-        """Every aggregated transport document as a ``TransportDoc`` (replicates combined),
-        optionally only those whose elements lie in ``system`` (e.g. ``"Ba-Ti-O"``)."""
+    def transport_docs(self, system: str | None = None, source: str = "all"
+                       ) -> list[TransportDoc]:
+        """Transport documents of the store as ``TransportDoc`` objects.
+
+        ``source`` is ``md`` (aggregated replicates), ``published`` (imported sets) or ``all``
+        (both; where both cover a (phase, temperature), the MD aggregate wins). ``system``
+        (e.g. ``"Ba-Ti-O"``) keeps the documents whose elements lie in it.
+        """
         from pymatgen.core import Composition
 
         from ionflux.pipeline.documents import from_record
         from ionflux.thermo.system import parse_system
         from ionflux.transport.documents import TransportDoc
 
+        roles = {"md": ["transport_aggregate"], "published": ["published_transport"],
+                 "all": ["published_transport", "transport_aggregate"]}
+        if source not in roles:
+            raise InputError(f"unknown transport source {source!r}; use md, published or all")
         self.stores.connect()
         allowed = set(parse_system(system)) if system else None
-        docs = []
-        for record in self.stores.transport_aggregate.query(sort={"group_id": 1}):
-            elements = {el.symbol for el in Composition(record["formula"]).elements}
-            if allowed is None or elements <= allowed:
-                docs.append(from_record(record, TransportDoc))
-        return docs  # type: ignore[return-value]
+        by_group: dict[str, TransportDoc] = {}
+        for role in roles[source]:
+            for record in self.stores.stores[role].query(sort={"group_id": 1}):
+                elements = {el.symbol for el in Composition(record["formula"]).elements}
+                if allowed is None or elements <= allowed:
+                    by_group[record["group_id"]] = from_record(record, TransportDoc)
+        return [by_group[g] for g in sorted(by_group)]  # type: ignore[misc]
 
     def kd(self, formula: str, temperature_K: float, precursors: Sequence[str] | None = None
            ) -> list[dict]:

@@ -29,6 +29,7 @@ ROLE_KEYS: dict[str, str] = {
     "transport": "traj_id",
     "bonds": "traj_id",
     "transport_aggregate": "group_id",
+    "published_transport": "group_id",
     "kd": "kd_id",
     "predictions": "prediction_id",
     "failures": "failure_id",
@@ -40,6 +41,7 @@ ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "transport": ("input_fingerprint", "group_id"),
     "bonds": ("input_fingerprint", "group_id"),
     "transport_aggregate": ("input_fingerprint", "formula"),
+    "published_transport": ("input_fingerprint", "formula"),
     "kd": ("input_fingerprint", "group_id"),
     "predictions": (),
     "failures": ("stage", "item_key"),
@@ -271,6 +273,10 @@ class StoreSet:
     @property
     def transport_aggregate(self) -> Store:
         return self.stores["transport_aggregate"]
+
+    @property
+    def published_transport(self) -> Store:
+        return self.stores["published_transport"]
 
     @property
     def kd(self) -> Store:

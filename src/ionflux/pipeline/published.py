@@ -1,0 +1,76 @@
+"""Published Onsager tensor sets as pipeline inputs, beside ingested MD trajectories.
+
+A published set (a file in the rxn-ca ``transport_db`` format, or a bundled system such as
+``Ba-Ti-O``) is imported into the ``published_transport`` store, one record per (phase,
+temperature), keyed by ``group_id`` like the aggregates of MD replicates. Importing is
+incremental and idempotent: a record is written only when its fingerprint (file hash, group,
+ionflux version) changed, and records of the same set that the new file no longer holds are
+removed. The K_D stage reads these records as well as the MD aggregates.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ionflux import __version__
+from ionflux.pipeline.builders import _wrap_store_errors
+from ionflux.pipeline.documents import (
+    DerivedFields,
+    PipelineProvenance,
+    fingerprint,
+    now_ms,
+    to_record,
+)
+from ionflux.pipeline.ingest import IngestReport
+from ionflux.pipeline.stores import StoreSet, describe_store
+
+
+class PublishedFields(DerivedFields):
+    """Bookkeeping of one imported published record."""
+
+    group_id: str
+    published_source: str = Field(description="the file or bundled system it came from")
+
+
+def import_published(source: str, stores: StoreSet) -> IngestReport:
+    """Import the published tensors of ``source`` (a file path or a bundled system name).
+
+    ``stores`` must be connected. The report lists group ids as new, changed, unchanged and
+    removed.
+    """
+    from ionflux.transport.published import load_published
+
+    docs = load_published(source)
+    store = stores.published_transport
+    label = str(source)
+    existing = {d["group_id"]: d for d in store.query(
+        properties=["group_id", "input_fingerprint", "published_source"])}
+    report = IngestReport()
+    records = []
+    stamp = now_ms()
+    for doc in docs:
+        group = doc.key()
+        file_hash = doc.provenance.sources[0].sha256 or ""
+        fp = fingerprint("published", __version__, file_hash, group)
+        old = existing.get(group)
+        if old is not None and old.get("input_fingerprint") == fp:
+            report.unchanged.append(group)
+            continue
+        if old is not None and old.get("published_source") != label:
+            report.notes.append(f"{group}: replaces the record imported from "
+                                f"{old.get('published_source')}")
+        fields = PublishedFields(
+            input_fingerprint=fp, last_updated=stamp, group_id=group, published_source=label,
+            pipeline=PipelineProvenance(stage="ingest", builder="import_published",
+                                        source_keys=[label], source_hashes={label: file_hash}))
+        records.append(to_record(doc, fields))
+        (report.changed if old is not None else report.new).append(group)
+    if records:
+        _wrap_store_errors(describe_store(store), store.update, records)
+    imported = {doc.key() for doc in docs}
+    stale = sorted(g for g, d in existing.items()
+                   if d.get("published_source") == label and g not in imported)
+    if stale:
+        _wrap_store_errors(describe_store(store), store.remove_docs, {"group_id": {"$in": stale}})
+        report.removed.extend(stale)
+    return report

@@ -1,0 +1,189 @@
+"""The main job: bundled Ba-Ti-O data -> store -> K_D documents -> predicted recipes -> report.
+
+1. Import the bundled published transport tensors into the store (``published_transport``).
+2. Build the K_D stage: one K_D document per (phase, temperature, precursor pair).
+3. Predict the recipes R1-R4 (SCIENCE.md §6) in ``full`` and ``thermo-only`` modes with K_D from
+   the store's transport documents; predictions are cached in the store.
+4. Write ``report.md`` and PNG figures to the output folder.
+
+Every step is incremental: a second run on the same store imports nothing, builds nothing and
+serves every prediction from the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ionflux import __version__
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the report covers."""
+
+    system: str = "Ba-Ti-O"
+    precursors: tuple[str, str] = ("BaO", "TiO2")
+    kd_temperatures_K: tuple[float, ...] = (1000.0, 1250.0, 1500.0, 1750.0)
+    recipes: tuple[str, ...] = ("R1", "R2", "R3", "R4")
+    modes: tuple[str, ...] = ("full", "thermo-only")
+    realisations: int = 3
+    grid: int = 30
+    seed: int = 0
+
+
+@dataclass
+class ReportResult:
+    folder: Path
+    markdown: Path
+    figures: list[Path]
+    predictions: list[Any]
+    store_location: str
+    kd_built: int
+    kd_failures: list[dict] = field(default_factory=list)
+
+
+def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
+                         data_dir: str | Path | None = None,
+                         settings: ReportSettings | None = None,
+                         say: Callable[[str], Any] = lambda _: None) -> ReportResult:
+    """Run the whole flow on a store (default ``$IONFLUX_STORE`` or the embedded ``local``) and
+    write the report into ``out_dir``; ``say`` receives one line per step."""
+    from ionflux.ca.cache import StoreCache
+    from ionflux.ca.predict import load_thermo, run_recipes
+    from ionflux.kinetics import KDTable
+    from ionflux.pipeline import Pipeline
+
+    settings = settings or ReportSettings()
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with Pipeline.open(store, data_dir=data_dir) as pipeline:
+        location = pipeline.stores.location
+        say(f"store: {location}")
+        imported = pipeline.import_published(settings.system)
+        say(f"published {settings.system} tensors: {imported.summary()}")
+        (kd_stage,) = pipeline.build(["kd"])
+        say(f"K_D documents: {kd_stage.succeeded} built, {kd_stage.failed} failed")
+        pipeline.stores.connect()
+        kd_count = pipeline.stores.kd.count()
+        failures = [_clean(f) for f in pipeline.stores.failures.query({"stage": "kd"})]
+        transport = pipeline.transport_docs(settings.system, source="all")
+        thermo = load_thermo(settings.system)
+        table = KDTable.from_transport_docs(transport, thermo)
+        say(f"predicting {len(settings.recipes)} recipes x {len(settings.modes)} modes")
+        predictions = run_recipes(settings.recipes, settings.modes,
+                                  realisations=settings.realisations, seed=settings.seed,
+                                  grid=settings.grid, progress=True,
+                                  cache=StoreCache(pipeline.stores.predictions), kd=table)
+    figures, kd_rows, kd_notes = _figures(folder, settings, table, transport, predictions)
+    markdown = folder / "report.md"
+    markdown.write_text(_markdown(settings, location, imported, kd_count, failures, transport,
+                                  thermo, kd_rows, kd_notes, predictions, figures))
+    return ReportResult(folder, markdown, figures, predictions, location, kd_count, failures)
+
+
+def _figures(folder: Path, settings: ReportSettings, table: Any, transport: Sequence[Any],
+             predictions: Sequence[Any]) -> tuple[list[Path], list[Any], list[str]]:
+    from ionflux.kinetics.report import kd_rows
+    from ionflux.plotting.ca import plot_final_fractions, plot_prediction, plot_recipe_grid
+    from ionflux.plotting.correlation import plot_correlation
+    from ionflux.plotting.kd import plot_kd
+
+    rows, notes = kd_rows(table, settings.precursors, settings.kd_temperatures_K)
+    figures = [plot_kd(rows, folder / "kd.png"),
+               plot_kd(rows, folder / "kd_self_only.png", self_only=True),
+               plot_correlation(transport, folder / "correlation.png")]
+    figures.append(plot_recipe_grid(predictions, folder / "recipes.png"))
+    figures.append(plot_final_fractions(predictions, folder / "final_fractions.png"))
+    for doc in predictions:
+        figures.append(plot_prediction(doc, folder / f"{doc.inputs.recipe}_{doc.inputs.mode}.png"))
+    return [Path(f) for f in figures], rows, notes
+
+
+def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: int,
+              failures: list[dict], transport: Sequence[Any], thermo: Any, rows: Sequence[Any],
+              kd_notes: list[str], predictions: Sequence[Any], figures: list[Path]) -> str:
+    from ionflux.ca.recipes import get_recipe
+
+    alpha, beta = settings.precursors
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    thermo_source = thermo.describe()["source"]
+    lines = [
+        f"# ionflux synthesis report: {alpha} + {beta}",
+        "",
+        f"Generated {stamp} by ionflux {__version__}. Store: `{location}`.",
+        "",
+        "## Data",
+        "",
+        f"- Transport: {len(transport)} {settings.system} documents in the store (bundled "
+        f"published ACE-MD tensors; import this run: {imported.summary()}).",
+        f"- Thermodynamics: {thermo_source['label']} (sha256 "
+        f"`{(thermo_source.get('sha256') or '')[:12]}`).",
+        f"- K_D documents in the store: {kd_count}; failed items: {len(failures)}.",
+    ]
+    lines += [f"  - `{f['item_key']}`: {f['error']}" for f in failures]
+    lines += ["", f"## K_D for {alpha} + {beta} (cm^2/s; full, self-only in brackets)", ""]
+    lines += _kd_table(rows, settings.kd_temperatures_K)
+    lines += [f"- {note}" for note in kd_notes]
+    lines += ["", "![K_D](kd.png)", "", "![self-only K_D](kd_self_only.png)", "",
+              "![correlation factors](correlation.png)", "",
+              "## Predicted outcomes",
+              "",
+              f"Cellular automaton, {settings.realisations} realisations of a {settings.grid}^3 "
+              f"grid, seed {settings.seed}; mole fractions of formula units, mean ± standard "
+              "error over realisations.",
+              ""]
+    for name in settings.recipes:
+        docs = [d for d in predictions if d.inputs.recipe == name]
+        lines += [f"### {name}: {get_recipe(name).description}", ""]
+        lines += _prediction_table(docs)
+        lines += [""] + [f"![{d.inputs.recipe} {d.inputs.mode}]({d.inputs.recipe}_"
+                         f"{d.inputs.mode}.png)" for d in docs] + [""]
+    lines += ["![all recipes](recipes.png)", "", "![final fractions](final_fractions.png)", "",
+              "## Notes and warnings", ""]
+    notes = dict.fromkeys(w for d in predictions for w in d.warnings)
+    lines += [f"- {n}" for n in notes] or ["- none"]
+    lines += ["", "## Reproduce", "", "```bash", "ionflux report --out <folder>",
+              f"ionflux kd --system {settings.system} --precursors {alpha},{beta} --source store",
+              "ionflux predict --recipe R1 --mode full --source store", "```", ""]
+    return "\n".join(lines)
+
+
+def _kd_table(rows: Sequence[Any], temperatures: Sequence[float]) -> list[str]:
+    by_phase: dict[str, dict[float, Any]] = {}
+    for row in rows:
+        by_phase.setdefault(row.phase, {})[row.temperature_K] = row
+    header = "| phase | " + " | ".join(f"{t:g} K" for t in temperatures) + " |"
+    out = [header, "|---|" + "---|" * len(temperatures)]
+    for phase, cells in by_phase.items():
+        values = []
+        for t in temperatures:
+            row = cells.get(float(t))
+            values.append("-" if row is None else
+                          f"{row.K_D_cm2_s:.2e} ({row.K_D_self_cm2_s:.2e})")
+        out.append(f"| {phase} | " + " | ".join(values) + " |")
+    return [*out, ""]
+
+
+def _prediction_table(docs: Sequence[Any]) -> list[str]:
+    phases = sorted({p for d in docs for p, v in d.final_mol_fraction.items() if v >= 0.005},
+                    key=lambda p: -max(d.final_mol_fraction.get(p, 0.0) for d in docs))
+    out = ["| phase | " + " | ".join(d.inputs.mode for d in docs) + " |",
+           "|---|" + "---|" * len(docs)]
+    for phase in phases:
+        cells = []
+        for d in docs:
+            value = d.final_mol_fraction.get(phase, 0.0)
+            err = d.final_mol_fraction_stderr.get(phase)
+            cells.append(f"{value:.3f}" + ("" if err is None else f" ± {err:.3f}"))
+        out.append(f"| {phase} | " + " | ".join(cells) + " |")
+    out.append("| dominant | " + " | ".join(d.dominant_phase() for d in docs) + " |")
+    return out
+
+
+def _clean(doc: dict) -> dict:
+    doc.pop("_id", None)
+    return doc

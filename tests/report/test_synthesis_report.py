@@ -1,0 +1,39 @@
+"""The main job end to end on a local store in a temporary folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from ionflux.cli import main
+from ionflux.synthesis_report import ReportSettings, run_synthesis_report
+
+SMALL = ReportSettings(recipes=("R4",), realisations=2, grid=10)
+
+
+@pytest.mark.slow
+def test_report_runs_end_to_end_and_a_rerun_recomputes_nothing(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "report"
+    first = run_synthesis_report(out, store="local", data_dir=data, settings=SMALL)
+    assert first.store_location.startswith(str(data))
+    # 11 published phases x 5 temperatures; Ba4TiO6 has no thermodynamic data (5 failures).
+    assert first.kd_built == 50 and len(first.kd_failures) == 5
+    assert all("Ba4TiO6" in f["item_key"] for f in first.kd_failures)
+    text = first.markdown.read_text()
+    assert "| BaTiO3 |" in text and "### R4" in text and "| dominant |" in text
+    for figure in first.figures:
+        assert figure.exists() and figure.stat().st_size > 10_000, figure
+    assert {d.inputs.mode for d in first.predictions} == {"full", "thermo-only"}
+    for doc in first.predictions:
+        assert doc.element_drift_max_rel < 1e-12  # exact mass balance
+        assert abs(sum(doc.final_mol_fraction.values()) - 1.0) < 1e-9
+
+    second = run_synthesis_report(out, store="local", data_dir=data, settings=SMALL)
+    assert all(d.from_cache for d in second.predictions)
+    assert [d.final_mol_fraction for d in second.predictions] == [
+        d.final_mol_fraction for d in first.predictions]
+
+
+def test_cli_reports_bad_store_in_one_line(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path), "--store", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
