@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ionflux.errors import InputError
+from ionflux.plotting.figures import save_figure
 from ionflux.structure.documents import BondCountDoc
 
 
@@ -77,5 +78,4 @@ def plot_bonds(docs: list[BondCountDoc], out: str, pairs: Sequence[str] | None =
                            + (f" at {temps.pop():g} K" if len(temps) == 1 and None not in temps
                               else "")
                            + f" (mean ± std over {'/'.join(map(str, frames))} frames)"))
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    save_figure(fig, out)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ionflux.ca.documents import PredictionDoc
+from ionflux.plotting.figures import save_figure
 
 #: One fixed colour per Ba-Ti-O phase so that all figures agree; others cycle through tab20.
 _PHASE_COLOURS = {
@@ -119,7 +120,6 @@ def draw_prediction(ax, doc: PredictionDoc, min_fraction: float = 0.01,
 def plot_prediction(doc: PredictionDoc, path: str | Path, min_fraction: float = 0.01) -> Path:
     """One prediction: phase fractions vs reaction coordinate, temperature on a twin axis."""
     plt = _pyplot()
-    path = Path(path)
     fig, ax = plt.subplots(figsize=(8.0, 4.5))
     draw_prediction(ax, doc, min_fraction=min_fraction)
     ax.set_title(_title(doc), fontsize=10)
@@ -127,10 +127,7 @@ def plot_prediction(doc: PredictionDoc, path: str | Path, min_fraction: float = 
              f"{doc.inputs.grid}^3; bands: ±1 s.d. over realisations; phases < "
              f"{min_fraction:.0%} hidden", fontsize=7, color="0.3")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=150)
 
 
 def plot_recipe_grid(docs: Sequence[PredictionDoc], path: str | Path,
@@ -140,7 +137,6 @@ def plot_recipe_grid(docs: Sequence[PredictionDoc], path: str | Path,
     One legend for the whole figure (below the panels), so that no panel is squeezed.
     """
     plt = _pyplot()
-    path = Path(path)
     rows = list(dict.fromkeys(d.inputs.recipe or _title(d) for d in docs))
     cols = list(dict.fromkeys(d.inputs.mode for d in docs))
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(5.6 * len(cols), 3.3 * len(rows)),
@@ -164,17 +160,13 @@ def plot_recipe_grid(docs: Sequence[PredictionDoc], path: str | Path,
                ncol=min(len(order), 6), fontsize=8, frameon=False)
     legend_rows = -(-len(order) // 6)
     fig.tight_layout(rect=(0, 0.018 * (legend_rows + 1) * 4 / len(rows), 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_final_fractions(docs: Sequence[PredictionDoc], path: str | Path,
                          min_fraction: float = 0.01) -> Path:
     """Grouped bars of the final mole fractions (± standard error), one panel per recipe."""
     plt = _pyplot()
-    path = Path(path)
     recipes = list(dict.fromkeys(d.inputs.recipe or _title(d) for d in docs))
     modes = list(dict.fromkeys(d.inputs.mode for d in docs))
     fig, axes = plt.subplots(1, len(recipes), figsize=(4.2 * len(recipes), 3.6), squeeze=False)
@@ -200,7 +192,4 @@ def plot_final_fractions(docs: Sequence[PredictionDoc], path: str | Path,
             ax.set_ylabel("final mole fraction")
         ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ionflux.errors import InputError
+from ionflux.plotting.figures import save_figure
 
 
 def correlation_points(docs: Sequence, cation_a: str, cation_b: str
@@ -77,7 +78,4 @@ def plot_correlation(docs: Sequence, out: str | Path, *, cations: tuple[str, str
     axes[1].legend(fontsize=7, loc="best")
     if title:
         fig.suptitle(title, fontsize=11)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    return out
+    return save_figure(fig, out)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ionflux.errors import InputError
+from ionflux.plotting.figures import save_figure
 
 
 def plot_kd(rows: Sequence, out: str | Path, *, self_only: bool = False,
@@ -65,7 +66,4 @@ def plot_kd(rows: Sequence, out: str | Path, *, self_only: bool = False,
     precursors = " + ".join(usable[0].precursors)
     ax.set_title(title or f"K_D for {precursors}" + (" (self-only)" if self_only else ""),
                  fontsize=10)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    return out
+    return save_figure(fig, out)
