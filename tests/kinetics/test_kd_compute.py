@@ -103,11 +103,34 @@ def test_standard_errors_propagate_by_hand():
     # dK/dL_BaTi = V [sign(J_Ba) dmu_Ti + sign(J_Ti) dmu_Ba] = V [(-1)(1) + (1)(-2)] = -3V
     expected = V_FU * ((2 * 2.0e17) ** 2 + (3 * 1.0e17) ** 2) ** 0.5
     assert kd.K_D_stderr_cm2_s == pytest.approx(expected, rel=1e-12)
+    assert any("independent" in a for a in kd.assumptions)
     assert kd.K_D_self_stderr_cm2_s == pytest.approx(V_FU * 2 * 1.0e17, rel=1e-12)
     no_err = compute_kd(_doc(L_HAND, L_SELF_HAND), _force(), volume_per_formula_unit_cm3=V_FU,
                         volume_source="test")
     assert no_err.K_D_stderr_cm2_s is None and no_err.K_D_self_stderr_cm2_s is None
 
+
+
+def test_covariance_propagation_by_hand():
+    """With a covariance, correlated entries combine as g^T C g: perfectly anticorrelated
+    entries with equal gradients cancel, uncorrelated ones add in quadrature."""
+    L = [[4.0e18, 0.0, 0.0], [0.0, 6.0e18, 0.0], [0.0, 0.0, 9.0e18]]
+    dmu = {"Ba": 1.0, "Ti": 1.0, "O": 0.0}  # J_Ba = L_BaBa, J_Ti = L_TiTi: both gradients V
+    sigma = 1.0e17
+    cov = [[0.0] * 9 for _ in range(9)]
+    ba_ba, ti_ti = 0, 4  # row-major positions of L_BaBa and L_TiTi
+    cov[ba_ba][ba_ba] = cov[ti_ti][ti_ti] = sigma**2
+    kd = compute_kd(_doc(L, [4.0e18, 6.0e18, 9.0e18], L_covariance=cov), _force(dmu=dmu),
+                    volume_per_formula_unit_cm3=V_FU, volume_source="test")
+    assert kd.K_D_stderr_cm2_s == pytest.approx(V_FU * sigma * 2**0.5, rel=1e-12)
+    assert not any("independent" in a for a in kd.assumptions)
+    cov[ba_ba][ti_ti] = cov[ti_ti][ba_ba] = -(sigma**2)
+    kd = compute_kd(_doc(L, [4.0e18, 6.0e18, 9.0e18], L_covariance=cov), _force(dmu=dmu),
+                    volume_per_formula_unit_cm3=V_FU, volume_source="test")
+    assert kd.K_D_stderr_cm2_s == pytest.approx(0.0, abs=1e-9 * V_FU * sigma)
+    assert kd.K_D_self_stderr_cm2_s is None
+    with pytest.raises(ValueError, match="L_covariance must be 9x9"):
+        _doc(L, [4.0e18, 6.0e18, 9.0e18], L_covariance=[[1.0] * 3] * 3)
 
 def test_touching_domains_give_zero():
     zero = dict.fromkeys(SPECIES, 0.0)

@@ -11,7 +11,7 @@ from ionflux.transport.correlation import (
     direct_displacement_correlation,
     self_msd_by_group,
 )
-from ionflux.transport.statistics import jackknife, ols_slopes
+from ionflux.transport.statistics import jackknife_covariance, ols_slopes
 from ionflux.transport.synthetic import barium_titanate_like
 from ionflux.units import INV_EV_A_FS_TO_INV_EV_CM_S, KB_EV_PER_K
 
@@ -42,9 +42,9 @@ def test_ols_and_jackknife_reduce_to_textbook_formulas(rng):
     y = 3.0 * x + 1.0 + rng.normal(scale=0.1, size=10)
     assert ols_slopes(x, y) == pytest.approx(np.polyfit(x, y, 1)[0], rel=1e-12)
     blocks = rng.normal(size=(7, 2))
-    estimate, stderr = jackknife(blocks, lambda m: m)
+    estimate, covariance = jackknife_covariance(blocks, lambda m: m)
     assert np.allclose(estimate, blocks.mean(axis=0))
-    assert np.allclose(stderr, blocks.std(axis=0, ddof=1) / np.sqrt(7))
+    assert np.allclose(covariance, np.cov(blocks.T, ddof=1) / 7)
 
 
 def test_truth_matches_empirical_covariance_of_increments():

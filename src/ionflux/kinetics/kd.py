@@ -18,10 +18,12 @@ in gamma), K_D does not depend on which formula unit is used. V_gamma comes from
 product (Materials Project volume per atom x atoms per reduced formula unit) by default, since
 that is what grows; ``volume_source="md"`` uses the MD cell instead (needs the atom count).
 
-Standard errors: each independent matrix element (L_ij with i <= j, L symmetric) is treated as
-an independent estimate with the document's standard error; K_D is linear in them for fixed
-signs of J_i, so var K_D = sum_{i<=j} (dK_D/dL_ij)^2 sigma_ij^2. Uncertainties of delta_mu and
-V_gamma are not included.
+Standard errors: K_D is linear in the L_ij for fixed signs of J_i, so var K_D = g^T C g with
+g_ij = dK_D/dL_ij and C the covariance of the L entries. MD documents carry C (jackknife over the
+same blocks as the errors), which matters: entries fitted from the same blocks are strongly
+correlated. Documents with standard errors only (e.g. hand-made or older ones) are treated as
+independent elements (L_ij with i <= j, L symmetric), var K_D = sum_{i<=j} g_ij^2 sigma_ij^2,
+and the document says so. Uncertainties of delta_mu and V_gamma are not included.
 
 Sign: J_i is computed as written in SCIENCE.md with delta_mu = mu(beta) - mu(alpha); the
 physical flux per unit thickness from the alpha side to the beta side is -J_i. K_D uses |J_i| and
@@ -85,7 +87,8 @@ class KDDoc(BaseModel):
     provenance: KDProvenance
 
 
-def _stderr(matrix_err: list | None, coef: np.ndarray, symmetric: bool) -> float | None:
+def _stderr_independent(matrix_err: list | None, coef: np.ndarray, symmetric: bool
+                        ) -> float | None:
     """sqrt(sum coef^2 sigma^2) over independent elements; None if any needed sigma is unknown."""
     if matrix_err is None:
         return None
@@ -100,6 +103,13 @@ def _stderr(matrix_err: list | None, coef: np.ndarray, symmetric: bool) -> float
     if np.any(~np.isfinite(sigma[needed])):
         return None
     return float(np.sqrt(np.sum((c[needed] * sigma[needed]) ** 2)))
+
+
+def _stderr_correlated(covariance: list, gradient: np.ndarray) -> float:
+    """sqrt(g^T C g) for a quantity linear in the entries whose covariance is C."""
+    g = gradient.ravel()
+    variance = float(g @ np.array(covariance, dtype=float) @ g)
+    return float(np.sqrt(max(variance, 0.0)))
 
 
 def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_unit_cm3: float,
@@ -155,13 +165,18 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
     # dK/dL_ij = V sign(J_i) dmu_j / n_i for summed i (zero-flux rows contribute no slope).
     coef = V * (np.sign(J) * inv_n)[:, None] * dmu[None, :]
     coef[~mask, :] = 0.0
-    kd_err = _stderr(transport.L_stderr, coef, symmetric=True)
-    coef_self = np.diag(V * np.sign(J_self) * inv_n * dmu)
-    self_err_vec = transport.L_self_stderr
-    kd_self_err = _stderr(
-        None if self_err_vec is None else [[v if i == j else 0.0 for j in range(len(species))]
-                                           for i, v in enumerate(self_err_vec)],
-        coef_self, symmetric=False)
+    coef_self = V * np.sign(J_self) * inv_n * dmu
+    if transport.L_covariance is not None:
+        kd_err = _stderr_correlated(transport.L_covariance, coef)
+    else:
+        kd_err = _stderr_independent(transport.L_stderr, coef, symmetric=True)
+    if transport.L_self_covariance is not None:
+        kd_self_err = _stderr_correlated(transport.L_self_covariance, coef_self)
+    else:
+        self_err_vec = transport.L_self_stderr
+        kd_self_err = _stderr_independent(
+            None if self_err_vec is None else np.diag(self_err_vec).tolist(),
+            np.diag(coef_self), symmetric=False)
 
     assumptions = [
         f"V_gamma = {V:.6g} cm^3 per reduced formula unit of {transport.formula} "
@@ -169,8 +184,11 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
         "sum over " + ", ".join(summed) + (" (anions included)" if include_anions
                                            else " (cations; anion flux set by balance)"),
     ]
-    if transport.L_stderr is None:
+    if transport.L_stderr is None and transport.L_covariance is None:
         assumptions.append("transport document has no L_stderr: K_D_stderr_cm2_s is None")
+    elif transport.L_covariance is None:
+        assumptions.append("transport document has no L covariance: K_D_stderr_cm2_s treats "
+                           "the L entries as independent")
     warnings = list(driving_force.warnings)
     if extra:
         warnings.append(f"transport document species {', '.join(extra)} are not in "

@@ -96,7 +96,7 @@ class KDTable:
         and the summation settings (time stamps excluded), so caches keyed by it stay valid
         exactly as long as the data does."""
         numbers = ("formula", "temperature_K", "species", "composition", "volume_A3", "L",
-                   "L_stderr", "L_self", "L_self_stderr")
+                   "L_stderr", "L_covariance", "L_self", "L_self_stderr", "L_self_covariance")
         payload = {
             "docs": [self._docs[key].model_dump(mode="json", include=set(numbers))
                      for key in sorted(self._docs)],

@@ -82,8 +82,13 @@ class TransportDoc(BaseModel):
 
     L: Matrix = Field(description="total Onsager matrix L_ij, 1/(eV cm s)")
     L_stderr: MatrixOrNone | None = None
+    L_covariance: Matrix | None = Field(
+        None, description="jackknife covariance of the entries of L flattened row-major "
+        "(L_ij at i*n + j), (1/(eV cm s))^2")
     L_self: list[float] = Field(description="self part of the diagonal, 1/(eV cm s)")
     L_self_stderr: list[float | None] | None = None
+    L_self_covariance: Matrix | None = Field(
+        None, description="jackknife covariance of L_self, (1/(eV cm s))^2")
     L_distinct: Matrix = Field(description="L - diag(L_self), 1/(eV cm s)")
     L_distinct_stderr: MatrixOrNone | None = None
 
@@ -111,6 +116,11 @@ class TransportDoc(BaseModel):
             matrix = getattr(self, name)
             if matrix is not None and (len(matrix) != n or any(len(r) != n for r in matrix)):
                 raise ValueError(f"{name} must be {n}x{n} in species order {self.species}")
+        for name, size in (("L_covariance", n * n), ("L_self_covariance", n)):
+            matrix = getattr(self, name)
+            if matrix is not None and (len(matrix) != size
+                                       or any(len(r) != size for r in matrix)):
+                raise ValueError(f"{name} must be {size}x{size} (species order {self.species})")
         for name in ("L_self", "L_self_stderr"):
             vector = getattr(self, name)
             if vector is not None and len(vector) != n:

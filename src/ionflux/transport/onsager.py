@@ -8,7 +8,9 @@ terms come from the same lags and their difference is meaningful. Estimates are 
 replicates are weighted equally (each contributes ``n_blocks`` blocks), so the result is the mean
 over replicates. Standard errors are delete-one-block jackknife errors over all blocks of all
 replicates (for linear quantities, the standard error of the block mean; for ratios such as the
-correlation factor, the jackknife handles the non-linearity). Blocks of a Markovian trajectory are
+correlation factor, the jackknife handles the non-linearity). The jackknife covariances of L and
+L_self are kept too, because entries fitted from the same blocks are correlated and quantities
+built from several of them (K_D) need that. Blocks of a Markovian trajectory are
 independent, so these errors are calibrated; with memory longer than a block they are too small,
 which the replicate-consistency flag is there to catch.
 """
@@ -35,7 +37,7 @@ from ionflux.transport.documents import (
     SourceRecord,
     TransportDoc,
 )
-from ionflux.transport.statistics import jackknife, ols_slopes
+from ionflux.transport.statistics import jackknife_covariance, ols_slopes
 from ionflux.transport.window import (
     DEFAULT_LINEARITY_TOLERANCE,
     DEFAULT_MIN_MSD_A2,
@@ -113,7 +115,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
                      for b in blocks])
     n = len(species)
     masses = np.array([float(Element(el).atomic_mass) for el in species])
-    estimates, stderrs = _estimates(rows, n, masses, multiple_blocks=len(blocks) > 1)
+    estimates, stderrs, (L_cov, L_self_cov) = _estimates(rows, n, masses)
     L, L_self, L_distinct, f, D, _ = estimates
     L_se, L_self_se, L_distinct_se, f_se, D_se, mass_sums_se = stderrs
 
@@ -150,8 +152,10 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         volume_A3=float(np.mean([t.mean_volume_A3 for t in trajectories])),
         L=L.tolist(),
         L_stderr=_listed(L_se),
+        L_covariance=_listed(L_cov),
         L_self=L_self.tolist(),
         L_self_stderr=_listed(L_self_se),
+        L_self_covariance=_listed(L_self_cov),
         L_distinct=L_distinct.tolist(),
         L_distinct_stderr=_listed(L_distinct_se),
         correlation_factor=_by_element(species, f),
@@ -252,7 +256,9 @@ def _block_coefficients(block: _BlockCurves, start: int, end: int, lags_fs: np.n
     return np.concatenate([L.ravel(), L_self, D])
 
 
-def _estimates(rows: np.ndarray, n: int, masses: np.ndarray, multiple_blocks: bool):
+def _estimates(rows: np.ndarray, n: int, masses: np.ndarray):
+    """Estimates and stderrs of (L, L_self, L_distinct, f, D, mass-weighted row sums), and the
+    covariances of L (row-major, n*n) and L_self; errors are None for a single block."""
     def unpack(v: np.ndarray) -> np.ndarray:
         L = v[: n * n].reshape(n, n)
         L = 0.5 * (L + L.T)
@@ -262,17 +268,22 @@ def _estimates(rows: np.ndarray, n: int, masses: np.ndarray, multiple_blocks: bo
         f = np.diag(distinct) / L_self
         return np.concatenate([L.ravel(), L_self, distinct.ravel(), f, D, masses @ L])
 
-    estimate, stderr = jackknife(rows, unpack)
+    estimate, covariance = jackknife_covariance(rows, unpack)
+    sizes = [n * n, n, n * n, n, n, n]
 
     def split(v: np.ndarray | None):
         if v is None:
             return (None,) * 6
-        sizes = [n * n, n, n * n, n, n, n]
         parts = np.split(v, np.cumsum(sizes)[:-1])
         return (parts[0].reshape(n, n), parts[1], parts[2].reshape(n, n), parts[3], parts[4],
                 parts[5])
 
-    return split(estimate), split(stderr if multiple_blocks else None)
+    if covariance is None:
+        return split(estimate), split(None), (None, None)
+    stderr = np.sqrt(np.diag(covariance))
+    coefficient_covariances = (covariance[: n * n, : n * n],
+                               covariance[n * n: n * n + n, n * n: n * n + n])
+    return split(estimate), split(stderr), coefficient_covariances
 
 
 def _replicate_flag(rows: np.ndarray, blocks: list[_BlockCurves], n: int,

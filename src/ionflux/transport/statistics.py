@@ -1,4 +1,4 @@
-"""Least-squares slopes and block (jackknife) standard errors."""
+"""Least-squares slopes and block (jackknife) standard errors and covariances."""
 
 from __future__ import annotations
 
@@ -18,24 +18,35 @@ def ols_slopes(x: np.ndarray, y: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.tensordot(weights, y - y.mean(axis=0), axes=(0, 0))
 
 
-def jackknife(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
-              ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Estimate and delete-one-block jackknife standard error of a statistic of block means.
-
-    Args:
-        blocks: (n_blocks, ...) per-block values of the underlying linear quantities.
-        statistic: maps the mean over blocks (shape ``blocks.shape[1:]``) to the estimate.
-
-    Returns:
-        The statistic of the full mean and its standard error (``None`` for a single block).
-        For a statistic that is the identity this is the usual std / sqrt(n_blocks).
-    """
+def _leave_one_out(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The statistic of the full mean, and the deviations of its delete-one-block values from
+    their mean (None for a single block)."""
     n = blocks.shape[0]
     estimate = statistic(blocks.mean(axis=0))
     if n < 2:
         return estimate, None
     total = blocks.sum(axis=0)
     leave_one_out = np.stack([statistic((total - blocks[b]) / (n - 1)) for b in range(n)])
-    deviation = leave_one_out - leave_one_out.mean(axis=0)
-    stderr = np.sqrt((n - 1) / n * (deviation**2).sum(axis=0))
-    return estimate, stderr
+    return estimate, leave_one_out - leave_one_out.mean(axis=0)
+
+
+def jackknife_covariance(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
+                         ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Estimate and delete-one-block jackknife covariance matrix of a vector statistic.
+
+    Args:
+        blocks: (n_blocks, m) per-block values of the underlying linear quantities.
+        statistic: maps the mean over blocks (shape (m,)) to the estimate (shape (k,)).
+
+    Returns:
+        The statistic of the full mean and its (k, k) covariance (``None`` for a single block).
+        The square root of the diagonal is the jackknife standard error; for the identity
+        statistic it is the usual std / sqrt(n_blocks). The off-diagonal terms carry the
+        correlations between outputs computed from the same blocks.
+    """
+    estimate, deviation = _leave_one_out(blocks, statistic)
+    if deviation is None:
+        return estimate, None
+    n = blocks.shape[0]
+    return estimate, (n - 1) / n * deviation.T @ deviation
