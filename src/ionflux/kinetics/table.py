@@ -67,11 +67,19 @@ class KDTable:
                             volume_source: VolumeSource = "thermo",
                             anions: frozenset[str] = DEFAULT_ANIONS,
                             lower_limit_eV: float = -50.0,
-                            metastable_tol_eV: float = 1e-4) -> KDTable:
-        """Table whose driving forces and V_gamma come from ``thermo`` (a ThermoData)."""
+                            metastable_tol_eV: float = 1e-4,
+                            calculator=None) -> KDTable:
+        """Table whose driving forces and V_gamma come from ``thermo`` (a ThermoData).
+
+        ``calculator``: a DrivingForceCalculator of the same ``thermo`` to share (its diagrams
+        and driving forces are cached), instead of a new one with the two limits given here.
+        """
         from ionflux.chempot.driving_force import DrivingForceCalculator
 
-        calculator = DrivingForceCalculator(thermo, lower_limit_eV, metastable_tol_eV)
+        if calculator is None:
+            calculator = DrivingForceCalculator(thermo, lower_limit_eV, metastable_tol_eV)
+        elif calculator.thermo is not thermo:
+            raise InputError("the shared driving-force calculator belongs to other thermo data")
 
         def volume(doc: TransportDoc) -> tuple[float, str]:
             return volume_per_formula_unit_cm3(doc.formula, thermo=thermo, transport=doc,

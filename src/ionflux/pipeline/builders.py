@@ -403,6 +403,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
 
 _THERMO_CACHE: dict[tuple[str, str], Any] = {}
+_CALCULATOR_CACHE: dict[tuple[str, str], Any] = {}
 
 
 def _thermo(system: str, mode: str) -> Any:
@@ -418,6 +419,17 @@ def _thermo(system: str, mode: str) -> Any:
         else:
             raise IonfluxError(f"unknown thermo source {mode!r} (use 'load' or 'bundled')")
     return _THERMO_CACHE[key]
+
+
+def _calculator(system: str, mode: str) -> Any:
+    """DrivingForceCalculator per (system, mode), so chemical-potential diagrams are built once
+    per process and temperature rather than once per K_D item."""
+    from ionflux.chempot.driving_force import DrivingForceCalculator
+
+    key = (system, mode)
+    if key not in _CALCULATOR_CACHE:
+        _CALCULATOR_CACHE[key] = DrivingForceCalculator(_thermo(system, mode))
+    return _CALCULATOR_CACHE[key]
 
 
 def _elements(formula: str) -> list[str]:
@@ -519,9 +531,10 @@ class KDBuilder(IncrementalBuilder):
 
         entry: PlanEntry = item["entry"]
         transport = from_record(item["aggregate"], TransportDoc)
-        thermo = _thermo(entry.extra["system"], self.thermo)
-        table = KDTable.from_transport_docs([transport], thermo,
-                                            include_anions=self.include_anions)
+        system = entry.extra["system"]
+        table = KDTable.from_transport_docs([transport], _thermo(system, self.thermo),
+                                            include_anions=self.include_anions,
+                                            calculator=_calculator(system, self.thermo))
         a, b = entry.extra["precursors"]
         doc = table.doc(transport.formula, transport.temperature_K, (a, b))
         fields = self.fields(KDFields, entry, list(item["aggregate"].get("warnings", [])),
