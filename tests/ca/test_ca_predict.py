@@ -45,6 +45,7 @@ def test_prediction_document_is_consistent(tmp_path):
     fired = [r for r in doc.reactions if r.mean_events > 0]
     assert fired and all(max(r.score) > 0 for r in fired)
     assert all(v is not None and v >= 0 for v in doc.final_mol_fraction_stderr.values())
+    assert 0 < doc.automaton_s < doc.runtime_s
     payload = json.loads(doc.model_dump_json())
     assert {"inputs", "final_mol_fraction", "final_mol_fraction_stderr", "series"} <= set(payload)
     assert set(payload["series"][0]) >= {"time", "temperature_K", "mol_fraction"}

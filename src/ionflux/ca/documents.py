@@ -69,7 +69,9 @@ class PredictionDoc(BaseModel):
     element_drift_max_rel: float = Field(
         description="largest relative change of any element total over any realisation")
     cell_updates: int
-    runtime_s: float
+    runtime_s: float = Field(description="wall time of the whole prediction, s")
+    automaton_s: float | None = Field(
+        None, description="wall time of the automaton alone (all realisations), s")
     warnings: list[str] = Field(default_factory=list)
     ionflux_version: str
     created_at: datetime = Field(default_factory=utcnow)

@@ -248,7 +248,7 @@ def _stderr(phases: Sequence[str], values: np.ndarray | None) -> dict[str, float
 
 def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
               table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
-              warnings: list[str], runtime_s: float) -> PredictionDoc:
+              warnings: list[str], *, runtime_s: float, automaton_s: float) -> PredictionDoc:
     from ionflux import __version__
 
     mean, err = result.mean_and_stderr()
@@ -272,7 +272,8 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         final_mol_fraction=series[-1].mol_fraction,
         final_mol_fraction_stderr=series[-1].mol_fraction_stderr, series=series,
         reactions=summaries, element_drift_max_rel=result.element_drift,
-        cell_updates=result.cell_updates, runtime_s=runtime_s, warnings=warnings,
+        cell_updates=result.cell_updates, runtime_s=runtime_s, automaton_s=automaton_s,
+        warnings=warnings,
         ionflux_version=__version__)
 
 
@@ -365,11 +366,13 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
 
     plan = plan_profile(table, steps, grid ** 3, automaton)
     label = f"{recipe or 'predict'} {mode}"
+    t_automaton = time.perf_counter()
     with progress_bar(plan.total_updates * realisations, progress, label, automaton) as tick:
         result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
                                seed=seed, settings=automaton, on_updates=tick)
+    t_end = time.perf_counter()
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
-                    warnings, time.perf_counter() - t_start)
+                    warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton)
     if store is not None and version is not None:
         store.put(key, doc.model_dump(mode="json"))
     return doc

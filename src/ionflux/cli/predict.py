@@ -82,8 +82,14 @@ def _print_human(doc) -> None:
         err = doc.final_mol_fraction_stderr[phase]
         table.add_row(phase, f"{value:.4f}", "-" if err is None else f"{err:.4f}")
     console.print(table)
-    source = "cache" if doc.from_cache else f"{doc.runtime_s:.1f} s"
-    console.print(f"{doc.cell_updates:.3g} cell updates ({source}); element totals conserved "
+    if doc.from_cache:
+        timing = "served from the cache"
+    elif doc.automaton_s is not None:
+        timing = (f"automaton {doc.automaton_s:.1f} s of {doc.runtime_s:.1f} s; the rest scores "
+                  "reactions")
+    else:
+        timing = f"{doc.runtime_s:.1f} s"
+    console.print(f"{doc.cell_updates:.3g} cell updates ({timing}); element totals conserved "
                   f"to {doc.element_drift_max_rel:.1e} (relative)")
     for note in doc.warnings:
         console.print(f"note: {note}", style="yellow")
