@@ -8,6 +8,7 @@ displacements of atoms far from the origin under NPT.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ionflux.errors import UnwrapError
@@ -32,29 +33,50 @@ def unwrap_positions(positions: np.ndarray, cells: np.ndarray, label: str = "tra
     Raises:
         UnwrapError: naming the first frame and atom whose step exceeds the limit.
     """
-    steps = np.diff(positions, axis=0)
-    later_cells = cells[1:]
-    if np.allclose(cells, cells[0], rtol=0.0, atol=1e-12):
-        frac_steps = steps @ np.linalg.inv(cells[0])
-        images = np.rint(frac_steps)
-        steps -= images @ cells[0]
-    else:
-        frac_steps = np.einsum("fni,fij->fnj", steps, np.linalg.inv(later_cells))
-        images = np.rint(frac_steps)
-        steps -= np.einsum("fnj,fjk->fnk", images, later_cells)
-    frac_steps -= images
-    np.abs(frac_steps, out=frac_steps)
-    worst_per_frame = frac_steps.max(axis=(1, 2))
-    too_far = np.flatnonzero(worst_per_frame > max_step_fraction)
-    if too_far.size:
-        frame = int(too_far[0])
-        atom = int(np.argmax(frac_steps[frame].max(axis=1)))
-        raise UnwrapError(
-            f"{label}: frame {frame + 1}: atom {atom} moved {worst_per_frame[frame]:.2f} of the "
-            f"cell width since frame {frame} (limit {max_step_fraction:.2f}); such steps cannot be "
-            "unwrapped unambiguously: store frames more often or give unwrapped coordinates")
+    positions = np.ascontiguousarray(positions, dtype=np.float64)
+    cells = np.ascontiguousarray(cells, dtype=np.float64)
     unwrapped = np.empty_like(positions)
-    unwrapped[0] = positions[0]
-    np.cumsum(steps, axis=0, out=unwrapped[1:])
-    unwrapped[1:] += positions[0]
+    frame, atom, worst = _unwrap_kernel(positions, cells, np.linalg.inv(cells),
+                                        float(max_step_fraction), unwrapped)
+    if frame >= 0:
+        raise UnwrapError(
+            f"{label}: frame {frame}: atom {atom} moved {worst:.2f} of the "
+            f"cell width since frame {frame - 1} (limit {max_step_fraction:.2f}); such steps "
+            "cannot be unwrapped unambiguously: store frames more often or give unwrapped "
+            "coordinates")
     return unwrapped
+
+
+@nb.njit(cache=True)
+def _unwrap_kernel(positions: np.ndarray, cells: np.ndarray, inverse_cells: np.ndarray,
+                   max_step_fraction: float, out: np.ndarray) -> tuple[int, int, float]:
+    """Fill ``out`` frame by frame; one pass, no temporaries the size of the trajectory.
+
+    Returns (-1, -1, 0.0), or the first frame whose worst step exceeds the limit, the atom with
+    that worst step and its size (fraction of the cell width); ``out`` is then incomplete.
+    """
+    n_frames, n_atoms, _ = positions.shape
+    out[0] = positions[0]
+    step = np.empty(3)
+    image = np.empty(3)
+    for f in range(1, n_frames):
+        inv = inverse_cells[f]
+        cell = cells[f]
+        worst = 0.0
+        worst_atom = 0
+        for a in range(n_atoms):
+            for k in range(3):
+                step[k] = positions[f, a, k] - positions[f - 1, a, k]
+            for j in range(3):
+                frac = step[0] * inv[0, j] + step[1] * inv[1, j] + step[2] * inv[2, j]
+                image[j] = np.rint(frac)
+                residual = abs(frac - image[j])
+                if residual > worst:
+                    worst = residual
+                    worst_atom = a
+            for k in range(3):
+                shift = image[0] * cell[0, k] + image[1] * cell[1, k] + image[2] * cell[2, k]
+                out[f, a, k] = out[f - 1, a, k] + (step[k] - shift)
+        if worst > max_step_fraction:
+            return f, worst_atom, worst
+    return -1, -1, 0.0
