@@ -18,19 +18,6 @@ def ols_slopes(x: np.ndarray, y: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.tensordot(weights, y - y.mean(axis=0), axes=(0, 0))
 
 
-def _leave_one_out(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The statistic of the full mean, and the deviations of its delete-one-block values from
-    their mean (None for a single block)."""
-    n = blocks.shape[0]
-    estimate = statistic(blocks.mean(axis=0))
-    if n < 2:
-        return estimate, None
-    total = blocks.sum(axis=0)
-    leave_one_out = np.stack([statistic((total - blocks[b]) / (n - 1)) for b in range(n)])
-    return estimate, leave_one_out - leave_one_out.mean(axis=0)
-
-
 def jackknife_covariance(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
                          ) -> tuple[np.ndarray, np.ndarray | None]:
     """Estimate and delete-one-block jackknife covariance matrix of a vector statistic.
@@ -45,8 +32,11 @@ def jackknife_covariance(blocks: np.ndarray, statistic: Callable[[np.ndarray], n
         statistic it is the usual std / sqrt(n_blocks). The off-diagonal terms carry the
         correlations between outputs computed from the same blocks.
     """
-    estimate, deviation = _leave_one_out(blocks, statistic)
-    if deviation is None:
-        return estimate, None
     n = blocks.shape[0]
+    estimate = statistic(blocks.mean(axis=0))
+    if n < 2:
+        return estimate, None
+    total = blocks.sum(axis=0)
+    leave_one_out = np.stack([statistic((total - blocks[b]) / (n - 1)) for b in range(n)])
+    deviation = leave_one_out - leave_one_out.mean(axis=0)
     return estimate, (n - 1) / n * deviation.T @ deviation
