@@ -122,7 +122,7 @@ def test_first_updates_offer_every_neighbour(engine):
     table = build_table(phases, [rxn("pair", {"A": 1, "B": 1}, {"C": 1})], {T1: [1.0]})
     grid, updates = 16, 48
     n_cells = grid ** 3
-    settings = AutomatonSettings(inertia=2.0)
+    settings = AutomatonSettings(inertia=2.0, cell_swaps="off")
     realisations = 600 if engine == "fast" else 250
     result = run_automaton(table, {"A": 1, "B": 1}, [(T1, updates / n_cells)], grid=grid,
                            realisations=realisations, seed=11, settings=settings, engine=engine)
@@ -143,7 +143,7 @@ def test_decomposition_rate_matches_the_analytic_value():
     # an almost pure D powder (B is only there because a mixture needs two precursors)
     grid, updates = 20, 80
     n_cells = grid ** 3
-    settings = AutomatonSettings(inertia=1.0, min_cells_per_precursor=1)
+    settings = AutomatonSettings(inertia=1.0, min_cells_per_precursor=1, cell_swaps="off")
     mixture = {"D": 1.0, "B": 1e-3}
     result = run_automaton(table, mixture, [(T1, updates / n_cells)], grid=grid,
                            realisations=300, seed=2, settings=settings)
@@ -159,7 +159,8 @@ def test_decomposition_rate_matches_the_analytic_value():
 @pytest.mark.slow
 def test_fast_and_reference_engines_agree_statistically():
     table = toy_table(volumes={"A": 1.3, "B": 0.7, "C": 2.1, "D": 2.9, "E": 3.2})
-    settings = AutomatonSettings(inertia=1.5)
+    # swaps on (fixed rate, so both engines swap often) to check that rule too
+    settings = AutomatonSettings(inertia=1.5, cell_swaps="fixed", swap_rate=0.2)
     profile = [(T1, 6.0), (T2, 6.0)]
     runs = {}
     for engine, seed in (("fast", 100), ("reference", 200)):
@@ -181,3 +182,60 @@ def test_fast_and_reference_engines_agree_statistically():
     ev_sem = np.sqrt(runs["fast"].events.var(axis=0, ddof=1) / 48
                      + runs["reference"].events.var(axis=0, ddof=1) / 48)
     assert np.all(np.abs(ev_fast - ev_ref) <= 4 * ev_sem + 1.0)
+
+
+def test_swap_probability_is_the_reference_formula():
+    """swap(x) = (20x - 18.5) / (2 sqrt((20x - 18.5)^2 + 1)) + 1/2 (SCIENCE.md §5: about 0.4 %
+    at x = 0.5, 1 % at 0.7, 50 % at 0.925)."""
+    from ionflux.ca.kernel import swap_probability
+
+    def by_hand(x):
+        y = 20 * x - 18.5
+        return y / (2 * np.sqrt(y * y + 1)) + 0.5
+
+    for x in (0.3, 0.5, 0.7, 0.925, 1.0, 1.2):
+        assert float(swap_probability(x)) == pytest.approx(by_hand(x), rel=1e-12)
+    assert float(swap_probability(0.5)) == pytest.approx(0.0034, abs=2e-4)
+    assert float(swap_probability(0.7)) == pytest.approx(0.0119, abs=2e-4)
+    assert float(swap_probability(0.925)) == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+@pytest.mark.parametrize(("rule", "temperature", "expected"),
+                         [("fixed", T1, 0.3), ("reference", 1850.0, 0.5)])
+def test_swaps_happen_at_the_analytic_rate_and_only_move_cells(engine, rule, temperature,
+                                                               expected):
+    """With no reaction offered, every update swaps with probability p (Binomial count), and
+    swaps only permute cells: the multiset of (phase, amount) is unchanged."""
+    phases = simple_phases()  # every T_m = 2000 K: x = 1850/2000 = 0.925 -> p = 1/2
+    table = build_table(phases, [rxn("pair", {"A": 1, "B": 1}, {"C": 1})],
+                        {temperature: [0.0]})
+    settings = AutomatonSettings(cell_swaps=rule, swap_rate=0.3 if rule == "fixed" else 0.0)
+    grid = 6 if engine == "reference" else 10
+    n_cells = grid ** 3
+    sweeps = 3.0
+    result = run_automaton(table, {"A": 1, "B": 2}, [(temperature, sweeps)], grid=grid,
+                           realisations=4, seed=9, settings=settings, engine=engine)
+    updates = round(sweeps * n_cells)
+    sigma = np.sqrt(updates * expected * (1 - expected))
+    for swaps in result.swaps:
+        assert abs(swaps - expected * updates) < 4.5 * sigma
+    assert np.array_equal(result.moles[:, 0], result.moles[:, -1])  # nothing reacted
+    assert result.events.sum() == 0
+
+
+def test_swaps_off_means_none():
+    phases = simple_phases()
+    table = build_table(phases, [rxn("pair", {"A": 1, "B": 1}, {"C": 1})], {1850.0: [0.0]})
+    result = run_automaton(table, {"A": 1, "B": 1}, [(1850.0, 2.0)], grid=6, realisations=2,
+                           seed=1, settings=AutomatonSettings(cell_swaps="off"))
+    assert result.swaps.tolist() == [0, 0]
+
+
+def test_meaningless_settings_are_refused():
+    from pydantic import ValidationError
+
+    for bad in ({"inertia": 0.0}, {"inertia": -1.0}, {"swap_rate": 1.5}, {"swap_rate": -0.1},
+                {"sweeps_per_unit": 0.0}):
+        with pytest.raises(ValidationError):
+            AutomatonSettings(**bad)

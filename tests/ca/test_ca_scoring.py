@@ -74,13 +74,25 @@ def test_self_only_uses_self_kd_and_thermo_only_needs_none():
         _two_phase_case("fast", st, kd)
 
 
-def test_uphill_reactions_are_not_offered():
+def test_uphill_reactions_keep_a_vanishing_thermodynamic_score_without_kd():
+    """No hard cut at dG = 0: beyond the threshold (0.01 eV/atom) a reaction is scored by
+    (dG*/2) sigma2 in every mode, as the reference CA, and needs no K_D."""
     kd = FakeKD({"XY": 3e-3})
-    scored = _two_phase_case("full", ScoringSettings(), kd, dg_h=0.02)
-    assert scored.scores[0][0] == 0.0 and kd.calls == []
-    permissive = ScoringSettings(max_reaction_energy_eV_per_atom=0.1)
-    scored = _two_phase_case("thermo-only", permissive, None, dg_h=0.02)
-    assert scored.scores[0][0] > 0.0
+    t, dg = 1250.0, 0.02
+    expected = 0.5 * (1 + math.erf(-35 * (dg + 0.03))) * 0.5 * math.log(
+        1 + math.exp(14 * t / 1500.0 - 11.2))
+    for mode in ("full", "self-only", "thermo-only"):
+        scored = _two_phase_case(mode, ScoringSettings(), None if mode == "thermo-only" else kd,
+                                 dg_h=dg)
+        assert scored.scores[0][0] == pytest.approx(expected, rel=1e-12)
+        assert 0 < scored.scores[0][0]
+    assert kd.calls == []
+    # inside the erf window (0 < dG <= 0.01) the ordinary score, with K_D, still applies
+    inside = _two_phase_case("full", ScoringSettings(), kd, dg_h=0.005)
+    x = 3e-3 * 1e-4 / (1e-14 * ScoringSettings().s) * (1 + math.erf(-35 * 0.035)) / (KB * t)
+    assert inside.scores[0][0] == pytest.approx(math.log(1 + math.exp(3 * x)) / 3 * 0.5 * (
+        math.log(1 + math.exp(14 * t / 1500.0 - 11.2))), rel=1e-12)
+    assert kd.calls == [("XY", t, ("X", "Y"), "full")]
 
 
 def test_kd_outside_its_table_is_an_error_unless_clamped():
@@ -94,14 +106,20 @@ def test_kd_outside_its_table_is_an_error_unless_clamped():
     assert any("750 K cross terms" in w for w in scored.warnings)
 
 
-def test_decomposition_is_scored_thermodynamically_in_every_mode():
+def test_decomposition_has_no_flux_in_transport_modes():
+    """A single-phase reaction has no pair of domains (Delta_mu = 0): sigma1's floor
+    ln(2)/3 in the transport modes, sigma1(dG*) in thermo-only mode; no K_D look-up."""
     phases = simple_phases()
     decomposition = rxn("decomposition", {"C": 2}, {"A": 1, "E": 1})
     st = ScoringSettings()
     kd = FakeKD({})
     full = score_reactions([decomposition], phases, {1500.0: [-0.1]}, "full", st, kd)
     thermo = score_reactions([decomposition], phases, {1500.0: [-0.1]}, "thermo-only", st)
-    assert full.scores == thermo.scores and kd.calls == []
+    tammann = float(sigma2(1500.0 / phases["C"].melting_point_K, st))
+    assert full.scores[0][0] == pytest.approx(math.log(2) / 3 * tammann, rel=1e-12)
+    assert full.kd_cm2_s[0][0] == 0.0 and kd.calls == []
+    assert thermo.scores[0][0] == pytest.approx(
+        float(sigma1(dg_star(-0.1, st), st)) * tammann, rel=1e-12)
 
 
 def test_several_products_use_the_reference_rule():

@@ -16,7 +16,7 @@ from ionflux.thermo import ThermoData, bartel_g_delta_eV_per_atom, bartel_reduce
 
 @pytest.fixture(scope="module")
 def thermo() -> ThermoData:
-    return ThermoData.bundled("Ba-Ti-O")
+    return ThermoData.bundled("Ba-Ti-O", prefer_experimental=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,13 @@ from typing import Literal
 
 import numpy as np
 
-from ionflux.ca.kernel import neighbour_table, phase_moles, rng_state, run_table_updates
+from ionflux.ca.kernel import (
+    neighbour_table,
+    phase_moles,
+    rng_state,
+    run_table_updates,
+    swap_probability,
+)
 from ionflux.ca.request import cell_counts, check_size, parse_profile, updates_per_step
 from ionflux.ca.settings import AutomatonSettings
 from ionflux.ca.table import CATable
@@ -103,6 +109,17 @@ def plan_profile(table: CATable, profile: Sequence[tuple[float, float]], n_cells
                     durations=[d for _, d in steps])
 
 
+def swap_probabilities(table: CATable, temperature_K: float,
+                       settings: AutomatonSettings) -> np.ndarray:
+    """Probability (per phase) that an update swaps the chosen cell with a neighbour at T."""
+    if settings.cell_swaps == "off":
+        return np.zeros(table.n_phases)
+    if settings.cell_swaps == "fixed":
+        return np.full(table.n_phases, settings.swap_rate)
+    return swap_probability(float(temperature_K) / table.melting_point, settings.swap_slope,
+                            settings.swap_offset)
+
+
 @dataclass
 class RealisationResult:
     """One run: phase formula units at each record (including t=0), events per reaction."""
@@ -110,6 +127,7 @@ class RealisationResult:
     moles: np.ndarray  # (n_records, P)
     events: np.ndarray  # (R,)
     element_drift: float  # max relative change of any element total over the run
+    swaps: int = 0  # cell swaps done
 
 
 @dataclass
@@ -124,6 +142,7 @@ class AutomatonResult:
     events: np.ndarray  # (n_realisations, R)
     element_drift: float
     cell_updates: int
+    swaps: np.ndarray | None = None  # (n_realisations,) cell swaps done
 
     @property
     def mol_fractions(self) -> np.ndarray:
@@ -162,6 +181,7 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
     """
     n_p = table.n_phases
     events = np.zeros(len(table.labels), np.int64)
+    swaps = np.zeros(1, np.int64)
     records = [phase_moles(phase, amount, n_p)]
     start_totals = table.element_totals(records[0])
     if engine == "fast":
@@ -175,32 +195,40 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
     else:
         raise InputError(f"unknown engine {engine!r}; use 'fast' or 'reference'")
     for t_index, chunks in zip(plan.t_index, plan.chunks, strict=True):
+        swap_p = swap_probabilities(table, table.temperatures_K[t_index], settings)
         if engine == "reference":
-            ref.use_temperature(t_index)
+            ref.use_temperature(t_index, swap_p.tolist())
         for n in chunks:
             if engine == "fast":
                 run_table_updates(table, t_index, n, phase, amount, nbr, settings.inertia,
-                                  settings.event_volume, events, rng)
+                                  settings.event_volume, events, rng, swap_p, swaps)
             else:
                 ref.run(n)
                 phase[:] = ref.phase
                 amount[:] = ref.amount
                 events[:] = ref.events
+                swaps[0] = ref.swaps
             records.append(phase_moles(phase, amount, n_p))
             if on_updates is not None:
                 on_updates(n)
     moles = np.array(records)
     end_totals = table.element_totals(moles[-1])
     drift = float(np.max(np.abs(end_totals - start_totals) / np.abs(start_totals)))
-    return RealisationResult(moles=moles, events=events, element_drift=drift)
+    return RealisationResult(moles=moles, events=events, element_drift=drift,
+                             swaps=int(swaps[0]))
 
 
 def run_automaton(table: CATable, precursor_moles: Mapping[str, float],
                   profile: Sequence[tuple[float, float]], *, grid: int = 30,
                   realisations: int = 3, seed: int = 0,
                   settings: AutomatonSettings | None = None, engine: Engine = "fast",
-                  on_updates: Callable[[int], None] | None = None) -> AutomatonResult:
-    """Run ``realisations`` independent realisations and collect their phase amounts."""
+                  on_updates: Callable[[int], None] | None = None,
+                  tables: Sequence[CATable] | None = None) -> AutomatonResult:
+    """Run ``realisations`` independent realisations and collect their phase amounts.
+
+    ``tables`` (one per realisation, same phases and reactions as ``table``) gives each
+    realisation its own scores, e.g. K_D drawn from its uncertainty.
+    """
     settings = settings or AutomatonSettings()
     if realisations < 1:
         raise InputError(f"realisations must be >= 1, got {realisations}")
@@ -212,11 +240,18 @@ def run_automaton(table: CATable, precursor_moles: Mapping[str, float],
     check_size(steps, n_cells, realisations, settings)
     plan = plan_profile(table, steps, n_cells, settings)
     total = plan.total_updates * realisations
+    if tables is not None:
+        tables = list(tables)
+        if len(tables) != realisations or any(
+                t.labels != table.labels or t.phases != table.phases for t in tables):
+            raise InputError("tables: one table per realisation, with the same phases and "
+                             "reactions as the first")
     runs = []
-    for mix_rng, stream in realisation_seeds(seed, realisations):
-        phase, amount = initial_state(table, precursor_moles, grid, mix_rng,
+    for i, (mix_rng, stream) in enumerate(realisation_seeds(seed, realisations)):
+        own = table if tables is None else tables[i]
+        phase, amount = initial_state(own, precursor_moles, grid, mix_rng,
                                       settings.min_cells_per_precursor)
-        runs.append(run_realisation(table, plan, phase, amount, grid, stream, settings,
+        runs.append(run_realisation(own, plan, phase, amount, grid, stream, settings,
                                     engine=engine, on_updates=on_updates))
     times = [0.0]
     temps = [plan.temperatures_K[0]]
@@ -233,4 +268,5 @@ def run_automaton(table: CATable, precursor_moles: Mapping[str, float],
         phases=table.phases, reaction_labels=table.labels, times=np.array(times),
         temperatures_K=np.array(temps), moles=np.array([r.moles for r in runs]),
         events=np.array([r.events for r in runs]),
-        element_drift=max(r.element_drift for r in runs), cell_updates=total)
+        element_drift=max(r.element_drift for r in runs), cell_updates=total,
+        swaps=np.array([r.swaps for r in runs]))

@@ -1,32 +1,49 @@
-"""Onset calibration: choose the inertia weight and ``s`` so BaO + TiO2 starts at ~1100 K.
+"""The rate scale ``s`` from the reported onset of BaO + TiO2, and onset diagnostics.
 
 Rule (SCIENCE.md §5: "s ... chosen so that BaO + TiO2 starts reacting above ~1100 K"), made
-concrete: a fresh 1:1 BaO:TiO2 mixture held isothermally for one hour (``SWEEPS_PER_HOUR``
-sweeps) converts ``ONSET_CONVERSION`` = 5 % of its precursor formula units exactly at
-``ONSET_TEMPERATURE_K`` = 1100 K; the onset temperature is where the conversion-versus-T curve
-crosses 5 % (interpolated linearly in T on log conversion between the scanned temperatures).
+concrete without any time scale: at the reported onset temperature T_on = 1100 K the transport
+factor of the direct reaction of the calibration mixture, BaO + TiO2 -> BaTiO3, equals one,
 
-The thermodynamics-only score has no free scale, so the same rule fixes the inertia weight
-(with thermo-only scores); ``s`` is then fixed with full-mode scores at that inertia. The
-self-only mode uses the same ``s``. scripts/calibrate_s.py runs this and prints the evidence.
+    K_D(BaTiO3, T_on) / (r0^2 s kB T_on) = 1   =>   s = K_D / (r0^2 kB T_on)
+
+(K_D in m^2/s, r0 in m, kB T in eV, as in the score). Below T_on the score of the reaction is
+set by thermodynamics (sigma1 near sigma1(dG*)); above it transport dominates and products with
+larger K_D win. The rule uses one number from the literature (1100 K) and the data the
+prediction rests on; it involves no event budget, inertia or recipe outcome, so it cannot be
+tuned to a recipe. :func:`onset_s` computes it; ``CALIBRATED_S`` in ``ionflux.ca.settings``
+holds its value for the bundled data (scripts/calibrate_s.py prints the evidence).
+
+:func:`conversions` and :func:`onset_temperature` measure where a fresh mixture starts reacting
+in the automaton (a diagnostic printed next to the rule, not used to choose anything).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ionflux.ca.automaton import run_automaton
 from ionflux.ca.reactions import PhaseInfo, Reaction
-from ionflux.ca.scoring import ScoredReactions, rescore
+from ionflux.ca.scoring import CM2_TO_M2, KDSource, ScoredReactions, rescore
 from ionflux.ca.settings import AutomatonSettings, ScoringSettings
 from ionflux.ca.table import CATable, build_table
-from ionflux.errors import AnalysisError
+from ionflux.units import KB_EV_PER_K
 
 ONSET_TEMPERATURE_K = 1100.0
 ONSET_CONVERSION = 0.05
 CALIBRATION_PRECURSORS = {"BaO": 1.0, "TiO2": 1.0}
+CALIBRATION_PRODUCT = "BaTiO3"
+
+
+def onset_s(kd: KDSource, scoring: ScoringSettings, mode: str = "full",
+            temperature_K: float = ONSET_TEMPERATURE_K,
+            product: str = CALIBRATION_PRODUCT,
+            reactants: tuple[str, str] = ("BaO", "TiO2")) -> float:
+    """s (1/s) that puts the transport factor K_D/(r0^2 s kB T) of ``reactants`` -> ``product``
+    at one at ``temperature_K`` (see the module docstring)."""
+    kd_m2_s = kd.kd_cm2_s(product, temperature_K, reactants, mode=mode) * CM2_TO_M2
+    return float(kd_m2_s / (scoring.r0_m ** 2 * KB_EV_PER_K * temperature_K))
 
 
 def table_for(scored: ScoredReactions, reactions: Sequence[Reaction],
@@ -71,30 +88,3 @@ def onset_temperature(temperatures_K: Sequence[float], conversion: Sequence[floa
     lo, hi = max(conv[i - 1], 1e-12), conv[i]
     frac = (np.log(threshold) - np.log(lo)) / (np.log(hi) - np.log(lo))
     return float(temps[i - 1] + frac * (temps[i] - temps[i - 1]))
-
-
-def solve_log(onset_of: Callable[[float], float | None], target_K: float, lo: float, hi: float,
-              increasing: bool, iterations: int = 30, tol_K: float = 1.0) -> float:
-    """Bisect log(parameter) in [lo, hi] until ``onset_of(parameter)`` is within tol of target.
-
-    ``increasing``: whether the onset temperature rises with the parameter. A parameter whose
-    onset is None (no reaction in the scanned range) counts as "too high an onset".
-    """
-    def too_high(value: float) -> bool:
-        onset = onset_of(value)
-        return onset is None or onset > target_K
-
-    a, b = np.log(lo), np.log(hi)
-    if too_high(np.exp(a)) == too_high(np.exp(b)):
-        raise AnalysisError(f"onset at {target_K:g} K is not bracketed by [{lo:.3g}, {hi:.3g}]")
-    mid = 0.5 * (a + b)
-    for _ in range(iterations):
-        mid = 0.5 * (a + b)
-        onset = onset_of(np.exp(mid))
-        if onset is not None and abs(onset - target_K) <= tol_K:
-            break
-        if too_high(np.exp(mid)) == increasing:
-            b = mid
-        else:
-            a = mid
-    return float(np.exp(mid))

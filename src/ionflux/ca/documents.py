@@ -32,6 +32,9 @@ class PredictionInputs(BaseModel):
     recipe: str | None = None
     scoring: dict = Field(description="ScoringSettings used")
     automaton: dict = Field(description="AutomatonSettings used")
+    thermo_source: Literal["MP+Bartel", "NIST-JANAF+MP+Bartel"] = Field(
+        "MP+Bartel", description="G_f(T) of the solids: MP + Bartel for every solid (default), "
+                                 "or NIST-JANAF where available (opt-in)")
     engine_version: str
 
 
@@ -73,6 +76,12 @@ class PredictionDoc(BaseModel):
     automaton_s: float | None = Field(
         None, description="wall time of the automaton alone (all realisations), s")
     warnings: list[str] = Field(default_factory=list)
+    model: dict = Field(default_factory=dict, description="every modelling choice the result "
+                                                          "rests on, with the rule behind it")
+    hull: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="energy above the G_f(T) hull (eV/atom) of every "
+                                          "candidate phase at every profile temperature")
+    mean_swaps: float | None = Field(None, description="cell swaps per realisation")
     ionflux_version: str
     created_at: datetime = Field(default_factory=utcnow)
     from_cache: bool = Field(False, description="served from the predictions cache")

@@ -1,6 +1,8 @@
 """Compiled (numba) update loop of the automaton. Same rules as :mod:`ionflux.ca.reference`.
 
-One update: pick a cell uniformly at random; offer "no reaction" (weight ``inertia``), every
+One update: pick a cell uniformly at random; with probability ``swap_p[phase]`` swap it with a
+random one of its six neighbours and stop (the reference's cell mobility); otherwise offer
+"no reaction" (weight ``inertia``), every
 reaction of the cell's phase with the phase of each of its six face neighbours (weight = score),
 and, when at least one neighbour has the same phase, the cell's decompositions; choose one with
 probability proportional to weight; the chosen event proceeds with probability
@@ -97,10 +99,11 @@ def _pick(scores: np.ndarray, start: int, count: int, u: float) -> int:
 @njit(cache=True)
 def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
                 pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
-                ra, ca, cb, p1, p2, c1, c2, scores, events, rng):
+                ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps):
     """Apply ``n_updates`` random-site updates in place; ``events[r]`` counts reactions done.
 
-    ``rng`` is the xoshiro256+ state (advanced in place, so chunks continue one stream).
+    ``rng`` is the xoshiro256+ state (advanced in place, so chunks continue one stream);
+    ``swap_p[p]`` is the swap probability of a cell of phase p; ``swaps[0]`` counts swaps.
     """
     n_cells = phase.shape[0]
     w = np.empty(6)
@@ -108,6 +111,16 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
     for _ in range(n_updates):
         c = _below(rng, n_cells)
         p = phase[c]
+        sp = swap_p[p]
+        if sp > 0.0 and _uniform(rng) < sp:
+            nb = nbr[c, _below(rng, 6)]
+            phase[c] = phase[nb]
+            phase[nb] = p
+            held = amount[c]
+            amount[c] = amount[nb]
+            amount[nb] = held
+            swaps[0] += 1
+            continue
         total = inertia
         m = 0
         for k in range(6):
@@ -195,12 +208,27 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
             amount[second] = c2[r] * xi
 
 
+def swap_probability(x: np.ndarray | float, slope: float = 20.0,
+                     offset: float = 18.5) -> np.ndarray:
+    """The reference's swap(x) = (k x - m) / (2 sqrt((k x - m)^2 + 1)) + 1/2 of x = T / T_m."""
+    y = slope * np.asarray(x, float) - offset
+    return y / (2.0 * np.sqrt(y * y + 1.0)) + 0.5
+
+
 def run_table_updates(table: CATable, t_index: int, n_updates: int, phase: np.ndarray,
                       amount: np.ndarray, nbr: np.ndarray, inertia: float, event_volume: float,
-                      events: np.ndarray, rng: np.ndarray) -> None:
-    """Run the compiled loop with the scores of ``table`` at temperature index ``t_index``."""
+                      events: np.ndarray, rng: np.ndarray, swap_p: np.ndarray | None = None,
+                      swaps: np.ndarray | None = None) -> None:
+    """Run the compiled loop with the scores of ``table`` at temperature index ``t_index``.
+
+    ``swap_p`` (per phase) defaults to no swaps; ``swaps`` (one int64) accumulates swap counts.
+    """
+    if swap_p is None:
+        swap_p = np.zeros(table.n_phases)
+    if swaps is None:
+        swaps = np.zeros(1, np.int64)
     run_updates(int(n_updates), phase, amount, nbr, table.molar_volume, float(inertia),
                 float(event_volume), table.pair_weight[t_index], table.pair_start,
                 table.pair_count, table.dec_weight[t_index], table.dec_start, table.dec_count,
                 table.ra, table.ca, table.cb, table.p1, table.p2, table.c1, table.c2,
-                table.scores[t_index], events, rng)
+                table.scores[t_index], events, rng, np.asarray(swap_p, float), swaps)

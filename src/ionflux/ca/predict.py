@@ -27,16 +27,23 @@ from ionflux.ca.reactions import (
     check_formulas,
     enumerate_reactions,
     phase_infos,
+    phase_molar_volume_A3,
     reaction_energies,
 )
 from ionflux.ca.request import cell_counts, check_size, parse_profile
-from ionflux.ca.scoring import KDSource, ScoredReactions, score_reactions
+from ionflux.ca.scoring import (
+    KDSource,
+    SampledKD,
+    ScoredReactions,
+    can_sample,
+    score_reactions,
+)
 from ionflux.ca.settings import SCORE_MODES, AutomatonSettings, ScoringSettings
 from ionflux.ca.table import CATable, build_table
 from ionflux.errors import DataNotFoundError, InputError
 
 #: Bump when the automaton's rules change, so cached predictions are recomputed.
-CA_ENGINE_VERSION = "1"
+CA_ENGINE_VERSION = "2"
 
 #: Melting points used only when the thermo data has none (K), with how they were estimated.
 MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
@@ -124,22 +131,25 @@ def candidate_phase_infos(formulas: Sequence[str], thermo: ThermoSource,
 
 
 @lru_cache(maxsize=8)
-def load_thermo(system: str) -> Any:
-    """Thermo data of ``system`` (fetched cache, else bundled); one instance per process."""
+def load_thermo(system: str, nist: bool = False) -> Any:
+    """Thermo data of ``system`` (fetched cache, else bundled); one instance per process.
+
+    MP + Bartel for every solid by default; ``nist`` prefers NIST-JANAF where it has data.
+    """
     from ionflux.thermo import ThermoData
 
-    return ThermoData.load(system)
+    return ThermoData.load(system, prefer_experimental=nist)
 
 
 @lru_cache(maxsize=8)
-def load_kd(system: str) -> Any:
+def load_kd(system: str, nist: bool = False) -> Any:
     """Published K_D table of ``system``; one instance per process (it caches its K_D docs)."""
     try:
         from ionflux.kinetics import KDTable
     except ImportError:
         raise DataNotFoundError("K_D data is not available (ionflux.kinetics.KDTable missing); "
                                 "use mode thermo-only") from None
-    return KDTable.published(system=system, thermo=load_thermo(system))
+    return KDTable.published(system=system, thermo=load_thermo(system, nist))
 
 
 def _sha(data: bytes | str) -> str:
@@ -179,11 +189,11 @@ def data_version(system: str, mode: str, thermo: Any, kd: Any, default_kd: bool)
 
 
 # ------------------------------------------------------------------ table
-def build_reaction_table(precursors: Sequence[str], temperatures_K: Sequence[float], mode: str,
-                         thermo: ThermoSource, kd: KDSource | None,
-                         scoring: ScoringSettings, phases: Sequence[str],
-                         warnings: list[str]) -> tuple[CATable, list[Reaction], ScoredReactions]:
-    """Enumerate, energise and score the reactions among ``phases``; return the numeric table."""
+def reaction_setup(precursors: Sequence[str], temperatures_K: Sequence[float],
+                   thermo: ThermoSource, scoring: ScoringSettings, phases: Sequence[str],
+                   warnings: list[str]
+                   ) -> tuple[dict[str, PhaseInfo], list[Reaction], dict[float, list[float]]]:
+    """Phase data, enumerated reactions and their free energies (eV/atom) at each temperature."""
     infos = candidate_phase_infos(phases, thermo, scoring, warnings)
     compositions = {f: p.composition for f, p in infos.items()}
     reactions = enumerate_reactions(compositions)
@@ -192,10 +202,67 @@ def build_reaction_table(precursors: Sequence[str], temperatures_K: Sequence[flo
                          f"{', '.join(precursors)} among the candidate phases")
     energies = reaction_energies(reactions, infos, sorted(set(temperatures_K)),
                                  thermo.gibbs_formation_energy_per_atom)
+    return infos, reactions, energies
+
+
+def _table(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
+           scored: ScoredReactions) -> CATable:
+    scores = {t: row for t, row in zip(scored.temperatures_K, scored.scores, strict=True)}
+    return build_table(infos, reactions, scores)
+
+
+def build_reaction_table(precursors: Sequence[str], temperatures_K: Sequence[float], mode: str,
+                         thermo: ThermoSource, kd: KDSource | None,
+                         scoring: ScoringSettings, phases: Sequence[str],
+                         warnings: list[str]) -> tuple[CATable, list[Reaction], ScoredReactions]:
+    """Enumerate, energise and score the reactions among ``phases``; return the numeric table."""
+    infos, reactions, energies = reaction_setup(precursors, temperatures_K, thermo, scoring,
+                                                phases, warnings)
     scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
     warnings.extend(scored.warnings)
-    scores = {t: row for t, row in zip(scored.temperatures_K, scored.scores, strict=True)}
-    return build_table(infos, reactions, scores), reactions, scored
+    return _table(infos, reactions, scored), reactions, scored
+
+
+def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
+                   energies: Mapping[float, Sequence[float]], mode: str, kd: KDSource,
+                   scoring: ScoringSettings, realisations: int, seed: int
+                   ) -> list[CATable] | None:
+    """One table per realisation with K_D drawn from its standard error (SampledKD); None when
+    no K_D document has a standard error (nothing to draw)."""
+    tables, drawn = [], False
+    for child in np.random.SeedSequence([seed, 0x4B44]).spawn(realisations):
+        sampled = SampledKD(kd, np.random.default_rng(child))
+        scored = score_reactions(reactions, infos, energies, mode, scoring, sampled)
+        drawn = drawn or sampled.sampled
+        tables.append(_table(infos, reactions, scored))
+    return tables if drawn else None
+
+
+def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[float],
+                   warnings: list[str]) -> dict[str, dict[str, float]]:
+    """Energy above the hull (eV/atom) of ``phases`` at each temperature ('T' -> phase -> e);
+    a warning names every candidate off the hull and what it decomposes to."""
+    from ionflux.thermo.hull import hull_at
+
+    out: dict[str, dict[str, float]] = {}
+    off: dict[str, list[tuple[float, float, str]]] = {}
+    for t in sorted(set(temperatures_K)):
+        report = hull_at(thermo, t, phases)
+        out[f"{t:g}"] = {p.formula: p.e_above_hull_eV_per_atom for p in report.phases}
+        for p in report.phases:
+            if p.e_above_hull_eV_per_atom > 0:
+                off.setdefault(p.formula, []).append(
+                    (t, 1000 * p.e_above_hull_eV_per_atom, " + ".join(sorted(p.decomposes_to))))
+    for formula, rows in off.items():
+        temps = [t for t, _, _ in rows]
+        meV = [e for _, e, _ in rows]
+        into = ", ".join(sorted({d for _, _, d in rows}))
+        span = f"{temps[0]:g} K" if len(temps) == 1 else f"{temps[0]:g}-{temps[-1]:g} K"
+        size = f"{meV[0]:.0f}" if len(meV) == 1 else f"{min(meV):.0f}-{max(meV):.0f}"
+        warnings.append(f"{formula} is above the G_f(T) hull at {span} ({size} meV/atom; -> "
+                        f"{into}): it can decompose and forms only by downhill reactions "
+                        "(ionflux thermo hull)")
+    return out
 
 
 # ------------------------------------------------------------------ progress
@@ -248,7 +315,8 @@ def _stderr(phases: Sequence[str], values: np.ndarray | None) -> dict[str, float
 
 def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
               table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
-              warnings: list[str], *, runtime_s: float, automaton_s: float) -> PredictionDoc:
+              warnings: list[str], *, runtime_s: float, automaton_s: float,
+              model: dict | None = None, hull: dict | None = None) -> PredictionDoc:
     from ionflux import __version__
 
     mean, err = result.mean_and_stderr()
@@ -267,14 +335,56 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         mean_events=float(by_label[r.label])) for i, r in enumerate(reactions)]
     if result.moles.shape[0] < 2:
         warnings.append("one realisation: standard errors are undefined (null)")
+    swaps = getattr(result, "swaps", None)
     return PredictionDoc(
         key=key, data_version=version, inputs=inputs,
         final_mol_fraction=series[-1].mol_fraction,
         final_mol_fraction_stderr=series[-1].mol_fraction_stderr, series=series,
         reactions=summaries, element_drift_max_rel=result.element_drift,
         cell_updates=result.cell_updates, runtime_s=runtime_s, automaton_s=automaton_s,
-        warnings=warnings,
+        warnings=warnings, model=model or {}, hull=hull or {},
+        mean_swaps=None if swaps is None else float(np.mean(swaps)),
         ionflux_version=__version__)
+
+
+def model_description(mode: str, scoring: ScoringSettings, automaton: AutomatonSettings,
+                      thermo: Any, infos: Mapping[str, PhaseInfo], kd_uncertainty: str
+                      ) -> dict[str, Any]:
+    """Every modelling choice a prediction rests on, with its value and the rule behind it."""
+    from ionflux.ca.recipes import SWEEPS_PER_HOUR
+
+    volumes = {}
+    for name, info in infos.items():
+        powder = getattr(thermo, "powder_molar_volume_A3", None)
+        source = powder(name)[1] if powder is not None else "thermo data"
+        volumes[name] = {"A3_per_formula_unit": info.molar_volume_A3, "source": source}
+    describe = getattr(thermo, "describe", None)
+    return {
+        "thermodynamics": (describe()["gibbs_source"] if describe is not None
+                           else "custom thermo source"),
+        "molar_volumes": volumes,
+        "score": "S = sigma1(K_D/(r0^2 s) dG*/(kB T)) sigma2(T/T_m) (SCIENCE.md §5); "
+                 f"mode {mode}",
+        "s": {"value_per_s": scoring.s,
+              "rule": "K_D(BaO + TiO2 -> BaTiO3) / (r0^2 s kB T) = 1 at the reported onset, "
+                      "1100 K (ionflux.ca.calibration)"},
+        "uphill": f"dG_rxn > {scoring.uphill_threshold_eV_per_atom:g} eV/atom: (dG*/2) sigma2, "
+                  "as the reference CA; every enumerated reaction is offered",
+        "decompositions": "no pair of domains, Delta_mu = 0: sigma1 at its floor (transport "
+                          "modes), sigma1(dG*) in thermo-only mode; need a same-phase neighbour",
+        "inertia": {"value": automaton.inertia,
+                    "rule": "the reference CA's no-op weight 2, offered twice"},
+        "cell_swaps": {"rule": automaton.cell_swaps,
+                       "swap": "(20x - 18.5)/(2 sqrt((20x - 18.5)^2 + 1)) + 1/2, x = T/T_m of "
+                               "the cell's phase (reference)" if automaton.cell_swaps ==
+                               "reference" else automaton.swap_rate},
+        "time": {"sweeps_per_unit": automaton.sweeps_per_unit,
+                 "presets_sweeps_per_hour": SWEEPS_PER_HOUR,
+                 "rule": "one profile unit = sweeps_per_unit sweeps (the reference: 1); the "
+                         "presets write hours with SWEEPS_PER_HOUR (ionflux.ca.recipes)"},
+        "neighbours": "all six face neighbours offered per update (the reference: one)",
+        "kd_uncertainty": kd_uncertainty,
+    }
 
 
 def prediction_key(inputs: PredictionInputs, version: str) -> str:
@@ -289,11 +399,15 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
             phases: Sequence[str] | None = None, scoring: ScoringSettings | None = None,
             automaton: AutomatonSettings | None = None, thermo: Any = None, kd: Any = None,
             cache: PredictionCache | bool | None = True, progress: bool = False,
-            recipe: str | None = None) -> PredictionDoc:
+            recipe: str | None = None, nist: bool = False) -> PredictionDoc:
     """Predict phase fractions for ``precursors`` (formula -> molar ratio) over ``profile``.
 
     ``profile`` is a list of (temperature K, duration) steps; one duration unit is
-    ``automaton.sweeps_per_unit`` sweeps (default 1). ``cache=True`` uses the ``predictions``
+    ``automaton.sweeps_per_unit`` sweeps (default 1). G_f(T) comes from MP + Bartel for every
+    solid; ``nist`` prefers NIST-JANAF where it has data (ignored with a custom ``thermo``).
+    Where the K_D data has standard errors each realisation draws its own K_D
+    (``scoring.kd_sampling``), so the spread includes transport uncertainty. ``cache=True`` uses
+    the ``predictions``
     store of the default store configuration (``$IONFLUX_STORE`` or the embedded ``local`` store
     in ``./ionflux-data``); pass a PredictionCache to use another, or False/None to skip
     caching. Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
@@ -314,7 +428,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     system = chemical_system(list(ratios))
     default_kd = kd is None
     if thermo is None:
-        thermo = load_thermo(system)
+        thermo = load_thermo(system, nist)
     for formula in ratios:
         try:
             thermo.composition(formula)
@@ -323,7 +437,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     # cheap checks first: nothing slow (K_D) runs for a request that cannot be served
     check_size(steps, grid ** 3, realisations, automaton)
     cell_counts(list(ratios), list(ratios.values()),
-                [thermo.volume_per_atom_A3(f) * thermo.composition(f).num_atoms for f in ratios],
+                [phase_molar_volume_A3(thermo, f) for f in ratios],
                 grid ** 3, automaton.min_cells_per_precursor)
     candidates = (check_formulas(phases) if phases is not None
                   else default_phases(list(ratios), thermo, system))
@@ -332,6 +446,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         system=system, precursors=ratios, profile=steps, mode=mode, realisations=realisations,
         seed=seed, grid=grid, phases=candidates, recipe=recipe,
         scoring=scoring.model_dump(mode="json"), automaton=automaton.model_dump(mode="json"),
+        thermo_source=("NIST-JANAF+MP+Bartel" if getattr(thermo, "prefer_experimental", False)
+                       else "MP+Bartel"),
         engine_version=CA_ENGINE_VERSION)
     version = data_version(system, mode, thermo, kd, default_kd)
     store: PredictionCache | None
@@ -352,16 +468,40 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
             if doc is not None:
                 return doc.model_copy(update={"from_cache": True})
     if mode != "thermo-only" and kd is None:
-        kd = load_kd(system)  # after the cache look-up: building the table is slow
+        # after the cache look-up: building the table is slow
+        kd = load_kd(system, bool(getattr(thermo, "prefer_experimental", False)))
     warnings: list[str] = []
     if version is None:
         warnings.append("custom thermo/K_D sources without a data_version: not cached")
+    temps = [t for t, _ in steps]
+    tables = None
     with _status(progress, f"scoring reactions among {len(candidates)} phases"
                  + ("" if mode == "thermo-only" else " (K_D from transport data; the first "
                     "query of a session computes the driving forces)")):
-        table, reactions, scored = build_reaction_table(
-            list(ratios), [t for t, _ in steps], mode, thermo, kd, scoring, candidates,
-            warnings)
+        infos, reactions, energies = reaction_setup(list(ratios), temps, thermo, scoring,
+                                                    candidates, warnings)
+        scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
+        warnings.extend(scored.warnings)
+        table = _table(infos, reactions, scored)
+        hull = hull_positions(thermo, candidates, temps, warnings) if hasattr(
+            thermo, "entries_at") else {}
+        if mode == "thermo-only":
+            kd_uncertainty = "not used (thermo-only mode)"
+        elif scoring.kd_sampling == "off":
+            kd_uncertainty = "off: every realisation uses the mean K_D"
+        elif not can_sample(kd):
+            kd_uncertainty = "not available from this K_D source: automaton noise only"
+        else:
+            tables = sampled_tables(infos, reactions, energies, mode, kd, scoring,
+                                    realisations, seed)
+            kd_uncertainty = (
+                "each realisation draws K_D (log-normal, mean and standard error of its "
+                "document): the spread includes transport uncertainty" if tables is not None
+                else "the K_D documents have no standard error (published tensors carry "
+                     "none): the spread is automaton noise only")
+    if tables is None and mode != "thermo-only":
+        warnings.append(f"K_D uncertainty: {kd_uncertainty}")
+    model = model_description(mode, scoring, automaton, thermo, infos, kd_uncertainty)
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)
@@ -369,10 +509,11 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     t_automaton = time.perf_counter()
     with progress_bar(plan.total_updates * realisations, progress, label, automaton) as tick:
         result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
-                               seed=seed, settings=automaton, on_updates=tick)
+                               seed=seed, settings=automaton, on_updates=tick, tables=tables)
     t_end = time.perf_counter()
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
-                    warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton)
+                    warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,
+                    model=model, hull=hull)
     if store is not None and version is not None:
         store.put(key, doc.model_dump(mode="json"))
     return doc
@@ -384,7 +525,7 @@ def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
                 cache: PredictionCache | bool | None = True,
                 scoring: ScoringSettings | None = None,
                 automaton: AutomatonSettings | None = None,
-                kd: Any = None) -> list[PredictionDoc]:
+                kd: Any = None, nist: bool = False) -> list[PredictionDoc]:
     """Run the SCIENCE.md §6 recipes in every mode; one document per (recipe, mode).
 
     ``kd`` is the K_D source of the transport modes (default: the bundled published table).
@@ -398,6 +539,6 @@ def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
             docs.append(predict(recipe.precursors, recipe.profile, mode=mode,
                                 realisations=realisations, seed=seed, grid=grid,
                                 scoring=scoring, automaton=automaton, cache=cache,
-                                progress=progress, recipe=recipe.name,
+                                progress=progress, recipe=recipe.name, nist=nist,
                                 kd=None if mode == "thermo-only" else kd))
     return docs

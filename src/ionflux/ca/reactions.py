@@ -88,6 +88,15 @@ def _fmt(c: float) -> str:
     return "" if c == 1 else f"{c:g} "
 
 
+def phase_molar_volume_A3(thermo: ThermoSource, formula: str) -> float:
+    """Å^3 per reduced formula unit as a powder: the polymorph used in practice where the thermo
+    data names one (``powder_molar_volume_A3``, e.g. rutile TiO2), else the computed entry's."""
+    powder = getattr(thermo, "powder_molar_volume_A3", None)
+    if powder is not None:
+        return float(powder(formula)[0])
+    return thermo.volume_per_atom_A3(formula) * thermo.composition(formula).num_atoms
+
+
 def phase_infos(formulas: Sequence[str], thermo: ThermoSource,
                 melting_points_K: Mapping[str, float] | None = None) -> dict[str, PhaseInfo]:
     """Look up composition, molar volume and melting point of each formula.
@@ -109,7 +118,7 @@ def phase_infos(formulas: Sequence[str], thermo: ThermoSource,
                 f"phase {key}: no melting point in the thermo data; give one with "
                 f"melting_points_K={{'{key}': ...}} (Tammann's rule needs it)")
         composition = {el.symbol: float(n) for el, n in reduced.items()}
-        volume = thermo.volume_per_atom_A3(key) * reduced.num_atoms
+        volume = phase_molar_volume_A3(thermo, key)
         out[key] = PhaseInfo(formula=key, composition=composition, molar_volume_A3=volume,
                              melting_point_K=float(tm))
     return out

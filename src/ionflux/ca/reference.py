@@ -36,12 +36,16 @@ class ReferenceAutomaton:
         self.rng = random.Random(seed)
         self.volume = [float(v) for v in table.molar_volume]
         self.events = [0] * len(table.labels)
+        self.swaps = 0
+        self.swap_p = [0.0] * table.n_phases
         self.pairs: dict[frozenset, list[_Rxn]] = {}
         self.decompositions: dict[int, list[_Rxn]] = {}
 
-    def use_temperature(self, t_index: int) -> None:
-        """Offer the reactions with their scores at temperature index ``t_index``."""
+    def use_temperature(self, t_index: int, swap_p: list[float] | None = None) -> None:
+        """Offer the reactions with their scores at temperature index ``t_index``; ``swap_p``
+        is the probability, per phase, that an update swaps the cell with a neighbour."""
         table = self.table
+        self.swap_p = [0.0] * table.n_phases if swap_p is None else [float(p) for p in swap_p]
         self.pairs = {}
         self.decompositions = {}
         for r in range(len(table.labels)):
@@ -72,6 +76,12 @@ class ReferenceAutomaton:
     def update(self) -> None:
         cell = self.rng.randrange(len(self.phase))
         mine = self.phase[cell]
+        if self.rng.random() < self.swap_p[mine]:
+            other = self.rng.choice(self.neighbours(cell))
+            self.phase[cell], self.phase[other] = self.phase[other], mine
+            self.amount[cell], self.amount[other] = self.amount[other], self.amount[cell]
+            self.swaps += 1
+            return
         options: list[tuple[float, str, int, _Rxn | None]] = [(self.inertia, "none", -1, None)]
         same = []
         for nb in self.neighbours(cell):

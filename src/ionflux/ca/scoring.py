@@ -7,10 +7,17 @@
 cm^2/s and is converted to m^2/s to match r0 in m; s is in 1/s, so K_D/(r0^2 s) is a pure number
 and kB T is in eV. T_m,reactant is the lowest melting point among the reactants (Tammann).
 
-Choices the page leaves open (all recorded in ``ionflux.ca``): a reaction with several products
-uses the reference CA's K_D (the largest of the products' K_D weighted by their share of product
-formula units); single-phase decompositions have no pair of reactant domains to drive a flux, so
-they are scored with the thermodynamic factor sigma1(dG*) in every mode.
+Every enumerated reaction is scored; nothing is cut at dG_rxn = 0 (SCIENCE.md §5, as the
+reference CA). Choices the page leaves open, taken from the reference (all recorded in
+``ionflux.ca``):
+
+* Uphill reactions, dG_rxn > ``uphill_threshold_eV_per_atom`` (0.01 eV/atom), are scored by the
+  thermodynamic factor alone, (dG*/2) sigma2 (the reference's ``erf(dG) * onset``): vanishing
+  for strongly uphill reactions, never sigma1's floor, which would run thermodynamics backwards.
+* Single-phase reactions (decompositions) have no pair of reactant domains, so Delta_mu = 0 and
+  K_D = 0: sigma1 at its floor ln(2)/3 in the transport modes, sigma1(dG*) in thermo-only mode.
+* A reaction with several products uses the reference's K_D, the largest of the products' K_D
+  weighted by their share of product formula units.
 """
 
 from __future__ import annotations
@@ -67,12 +74,29 @@ def kd_argument(kd_cm2_s: np.ndarray | float, dg_eV_per_atom: np.ndarray | float
 
 def score_value(dg_eV_per_atom: float, temperature_K: float, tm_reactant_K: float,
                 settings: ScoringSettings, kd_cm2_s: float | None) -> float:
-    """Score of one reaction; ``kd_cm2_s=None`` gives the thermodynamics-only score."""
-    if kd_cm2_s is None:
+    """Score of one reaction; ``kd_cm2_s=None`` gives the thermodynamics-only score.
+
+    ``kd_cm2_s=0`` (no flux: a decomposition, or touching domains) puts sigma1 at its floor.
+    Uphill reactions beyond the threshold get (dG*/2) sigma2 whatever the mode.
+    """
+    if dg_eV_per_atom > settings.uphill_threshold_eV_per_atom:
+        first = 0.5 * dg_star(dg_eV_per_atom, settings)
+    elif kd_cm2_s is None:
         first = sigma1(dg_star(dg_eV_per_atom, settings), settings)
     else:
         first = sigma1(kd_argument(kd_cm2_s, dg_eV_per_atom, temperature_K, settings), settings)
     return float(first * sigma2(temperature_K / tm_reactant_K, settings))
+
+
+def score_rule(dg_eV_per_atom: float, kind: str, mode: str, settings: ScoringSettings) -> str:
+    """Which branch of :func:`score_value` a reaction takes (for tables and documents)."""
+    if dg_eV_per_atom > settings.uphill_threshold_eV_per_atom:
+        return "uphill: (dG*/2) sigma2"
+    if mode == "thermo-only":
+        return "sigma1(dG*) sigma2"
+    if kind == "decomposition":
+        return "no flux: sigma1 floor x sigma2"
+    return "sigma1(K_D dG*/(r0^2 s kB T)) sigma2"
 
 
 class ScoredReactions(BaseModel):
@@ -144,8 +168,8 @@ def score_reactions(reactions: Sequence[Reaction], phases: Mapping[str, PhaseInf
                     settings: ScoringSettings, kd: KDSource | None = None) -> ScoredReactions:
     """Score every reaction at every temperature of ``energies`` (K -> dG per reaction).
 
-    Uphill reactions (dG >= ``max_reaction_energy_eV_per_atom``) get score 0: they are not
-    offered at that temperature (see ``ionflux.ca`` for why).
+    K_D is looked up only for pair reactions that are not uphill beyond the threshold (the
+    others do not use it); decompositions get K_D = 0 in the transport modes.
     """
     if mode not in SCORE_MODES:
         raise InputError(f"unknown scoring mode {mode!r}; use one of {', '.join(SCORE_MODES)}")
@@ -163,9 +187,9 @@ def score_reactions(reactions: Sequence[Reaction], phases: Mapping[str, PhaseInf
         row_kd = []
         for reaction, dg in zip(reactions, dgs, strict=True):
             value = None
-            if (mode != "thermo-only" and reaction.kind == "pair"
-                    and dg < settings.max_reaction_energy_eV_per_atom):
-                value = reaction_kd(reaction, t, kd, mode, settings, warnings)
+            if mode != "thermo-only" and dg <= settings.uphill_threshold_eV_per_atom:
+                value = (0.0 if reaction.kind == "decomposition"
+                         else reaction_kd(reaction, t, kd, mode, settings, warnings))
             row_kd.append(value)
         all_kd.append(row_kd)
         all_dg.append(dgs)
@@ -185,13 +209,69 @@ def rescore(scored: ScoredReactions, reactions: Sequence[Reaction],
                            scored.kd_cm2_s, strict=True):
         row = []
         for reaction, dg, value in zip(reactions, dgs, kds, strict=True):
-            if dg >= settings.max_reaction_energy_eV_per_atom:
-                row.append(0.0)
-                continue
-            if value is None and scored.mode != "thermo-only" and reaction.kind == "pair":
+            if (value is None and scored.mode != "thermo-only"
+                    and dg <= settings.uphill_threshold_eV_per_atom):
                 raise InputError(f"{reaction.label} at {t:g} K has no stored K_D; score it with "
                                  "score_reactions instead")
             tm = min(phases[f].melting_point_K for f in reaction.reactants)
             row.append(score_value(dg, t, tm, settings, value))
         rows.append(row)
     return scored.model_copy(update={"scores": rows})
+
+
+class SampledKD:
+    """A K_D source whose values are drawn once from their standard errors (one realisation).
+
+    Each (product, reactant pair, tabulated temperature, mode) gets one independent draw,
+    log-normal with the document's mean and standard error (K_D stays positive); between
+    tabulated temperatures the drawn values are interpolated like the means (log K_D linear in
+    1/T). Independent draws per temperature, because each temperature is its own set of MD
+    runs. Needs ``kd.doc(product, T, reactants)`` (``ionflux.kinetics.KDTable``); documents
+    without a standard error (published tensors) keep their mean, and ``sampled`` says whether
+    anything was drawn.
+    """
+
+    def __init__(self, kd: KDSource, rng: np.random.Generator) -> None:
+        self.kd = kd
+        self.rng = rng
+        self.sampled = False
+        self._draws: dict[tuple, float] = {}
+
+    def temperatures_K(self, product: str) -> Sequence[float]:
+        return self.kd.temperatures_K(product)
+
+    def _draw(self, product: str, temperature_K: float, reactants: tuple[str, str],
+              mode: str) -> float:
+        key = (product, float(temperature_K), tuple(reactants), mode)
+        if key not in self._draws:
+            doc = self.kd.doc(product, temperature_K, reactants)
+            self_only = mode == "self-only"
+            mean = doc.K_D_self_cm2_s if self_only else doc.K_D_cm2_s
+            err = doc.K_D_self_stderr_cm2_s if self_only else doc.K_D_stderr_cm2_s
+            value = float(mean)
+            if err is not None and np.isfinite(err) and err > 0 and value > 0:
+                sigma = float(np.sqrt(np.log1p((err / value) ** 2)))
+                value *= float(np.exp(sigma * self.rng.standard_normal() - 0.5 * sigma ** 2))
+                self.sampled = True
+            self._draws[key] = value
+        return self._draws[key]
+
+    def kd_cm2_s(self, product: str, temperature_K: float, reactants: tuple[str, str],
+                 mode: str = "full") -> float:
+        from ionflux.kinetics.interpolation import arrhenius_interpolate
+
+        temps = sorted(float(t) for t in self.kd.temperatures_K(product))
+        t = float(temperature_K)
+        if t in temps or not temps[0] < t < temps[-1]:
+            if t not in temps:
+                return self.kd.kd_cm2_s(product, t, reactants, mode=mode)  # raises
+            return self._draw(product, t, reactants, mode)
+        below = max(x for x in temps if x < t)
+        above = min(x for x in temps if x > t)
+        values = [self._draw(product, x, reactants, mode) for x in (below, above)]
+        return arrhenius_interpolate([below, above], values, t, f"K_D of {product}")
+
+
+def can_sample(kd: KDSource | None) -> bool:
+    """Whether ``kd`` exposes the per-temperature documents :class:`SampledKD` draws from."""
+    return kd is not None and callable(getattr(kd, "doc", None))

@@ -12,8 +12,12 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Calibrated value of ``s`` (1/s). See scripts/calibrate_s.py and ``ionflux.ca`` docstring.
-CALIBRATED_S = 1.1e8
+#: ``s`` (1/s) from the onset rule of ionflux.ca.calibration on the bundled data (K_D of BaO +
+#: TiO2 -> BaTiO3 at 1100 K = r0^2 s kB T); scripts/calibrate_s.py recomputes it.
+CALIBRATED_S = 1.0e8
+
+#: Weight of "no reaction": the reference CA offers its no-op twice with weight 2 each.
+INERTIA = 4.0
 
 ScoreMode = Literal["full", "self-only", "thermo-only"]
 SCORE_MODES: tuple[str, ...] = ("full", "self-only", "thermo-only")
@@ -38,8 +42,13 @@ class ScoringSettings(BaseSettings):
     r0_m: float = Field(1e-7, gt=0, description="particle radius r0, m")
     s: float = Field(CALIBRATED_S, gt=0,
                      description="rate scale s, 1/s (K_D/(r0^2 s) is dimensionless)")
-    max_reaction_energy_eV_per_atom: float = Field(
-        0.0, description="reactions with dG_rxn >= this at T are not offered at T (uphill)")
+    uphill_threshold_eV_per_atom: float = Field(
+        0.01, description="above this dG_rxn a reaction is scored by its thermodynamic factor "
+                          "alone, (dG*/2) sigma2, as the reference CA does (no hard cut)")
+    kd_sampling: Literal["lognormal", "off"] = Field(
+        "lognormal", description="draw each realisation's K_D from its standard error "
+                                 "(log-normal with the same mean and standard deviation) where "
+                                 "the K_D data has one; 'off' uses the mean in every realisation")
     kd_out_of_range: Literal["error", "clamp"] = Field(
         "error", description="profile temperature outside the K_D table: error, or use the "
                              "nearest tabulated temperature (recorded as a warning)")
@@ -55,7 +64,17 @@ class AutomatonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
 
-    inertia: float = Field(110.0, ge=0, description="weight of 'no reaction' per update")
+    inertia: float = Field(INERTIA, gt=0, description="weight of 'no reaction' per update (the "
+                                                      "reference's 2, offered twice)")
+    cell_swaps: Literal["reference", "off", "fixed"] = Field(
+        "reference", description="before reacting, swap the chosen cell with a random neighbour "
+                                 "with probability swap(T/T_m of its phase) ('reference'), "
+                                 "never ('off'), or with probability swap_rate ('fixed')")
+    swap_rate: float = Field(0.0, ge=0, le=1, description="swap probability with "
+                                                          "cell_swaps='fixed'")
+    swap_slope: float = Field(20.0, description="swap(x) = (k x - m) / (2 sqrt((k x - m)^2 + 1))"
+                                                " + 1/2: k")
+    swap_offset: float = Field(18.5, description="m in swap(x) (half-way at x = m/k = 0.925)")
     event_volume: float = Field(
         1.0, gt=0, description="expected reactant volume (in nominal cell volumes) consumed by "
                                "one chosen event; larger extents proceed with prob. v/dV")

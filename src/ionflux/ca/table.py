@@ -30,6 +30,7 @@ class CATable:
     elements: tuple[str, ...]
     composition: np.ndarray  # (P, E) atoms per formula unit
     molar_volume: np.ndarray  # (P,)
+    melting_point: np.ndarray  # (P,) K, for cell swaps (T/T_m of a cell's phase)
     labels: tuple[str, ...]
     kind: np.ndarray  # (R,) PAIR or DECOMPOSITION
     ra: np.ndarray  # (R,) first reactant phase
@@ -83,6 +84,7 @@ def build_table(phases: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
     elements = sorted({el for p in phases.values() for el in p.composition})
     comp = np.array([[phases[n].composition.get(el, 0.0) for el in elements] for n in names])
     vol = np.array([phases[n].molar_volume_A3 for n in names], float)
+    tm = np.array([phases[n].melting_point_K for n in names], float)
 
     def sort_key(i: int) -> tuple:
         r = reactions[i]
@@ -161,7 +163,8 @@ def build_table(phases: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
         else:
             dec_w[:, ra[j]] += score_arr[:, j]
     return CATable(phases=tuple(names), elements=tuple(elements), composition=comp,
-                   molar_volume=vol, labels=tuple(labels), kind=kind, ra=ra, rb=rb, ca=ca,
-                   cb=cb, p1=p1, p2=p2, c1=c1, c2=c2, temperatures_K=temps, scores=score_arr,
+                   molar_volume=vol, melting_point=tm, labels=tuple(labels), kind=kind, ra=ra,
+                   rb=rb, ca=ca, cb=cb, p1=p1, p2=p2, c1=c1, c2=c2, temperatures_K=temps,
+                   scores=score_arr,
                    pair_start=pair_start, pair_count=pair_count, dec_start=dec_start,
                    dec_count=dec_count, pair_weight=pair_w, dec_weight=dec_w)

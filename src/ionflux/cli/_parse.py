@@ -37,3 +37,7 @@ def parse_list(text: str | None) -> list[str] | None:
         return None
     items = [p.strip() for p in text.split(",") if p.strip()]
     return items or None
+
+
+#: Help of every ``--nist`` option (thermodynamic source of the solids).
+NIST_HELP = "NIST-JANAF G_f(T) where available (opt-in; default MP + Bartel for every solid)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from ionflux.cli._parse import NIST_HELP
+
 chempot_app = typer.Typer(help="Chemical-potential diagrams and driving forces.",
                           no_args_is_help=True)
 
@@ -14,15 +16,14 @@ def distance(
     phase_b: str = typer.Argument(..., help="phase beta, e.g. TiO2"),
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
     temperature: float = typer.Option(..., "--temperature", "-T", help="temperature, K"),
-    no_nist: bool = typer.Option(False, "--no-nist",
-                                 help="use MP + Bartel even where NIST-JANAF data exist"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     as_json: bool = typer.Option(False, "--json", help="print the full DrivingForce document"),
 ) -> None:
     """Shortest chemical-potential vector delta_mu = mu(B) - mu(A) between two domains."""
     from ionflux.chempot.driving_force import DrivingForceCalculator
     from ionflux.thermo.data import ThermoData
 
-    thermo = ThermoData.load(system, prefer_experimental=not no_nist)
+    thermo = ThermoData.load(system, prefer_experimental=nist)
     force = DrivingForceCalculator(thermo)(phase_a, phase_b, temperature)
     if as_json:
         typer.echo(force.model_dump_json(indent=1))

@@ -6,11 +6,11 @@ import json
 
 import typer
 
-from ionflux.cli._parse import parse_list, parse_pair, parse_temperatures
+from ionflux.cli._parse import NIST_HELP, parse_list, parse_pair, parse_temperatures
 
 
 def compute_rows(system: str, precursors: str, temperatures: str, source: str,
-                 products: str | None, include_anions: bool, no_nist: bool,
+                 products: str | None, include_anions: bool, nist: bool,
                  store: str | None = None, data_dir: str | None = None):
     """K_D rows (see ionflux.kinetics.report.kd_rows) for the CLI options given."""
     from ionflux.kinetics.report import kd_rows, load_transport_docs
@@ -21,7 +21,7 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     temps = parse_temperatures(temperatures)
     names = parse_list(products)
     docs = load_transport_docs(source, system, store, data_dir)
-    thermo = ThermoData.load(system, prefer_experimental=not no_nist)
+    thermo = ThermoData.load(system, prefer_experimental=nist)
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
     return rows, skipped + table.warnings, temps
@@ -40,8 +40,7 @@ def kd(
                                  help="comma-separated products (default: all with data)"),
     include_anions: bool = typer.Option(False, "--include-anions",
                                         help="sum anion fluxes too"),
-    no_nist: bool = typer.Option(False, "--no-nist",
-                                 help="use MP + Bartel even where NIST-JANAF data exist"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     as_json: bool = typer.Option(False, "--json", help="print a JSON list, one object per row"),
     store: str | None = typer.Option(None, "--store", help="with --source store: local | mongo "
                                      "| memory | config file (default $IONFLUX_STORE or local)"),
@@ -50,7 +49,7 @@ def kd(
 ) -> None:
     """K_D (cm^2/s) of every product with transport data, ordered by cation ratio."""
     rows, notes, temps = compute_rows(system, precursors, temperatures, source, products,
-                                      include_anions, no_nist, store, data_dir)
+                                      include_anions, nist, store, data_dir)
     mode = "self-only" if self_only else "full"
     if as_json:
         typer.echo(json.dumps([{**r.model_dump(mode="json"), "mode": mode} for r in rows],

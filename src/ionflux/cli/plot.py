@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from ionflux.cli._parse import NIST_HELP
+
 plot_app = typer.Typer(help="Figures (PNG).", no_args_is_help=True)
 
 
@@ -25,7 +27,7 @@ def kd(
     self_only: bool = typer.Option(False, "--self-only", help="plot the self-only K_D"),
     products: str = typer.Option(None, "--products", help="comma-separated products"),
     include_anions: bool = typer.Option(False, "--include-anions", help="sum anion fluxes"),
-    no_nist: bool = typer.Option(False, "--no-nist", help="MP + Bartel only"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     store: str | None = typer.Option(None, "--store", help="with --source store: which store"),
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
@@ -34,7 +36,7 @@ def kd(
     from ionflux.plotting.kd import plot_kd
 
     rows, notes, _ = compute_rows(system, precursors, temperatures, source, products,
-                                  include_anions, no_nist, store, data_dir)
+                                  include_anions, nist, store, data_dir)
     path = plot_kd(rows, out, self_only=self_only)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ionflux.cli._parse import NIST_HELP
 from ionflux.errors import InputError
 
 _MODES = ("full", "self-only", "thermo-only")
@@ -64,6 +65,22 @@ def parse_profile(text: str) -> list[tuple[float, float]]:
     if not steps:
         raise InputError("--profile has no steps; e.g. '1200K:50,1300K:50'")
     return steps
+
+
+def settings_from_options(cls, options: dict):
+    """``cls(**options)`` without the unset (None) ones; a bad value is a one-line InputError
+    naming the option."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**{k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "--" + str(error["loc"][0]).replace("_", "-")
+        if name == "--cell-swaps":
+            name = "--swaps"
+        raise InputError(f"{name}: {error['msg'].lower()} (got {error.get('input')!r})"
+                         ) from None
 
 
 def _print_human(doc) -> None:
@@ -125,6 +142,16 @@ def predict_command(
     phases: str = typer.Option(None, help="candidate phases, comma-separated (default: the "
                                           "precursors and the system's candidate products)"),
     s: float = typer.Option(None, help="override the calibrated score scale s (1/s)"),
+    inertia: float = typer.Option(None, help="weight of 'no reaction' per update (default 4, "
+                                             "the reference CA's)"),
+    swaps: str = typer.Option("reference", help="cell swaps before reacting: reference "
+                                                "(swap(T/T_m)) | off | fixed (--swap-rate)"),
+    swap_rate: float = typer.Option(None, help="swap probability per update with --swaps fixed"),
+    sweeps_per_unit: float = typer.Option(None, help="sweeps per profile duration unit "
+                                                     "(event budget; default 1)"),
+    kd_sampling: str = typer.Option("lognormal", help="draw each realisation's K_D from its "
+                                                      "standard error: lognormal | off"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     json_out: bool = typer.Option(False, "--json", help="print the prediction as JSON"),
     plot: Path = typer.Option(None, help="write a PNG of phase fractions vs time here"),
     source: str = typer.Option("published", help="transport data for K_D: published (bundled "
@@ -141,7 +168,7 @@ def predict_command(
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.recipes import get_recipe
-    from ionflux.ca.settings import ScoringSettings
+    from ionflux.ca.settings import AutomatonSettings, ScoringSettings
 
     if mode not in _MODES:
         raise InputError(f"--mode {mode!r}: use one of {', '.join(_MODES)}")
@@ -154,13 +181,18 @@ def predict_command(
         if precursors is None or profile is None:
             raise InputError("give --precursors and --profile (or --recipe R1|R2|R3|R4)")
         ratios, steps = parse_precursors(precursors), parse_profile(profile)
-    scoring = ScoringSettings() if s is None else ScoringSettings(s=s)
+    scoring = settings_from_options(ScoringSettings, {"s": s, "kd_sampling": kd_sampling})
+    automaton = settings_from_options(AutomatonSettings, {
+        "inertia": inertia, "cell_swaps": swaps, "swap_rate": swap_rate,
+        "sweeps_per_unit": sweeps_per_unit})
+    if swap_rate is not None and swaps != "fixed":
+        raise InputError("--swap-rate needs --swaps fixed")
     cache = False if no_cache else StoreCache.open(store, data_dir)
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
     candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
-                  phases=candidates, scoring=scoring, kd=kd, cache=cache, progress=True,
-                  recipe=recipe)
+                  phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,
+                  progress=True, recipe=recipe, nist=nist)
     if plot is not None:
         from ionflux.plotting.ca import plot_prediction
 

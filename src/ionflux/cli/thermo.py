@@ -6,6 +6,9 @@ import json
 
 import typer
 
+from ionflux.cli._parse import NIST_HELP
+from ionflux.errors import InputError
+
 thermo_app = typer.Typer(help="Gibbs formation energies G_f(T) (MP + Bartel, NIST-JANAF).",
                          no_args_is_help=True)
 
@@ -25,14 +28,13 @@ def show(
     formulas: list[str] = typer.Argument(None, help="phases to show (default: all)"),
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
     temperature: float = typer.Option(1000.0, "--temperature", "-T", help="temperature, K"),
-    no_nist: bool = typer.Option(False, "--no-nist",
-                                 help="use MP + Bartel even where NIST-JANAF data exist"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Print G_f(T) (eV/atom) and where it comes from for the phases of SYSTEM."""
     from ionflux.thermo.data import ThermoData
 
-    thermo = ThermoData.load(system, prefer_experimental=not no_nist)
+    thermo = ThermoData.load(system, prefer_experimental=nist)
     names = list(formulas) if formulas else thermo.formulas
     rows = []
     for name in names:
@@ -57,6 +59,79 @@ def show(
         table.add_row(row["formula"], f"{row['G_f_eV_per_atom']:.4f}", row["source"],
                       "-" if tm is None else f"{tm:g}")
     Console().print(table)
+
+
+@thermo_app.command("hull")
+def hull(
+    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    temperature: float = typer.Option(..., "--temperature", "-T", help="temperature, K"),
+    precursors: str = typer.Option("BaO,TiO2", "--precursors",
+                                   help="precursors whose automaton reactions are listed"),
+    all_phases: bool = typer.Option(False, "--all", help="list every phase of the data, not "
+                                                         "only the automaton's candidates"),
+    nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Energy above the G_f(T) hull of every phase, and which automaton reactions are uphill.
+
+    Shows why a phase is or is not offered: a phase above the hull can decompose and forms only
+    by downhill reactions; uphill reactions (dG_rxn > 0.01 eV/atom) keep only the vanishing
+    thermodynamic score (dG*/2) sigma2.
+    """
+    from ionflux.ca.predict import chemical_system, default_phases
+    from ionflux.ca.reactions import enumerate_reactions, phase_infos, reaction_energies
+    from ionflux.ca.scoring import score_rule
+    from ionflux.ca.settings import ScoringSettings
+    from ionflux.cli._parse import parse_list
+    from ionflux.thermo.data import ThermoData
+    from ionflux.thermo.hull import hull_at
+
+    thermo = ThermoData.load(system, prefer_experimental=nist)
+    t = thermo.check_temperature(temperature)
+    pair = [thermo.composition(p).reduced_formula for p in parse_list(precursors) or []]
+    if len(pair) < 2:
+        raise InputError("--precursors: give at least two phases, e.g. BaO,TiO2")
+    if chemical_system(pair) != thermo.system and set(chemical_system(pair).split("-")) != set(
+            thermo.system.split("-")):
+        raise InputError(f"--precursors {precursors} do not span the system {thermo.system}")
+    candidates = default_phases(pair, thermo, thermo.system)
+    report = hull_at(thermo, t, None if all_phases else candidates)
+    infos = phase_infos([c for c in candidates if thermo.melting_point_K(c) is not None],
+                        thermo)
+    reactions = enumerate_reactions({f: p.composition for f, p in infos.items()})
+    energies = reaction_energies(reactions, infos, [t], thermo.gibbs_formation_energy_per_atom)
+    settings = ScoringSettings()
+    uphill = [{"reaction": r.label, "kind": r.kind, "dG_eV_per_atom": dg,
+               "score": score_rule(dg, r.kind, "full", settings)}
+              for r, dg in zip(reactions, energies[t], strict=True) if dg > 0]
+    missing = sorted(set(candidates) - set(infos))
+    if as_json:
+        typer.echo(json.dumps({**report.model_dump(), "uphill_reactions": uphill,
+                               "no_melting_point": missing}, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    source = "NIST-JANAF + MP + Bartel" if nist else "MP + Bartel"
+    table = Table(title=f"{thermo.system} at {t:g} K, G_f(T) from {source}")
+    for column in ("phase", "E above hull (meV/atom)", "decomposes to", "G_f (eV/atom)"):
+        table.add_column(column)
+    for row in sorted(report.phases, key=lambda r: r.e_above_hull_eV_per_atom):
+        parts = " + ".join(f"{frac:.2f} {p}" for p, frac in row.decomposes_to.items())
+        table.add_row(row.formula, f"{1000 * row.e_above_hull_eV_per_atom:.1f}",
+                      parts or "-", f"{row.G_f_eV_per_atom:.4f}")
+    console.print(table)
+    rxns = Table(title=f"uphill automaton reactions among {', '.join(pair)} and their "
+                       f"products at {t:g} K")
+    for column in ("reaction", "dG (eV/atom)", "score"):
+        rxns.add_column(column)
+    for item in sorted(uphill, key=lambda r: r["dG_eV_per_atom"]):
+        rxns.add_row(item["reaction"], f"{item['dG_eV_per_atom']:+.4f}", item["score"])
+    console.print(rxns)
+    if missing:
+        console.print(f"note: no melting point (not an automaton phase): {', '.join(missing)}",
+                      style="yellow")
 
 
 def register(app: typer.Typer) -> None:

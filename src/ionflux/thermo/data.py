@@ -6,8 +6,14 @@ For a solid with reduced formula of ``n`` atoms and atom fractions ``x_el``:
 
 ``dH_f`` is the Materials Project phase-diagram formation enthalpy per atom, ``G_delta`` is
 Bartel's descriptor (:mod:`ionflux.thermo.bartel`) and ``mu_el(T)`` the FactSage elemental
-reference energies. Compounds with NIST-JANAF data (BaO, TiO2, TiO, Ti2O3, Ti3O5 in Ba-Ti-O) use
-the experimental G_f(T) instead, unless ``prefer_experimental`` is off. Elements have G_f = 0.
+reference energies. Elements have G_f = 0.
+
+One consistent source for every solid by default (SCIENCE.md §4): mixing experimental NIST-JANAF
+binaries with computed ternaries shifts every reaction energy by the binaries' DFT error (TiO2:
+0.12-0.18 eV/atom here), more than the differences between competing ternaries. With
+``prefer_experimental=True`` (opt-in, ``--nist`` in the CLI) compounds with NIST-JANAF data
+(BaO, TiO2, TiO, Ti2O3, Ti3O5 in Ba-Ti-O) use the experimental G_f(T) instead; documents record
+which source was used.
 
 Temperatures: the tables are on a 100 K grid (300-2000 K). Between grid points ``mu_el(T)`` and
 the NIST-JANAF G_f(T) are interpolated linearly in T (the same rule as pymatgen's
@@ -42,6 +48,7 @@ from ionflux.thermo.system import parse_system, reduced_formula, system_key
 NIST_KEY = "nist_janaf_gibbs_formation_eV_per_formula_unit"
 ELEMENTS_KEY = "factsage_elemental_chemical_potentials_eV_per_atom"
 MELTING_KEY = "melting_points_K_ml_estimates_reactca"
+POWDER_VOLUME_KEY = "powder_molar_volumes_A3_per_formula_unit"
 
 #: Environment variable that overrides the cache directory (default ~/.cache/ionflux).
 CACHE_ENV = "IONFLUX_CACHE_DIR"
@@ -63,6 +70,13 @@ class ThermoEntry(BaseModel):
     @property
     def reduced_formula(self) -> str:
         return Composition(self.composition).reduced_formula
+
+
+class PowderVolume(BaseModel):
+    """Molar volume (Å^3 per reduced formula unit) of the polymorph used in practice."""
+
+    value_A3: float = Field(gt=0)
+    source: str
 
 
 class ThermoSource(BaseModel):
@@ -88,14 +102,17 @@ class ThermoData(BaseModel):
     elemental_mu_eV_per_atom: dict[str, dict[str, float]] = Field(
         description="temperature (K, as string) -> element -> mu_el(T), eV/atom")
     melting_points_K: dict[str, float] = Field(default_factory=dict)
-    prefer_experimental: bool = True
+    powder_molar_volumes: dict[str, PowderVolume] = Field(
+        default_factory=dict, description="molar volumes of the polymorph used as a powder in "
+                                          "practice, where the computed entry is another one")
+    prefer_experimental: bool = False
     source: ThermoSource
 
     # ---------------------------------------------------------------- constructors
     @classmethod
     def from_dict(cls, data: dict[str, Any], system: str | None = None,
                   source: ThermoSource | None = None,
-                  prefer_experimental: bool = True) -> ThermoData:
+                  prefer_experimental: bool = False) -> ThermoData:
         """Build from the JSON layout of ``data/<system>/thermo.json`` (also used by the cache).
 
         With ``system``, entries outside that system are dropped (a bundled Ba-Ti-O file can serve
@@ -128,15 +145,21 @@ class ThermoData(BaseModel):
                 for f, table in data.get(NIST_KEY, {}).items() if in_system(f)}
         melting = {reduced_formula(f): float(tm) for f, tm in data.get(MELTING_KEY, {}).items()
                    if in_system(f)}
+        try:
+            powder = {reduced_formula(f): PowderVolume.model_validate(v)
+                      for f, v in data.get(POWDER_VOLUME_KEY, {}).items() if in_system(f)}
+        except ValueError as exc:
+            raise InputError(f"thermo data: bad {POWDER_VOLUME_KEY} ({exc})") from None
         name = system if system else "-".join(elements)
         return cls(system=name, elements=elements, entries=entries,
                    nist_janaf_G_eV_per_fu=nist, elemental_mu_eV_per_atom=elemental,
-                   melting_points_K=melting, prefer_experimental=prefer_experimental,
+                   melting_points_K=melting, powder_molar_volumes=powder,
+                   prefer_experimental=prefer_experimental,
                    source=source or ThermoSource(label="python"))
 
     @classmethod
     def from_file(cls, path: str | Path, system: str | None = None,
-                  prefer_experimental: bool = True) -> ThermoData:
+                  prefer_experimental: bool = False) -> ThermoData:
         """Load a thermo JSON file (bundled layout or a cache written by ``thermo fetch``)."""
         path = Path(path)
         try:
@@ -153,7 +176,7 @@ class ThermoData(BaseModel):
                              prefer_experimental=prefer_experimental)
 
     @classmethod
-    def bundled(cls, system: str = "Ba-Ti-O", prefer_experimental: bool = True) -> ThermoData:
+    def bundled(cls, system: str = "Ba-Ti-O", prefer_experimental: bool = False) -> ThermoData:
         """Thermo data shipped with ionflux for ``system`` (or a bundled superset of it)."""
         wanted = set(parse_system(system))
         root = resources.files("ionflux") / "data"
@@ -178,7 +201,7 @@ class ThermoData(BaseModel):
                                 f"`ionflux thermo fetch {system}` (needs MP_API_KEY)")
 
     @classmethod
-    def cached(cls, system: str, prefer_experimental: bool = True) -> ThermoData:
+    def cached(cls, system: str, prefer_experimental: bool = False) -> ThermoData:
         """Thermo data written by ``ionflux thermo fetch SYSTEM``."""
         path = thermo_cache_path(system)
         if not path.is_file():
@@ -187,7 +210,7 @@ class ThermoData(BaseModel):
         return cls.from_file(path, system=system, prefer_experimental=prefer_experimental)
 
     @classmethod
-    def load(cls, system: str, prefer_experimental: bool = True) -> ThermoData:
+    def load(cls, system: str, prefer_experimental: bool = False) -> ThermoData:
         """Cached (fetched) data for ``system`` if present, else the bundled data."""
         if thermo_cache_path(system).is_file():
             return cls.cached(system, prefer_experimental=prefer_experimental)
@@ -261,6 +284,22 @@ class ThermoData(BaseModel):
             raise DataNotFoundError(f"no volume for phase {formula!r} in the {self.system} "
                                     "thermo data")
         return float(entry.volume_per_atom)
+
+    def powder_molar_volume_A3(self, formula: str) -> tuple[float, str]:
+        """Volume per reduced formula unit (Å^3) of ``formula`` as a powder, and its source.
+
+        The polymorph used in practice where the data names one (TiO2: rutile), else the
+        computed entry's volume. Only the automaton's cell counts use it: Bartel's G_delta keeps
+        the computed entry's own volume, the structure its energy belongs to.
+        """
+        key = self._key(formula)
+        if key in self.powder_molar_volumes:
+            item = self.powder_molar_volumes[key]
+            return item.value_A3, item.source
+        entry = self.entry(key)
+        atoms = Composition(key).num_atoms
+        where = entry.material_id if entry is not None and entry.material_id else "entry"
+        return self.volume_per_atom_A3(key) * atoms, f"computed entry {where}"
 
     def melting_point_K(self, formula: str) -> float | None:
         """Melting-point estimate (K), or None when the data set has none for ``formula``."""
@@ -350,6 +389,10 @@ class ThermoData(BaseModel):
         """Provenance summary for documents that used this data."""
         return {"system": self.system, "source": self.source.model_dump(),
                 "prefer_experimental": self.prefer_experimental,
+                "gibbs_source": ("NIST-JANAF where available, MP + Bartel otherwise"
+                                 if self.prefer_experimental else "MP + Bartel for every solid"),
+                "powder_molar_volumes": {f: v.model_dump()
+                                         for f, v in self.powder_molar_volumes.items()},
                 "polymorph_notes": self.polymorph_notes}
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -361,6 +404,7 @@ class ThermoData(BaseModel):
             NIST_KEY: self.nist_janaf_G_eV_per_fu,
             ELEMENTS_KEY: self.elemental_mu_eV_per_atom,
             MELTING_KEY: self.melting_points_K,
+            POWDER_VOLUME_KEY: {f: v.model_dump() for f, v in self.powder_molar_volumes.items()},
         }
 
 

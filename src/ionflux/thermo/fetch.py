@@ -23,11 +23,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pymatgen.core import Composition
+
 from ionflux.errors import DataNotFoundError, InputError, StoreError
 from ionflux.thermo.data import (
     ELEMENTS_KEY,
     MELTING_KEY,
     NIST_KEY,
+    POWDER_VOLUME_KEY,
     ThermoData,
     ThermoSource,
     thermo_cache_path,
@@ -47,10 +50,12 @@ def _default_rester(api_key: str) -> Any:
     return MPRester(api_key=api_key, mute_progress_bars=True)
 
 
-def _bundled_tables() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
-    """NIST-JANAF and melting-point tables of every bundled thermo file, merged by formula."""
+def _bundled_tables() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]],
+                              dict[str, dict[str, Any]]]:
+    """NIST-JANAF, melting-point and powder-volume tables of every bundled thermo file."""
     nist: dict[str, dict[str, float]] = {}
     melting: dict[str, dict[str, float]] = {}
+    powder: dict[str, dict[str, Any]] = {}
     root = resources.files("ionflux") / "data"
     for folder in root.iterdir():
         thermo = folder / "thermo.json"
@@ -58,7 +63,8 @@ def _bundled_tables() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, 
             data = json.loads(thermo.read_bytes())
             nist.update(data.get(NIST_KEY, {}))
             melting[folder.name] = data.get(MELTING_KEY, {})
-    return nist, melting
+            powder.update(data.get(POWDER_VOLUME_KEY, {}))
+    return nist, melting, powder
 
 
 def _elemental_references() -> dict[str, dict[str, float]]:
@@ -97,7 +103,7 @@ def entries_to_thermo_dict(entries: list, elements: list[str]) -> dict[str, Any]
             "e_above_hull_0K": float(pd.get_e_above_hull(entry)),
             "source": "Materials Project (mp-api), GGA/GGA+U",
         })
-    nist, melting_by_folder = _bundled_tables()
+    nist, melting_by_folder, powder = _bundled_tables()
     folder = "-".join(sorted(e.lower() for e in elements))
     melting = next((table for name, table in melting_by_folder.items()
                     if sorted(name.split("-")) == folder.split("-")), {})
@@ -110,6 +116,8 @@ def entries_to_thermo_dict(entries: list, elements: list[str]) -> dict[str, Any]
         NIST_KEY: nist,
         ELEMENTS_KEY: _elemental_references(),
         MELTING_KEY: melting,
+        POWDER_VOLUME_KEY: {f: v for f, v in powder.items()
+                            if {el.symbol for el in Composition(f).elements} <= set(elements)},
     }
 
 

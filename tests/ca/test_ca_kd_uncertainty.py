@@ -1,0 +1,95 @@
+"""K_D uncertainty propagated into predictions: draws, interpolation, and the spread it adds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from ca_fakes import FakeKD, fake_batio_thermo
+
+from ionflux.ca.predict import predict
+from ionflux.ca.reactions import BA_TI_O_PRODUCTS
+from ionflux.ca.scoring import SampledKD, can_sample
+from ionflux.ca.settings import AutomatonSettings, ScoringSettings
+from ionflux.kinetics.interpolation import arrhenius_interpolate
+
+
+@dataclass
+class _Doc:
+    K_D_cm2_s: float
+    K_D_self_cm2_s: float
+    K_D_stderr_cm2_s: float | None
+    K_D_self_stderr_cm2_s: float | None
+
+
+class KDWithErrors(FakeKD):
+    """FakeKD plus per-temperature documents with a relative standard error ``rel``."""
+
+    def __init__(self, values, rel: float | None):
+        super().__init__(values)
+        self.rel = rel
+
+    def doc(self, product, temperature_K, reactants):
+        # K_D grows with T so interpolation between tabulated points is not trivial
+        value = self.values[product] * (temperature_K / 1000.0) ** 3
+        err = None if self.rel is None else self.rel * value
+        return _Doc(value, 0.5 * value, err, None if err is None else 0.5 * err)
+
+    def kd_cm2_s(self, product, temperature_K, reactants, mode="full"):
+        return self.doc(product, temperature_K, reactants).K_D_cm2_s * (
+            0.5 if mode == "self-only" else 1.0)
+
+
+def test_draws_have_the_documents_mean_and_standard_error():
+    kd = KDWithErrors({"P": 2e-3}, rel=0.3)
+    assert can_sample(kd) and not can_sample(FakeKD({"P": 1.0}))
+    mean = kd.doc("P", 1250.0, ("A", "B")).K_D_cm2_s
+    draws = np.array([SampledKD(kd, np.random.default_rng(i)).kd_cm2_s("P", 1250.0, ("A", "B"))
+                      for i in range(4000)])
+    assert np.all(draws > 0)
+    assert abs(draws.mean() - mean) < 4 * draws.std() / np.sqrt(len(draws))
+    assert draws.std() == pytest.approx(0.3 * mean, rel=0.06)
+
+
+def test_between_tabulated_temperatures_the_draws_are_interpolated():
+    kd = KDWithErrors({"P": 2e-3}, rel=0.3)
+    sampled = SampledKD(kd, np.random.default_rng(3))
+    low = sampled.kd_cm2_s("P", 1250.0, ("A", "B"))
+    high = sampled.kd_cm2_s("P", 1500.0, ("A", "B"))
+    middle = sampled.kd_cm2_s("P", 1400.0, ("A", "B"))
+    assert middle == pytest.approx(arrhenius_interpolate([1250.0, 1500.0], [low, high], 1400.0))
+    assert sampled.kd_cm2_s("P", 1250.0, ("A", "B")) == low  # one draw per temperature
+    assert sampled.sampled
+
+
+def test_documents_without_errors_keep_their_mean():
+    kd = KDWithErrors({"P": 2e-3}, rel=None)
+    sampled = SampledKD(kd, np.random.default_rng(3))
+    assert sampled.kd_cm2_s("P", 1250.0, ("A", "B")) == kd.kd_cm2_s("P", 1250.0, ("A", "B"))
+    assert not sampled.sampled
+
+
+def _spread(rel, sampling):
+    kd = KDWithErrors({p: 1e-3 * (i + 1) for i, p in enumerate(BA_TI_O_PRODUCTS)}, rel)
+    doc = predict({"BaO": 1, "TiO2": 1}, [(1250.0, 6.0)], mode="full", realisations=12,
+                  seed=4, grid=10, thermo=fake_batio_thermo(), kd=kd, cache=False,
+                  # s puts x near 1, where sigma1 is most sensitive to K_D
+                  scoring=ScoringSettings(s=3e9, kd_sampling=sampling),
+                  automaton=AutomatonSettings())
+    return doc
+
+
+def test_transport_uncertainty_widens_the_reported_spread():
+    """Same seed, same automaton streams: with K_D drawn from a 60 % standard error the spread
+    of the products over realisations is larger than with the mean K_D everywhere."""
+    drawn, fixed = _spread(0.6, "lognormal"), _spread(0.6, "off")
+    assert "transport uncertainty" in drawn.model["kd_uncertainty"]
+    assert "mean K_D" in fixed.model["kd_uncertainty"]
+    wide = sum(v for v in drawn.final_mol_fraction_stderr.values())
+    narrow = sum(v for v in fixed.final_mol_fraction_stderr.values())
+    assert wide > 1.3 * narrow
+    none = _spread(None, "lognormal")
+    assert "no standard error" in none.model["kd_uncertainty"]
+    assert any("automaton noise only" in w for w in none.warnings)
+    assert none.final_mol_fraction == fixed.final_mol_fraction  # nothing drawn, same streams
