@@ -157,10 +157,12 @@ def test_decomposition_rate_matches_the_analytic_value():
 
 
 @pytest.mark.slow
-def test_fast_and_reference_engines_agree_statistically():
+@pytest.mark.parametrize("pair_weight", ["sum", "max"])
+def test_fast_and_reference_engines_agree_statistically(pair_weight):
     table = toy_table(volumes={"A": 1.3, "B": 0.7, "C": 2.1, "D": 2.9, "E": 3.2})
     # swaps on (fixed rate, so both engines swap often) to check that rule too
-    settings = AutomatonSettings(inertia=1.5, cell_swaps="fixed", swap_rate=0.2)
+    settings = AutomatonSettings(inertia=1.5, cell_swaps="fixed", swap_rate=0.2,
+                                 pair_weight=pair_weight)
     profile = [(T1, 6.0), (T2, 6.0)]
     runs = {}
     for engine, seed in (("fast", 100), ("reference", 200)):
@@ -239,3 +241,26 @@ def test_meaningless_settings_are_refused():
                 {"sweeps_per_unit": 0.0}):
         with pytest.raises(ValidationError):
             AutomatonSettings(**bad)
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+@pytest.mark.parametrize(("rule", "weight"), [("sum", 1.5), ("max", 1.0)])
+def test_pair_weight_rule_sets_the_first_event_rate(engine, rule, weight):
+    """A + B has two products with scores 1.0 and 0.5: a foreign neighbour is offered with
+    weight 1.5 ('sum') or 1.0 ('max'); within the pair, C : D events go 2 : 1 either way."""
+    phases = simple_phases()
+    table = build_table(phases, [rxn("pair", {"A": 1, "B": 1}, {"C": 1}),
+                                 rxn("pair", {"A": 1, "B": 2}, {"D": 1})], {T1: [1.0, 0.5]})
+    grid, updates = 16, 48
+    n_cells = grid ** 3
+    settings = AutomatonSettings(inertia=2.0, cell_swaps="off", pair_weight=rule,
+                                 event_volume=10.0)  # every chosen event proceeds
+    realisations = 500 if engine == "fast" else 200
+    result = run_automaton(table, {"A": 1, "B": 1}, [(T1, updates / n_cells)], grid=grid,
+                           realisations=realisations, seed=13, settings=settings, engine=engine)
+    per_update = result.events.sum(axis=1) / updates
+    expected = _expected_first_events(n_cells, n_cells // 2, weight, 2.0, 1.0)
+    sem = per_update.std(ddof=1) / np.sqrt(realisations)
+    assert abs(per_update.mean() - expected) < 4 * sem + 0.01 * expected
+    c, d = result.events.sum(axis=0)
+    assert abs(c / (c + d) - 2 / 3) < 4 * np.sqrt(2 / 9 / (c + d)) + 0.01

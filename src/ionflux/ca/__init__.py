@@ -13,6 +13,21 @@ pure-Python twin for tests), :mod:`~ionflux.ca.automaton` (grid, profile, realis
 Modelling decisions (where SCIENCE.md or the reference CA, ReactCA = mcgalcode/rxn-ca, leave a
 choice, or where we deliberately differ from the reference):
 
+Thermodynamics
+  * G_f(T) from one consistent source for every solid by default, MP + Bartel (SCIENCE.md §4);
+    NIST-JANAF binaries are opt-in (``nist=True``, ``--nist``) and recorded in the document
+    (``inputs.thermo_source``). Mixing them shifted BaO + TiO2 -> BaTiO3 from -0.24 to
+    -0.42 eV/atom and over-favoured everything that eats TiO2.
+  * Molar volumes (cell counts, event volumes): the polymorph used as a powder where the
+    computed entry is another one (TiO2: rutile, 31.22 Å^3 per formula unit; the entry
+    mp-2420244 has 51.2), else the computed entry's volume; recorded per phase in
+    ``PredictionDoc.model``.
+  * Every candidate above the G_f(T) hull at a profile temperature is named in the warnings
+    (``ionflux thermo hull`` shows the hull and the uphill reactions). With MP + Bartel, BaTiO3
+    lies 2-15 meV/atom above the Ba2TiO4-BaTi2O5 tie line at 1000-1500 K (on the hull below
+    ~900 K): given enough events it decomposes, and re-forms only from BaO + BaTi2O5 or
+    BaO + TiO2 (Ba2TiO4 + BaTi2O5 -> BaTiO3 is uphill).
+
 Reactions
   * Candidate phases: the precursors plus, for Ba-Ti-O, the nine products of SCIENCE §6; for
     other systems every compound of the thermo data that is a non-negative combination of the
@@ -26,14 +41,13 @@ Reactions
   * Reaction free energy per atom: (sum over products - sum over reactants of n_fu * atoms per
     fu * G_f per atom) / atoms on one side, i.e. per atom of reactants, as in reaction-network.
     Coefficients are per reduced formula unit.
-  * A reaction with dG_rxn >= 0 at a temperature is not offered at that temperature
-    (``max_reaction_energy_eV_per_atom``). Reason: sigma1 has a floor sigma1(0) = ln(2)/3, so
-    an uphill reaction (dG* ~ 0) would still be offered at >= 11 % of the weight of a downhill
-    one in thermo-only mode and would run thermodynamics backwards; the reference avoids this by
-    bypassing the softplus for dG > 0.01 eV/atom. Decompositions are offered only where dG < 0
-    for the same reason ("if thermodynamically allowed").
 
-Scores (SCIENCE §5 exactly; constants in :class:`~ionflux.ca.settings.ScoringSettings`)
+Scores (SCIENCE §5; constants in :class:`~ionflux.ca.settings.ScoringSettings`)
+  * Every enumerated reaction is scored at every profile temperature; nothing is cut at
+    dG_rxn = 0 (the reference CA keeps reactions inside the erf window at sigma1's floor).
+    Beyond ``uphill_threshold_eV_per_atom`` (0.01 eV/atom, the reference's) a reaction is scored
+    by its thermodynamic factor alone, (dG*/2) sigma2 (the reference's ``erf(dG) * onset``),
+    which vanishes for strongly uphill reactions instead of running thermodynamics backwards.
   * K_D from ``KDTable.kd_cm2_s(product, T, (A, B), mode)`` in cm^2/s, converted to m^2/s for
     r0 in m; s in 1/s makes K_D/(r0^2 s) dimensionless; kB T in eV. K_D is interpolated by the
     kinetics layer (log K_D linear in 1/T). Profile temperatures outside the K_D table
@@ -42,18 +56,22 @@ Scores (SCIENCE §5 exactly; constants in :class:`~ionflux.ca.settings.ScoringSe
     below 1000 K rests on the unreliable 750 K cross terms: recorded as a warning.
   * Several products (not produced by our enumeration, supported for custom reactions): the
     reference's rule, K_D = max over products of K_D(p) * nu_p / sum nu.
-  * Decompositions have no pair of reactant domains to drive a flux: scored with the
-    thermodynamic factor sigma1(dG*) in every mode.
+  * Decompositions have no pair of reactant domains: Delta_mu = 0, so K_D = 0 and sigma1 sits at
+    its floor ln(2)/3 in the transport modes; thermo-only mode scores them sigma1(dG*) like any
+    reaction.
   * T_m,reactant = lowest melting point of the reactants (a decomposition: its one reactant).
     A phase without a melting point is an error unless given in ``melting_points_K``; for
     Ba6Ti17O40 (missing from the ML estimates) 2185 K is interpolated between its neighbours on
     the BaO-TiO2 line and recorded as a warning.
-  * Calibration (``ionflux.ca.calibration``, scripts/calibrate_s.py): a fresh 1:1 BaO:TiO2
-    mixture held one hour must convert 5 % of its precursors exactly at 1100 K. The
-    thermodynamics-only score has no scale of its own, so this rule first fixes the inertia
-    weight with thermo-only scores (110), then s with full-mode scores (s = 1.1e8 1/s, see
-    ``CALIBRATED_S``); self-only uses the same s. The limit s -> infinity (all sigma1 at their
-    floor) starts only at ~1440 K, so the calibration is not floor-dominated.
+  * s (``CALIBRATED_S`` = 1.0e8 1/s) from one physical rule, the reported onset of BaO + TiO2
+    at 1100 K: there the transport factor K_D/(r0^2 s kB T) of BaO + TiO2 -> BaTiO3 is one
+    (``ionflux.ca.calibration``; no event budget or recipe enters it). Self-only uses the same
+    s. scripts/bench_fidelity.py shows how outcomes move with s (x0.1, x10, and a scan).
+  * K_D uncertainty: where the K_D documents have standard errors (MD aggregates in the store),
+    each realisation draws its own K_D (log-normal, the document's mean and standard error,
+    independently per tabulated temperature), so the reported spread includes transport
+    uncertainty. The published tensors carry none: the document says the spread is automaton
+    noise only.
 
 Automaton
   * Grid: periodic cube of grid^3 cells, six face neighbours (von Neumann, radius 1, as the
@@ -64,12 +82,19 @@ Automaton
     its cells, so the molar ratio is exact and cells are ~1 nominal volume. A precursor with
     fewer than ``min_cells_per_precursor`` (10) cells is an error ("grid too small"). Cells are
     shuffled with the realisation's generator.
+  * Cell mobility (the reference's): a chosen cell first swaps with a random one of its six
+    neighbours with probability swap(T/T_m of its phase) = (20x - 18.5)/(2 sqrt((20x - 18.5)^2
+    + 1)) + 1/2, and then does nothing else in that update (``cell_swaps``: reference, off, or a
+    fixed ``swap_rate``).
   * Update (one random cell, chosen with replacement): offered events are "no reaction" with
-    the inertia weight, EVERY reaction of the cell's phase with EACH of its six neighbours
-    (weight = score; the reference offers only one neighbour because of a loop bug), and, when
-    at least one neighbour has the same phase, each decomposition of the phase (once per update,
-    as in the reference; the partner is a random same-phase neighbour). One event is chosen
-    with probability proportional to weight (a flat choice, SCIENCE §5).
+    the inertia weight (4: the reference's 2, offered twice), EVERY reaction of the cell's phase
+    with EACH of its six neighbours (weight = score; the reference offers only one neighbour
+    because of a loop bug), and, when at least one neighbour has the same phase, each
+    decomposition of the phase (once per update, as in the reference; the partner is a random
+    same-phase neighbour). One event is chosen with probability proportional to weight (a flat
+    choice, SCIENCE §5). ``pair_weight='max'`` offers a neighbour pair once, at its largest
+    score, then picks its reaction by score (the pair's rate no longer grows with the number of
+    enumerated products; shown in the sensitivity table, not the default).
   * Stoichiometry and exact mass balance: the chosen pair reaction runs to the full extent of
     the limiting cell, xi = min(n_A/a, n_B/b). The limiting cell becomes the product with c*xi
     formula units; the other cell keeps its phase with n - b*xi (the leftover reactant stays
@@ -83,20 +108,26 @@ Automaton
     probability event_volume/dV, so on average one chosen event consumes at most about one
     cell's worth of reactant, whatever the cell sizes.
   * Time: one profile-duration unit = ``sweeps_per_unit`` sweeps (default 1, as the
-    reference); one sweep = N updates for N cells. The presets (``ionflux.ca.recipes``) convert
-    hours with SWEEPS_PER_HOUR = 10, the hour being defined by the calibration above.
+    reference); one sweep = N updates for N cells. The paper gives no time scale (its figures
+    plot a reaction coordinate), so the event budget is a modelling choice: the presets
+    (``ionflux.ca.recipes``) write hours as SWEEPS_PER_HOUR = 10 sweeps, a value fixed before
+    the present dynamics were evaluated and not tuned to any recipe; ``sweeps_per_unit`` scales
+    every budget (scripts/bench_fidelity.py: x0.3, x3, x10).
   * Reproducibility: one seed -> numpy SeedSequence -> per realisation an independent generator
     for the mixture and a xoshiro256+ state for the compiled update stream; same seed, same
     result bit for bit. Realisations are combined as mean and standard error (ddof=1).
   * Results: mole fractions of reduced formula units of every phase in all cells (precursors
-    included), mean and standard error over realisations, at ~200 recorded times. Cached by a
-    sha256 of all inputs (settings included) and a data version (thermo file hash, bundled
-    transport tensors hash, engine and ionflux versions); custom data sources without a
-    ``data_version`` are never cached. Cheap checks (profile, mixture on the grid, run size
-    against ``max_cell_updates``, K_D temperature range) run before any K_D computation.
-  * Not modelled (the reference has them): melting/liquid swaps near T_m, regrinding,
-    atmosphere/gas phases, the reference's 0.15 nucleation penalty and 1/d^3 distance weights
-    (all neighbours are at distance 1).
+    included), mean and standard error over realisations, at ~200 recorded times;
+    ``PredictionDoc.model`` records every modelling choice above with its value and rule, and
+    ``PredictionDoc.hull`` the energy above the hull of every candidate at every profile
+    temperature. Cached by a sha256 of all inputs (settings and thermodynamic source included)
+    and a data version (thermo file hash, bundled transport tensors hash, engine and ionflux
+    versions); custom data sources without a ``data_version`` are never cached. Cheap checks
+    (profile, mixture on the grid, run size against ``max_cell_updates``, K_D temperature
+    range) run before any K_D computation.
+  * Not modelled (the reference has them): melting, regrinding, atmosphere/gas phases, the
+    reference's 0.15 nucleation penalty and 1/d^3 distance weights (all neighbours are at
+    distance 1), its score cap of 20.
 """
 
 from __future__ import annotations

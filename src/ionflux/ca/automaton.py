@@ -191,7 +191,8 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
         from ionflux.ca.reference import ReferenceAutomaton
 
         ref = ReferenceAutomaton(table, grid, phase.tolist(), amount.tolist(),
-                                 settings.inertia, settings.event_volume, int(rng[0]))
+                                 settings.inertia, settings.event_volume, int(rng[0]),
+                                 pair_weight=settings.pair_weight)
     else:
         raise InputError(f"unknown engine {engine!r}; use 'fast' or 'reference'")
     for t_index, chunks in zip(plan.t_index, plan.chunks, strict=True):
@@ -201,7 +202,8 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
         for n in chunks:
             if engine == "fast":
                 run_table_updates(table, t_index, n, phase, amount, nbr, settings.inertia,
-                                  settings.event_volume, events, rng, swap_p, swaps)
+                                  settings.event_volume, events, rng, swap_p, swaps,
+                                  settings.pair_weight)
             else:
                 ref.run(n)
                 phase[:] = ref.phase

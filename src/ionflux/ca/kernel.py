@@ -99,11 +99,15 @@ def _pick(scores: np.ndarray, start: int, count: int, u: float) -> int:
 @njit(cache=True)
 def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
                 pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
-                ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps):
+                ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
+                pair_sum, dec_sum):
     """Apply ``n_updates`` random-site updates in place; ``events[r]`` counts reactions done.
 
     ``rng`` is the xoshiro256+ state (advanced in place, so chunks continue one stream);
     ``swap_p[p]`` is the swap probability of a cell of phase p; ``swaps[0]`` counts swaps.
+    ``pair_weight``/``dec_weight`` are the weights offered per neighbour (sum or largest score
+    of the pair's reactions); ``pair_sum``/``dec_sum`` the sums, used to pick a reaction of the
+    chosen pair with probability proportional to its score.
     """
     n_cells = phase.shape[0]
     w = np.empty(6)
@@ -156,7 +160,8 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
         if chosen >= 0:
             n = nbr[c, chosen]
             q = phase[n]
-            r = _pick(scores, pair_start[p, q], pair_count[p, q], u)
+            r = _pick(scores, pair_start[p, q], pair_count[p, q],
+                      u * pair_sum[p, q] / pair_weight[p, q])
             if ra[r] == p:
                 a = ca[r]
                 b = cb[r]
@@ -191,7 +196,7 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
                 phase[n] = product
                 amount[n] = made - share
         else:
-            r = _pick(scores, dec_start[p], dec_count[p], u)
+            r = _pick(scores, dec_start[p], dec_count[p], u * dec_sum[p] / wd)
             partner = same[_below(rng, m)]
             pooled = amount[c] + amount[partner]
             dv = pooled * molar_volume[p]
@@ -218,17 +223,24 @@ def swap_probability(x: np.ndarray | float, slope: float = 20.0,
 def run_table_updates(table: CATable, t_index: int, n_updates: int, phase: np.ndarray,
                       amount: np.ndarray, nbr: np.ndarray, inertia: float, event_volume: float,
                       events: np.ndarray, rng: np.ndarray, swap_p: np.ndarray | None = None,
-                      swaps: np.ndarray | None = None) -> None:
+                      swaps: np.ndarray | None = None, pair_weight: str = "sum") -> None:
     """Run the compiled loop with the scores of ``table`` at temperature index ``t_index``.
 
-    ``swap_p`` (per phase) defaults to no swaps; ``swaps`` (one int64) accumulates swap counts.
+    ``swap_p`` (per phase) defaults to no swaps; ``swaps`` (one int64) accumulates swap counts;
+    ``pair_weight`` is 'sum' (every reaction of a pair offered with its score) or 'max' (a
+    pair offered once, with its largest score).
     """
     if swap_p is None:
         swap_p = np.zeros(table.n_phases)
     if swaps is None:
         swaps = np.zeros(1, np.int64)
+    if pair_weight == "sum":
+        pair_w, dec_w = table.pair_weight[t_index], table.dec_weight[t_index]
+    else:
+        pair_w, dec_w = table.pair_max[t_index], table.dec_max[t_index]
     run_updates(int(n_updates), phase, amount, nbr, table.molar_volume, float(inertia),
-                float(event_volume), table.pair_weight[t_index], table.pair_start,
-                table.pair_count, table.dec_weight[t_index], table.dec_start, table.dec_count,
-                table.ra, table.ca, table.cb, table.p1, table.p2, table.c1, table.c2,
-                table.scores[t_index], events, rng, np.asarray(swap_p, float), swaps)
+                float(event_volume), pair_w, table.pair_start, table.pair_count, dec_w,
+                table.dec_start, table.dec_count, table.ra, table.ca, table.cb, table.p1,
+                table.p2, table.c1, table.c2, table.scores[t_index], events, rng,
+                np.asarray(swap_p, float), swaps, table.pair_weight[t_index],
+                table.dec_weight[t_index])

@@ -1,13 +1,15 @@
 """Preset recipes R1-R4 for BaO + TiO2 (SCIENCE.md §6) and the hour -> sweep mapping they use.
 
-Time mapping. The automaton has no physical clock; ``s`` is calibrated so that a 1:1 BaO + TiO2
-mixture held for one hour converts 5 % of its precursors at 1100 K (scripts/calibrate_s.py).
-That defines the hour: ``SWEEPS_PER_HOUR`` sweeps (with the default inertia weight). Every
-preset below is written in hours and converted with it; one profile-duration unit is one sweep.
+Time mapping. The automaton has no physical clock and the study's figures plot a reaction
+coordinate without units. One profile-duration unit is one sweep (the reference's mapping); the
+presets write hours as ``SWEEPS_PER_HOUR`` = 10 sweeps. That value is a modelling choice, not
+fixed by any source: it was set before the present dynamics (swaps, inertia 4, no hard cut)
+were evaluated and is not tuned to any recipe; ``AutomatonSettings.sweeps_per_unit`` scales
+every budget, and scripts/bench_fidelity.py shows outcomes at x0.3, x3 and x10.
 
 Heating ramps are written as 100 K steps of ``RAMP_HOURS_PER_100K`` hours (about 8 K/min, a
 usual furnace ramp). Ramps start at 1000 K: with the calibrated ``s`` nothing reacts below
-~1100 K in the transport modes, and the full-mode K_D below 1000 K rests on unreliable 750 K
+~1000 K in these short steps, and the full-mode K_D below 1000 K rests on unreliable 750 K
 cross terms. Regrinding between anneals (common in practice) is not modelled: the grid is kept
 as it is between steps.
 
@@ -16,7 +18,7 @@ as it is between steps.
 * R3, 2:9, "fast to ~1400 K, 3 h anneal, then ~1700 K for 6 h": fast ramp (0.1 h per 100 K)
   1000-1300 K, 3 h at 1400 K, fast ramp 1500-1600 K, 6 h at 1700 K.
 * R4, 1:2, "three anneals at ~1200, 1300, 1400 K": 4 h at each (a typical overnight-free
-  laboratory anneal length), no ramp before the first since nothing happens below 1100 K.
+  laboratory anneal length), no ramp before the first.
 """
 
 from __future__ import annotations

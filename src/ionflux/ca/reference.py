@@ -26,12 +26,14 @@ class ReferenceAutomaton:
     """Cells as Python lists; one :meth:`update` = one randomly chosen cell."""
 
     def __init__(self, table: CATable, grid: int, phase: list[int], amount: list[float],
-                 inertia: float, event_volume: float, seed: int) -> None:
+                 inertia: float, event_volume: float, seed: int,
+                 pair_weight: str = "sum") -> None:
         self.table = table
         self.grid = grid
         self.phase = list(phase)
         self.amount = list(amount)
         self.inertia = inertia
+        self.pair_weight = pair_weight
         self.event_volume = event_volume
         self.rng = random.Random(seed)
         self.volume = [float(v) for v in table.molar_volume]
@@ -82,35 +84,45 @@ class ReferenceAutomaton:
             self.amount[cell], self.amount[other] = self.amount[other], self.amount[cell]
             self.swaps += 1
             return
-        options: list[tuple[float, str, int, _Rxn | None]] = [(self.inertia, "none", -1, None)]
+        options: list[tuple[float, str, int, list[_Rxn]]] = [(self.inertia, "none", -1, [])]
         same = []
         for nb in self.neighbours(cell):
             other = self.phase[nb]
             if other == mine:
                 same.append(nb)
                 continue
-            for rxn in self.pairs.get(frozenset((mine, other)), []):
-                options.append((rxn.score, "pair", nb, rxn))
+            self._offer(options, "pair", nb, self.pairs.get(frozenset((mine, other)), []))
         if same:
-            for rxn in self.decompositions.get(mine, []):
-                options.append((rxn.score, "decomposition", -1, rxn))
+            self._offer(options, "decomposition", -1, self.decompositions.get(mine, []))
         total = sum(o[0] for o in options)
         if total <= 0:
             return
-        pick = self.rng.random() * total
-        chosen = options[-1]
-        for option in options:
-            if pick < option[0]:
-                chosen = option
-                break
-            pick -= option[0]
-        _, what, nb, rxn = chosen
+        _, what, nb, rxns = self._choose(options, total)
         if what == "none":
             return
+        rxn = rxns[0] if len(rxns) == 1 else self._choose(
+            [(r.score, "", -1, r) for r in rxns], sum(r.score for r in rxns))[3]
         if what == "pair":
             self._pair(cell, nb, rxn)
         else:
             self._decompose(cell, self.rng.choice(same), rxn)
+
+    def _offer(self, options: list, what: str, nb: int, rxns: list[_Rxn]) -> None:
+        """Every reaction as its own option ('sum'), or the group once at its largest score."""
+        if not rxns:
+            return
+        if self.pair_weight == "sum":
+            options.extend((r.score, what, nb, [r]) for r in rxns)
+        else:
+            options.append((max(r.score for r in rxns), what, nb, rxns))
+
+    def _choose(self, options: list, total: float):
+        pick = self.rng.random() * total
+        for option in options:
+            if pick < option[0]:
+                return option
+            pick -= option[0]
+        return options[-1]
 
     def _proceeds(self, consumed_volume: float) -> bool:
         if consumed_volume <= self.event_volume:

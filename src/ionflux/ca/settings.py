@@ -72,6 +72,11 @@ class AutomatonSettings(BaseSettings):
                                  "never ('off'), or with probability swap_rate ('fixed')")
     swap_rate: float = Field(0.0, ge=0, le=1, description="swap probability with "
                                                           "cell_swaps='fixed'")
+    pair_weight: Literal["sum", "max"] = Field(
+        "sum", description="weight of a neighbour pair: the sum of its reactions' scores "
+                           "(SCIENCE.md §5, every reaction an event) or its largest score (a "
+                           "contact reacts at its fastest channel's rate, whatever the number "
+                           "of enumerated products); the reaction is then chosen by score")
     swap_slope: float = Field(20.0, description="swap(x) = (k x - m) / (2 sqrt((k x - m)^2 + 1))"
                                                 " + 1/2: k")
     swap_offset: float = Field(18.5, description="m in swap(x) (half-way at x = m/k = 0.925)")

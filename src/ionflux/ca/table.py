@@ -49,6 +49,8 @@ class CATable:
     dec_count: np.ndarray  # (P,)
     pair_weight: np.ndarray = field(repr=False)  # (n_T, P, P) sum of scores of the pair
     dec_weight: np.ndarray = field(repr=False)  # (n_T, P) sum of decomposition scores
+    pair_max: np.ndarray = field(repr=False)  # (n_T, P, P) largest score of the pair
+    dec_max: np.ndarray = field(repr=False)  # (n_T, P) largest decomposition score
 
     @property
     def n_phases(self) -> int:
@@ -156,15 +158,21 @@ def build_table(phases: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
         score_arr[k] = row[order]
     pair_w = np.zeros((len(temps), n_p, n_p))
     dec_w = np.zeros((len(temps), n_p))
+    pair_m = np.zeros((len(temps), n_p, n_p))
+    dec_m = np.zeros((len(temps), n_p))
     for j in range(n):
         if kind[j] == PAIR:
             pair_w[:, ra[j], rb[j]] += score_arr[:, j]
             pair_w[:, rb[j], ra[j]] = pair_w[:, ra[j], rb[j]]
+            pair_m[:, ra[j], rb[j]] = np.maximum(pair_m[:, ra[j], rb[j]], score_arr[:, j])
+            pair_m[:, rb[j], ra[j]] = pair_m[:, ra[j], rb[j]]
         else:
             dec_w[:, ra[j]] += score_arr[:, j]
+            dec_m[:, ra[j]] = np.maximum(dec_m[:, ra[j]], score_arr[:, j])
     return CATable(phases=tuple(names), elements=tuple(elements), composition=comp,
                    molar_volume=vol, melting_point=tm, labels=tuple(labels), kind=kind, ra=ra,
                    rb=rb, ca=ca, cb=cb, p1=p1, p2=p2, c1=c1, c2=c2, temperatures_K=temps,
                    scores=score_arr,
                    pair_start=pair_start, pair_count=pair_count, dec_start=dec_start,
-                   dec_count=dec_count, pair_weight=pair_w, dec_weight=dec_w)
+                   dec_count=dec_count, pair_weight=pair_w, dec_weight=dec_w,
+                   pair_max=pair_m, dec_max=dec_m)

@@ -406,29 +406,29 @@ _THERMO_CACHE: dict[tuple[str, str], Any] = {}
 _CALCULATOR_CACHE: dict[tuple[str, str], Any] = {}
 
 
-def _thermo(system: str, mode: str) -> Any:
-    """ThermoData per (system, mode), loaded once per process."""
+def _thermo(system: str, mode: str, nist: bool = False) -> Any:
+    """ThermoData per (system, mode, NIST-JANAF preference), loaded once per process."""
     from ionflux.thermo import ThermoData
 
-    key = (system, mode)
+    key = (system, mode, nist)
     if key not in _THERMO_CACHE:
         if mode == "bundled":
-            _THERMO_CACHE[key] = ThermoData.bundled(system)
+            _THERMO_CACHE[key] = ThermoData.bundled(system, prefer_experimental=nist)
         elif mode == "load":
-            _THERMO_CACHE[key] = ThermoData.load(system)
+            _THERMO_CACHE[key] = ThermoData.load(system, prefer_experimental=nist)
         else:
             raise IonfluxError(f"unknown thermo source {mode!r} (use 'load' or 'bundled')")
     return _THERMO_CACHE[key]
 
 
-def _calculator(system: str, mode: str) -> Any:
-    """DrivingForceCalculator per (system, mode), so chemical-potential diagrams are built once
-    per process and temperature rather than once per K_D item."""
+def _calculator(system: str, mode: str, nist: bool = False) -> Any:
+    """DrivingForceCalculator per (system, mode, NIST-JANAF preference), so chemical-potential
+    diagrams are built once per process and temperature rather than once per K_D item."""
     from ionflux.chempot.driving_force import DrivingForceCalculator
 
-    key = (system, mode)
+    key = (system, mode, nist)
     if key not in _CALCULATOR_CACHE:
-        _CALCULATOR_CACHE[key] = DrivingForceCalculator(_thermo(system, mode))
+        _CALCULATOR_CACHE[key] = DrivingForceCalculator(_thermo(system, mode, nist))
     return _CALCULATOR_CACHE[key]
 
 
@@ -454,10 +454,11 @@ class KDBuilder(IncrementalBuilder):
     def __init__(self, aggregate: Store, target: Store, failures: Store, *,
                  published: Store | None = None,
                  precursor_pairs: list[list[str]] | list[tuple[str, str]] | None = None,
-                 include_anions: bool = False, thermo: str = "load",
+                 include_anions: bool = False, thermo: str = "load", nist: bool = False,
                  keys: list[str] | None = None, retry_failed: bool = False,
                  delete_orphans: bool = True, chunk_size: int = 20):
         self.aggregate = aggregate
+        self.nist = nist
         self.published = published
         pairs = [("BaO", "TiO2")] if precursor_pairs is None else precursor_pairs
         self.precursor_pairs = [[str(a), str(b)] for a, b in pairs]
@@ -468,7 +469,9 @@ class KDBuilder(IncrementalBuilder):
                          delete_orphans=delete_orphans, chunk_size=chunk_size)
 
     def settings(self) -> dict[str, Any]:
-        return {"include_anions": self.include_anions, "thermo": self.thermo}
+        # the G_f(T) source enters the fingerprint: switching it rebuilds every K_D document
+        return {"include_anions": self.include_anions, "thermo": self.thermo,
+                "gibbs_source": "NIST-JANAF+MP+Bartel" if self.nist else "MP+Bartel"}
 
     def _transport_sources(self) -> dict[str, Store]:
         sources = {"md": self.aggregate}
@@ -478,7 +481,7 @@ class KDBuilder(IncrementalBuilder):
 
     def _thermo_hash(self, system: str) -> str | None:
         try:
-            return _thermo(system, self.thermo).source.sha256
+            return _thermo(system, self.thermo, self.nist).source.sha256
         except IonfluxError:
             return None  # the item fails at compute time with the reason
 
@@ -532,9 +535,9 @@ class KDBuilder(IncrementalBuilder):
         entry: PlanEntry = item["entry"]
         transport = from_record(item["aggregate"], TransportDoc)
         system = entry.extra["system"]
-        table = KDTable.from_transport_docs([transport], _thermo(system, self.thermo),
+        table = KDTable.from_transport_docs([transport], _thermo(system, self.thermo, self.nist),
                                             include_anions=self.include_anions,
-                                            calculator=_calculator(system, self.thermo))
+                                            calculator=_calculator(system, self.thermo, self.nist))
         a, b = entry.extra["precursors"]
         doc = table.doc(transport.formula, transport.temperature_K, (a, b))
         fields = self.fields(KDFields, entry, list(item["aggregate"].get("warnings", [])),

@@ -163,7 +163,8 @@ class Pipeline:
                                                 st.failures, **{**kwargs, **overrides})
         elif stage == "kd":
             kwargs = dict(precursor_pairs=s.kd.precursor_pairs, chunk_size=s.chunk_size,
-                          include_anions=s.kd.include_anions, thermo=s.kd.thermo)
+                          include_anions=s.kd.include_anions, thermo=s.kd.thermo,
+                          nist=s.kd.nist)
             builder = KDBuilder(st.transport_aggregate, st.kd, st.failures,
                                 published=st.published_transport, **{**kwargs, **overrides})
         else:

@@ -51,6 +51,8 @@ class KDSettings(BaseModel):
     include_anions: bool = False
     thermo: Literal["load", "bundled"] = Field(
         "load", description="'load' (fetched cache, else bundled) or 'bundled'")
+    nist: bool = Field(False, description="NIST-JANAF G_f(T) where available (opt-in); "
+                                          "default MP + Bartel for every solid")
 
     @field_validator("precursor_pairs")
     @classmethod
