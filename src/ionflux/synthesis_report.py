@@ -120,8 +120,8 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
         "",
         f"- Transport: {len(transport)} {settings.system} documents in the store (bundled "
         f"published ACE-MD tensors; import this run: {imported.summary()}).",
-        f"- Thermodynamics: {thermo_source['label']} (sha256 "
-        f"`{(thermo_source.get('sha256') or '')[:12]}`).",
+        f"- Thermodynamics: {thermo.describe()['gibbs_source']}; {thermo_source['label']} "
+        f"(sha256 `{(thermo_source.get('sha256') or '')[:12]}`).",
         f"- K_D documents in the store: {kd_count}; failed items: {len(failures)}.",
     ]
     lines += [f"  - `{f['item_key']}`: {f['error']}" for f in failures]
@@ -136,6 +136,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               f"grid, seed {settings.seed}; mole fractions of formula units, mean ± standard "
               "error over realisations.",
               ""]
+    lines += _model_lines(predictions)
     for name in settings.recipes:
         docs = [d for d in predictions if d.inputs.recipe == name]
         lines += [f"### {name}: {get_recipe(name).description}", ""]
@@ -150,6 +151,24 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               f"ionflux kd --system {settings.system} --precursors {alpha},{beta} --source store",
               "ionflux predict --recipe R1 --mode full --source store", "```", ""]
     return "\n".join(lines)
+
+
+def _model_lines(predictions: Sequence[Any]) -> list[str]:
+    """The modelling choices the predictions rest on (from the first transport-mode document)."""
+    model = next((d.model for d in predictions if d.inputs.mode != "thermo-only" and d.model),
+                 None)
+    if not model:
+        return []
+    out = ["Modelling choices (recorded in every prediction document; see the README for how "
+           "outcomes move when they change):", ""]
+    for name in ("s", "inertia", "cell_swaps", "time", "uphill", "decompositions",
+                 "kd_uncertainty"):
+        value = model.get(name)
+        if isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        if value is not None:
+            out.append(f"- {name}: {value}")
+    return [*out, ""]
 
 
 def _kd_table(rows: Sequence[Any], temperatures: Sequence[float]) -> list[str]:
