@@ -44,7 +44,7 @@ def publish_command(
     from rich.console import Console
 
     from ionflux.publish import MPContribsAPI, Record, prepare, submit
-    from ionflux.publish.submit import find_api_key, scrub
+    from ionflux.publish.submit import check_api_key, find_api_key, scrub
 
     console = Console(stderr=True)
     key = find_api_key()
@@ -52,6 +52,8 @@ def publish_command(
         dry_run = key is None
     if not dry_run and key is None:
         raise InputError("--submit needs an API key in $MPCONTRIBS_API_KEY (or $MP_API_KEY)")
+    if not dry_run:
+        check_api_key(key)  # before the slow part, and without echoing the key
     with console.status("collecting documents") as status:
         prepared = prepare(project, store=store, data_dir=data_dir, formulas=formula,
                            source=source, bonds=bonds,

@@ -57,9 +57,16 @@ class Contribution:
     structures: list[Any] = field(default_factory=list)  # pymatgen Structures
 
     def payload(self, project: str) -> dict[str, Any]:
-        """The dict ``mpcontribs.client.Client.submit_contributions`` takes (nested data)."""
-        return {"project": project, "identifier": self.identifier, "data": nest(self.data),
-                "tables": list(self.tables), "structures": list(self.structures)}
+        """The dict ``mpcontribs.client.Client.submit_contributions`` takes (nested data).
+
+        Empty components are left out: the client refuses ``"tables": []``."""
+        out: dict[str, Any] = {"project": project, "identifier": self.identifier,
+                               "data": nest(self.data)}
+        if self.tables:
+            out["tables"] = list(self.tables)
+        if self.structures:
+            out["structures"] = list(self.structures)
+        return out
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:

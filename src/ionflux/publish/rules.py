@@ -25,6 +25,7 @@ INVALID_KEY_CHARS = frozenset(string.punctuation.replace("*", "")) | {" "}
 #: Nesting depth the server allows (its ``max_depth``, = the client's MAX_NESTING + 2).
 SERVER_MAX_DEPTH = 7
 _MP_ID = re.compile(r"^mp-\d+$")
+_FORMULA = re.compile(r"^([A-Z][a-z]?(\d+(\.\d+)?)?)+$")
 
 
 def client_module() -> Any:
@@ -94,6 +95,8 @@ def check_identifier(identifier: str) -> str | None:
     from ionflux.pipeline.documents import reduced_formula
 
     try:
+        if not _FORMULA.match(identifier):
+            raise ValueError(identifier)
         reduced_formula(identifier)
     except ValueError:
         return f"identifier {identifier!r} is neither an MP id nor a formula"
