@@ -40,6 +40,11 @@ from ionflux.web.data import (
 logger = logging.getLogger("ionflux.web")
 
 MODES = ("full", "self-only", "thermo-only")
+#: Shapes the schema promises (chemistry itself, e.g. that an element exists, is checked
+#: by the endpoints and answered with 422).
+FORMULA = r"^([A-Z][a-z]?[0-9.]*)+$"
+SYSTEM = r"^[A-Z][a-z]?(-[A-Z][a-z]?)*$"
+FORMULAS = r"^([A-Z][a-z]?[0-9.]*)+(,([A-Z][a-z]?[0-9.]*)+)*$"
 
 
 @dataclass
@@ -207,8 +212,8 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
 
     # -- documents ------------------------------------------------------------------------
     @app.get("/api/transport", response_model=Page, responses=ERRORS, tags=["documents"])
-    def transport(formula: Annotated[str | None, Query(max_length=64)] = None,
-                  system: Annotated[str | None, Query(max_length=64)] = None,
+    def transport(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
+                  system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
                   tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
                   tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
                   source: Literal["md", "published"] = "md",
@@ -232,8 +237,8 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         raise DataNotFoundError(f"no transport document {group_id!r}")
 
     @app.get("/api/bonds", response_model=Page, responses=ERRORS, tags=["documents"])
-    def bonds(formula: Annotated[str | None, Query(max_length=64)] = None,
-              system: Annotated[str | None, Query(max_length=64)] = None,
+    def bonds(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
+              system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
               tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
               tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
               limit: int = limit_q, offset: int = offset_q) -> dict:
@@ -245,11 +250,11 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
                              _keep_system(system))
 
     @app.get("/api/kd", response_model=Page, responses=ERRORS, tags=["documents"])
-    def kd(formula: Annotated[str | None, Query(max_length=64)] = None,
-           system: Annotated[str | None, Query(max_length=64)] = None,
+    def kd(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
+           system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
            tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
            tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-           precursors: Annotated[str | None, Query(max_length=128,
+           precursors: Annotated[str | None, Query(max_length=128, pattern=FORMULAS,
                                                    description="e.g. BaO,TiO2")] = None,
            limit: int = limit_q, offset: int = offset_q) -> dict:
         """K_D documents per (product phase, temperature, precursor pair)."""
@@ -259,12 +264,11 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         names = _precursor_list(precursors)
         if names:
             criteria["precursors"] = {"$all": names}
-        keep = _keep_system(system)
-        wrapped = (lambda d: keep({"formula": d["group_id"].split("@")[0]})) if keep else None
-        return filtered_page(access.stores().kd, criteria, "kd_id", limit, offset, wrapped)
+        return filtered_page(access.stores().kd, criteria, "kd_id", limit, offset,
+                             _keep_system(system), formula_field="phase")
 
     @app.get("/api/kd/ratio", responses=ERRORS, tags=["documents"])
-    def kd_ratio(precursors: Annotated[str, Query(max_length=128)] = "BaO,TiO2",
+    def kd_ratio(precursors: Annotated[str, Query(max_length=128, pattern=FORMULAS)] = "BaO,TiO2",
                  temperature: Annotated[float, Query(gt=0, le=1e5)] = 1500.0) -> dict:
         """K_D of every product at one temperature versus its cation ratio (store documents;
         the bundled published data when the store has none for this pair)."""
@@ -276,8 +280,9 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         return kd_ratio_rows(access.stores(), names, temperature)
 
     @app.get("/api/predictions", response_model=Page, responses=ERRORS, tags=["predictions"])
-    def predictions(system: Annotated[str | None, Query(max_length=64)] = None,
-                    precursors: Annotated[str | None, Query(max_length=128)] = None,
+    def predictions(system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
+                    precursors: Annotated[str | None, Query(max_length=128,
+                                                            pattern=FORMULAS)] = None,
                     mode: Literal["full", "self-only", "thermo-only"] | None = None,
                     recipe: Annotated[str | None, Query(max_length=16)] = None,
                     limit: int = limit_q, offset: int = offset_q) -> dict:
@@ -312,30 +317,28 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
               tags=["predictions"])
     async def predict(request: Annotated[PredictRequest, Body()]) -> dict[str, Any]:
         """Phase fractions versus time for precursors and a heating profile (cached)."""
-        from ionflux.ca.reactions import check_formulas
-
-        check_formulas(list(request.precursors))
+        for name in request.precursors:
+            parse_formula(name, "precursor")
         cost = _cost(request)
         if cost > settings.max_cell_updates:
             raise InputError(f"the prediction needs {cost:.3g} cell updates, more than this "
                              f"server's limit {settings.max_cell_updates:.3g}; use a smaller "
                              "grid, fewer realisations or a shorter profile")
         key = request.model_dump_json()
-        future = running.get(key)
-        if future is None or future.done():
-            future = asyncio.wrap_future(pool.submit(predictor, request, settings.store,
-                                                     settings.data_dir))
-            running[key] = future
+        job = running.get(key)  # a concurrent.futures.Future: event loops may differ per call
+        if job is None:
+            # identical requests share one run; a finished run is served by the cache
+            job = pool.submit(predictor, request, settings.store, settings.data_dir)
+            running[key] = job
+            job.add_done_callback(lambda _, key=key: running.pop(key, None))
         try:
-            result = await asyncio.wait_for(asyncio.shield(future), settings.predict_timeout_s)
+            result = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)),
+                                            settings.predict_timeout_s)
         except TimeoutError:
             return JSONResponse(  # type: ignore[return-value]
                 {"detail": f"the prediction did not finish within "
                            f"{settings.predict_timeout_s:g} s; it goes on and is cached when "
                            "done: retry later"}, status_code=504)
-        finally:
-            if future.done():
-                running.pop(key, None)
         return result
 
     # -- page -----------------------------------------------------------------------------

@@ -75,15 +75,17 @@ def page(records: Iterable[dict], limit: int, offset: int, total: int) -> dict[s
 
 def filtered_page(store: Any, criteria: dict, key: str, limit: int, offset: int,
                   keep: Callable[[dict], bool] | None = None,
-                  properties: Sequence[str] | None = None) -> dict[str, Any]:
-    """One page of ``store`` documents matching ``criteria`` (and ``keep``), sorted by key."""
+                  properties: Sequence[str] | None = None, formula_field: str = "formula"
+                  ) -> dict[str, Any]:
+    """One page of ``store`` documents matching ``criteria`` (and ``keep``, which sees
+    ``{"formula": doc[formula_field]}``), sorted by key."""
     if keep is None:
         total = store.count(criteria)
         docs = store.query(criteria, properties=list(properties) if properties else None,
                            sort={key: 1}, skip=offset, limit=limit)
         return page(docs, limit, offset, total)
-    heads = [d for d in store.query(criteria, properties=[key, "formula"], sort={key: 1})
-             if keep(d)]
+    heads = [d for d in store.query(criteria, properties=[key, formula_field], sort={key: 1})
+             if formula_field in d and keep({"formula": d[formula_field]})]
     wanted = [d[key] for d in heads[offset:offset + limit]]
     docs = {d[key]: d for d in store.query(
         {key: {"$in": wanted}}, properties=list(properties) if properties else None)}
