@@ -165,7 +165,7 @@ async function loadKd() {
     table.replaceChildren();
     const head = el("tr");
     for (const h of ["phase", body.fraction_label || "cation fraction", "K_D (cm²/s)",
-                     "K_D self-only (cm²/s)"]) head.append(el("th", {}, h));
+                     "K_D self (cm²/s)"]) head.append(el("th", {}, h));
     table.append(head);
     for (const row of body.rows) {
       const tr = el("tr");
