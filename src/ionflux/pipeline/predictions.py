@@ -155,10 +155,11 @@ class PredictionBuilder(IncrementalBuilder):
 
         entry: PlanEntry = item["entry"]
         request = PredictionRequest.model_validate(entry.extra["request"])
-        # the target is the predictions cache: a prediction already there is reused
+        # the target is the predictions cache: a prediction already there is reused. The
+        # label is not passed as the recipe name, which would enter the cache key.
         doc = predict(request.precursors, request.profile, mode=request.mode,
                       realisations=request.realisations, seed=request.seed, grid=request.grid,
-                      cache=StoreCache(self.target), recipe=request.label)
+                      cache=StoreCache(self.target))
         record = doc.model_copy(update={"from_cache": False}).model_dump(mode="json")
         from ionflux.pipeline.documents import finite_or_none
 
@@ -166,6 +167,7 @@ class PredictionBuilder(IncrementalBuilder):
                 "recipe": doc.inputs.recipe, "mode": doc.inputs.mode,
                 "data_version": doc.data_version, "last_updated": now_ms(),
                 "prediction": finite_or_none(record), "request_id": request.request_id,
+                "label": request.label,
                 "input_fingerprint": entry.fingerprint, "ionflux_version": __version__}
 
     def process_item(self, item: dict) -> dict:
