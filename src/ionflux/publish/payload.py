@@ -178,8 +178,9 @@ def build_contribution(group: GroupData) -> Contribution:
     fp = hash_parts("mpcontribs", b.data,
                     [t.to_json(orient="split") for t in tables],
                     [s.as_dict() for s in structures])
-    b.text("ionflux.fingerprint", fp[:32])
-    return Contribution(key=group.key, identifier=doc.formula, fingerprint=fp[:32],
+    # "fp" prefix: an all-digit hex string would be read as a number by the server
+    b.text("ionflux.fingerprint", f"fp{fp[:32]}")
+    return Contribution(key=group.key, identifier=doc.formula, fingerprint=f"fp{fp[:32]}",
                         data=b.data, columns=b.columns, tables=tables, structures=structures)
 
 

@@ -108,9 +108,12 @@ def check_value(path: str, value: Any, unit: str | None) -> str | None:
         return f"{path}: value of type {type(value).__name__} not supported (str, int, float)"
     if isinstance(value, float) and not math.isfinite(value):
         return f"{path}: non-finite number"
-    if unit is None:
-        return None
     words = str(value).split()
+    if unit is None:
+        # the server turns "number" and "number word" strings into quantities
+        if isinstance(value, str) and (len(words) in (1, 2) and _is_float(words[0])):
+            return f"{path}: text {value!r} would be read as a number by MPContribs"
+        return None
     expected = 1 if unit == "" else 2
     if len(words) != expected:
         return f"{path}: quantity {value!r} must be {'a number' if expected == 1 else 'value unit'}"
@@ -123,6 +126,14 @@ def check_value(path: str, value: Any, unit: str | None) -> str | None:
     if expected == 2 and words[1] != unit:
         return f"{path}: unit {words[1]!r} differs from the column's {unit!r}"
     return None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def component_md5(component: str, element: Any) -> str:

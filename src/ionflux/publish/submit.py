@@ -275,9 +275,19 @@ class MPContribsAPI:
     def init_columns(self, name: str, columns: dict[str, str | None]) -> None:
         self._call("init columns", lambda: self._client.init_columns(columns, name=name))
 
+    def _query(self, name: str) -> dict:
+        from mpcontribs.client import MPContribsClientError
+
+        try:
+            return self._client.query_contributions(query={"project": name},
+                                                    fields=["id", "data"], paginate=True)
+        except MPContribsClientError as exc:
+            if "No contributions match" in str(exc):  # an empty project
+                return {"data": []}
+            raise
+
     def existing(self, name: str) -> dict[str, Existing]:
-        result = self._call("query contributions", lambda: self._client.query_contributions(
-            query={"project": name}, fields=["id", "data.ionflux"], paginate=True))
+        result = self._call("query contributions", lambda: self._query(name))
         out = {}
         for doc in result.get("data", []):
             meta = doc.get("data", {}).get("ionflux", {})
