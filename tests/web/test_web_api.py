@@ -190,3 +190,27 @@ def test_fake_predictor_rejects_unknown_pairs():
         fake_predictor(PredictRequest(precursors={"Li2O": 1, "TiO2": 1},
                                       profile=[{"temperature_K": 1000, "hours": 1}]),
                        None, None)
+
+
+@pytest.mark.slow
+def test_kd_ratio_falls_back_to_the_bundled_tensors():
+    """An empty store: the page's K_D table comes from the bundled published tensors and
+    agrees with the K_D table's own interpolation-free look-up."""
+    from ionflux.kinetics import KDTable
+    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.thermo import ThermoData
+    from ionflux.web.kd_ratio import kd_ratio_rows
+
+    stores = StoreSet.open(StoreConfig(backend="memory",
+                                       memory_name=":memory:ionflux-web-empty")).connect()
+    body = kd_ratio_rows(stores, ["BaO", "TiO2"], 1500.0)
+    assert body["source"] == "bundled published tensors"
+    fractions = [r["fraction"] for r in body["rows"]]
+    assert fractions == sorted(fractions) and len(fractions) == 10  # Ba4TiO6 has no thermo
+    table = KDTable.published("Ba-Ti-O", thermo=ThermoData.load("Ba-Ti-O"))
+    row = next(r for r in body["rows"] if r["phase"] == "BaTiO3")
+    assert row["fraction"] == 0.5
+    assert row["K_D_cm2_s"] == pytest.approx(table.kd_cm2_s("BaTiO3", 1500.0, ("BaO", "TiO2")),
+                                             rel=1e-12)
+    with pytest.raises(Exception, match="1500, 1750"):
+        kd_ratio_rows(stores, ["BaO", "TiO2"], 1600.0)
