@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import typer
@@ -43,6 +44,8 @@ def _run(store, data_dir, processes: int, retry_failed: bool) -> dict:
     from ionflux.pipeline.runner import run_builder
 
     builder = prediction_builder(store, data_dir, retry_failed=retry_failed)
+    # the progress bar says what maggma's INFO lines would (and --json output stays JSON)
+    builder.logger.setLevel(logging.WARNING)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total}"), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("predictions", total=None)
