@@ -25,6 +25,7 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "transport", "structure", "thermo", "chempot", "kd", "plot",
     "pipeline", "predict", "report",
+    "publish", "serve", "batch",
 )
 
 

@@ -1,0 +1,33 @@
+"""A web app over an in-memory store seeded with the bundled published tensors, a few K_D and
+bond-count records, and a fast stand-in for the automaton (the real one is tested separately)."""
+
+from __future__ import annotations
+
+import pytest
+from web_fakes import MEMORY, fake_predictor, seed_store
+
+
+@pytest.fixture(scope="session")
+def web_config():
+    from ionflux.pipeline.sqlite_store import SQLiteStore
+    from ionflux.pipeline.stores import StoreConfig
+
+    SQLiteStore.drop_memory_database(MEMORY)
+    config = StoreConfig(backend="memory", memory_name=MEMORY)
+    seed_store(config)
+    return config
+
+
+@pytest.fixture(scope="session")
+def web_app(web_config):
+    from ionflux.web import ServeSettings, create_app
+
+    return create_app(ServeSettings(store=web_config, max_cell_updates=2e6,
+                                    predict_timeout_s=30), predictor=fake_predictor)
+
+
+@pytest.fixture(scope="session")
+def client(web_app):
+    from fastapi.testclient import TestClient
+
+    return TestClient(web_app, raise_server_exceptions=False)
