@@ -198,6 +198,13 @@ def query(
         return
     for doc in docs:
         typer.echo(_format_transport(doc) if what == "transport" else _format_kd(doc))
+        if doc.get("stale"):
+            typer.echo(_format_stale(doc["stale"]))
+
+
+def _format_stale(stale: dict) -> str:
+    return (f"  STALE: newer inputs (from {stale['failed_inputs_from']}) failed the "
+            f"{stale['stage']} stage: {stale['error']}; this document is from the older inputs")
 
 
 def _format_transport(doc: dict) -> str:

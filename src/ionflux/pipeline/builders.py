@@ -334,7 +334,8 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     Membership is part of the fingerprint, so adding, changing or removing one replicate
     rebuilds exactly its group (maggma's GroupBuilder misses member updates). Replicates that
-    cannot be read are excluded with the reason; a group with none left fails.
+    cannot be read, or cannot be analysed on their own, are excluded with the reason; a group
+    with none left fails.
     """
 
     stage: ClassVar[str] = "aggregate"
@@ -393,8 +394,32 @@ class TransportAggregateBuilder(IncrementalBuilder):
             reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")
         window = None if self.window_fs is None else tuple(self.window_fs)
-        doc = resolve_function(self.analysis)(trajectories, window_fs=window,
-                                              n_blocks=self.n_blocks, formula=members[0].formula)
+        analyze = resolve_function(self.analysis)
+
+        def run(trajs: list[Any]) -> Any:
+            return analyze(trajs, window_fs=window, n_blocks=self.n_blocks,
+                           formula=members[0].formula)
+
+        try:
+            doc = run(trajectories)
+        except IonfluxError as exc:
+            # find the replicates that cannot be analysed on their own and exclude them with
+            # their reason, like unreadable ones (only on this failure path: costs one
+            # analysis per replicate)
+            keep = []
+            for traj, traj_id in zip(trajectories, used, strict=True):
+                try:
+                    run([traj])
+                    keep.append((traj, traj_id))
+                except IonfluxError as alone:
+                    excluded.append(ExcludedReplicate(traj_id=traj_id, reason=one_line(alone)))
+            if not keep:
+                reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
+                raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})") from exc
+            if len(keep) == len(trajectories):
+                raise  # every replicate works alone: the failure is of the combination
+            trajectories, used = [t for t, _ in keep], [k for _, k in keep]
+            doc = run(trajectories)
         warnings = [w for raw in members if raw.traj_id in used for w in raw.warnings]
         warnings += [f"replicate {e.traj_id} excluded: {e.reason}" for e in excluded]
         fields = self.fields(AggregateFields, item["entry"], list(dict.fromkeys(warnings)),

@@ -263,12 +263,30 @@ class Pipeline:
                           key=lambda d: d["traj_id"])
             if not docs:
                 raise DataNotFoundError(f"no per-replicate transport documents for {group}")
-            return [_clean(d) for d in docs]
+            return self._mark_stale("transport", [_clean(d) for d in docs], "traj_id")
         doc = self.stores.transport_aggregate.query_one({"group_id": group})
         if doc is None:
             raise DataNotFoundError(f"no transport document for {group} in "
                                     f"{self.stores.location}{self._known('transport_aggregate')}")
-        return _clean(doc)
+        return self._mark_stale("aggregate", [_clean(doc)], "group_id")[0]
+
+    def _mark_stale(self, stage: str, docs: list[dict], key: str) -> list[dict]:
+        """Add ``stale`` to documents kept while newer inputs of the same item failed.
+
+        ``stale`` holds the failed stage, its one-line error and when those inputs arrived;
+        the document itself is what the older inputs gave.
+        """
+        ids = [f"{stage}:{d[key]}" for d in docs]
+        failures = {f["item_key"]: f for f in self.stores.failures.query(
+            {"failure_id": {"$in": ids}},
+            properties=["item_key", "input_fingerprint", "error", "last_updated"])}
+        for doc in docs:
+            failure = failures.get(doc[key])
+            if failure is not None and failure.get("input_fingerprint") != \
+                    doc.get("input_fingerprint"):
+                doc["stale"] = {"stage": stage, "error": failure.get("error", ""),
+                                "failed_inputs_from": str(failure.get("last_updated"))}
+        return docs
 
     def transport_docs(self, system: str | None = None, source: str = "all"
                        ) -> list[TransportDoc]:
@@ -307,6 +325,7 @@ class Pipeline:
         if precursors:
             wanted = sorted(reduced_formula(p) for p in precursors)
             docs = [d for d in docs if sorted(d["precursors"]) == wanted]
+        docs = self._mark_stale("kd", docs, "kd_id")
         if not docs:
             raise DataNotFoundError(f"no K_D document for {group}"
                                     + (f" and precursors {'+'.join(precursors)}"
