@@ -66,3 +66,31 @@ def test_document_kept_after_a_failed_rebuild_is_served_as_stale(
     assert main([*query, "--replicates", "--json"]) == 0
     (rep,) = json.loads(capsys.readouterr().out)
     assert rep["stale"]["stage"] == "transport"
+
+
+def test_published_tensors_are_counted_and_queried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    from ionflux.transport.published import load_published
+
+    monkeypatch.delenv("IONFLUX_STORE", raising=False)
+    data = ["--data-dir", str(tmp_path / "data")]
+    pipe = Pipeline.open("local", data_dir=tmp_path / "data")
+    pipe.import_published("Ba-Ti-O")
+    pipe.close()
+    published = {d.key(): d for d in load_published("Ba-Ti-O")}
+    assert main(["status", *data, "--json"]) == 0
+    stages = {s["stage"]: s for s in json.loads(capsys.readouterr().out)["stages"]}
+    assert stages["published"]["total"] == stages["published"]["up_to_date"] == len(published)
+    assert main(["query", "transport", "--formula", "BaTiO3", "--temperature", "1500",
+                 *data, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["transport_source"] == "published" and doc["published_source"] == "Ba-Ti-O"
+    assert doc["L"] == published["BaTiO3@1500K"].L
+    assert main(["query", "transport", "--formula", "BaTiO3", "--temperature", "1500",
+                 *data]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("BaTiO3@1500K (published tensors, Ba-Ti-O)")
+    # MD aggregates win where both exist; --source chooses
+    assert main(["query", "transport", "--formula", "BaTiO3", "--temperature", "1500",
+                 *data, "--source", "md"]) == 2
+    assert "no transport document for BaTiO3@1500K" in capsys.readouterr().err

@@ -169,11 +169,14 @@ def query(
     precursors: str = typer.Option(None, "--precursors", help="kd: e.g. BaO,TiO2"),
     replicates: bool = typer.Option(False, "--replicates",
                                     help="transport: per-replicate documents"),
+    source: str = typer.Option("all", "--source",
+                               help="transport: md, published or all (MD wins where both)"),
     store: str = _STORE,
     data_dir: Path = _DATA_DIR,
     as_json: bool = typer.Option(False, "--json", help="print the documents as JSON"),
 ) -> None:
-    """Print stored transport (aggregated over replicates) or K_D documents."""
+    """Print stored transport (aggregated over replicates, or imported published tensors) or
+    K_D documents."""
     from ionflux.errors import InputError
 
     if what not in ("transport", "kd"):
@@ -181,7 +184,7 @@ def query(
     pipe = _open(store, data_dir)
     try:
         if what == "transport":
-            result = pipe.transport(formula, temperature, replicates=replicates)
+            result = pipe.transport(formula, temperature, replicates=replicates, source=source)
             docs = result if isinstance(result, list) else [result]
         else:
             pair = [p.strip() for p in precursors.split(",")] if precursors else None
@@ -209,9 +212,14 @@ def _format_stale(stale: dict) -> str:
 
 def _format_transport(doc: dict) -> str:
     species = doc["species"]
-    name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
-    lines = [f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
-             f"fit window {doc.get('fit_window_fs')} fs",
+    if doc.get("transport_source") == "published":
+        head = (f"{doc.get('group_id')} (published tensors, {doc.get('published_source')}): "
+                f"V = {doc['volume_A3']:.1f} Å^3")
+    else:
+        name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
+        head = (f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
+                f"fit window {doc.get('fit_window_fs')} fs")
+    lines = [head,
              "L (1/(eV cm s)):  " + "  ".join(f"{s:>11s}" for s in species)]
     for s, row in zip(species, doc["L"], strict=True):
         lines.append(f"  {s:<15s}" + "  ".join(f"{v:11.3e}" for v in row))

@@ -229,6 +229,9 @@ class Pipeline:
         stages = [StageStatus("ingest", raw_count + len(ingest_failures), raw_count, 0,
                               len(ingest_failures))]
         failures = ingest_failures
+        published = self.stores.published_transport.count()
+        # imported published tensor sets are transport documents too (with their source)
+        stages.append(StageStatus("published", published, published, 0, 0))
         notes: list[str] = []
         for builder in self.builders():
             builder.ensure_indexes()
@@ -253,11 +256,29 @@ class Pipeline:
         return StatusReport(self.stores.location, stages, failures, notes)
 
     # -- queries ----------------------------------------------------------------------------
-    def transport(self, formula: str, temperature_K: float, replicates: bool = False
-                  ) -> dict | list[dict]:
-        """The aggregated transport record of (formula, T), or its per-replicate records."""
+    def transport(self, formula: str, temperature_K: float, replicates: bool = False,
+                  source: str = "all") -> dict | list[dict]:
+        """The transport record of (formula, T), or its per-replicate MD records.
+
+        ``source``: ``md`` (replicates aggregated here), ``published`` (imported sets) or
+        ``all`` (the MD aggregate where there is one, else the published record). The record's
+        ``transport_source`` says which it is.
+        """
+        if source not in ("md", "published", "all"):
+            raise InputError(f"unknown transport source {source!r}; use md, published or all")
         self.stores.connect()
         group = _group(formula, temperature_K)
+        if source == "published" or (source == "all" and not replicates and self.stores
+                                     .transport_aggregate.query_one({"group_id": group},
+                                                                    properties=["group_id"])
+                                     is None):
+            doc = self.stores.published_transport.query_one({"group_id": group})
+            if doc is not None or source == "published":
+                if doc is None:
+                    raise DataNotFoundError(
+                        f"no published transport document for {group} in "
+                        f"{self.stores.location}{self._known('published_transport')}")
+                return {**_clean(doc), "transport_source": "published"}
         if replicates:
             docs = sorted(self.stores.transport.query({"group_id": group}),
                           key=lambda d: d["traj_id"])
@@ -268,7 +289,8 @@ class Pipeline:
         if doc is None:
             raise DataNotFoundError(f"no transport document for {group} in "
                                     f"{self.stores.location}{self._known('transport_aggregate')}")
-        return self._mark_stale("aggregate", [_clean(doc)], "group_id")[0]
+        doc = self._mark_stale("aggregate", [_clean(doc)], "group_id")[0]
+        return {**doc, "transport_source": "md"}
 
     def _mark_stale(self, stage: str, docs: list[dict], key: str) -> list[dict]:
         """Add ``stale`` to documents kept while newer inputs of the same item failed.
