@@ -49,6 +49,8 @@ from ionflux.pipeline.stores import StoreSet
 
 TRAJECTORY_SUFFIXES = (".extxyz", ".xyz", ".lammpstrj", ".dump", ".lammps", ".traj")
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
+#: Largest sidecar read, bytes (fields are bounded too, see TrajectoryMetadata).
+MAX_SIDECAR_BYTES = 64 * 1024
 
 
 @dataclass
@@ -119,6 +121,11 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
     import yaml
 
     try:
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            # checked before reading: a huge file is refused quickly and never stored
+            raise InputError(f"{path}: sidecar is {size} bytes; the limit is "
+                             f"{MAX_SIDECAR_BYTES} (put long notes in a file of their own)")
         text = path.read_text()
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except OSError as exc:
@@ -132,8 +139,8 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
     try:
         return TrajectoryMetadata.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: "
+                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
         raise InputError(f"{path}: invalid sidecar: {problems}") from exc
 
 
