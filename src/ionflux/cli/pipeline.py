@@ -32,6 +32,8 @@ def ingest(
                                    help="look in sub-folders too"),
     rehash: bool = typer.Option(False, "--rehash",
                                 help="hash every file even if size and time are unchanged"),
+    follow_links: bool = typer.Option(False, "--follow-links",
+                                      help="follow symbolic links that lead out of DIRECTORY"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Register trajectory files (+ YAML/JSON sidecars) in the raw-trajectory store.
@@ -55,7 +57,8 @@ def ingest(
             def tick(done: int, total: int, _path: str) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = pipe.ingest(directory, recursive=recursive, rehash=rehash, progress=tick)
+            report = pipe.ingest(directory, recursive=recursive, rehash=rehash,
+                                 follow_links=follow_links, progress=tick)
     finally:
         pipe.close()
     if as_json:

@@ -28,7 +28,13 @@ from typing import Any, ClassVar
 from maggma.core import Builder, Store
 
 from ionflux import __version__
-from ionflux.errors import AnalysisError, InputError, IonfluxError, StoreError
+from ionflux.errors import (
+    AnalysisError,
+    InputError,
+    IonfluxError,
+    StoreError,
+    TrajectoryFormatError,
+)
 from ionflux.pipeline.blobs import GridFSBlobs
 from ionflux.pipeline.documents import (
     AggregateFields,
@@ -42,6 +48,7 @@ from ionflux.pipeline.documents import (
     derived_time,
     fingerprint,
     one_line,
+    redact_contents,
     to_record,
 )
 from ionflux.pipeline.loading import load_trajectory, resolve_function
@@ -75,6 +82,13 @@ class Plan:
     failed: dict[str, tuple[str | None, str]]
     todo: list[str]
     notes: list[str] = field(default_factory=list)
+
+
+def _reason(exc: BaseException) -> str:
+    """One-line reason for a record; a reader's quote of the file's bytes is left out."""
+    if isinstance(exc, TrajectoryFormatError):
+        return redact_contents(one_line(exc))
+    return one_line(exc)
 
 
 def _wrap_store_errors(what: str, func: Any, *args: Any) -> Any:
@@ -197,7 +211,7 @@ class IncrementalBuilder(Builder):
             failure = FailureDoc(
                 failure_id=FailureDoc.make_id(self.stage, item["key"]), stage=self.stage,
                 item_key=item["key"], input_fingerprint=entry.fingerprint,
-                error_type=type(exc).__name__, error=one_line(exc), sources=entry.sources,
+                error_type=type(exc).__name__, error=_reason(exc), sources=entry.sources,
                 last_updated=entry.last_updated)
             return {"key": item["key"], "failure": failure.model_dump()}
 
@@ -389,7 +403,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
                 trajectories.append(load_trajectory(raw, reader=self.reader, blobs=self.blobs))
                 used.append(raw.traj_id)
             except InputError as exc:
-                excluded.append(ExcludedReplicate(traj_id=raw.traj_id, reason=one_line(exc)))
+                excluded.append(ExcludedReplicate(traj_id=raw.traj_id, reason=_reason(exc)))
         if not trajectories:
             reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -298,3 +299,12 @@ def one_line(exc: BaseException) -> str:
     """An exception as one line: its message, or its type when it has none."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def redact_contents(message: str) -> str:
+    """``message`` with quoted text (readers quote the offending line of a file) replaced by
+    ``'…'``, for records that others can read: file contents never reach a shared store."""
+    return _QUOTED.sub("'…'", message)

@@ -43,6 +43,7 @@ from ionflux.pipeline.documents import (
     group_key,
     now_ms,
     one_line,
+    redact_contents,
     replicate_key,
 )
 from ionflux.pipeline.stores import StoreSet
@@ -168,12 +169,35 @@ def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, in
     return file_sha256(path), stat.st_size, stat.st_mtime_ns
 
 
+def _outside(path: Path, directory: Path) -> bool:
+    """True when ``path`` (a link, or inside a linked folder) resolves outside ``directory``."""
+    return not path.resolve().is_relative_to(directory)
+
+
+def _parse_check(c: _Candidate) -> str | None:
+    """None when the file reads as a trajectory; else a reason that quotes none of its bytes."""
+    from ionflux.io import read_trajectory  # lazy: loads numba
+
+    meta = c.meta
+    try:
+        read_trajectory(c.path, meta.format, type_map=meta.reader_type_map(),
+                        frame_interval_fs=meta.frame_interval_fs,
+                        temperature_K=meta.temperature_K)
+    except InputError as exc:
+        return (f"{c.path}: not a readable trajectory ({type(exc).__name__}: "
+                f"{redact_contents(one_line(exc))}); not uploaded")
+    return None
+
+
 def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool = True,
-                     rehash: bool = False,
+                     rehash: bool = False, follow_links: bool = False,
                      progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
     """Register the trajectories under ``directory`` in the raw-trajectory store.
 
     ``stores`` must be connected. ``progress(done, total, path)`` is called per file.
+    Symbolic links that lead out of ``directory`` are refused unless ``follow_links``. With a
+    shared store (GridFS), a file is read once before its bytes are uploaded, and bytes that
+    do not parse are never uploaded.
     """
     directory = Path(directory).expanduser().resolve()
     raw_store, failures = stores.raw_trajectories, stores.failures
@@ -188,7 +212,13 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
         if progress:
             progress(i, len(files), str(path))
         try:
+            if not follow_links and _outside(path, directory):
+                raise InputError(f"{path}: symbolic link to a file outside {directory}; not "
+                                 "followed (ingest with --follow-links to allow)")
             sidecar = find_sidecar(path)
+            if not follow_links and _outside(sidecar, directory):
+                raise InputError(f"{sidecar}: symbolic link to a file outside {directory}; "
+                                 "not followed (ingest with --follow-links to allow)")
             meta = read_sidecar(sidecar)
             sha, size, mtime = _file_hash(path, by_path.get(str(path)), rehash)
         except InputError as exc:
@@ -244,6 +274,10 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
                             f"{', '.join(c.meta.missing_provenance())}")
         blob = None
         if stores.blobs is not None:
+            if (old is None or old.get("sha256") != c.sha256) and \
+                    (problem := _parse_check(c)) is not None:
+                errors[path] = problem
+                continue
             stores.blobs.put(c.path, c.sha256)
             blob = BlobRef(bucket=stores.blobs.bucket, sha256=c.sha256)
         unchanged = old is not None and old.get("fingerprint") == fp

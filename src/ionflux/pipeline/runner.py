@@ -194,10 +194,11 @@ class Pipeline:
         self.close()
 
     def ingest(self, directory: str | Path, *, recursive: bool = True, rehash: bool = False,
+               follow_links: bool = False,
                progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
         self.stores.connect()
         return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
-                                progress=progress)
+                                follow_links=follow_links, progress=progress)
 
     def import_published(self, source: str) -> IngestReport:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
