@@ -93,3 +93,43 @@ def test_concurrent_uploads_store_one_copy(tmp_path: Path, mongo_uri: str):
     assert out.read_bytes() == path.read_bytes()
     for b in blobs:
         b.close()
+
+
+def test_concurrent_builds_divide_the_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline_data import TEST_SETTINGS
+
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("IONFLUX_TEST_CALL_LOG", str(log))
+    runs = tmp_path / "runs"
+    for i in range(8):
+        write_run(runs, f"r{i}", replicate=f"r{i}", seed=i, n_frames=200)
+    settings = PipelineSettings.model_validate(
+        {**TEST_SETTINGS, "chunk_size": 1,
+         "transport": {"n_blocks": 5, "analysis": "pipeline_data:slow_counting_analysis"}})
+    first = Pipeline.open("local", data_dir=tmp_path / "data", settings=settings)
+    first.ingest(runs)
+    first.close()
+    reports: dict[str, object] = {}
+    start = threading.Barrier(2)
+
+    def build(name: str) -> None:
+        # two builders, each with its own connections, as two `ionflux build` would be
+        pipe = Pipeline.open("local", data_dir=tmp_path / "data", settings=settings)
+        start.wait()
+        (reports[name],) = pipe.build(["transport"])
+        pipe.close()
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    calls = log.read_text().splitlines()
+    assert len(calls) == len(set(calls)) == 8  # every item computed once, by one of them
+    a, b = reports["a"], reports["b"]
+    assert a.processed > 0 and b.processed > 0 and a.processed + b.processed == 8
+    assert a.claimed_elsewhere + b.claimed_elsewhere >= 8
+    first = Pipeline.open("local", data_dir=tmp_path / "data", settings=settings)
+    status = {s.stage: s for s in first.status().stages}
+    assert status["transport"].up_to_date == 8
+    first.close()

@@ -121,7 +121,9 @@ def build(
         pipe.close()
     for r in reports:
         console.print(f"{r.stage:<10} {r.processed} processed: {r.succeeded} built, "
-                      f"{r.failed} failed ({r.seconds:.1f} s)")
+                      f"{r.failed} failed ({r.seconds:.1f} s)"
+                      + (f", {r.claimed_elsewhere} left to another build running now"
+                         if r.claimed_elsewhere else ""))
     if any(r.failed for r in reports):
         console.print("some items failed (their earlier documents, if any, are kept); "
                       "see `ionflux status` for the reasons")

@@ -18,6 +18,7 @@ document carries a different fingerprint and that did not already fail with the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,8 @@ class IncrementalBuilder(Builder):
         self.delete_orphans = delete_orphans
         self.n_succeeded = 0
         self.n_failed = 0
+        self.n_claimed_elsewhere = 0
+        self._claims: Any = None
         super().__init__(sources=sources, targets=[target, failures], chunk_size=chunk_size)
 
     # -- to implement -----------------------------------------------------------------------
@@ -199,7 +202,41 @@ class IncrementalBuilder(Builder):
         self._cleanup(plan)
         self.total = len(plan.todo)
         self.logger.info(f"{self.stage}: {len(plan.todo)} of {len(plan.entries)} items to build")
-        yield from self.fetch(plan.todo, plan.entries)
+        yield from self._claimed(self.fetch(plan.todo, plan.entries))
+
+    def _claimed(self, items: Iterator[dict]) -> Iterator[dict]:
+        """The items this builder claims; items another builder holds, or finished since the
+        plan was made, are left to it (concurrent builds divide the work)."""
+        from ionflux.pipeline.claims import Claims
+
+        if self._claims is None:
+            self._claims = Claims(self.failures)
+        if not self._claims.enabled:
+            yield from items
+            return
+        tkey = self.target.key
+        for item in items:
+            fp = item["entry"].fingerprint
+            if not self._claims.acquire(FailureDoc.make_id(self.stage, item["key"])):
+                self.n_claimed_elsewhere += 1
+                continue
+            done = self.target.query_one({tkey: item["key"]}, properties=[tkey,
+                                                                          "input_fingerprint"])
+            failed = self.failures.query_one({"failure_id": FailureDoc.make_id(
+                self.stage, item["key"])}, properties=["failure_id", "input_fingerprint"])
+            if (done or {}).get("input_fingerprint") == fp or (
+                    not self.retry_failed and (failed or {}).get("input_fingerprint") == fp):
+                self._claims.release([FailureDoc.make_id(self.stage, item["key"])])
+                self.n_claimed_elsewhere += 1
+                continue
+            yield item
+
+    def finalize(self) -> None:
+        if self._claims is not None:
+            with contextlib.suppress(Exception):  # claims of a dead owner expire anyway
+                self._claims.release()
+            self._claims.close()
+        super().finalize()
 
     def process_item(self, item: dict) -> dict:
         """Build one item; any exception becomes a failure record (never raised)."""
@@ -225,6 +262,8 @@ class IncrementalBuilder(Builder):
                                {"failure_id": {"$in": ids}})
         if failures:
             _wrap_store_errors(describe_store(self.failures), self.failures.update, failures)
+        if self._claims is not None:
+            self._claims.release([FailureDoc.make_id(self.stage, i["key"]) for i in items])
         self.n_succeeded += len(records)
         self.n_failed += len(failures)
 

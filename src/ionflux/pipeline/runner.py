@@ -42,6 +42,8 @@ class StageReport:
     succeeded: int = 0
     failed: int = 0
     seconds: float = 0.0
+    claimed_elsewhere: int = field(default=0, metadata={
+        "help": "items left to another builder running at the same time"})
 
 
 @dataclass
@@ -104,6 +106,7 @@ def run_builder(builder: Builder, progress: Progress | None = None, processes: i
         builder.finalize()
     report.succeeded = getattr(builder, "n_succeeded", report.processed)
     report.failed = getattr(builder, "n_failed", 0)
+    report.claimed_elsewhere = getattr(builder, "n_claimed_elsewhere", 0)
     report.seconds = perf_counter() - start
     return report
 
