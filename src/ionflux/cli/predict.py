@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ionflux.cli._parse import check_phases, formula_elements, positive
 from ionflux.errors import InputError
 
 _MODES = ("full", "self-only", "thermo-only")
@@ -28,6 +29,8 @@ def parse_precursors(text: str) -> dict[str, float]:
                              "number") from None
         if name.strip() in out:
             raise InputError(f"--precursors: {name.strip()} is listed twice")
+        formula_elements(name.strip(), "--precursors")
+        positive(ratio, "--precursors", f"ratio of {name.strip()}")
         out[name.strip()] = ratio
     if not out:
         raise InputError("--precursors is empty; e.g. BaO=1,TiO2=2")
@@ -60,6 +63,8 @@ def parse_profile(text: str) -> list[tuple[float, float]]:
         except ValueError:
             raise InputError(f"--profile step {i}: cannot read {item!r} (temperature in K, "
                              "duration in sweeps or hours with 'h')") from None
+        positive(t, f"--profile step {i}", "temperature (K)")
+        positive(d, f"--profile step {i}", "duration")
         steps.append((t, d * SWEEPS_PER_HOUR if hours else d))
     if not steps:
         raise InputError("--profile has no steps; e.g. '1200K:50,1300K:50'")
@@ -138,10 +143,7 @@ def predict_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
 ) -> None:
     """Predict phase fractions for precursors and a heating profile."""
-    from ionflux.ca.cache import StoreCache
-    from ionflux.ca.predict import predict
     from ionflux.ca.recipes import get_recipe
-    from ionflux.ca.settings import ScoringSettings
 
     if mode not in _MODES:
         raise InputError(f"--mode {mode!r}: use one of {', '.join(_MODES)}")
@@ -154,10 +156,30 @@ def predict_command(
         if precursors is None or profile is None:
             raise InputError("give --precursors and --profile (or --recipe R1|R2|R3|R4)")
         ratios, steps = parse_precursors(precursors), parse_profile(profile)
+    # every argument is checked here, before anything slow is imported or loaded
+    if len(ratios) < 2:
+        raise InputError("--precursors: give at least two precursors (a pair reaction needs "
+                         "two phases)")
+    if realisations < 1:
+        raise InputError(f"--realisations must be >= 1, got {realisations}")
+    if grid < 3:
+        raise InputError(f"--grid must be >= 3 cells, got {grid}")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
+    if source not in ("published", "store"):
+        raise InputError(f"--source {source!r}: use published or store")
+    candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
+    if candidates is not None:
+        check_phases(candidates, "--phases")
+    if s is not None:
+        positive(s, "--s", "score scale (1/s)")
+    from ionflux.ca.cache import StoreCache
+    from ionflux.ca.predict import predict
+    from ionflux.ca.settings import ScoringSettings
+
     scoring = ScoringSettings() if s is None else ScoringSettings(s=s)
     cache = False if no_cache else StoreCache.open(store, data_dir)
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
-    candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, kd=kd, cache=cache, progress=True,
                   recipe=recipe)
