@@ -77,3 +77,9 @@ def test_bad_arguments_import_no_science_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[2, 2, 2] []"
+
+
+def test_predict_plot_into_a_missing_folder_is_refused_first(tmp_path, capsys, no_data_loads):
+    line = _error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", "--profile", "1200K:1",
+                           "--no-cache", "--plot", str(tmp_path / "no" / "p.png")])
+    assert "does not exist" in line and not (tmp_path / "no").exists()

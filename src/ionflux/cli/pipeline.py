@@ -18,10 +18,11 @@ _SETTINGS = typer.Option(None, "--settings",
                          help="pipeline settings YAML (default $IONFLUX_PIPELINE_SETTINGS)")
 
 
-def _open(store: str | None, data_dir: Path | None, settings: Path | None = None) -> Any:
+def _open(store: str | None, data_dir: Path | None, settings: Path | None = None,
+          read_only: bool = False) -> Any:
     from ionflux.pipeline import Pipeline
 
-    return Pipeline.open(store, data_dir=data_dir, settings=settings)
+    return Pipeline.open(store, data_dir=data_dir, settings=settings, read_only=read_only)
 
 
 def ingest(
@@ -137,7 +138,7 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="print the status as JSON"),
 ) -> None:
     """Documents per stage (up to date, pending, failed) and every failure with its reason."""
-    pipe = _open(store, data_dir, settings)
+    pipe = _open(store, data_dir, settings, read_only=True)
     try:
         report = pipe.status()
     finally:
@@ -186,7 +187,7 @@ def query(
 
     if what not in ("transport", "kd"):
         raise InputError(f"query what {what!r}? use 'transport' or 'kd'")
-    pipe = _open(store, data_dir)
+    pipe = _open(store, data_dir, read_only=True)
     try:
         if what == "transport":
             result = pipe.transport(formula, temperature, replicates=replicates, source=source)

@@ -173,6 +173,10 @@ def predict_command(
         check_phases(candidates, "--phases")
     if s is not None:
         positive(s, "--s", "score scale (1/s)")
+    if plot is not None:
+        from ionflux.cli.plot import check_out
+
+        check_out(plot, "--plot")
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.settings import ScoringSettings

@@ -134,13 +134,15 @@ class Pipeline:
     @classmethod
     def open(cls, store: str | StoreConfig | None = None, data_dir: str | Path | None = None,
              settings: PipelineSettings | str | Path | None = None,
-             uri: str | None = None) -> Pipeline:
+             uri: str | None = None, read_only: bool = False) -> Pipeline:
         """Pipeline on store ``store`` (default ``$IONFLUX_STORE`` or ``local``); settings from
-        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults."""
+        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults. ``read_only``: for
+        status and queries (see ``StoreSet.open``)."""
         name = store or os.environ.get(STORE_ENV) or "local"
         if not isinstance(settings, PipelineSettings):
             settings = PipelineSettings.from_env(settings)
-        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri), settings)
+        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri, read_only=read_only),
+                   settings)
 
     from_env = open
 
