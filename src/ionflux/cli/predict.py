@@ -121,7 +121,7 @@ def predict_command(
     precursors: str = typer.Option(None, help="molar ratio, e.g. BaO=1,TiO2=2"),
     profile: str = typer.Option(None, help="heating profile, e.g. '1200K:50,1300K:3h' "
                                            "(durations in sweeps, or hours with 'h')"),
-    recipe: str = typer.Option(None, help="preset R1|R2|R3|R4 (SCIENCE.md §6) instead of "
+    recipe: str = typer.Option(None, help="preset R1 | R2 | R3 | R4 (SCIENCE.md §6) instead of "
                                           "--precursors/--profile"),
     mode: str = typer.Option("full", help="full | self-only | thermo-only"),
     realisations: int = typer.Option(3, help="independent realisations"),

@@ -39,7 +39,7 @@ def analyze(
         None, "--frame-interval-fs", help="time between stored frames, fs (required unless the "
                                           "file gives times)"),
     format: str = typer.Option("auto", "--format",
-                               help="auto|extxyz|lammps-dump|xdatcar|traj"),
+                               help="auto | extxyz | lammps-dump | xdatcar | traj"),
     window_fs: tuple[float, float] | None = typer.Option(
         None, "--window-fs", help="fit window START END in fs (default: detected)"),
     blocks: int = typer.Option(10, "--blocks", help="blocks per trajectory for standard errors"),
