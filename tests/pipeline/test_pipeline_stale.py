@@ -48,6 +48,7 @@ def test_document_kept_after_a_failed_rebuild_is_served_as_stale(
     args = _local(tmp_path)
     assert main(["ingest", str(runs), "--data-dir", str(tmp_path / "data")]) == 0
     assert main(["build", *args, "--stage", "transport", "--stage", "aggregate"]) == 0
+    assert main(["status", *args, "--check", "--json"]) == 1  # bonds and kd are pending
     query = ["query", "transport", "--formula", "BaTiO3", "--temperature", "1500",
              "--data-dir", str(tmp_path / "data")]
     capsys.readouterr()
@@ -63,6 +64,10 @@ def test_document_kept_after_a_failed_rebuild_is_served_as_stale(
     assert main(query) == 0
     out = capsys.readouterr().out
     assert "STALE" in out and "fewer blocks" in out
+    # status reports failures; --check makes them the exit code (for scripts and CI)
+    assert main(["status", *args]) == 0
+    assert main(["status", *args, "--check"]) == 1
+    assert "failed aggregate" in capsys.readouterr().out
     assert main([*query, "--replicates", "--json"]) == 0
     (rep,) = json.loads(capsys.readouterr().out)
     assert rep["stale"]["stage"] == "transport"

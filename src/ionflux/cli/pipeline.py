@@ -136,8 +136,13 @@ def status(
     data_dir: Path = _DATA_DIR,
     settings: Path = _SETTINGS,
     as_json: bool = typer.Option(False, "--json", help="print the status as JSON"),
+    check: bool = typer.Option(False, "--check",
+                               help="exit code 1 unless every item is built and none failed"),
 ) -> None:
-    """Documents per stage (up to date, pending, failed) and every failure with its reason."""
+    """Documents per stage (up to date, pending, failed) and every failure with its reason.
+
+    Exit code 0; with --check, 1 when something failed or is pending.
+    """
     pipe = _open(store, data_dir, settings, read_only=True)
     try:
         report = pipe.status()
@@ -150,6 +155,7 @@ def status(
             "failures": [{k: f.get(k) for k in ("stage", "item_key", "error_type", "error")}
                          for f in report.failures],
             "notes": report.notes}, indent=1, default=str))
+        _check_exit(report, check)
         return
     from rich.console import Console
     from rich.table import Table
@@ -166,6 +172,12 @@ def status(
         console.print(f"failed {f['stage']:<9} {f['item_key']}: {f['error']}", soft_wrap=True)
     for note in report.notes:
         console.print(f"note: {note}", soft_wrap=True)
+    _check_exit(report, check)
+
+
+def _check_exit(report: Any, check: bool) -> None:
+    if check and (report.failures or any(s.pending for s in report.stages)):
+        raise typer.Exit(1)
 
 
 def query(
