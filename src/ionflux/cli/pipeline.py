@@ -253,6 +253,8 @@ def _format_kd(doc: dict) -> str:
     lines = [f"{doc['kd_id']}: K_D = {doc['K_D_cm2_s']:.3e}"
              + (f" ± {err:.1e}" if err is not None else "")
              + f" cm^2/s (self-only {doc['K_D_self_cm2_s']:.3e})"]
+    if err is None and doc.get("K_D_stderr_note"):
+        lines.append(f"  {doc['K_D_stderr_note']}")
     lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
     return "\n".join(lines)
 

@@ -615,7 +615,10 @@ class KDBuilder(IncrementalBuilder):
                                             calculator=_calculator(system, self.thermo))
         a, b = entry.extra["precursors"]
         doc = table.doc(transport.formula, transport.temperature_K, (a, b))
-        fields = self.fields(KDFields, entry, list(item["aggregate"].get("warnings", [])),
+        # the K_D document restates each failed quality check of its transport document
+        inherited = [w for w in item["aggregate"].get("warnings", [])
+                     if not w.startswith(("quality check ", "failed quality checks"))]
+        fields = self.fields(KDFields, entry, inherited,
                              kd_id=item["key"], group_id=entry.extra["group_id"],
                              precursors=[a, b],
                              transport_source=entry.extra["transport_source"])
