@@ -70,6 +70,10 @@ def correlation(
     from ionflux.plotting.correlation import plot_correlation
 
     pair = parse_pair(cations, "--cations")
+    if not Path(system).is_file():  # a published tensor file, or a system name
+        from ionflux.cli._parse import system_elements
+
+        system_elements(system)
     docs = load_transport_docs(source, system, store, data_dir)
     path = plot_correlation(docs, out, cations=pair,
                             title=f"{system}: correlation factors ({source} tensors)")
