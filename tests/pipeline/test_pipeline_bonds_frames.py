@@ -54,3 +54,11 @@ def test_default_bonds_stage_builds_the_trajectory(tmp_path: Path, memory_pipeli
     memory_pipeline.ingest(tmp_path / "runs")
     (report,) = memory_pipeline.build(["bonds"])
     assert (report.succeeded, report.failed) == (1, 0)
+
+
+def test_bond_counts_report_progress_per_frame():
+    traj = synthetic_trajectory(seed=0)
+    ticks: list[tuple[int, int]] = []
+    bond_counts(traj, n_frames=3, workers=1, progress=lambda done, total: ticks.append(
+        (done, total)))
+    assert ticks == [(1, 3), (2, 3), (3, 3)]

@@ -71,13 +71,15 @@ assumes frames far enough apart to be independent.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -215,7 +217,8 @@ def _package_version(name: str) -> str:
 
 
 def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None = None,
-                settings: CrystalNNSettings | None = None) -> BondCountDoc:
+                settings: CrystalNNSettings | None = None,
+                progress: Callable[[int, int], Any] | None = None) -> BondCountDoc:
     """CrystalNN bonds per atom for every ordered element pair, averaged over frames.
 
     Args:
@@ -223,6 +226,7 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
         n_frames: number of frames, spread evenly over the trajectory.
         workers: processes to use (default: ``min(frames, CPUs)``); 1 runs in this process.
         settings: CrystalNN parameters; the defaults are justified in the module docstring.
+        progress: called with (frames done, frames) after each frame.
 
     Raises:
         InputError: no atoms, or a frame count that is not in 1..n_frames.
@@ -243,11 +247,17 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
     n_workers = min(len(frames), workers or os.cpu_count() or 1)
     tasks = [(f, trajectory.positions[f], trajectory.cells[f], trajectory.species,
               settings.model_dump_json()) for f in frames]
-    if n_workers == 1:
-        outcomes = [_frame_counts_or_reason(t) for t in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            outcomes = list(pool.map(_frame_counts_or_reason, tasks))
+    outcomes = []
+    with contextlib.ExitStack() as stack:
+        if n_workers == 1:
+            results_iter = map(_frame_counts_or_reason, tasks)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=n_workers))
+            results_iter = pool.map(_frame_counts_or_reason, tasks)
+        for outcome in results_iter:
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(len(outcomes), len(tasks))
     # a disordered frame can defeat the Voronoi search (no neighbours for a site): such frames
     # are left out and counted; a cell where most frames fail has no trustworthy count
     skipped = {str(f): o.split(": CrystalNN failed: ", 1)[-1]
