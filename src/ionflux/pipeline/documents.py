@@ -187,6 +187,10 @@ class RawTrajectoryDoc(BaseModel):
     file_mtime_ns: int | None = Field(
         None, description="modification time at ingest; the hash is reused while it and the "
                           "size are unchanged (not part of the fingerprint)")
+    sidecar_size_bytes: int | None = None
+    sidecar_mtime_ns: int | None = Field(
+        None, description="sidecar modification time at ingest; while it, the sidecar size and "
+                          "the file's size and time are unchanged, a re-ingest reads neither")
     metadata: TrajectoryMetadata
     blob: BlobRef | None = None
     fingerprint: str = Field(description="hash of path, sha256 and metadata: what builds see")

@@ -153,10 +153,24 @@ class _Candidate:
     sha256: str
     size: int
     mtime_ns: int
+    sidecar_size: int | None = None
+    sidecar_mtime_ns: int | None = None
 
     @property
     def traj_id(self) -> str:
         return replicate_key(self.meta.formula, self.meta.temperature_K, self.meta.replicate)
+
+
+def _unchanged_metadata(previous: dict | None, sidecar: Path, stat: Any,
+                        rehash: bool) -> TrajectoryMetadata | None:
+    """The registered metadata when the same sidecar has the same size and time stamp as at the
+    last ingest (so it is not parsed again); else None."""
+    if (rehash or previous is None or previous.get("sidecar_path") != str(sidecar)
+            or previous.get("sidecar_size_bytes") != stat.st_size
+            or previous.get("sidecar_mtime_ns") != stat.st_mtime_ns
+            or previous.get("metadata") is None):
+        return None
+    return TrajectoryMetadata.model_validate(previous["metadata"])
 
 
 def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, int, int]:
@@ -204,7 +218,8 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     report = IngestReport()
     files = find_trajectories(directory, recursive)
     existing = {d["traj_id"]: d for d in raw_store.query(
-        properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns"])}
+        properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns",
+                    "sidecar_path", "sidecar_size_bytes", "sidecar_mtime_ns", "metadata"])}
     by_path = {d["path"]: d for d in existing.values()}
     errors: dict[str, str] = {}
     candidates: list[_Candidate] = []
@@ -219,15 +234,20 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             if not follow_links and _outside(sidecar, directory):
                 raise InputError(f"{sidecar}: symbolic link to a file outside {directory}; "
                                  "not followed (ingest with --follow-links to allow)")
-            meta = read_sidecar(sidecar)
-            sha, size, mtime = _file_hash(path, by_path.get(str(path)), rehash)
+            previous = by_path.get(str(path))
+            side_stat = sidecar.stat()
+            meta = _unchanged_metadata(previous, sidecar, side_stat, rehash)
+            if meta is None:
+                meta = read_sidecar(sidecar)
+            sha, size, mtime = _file_hash(path, previous, rehash)
         except InputError as exc:
             errors[str(path)] = one_line(exc)
             continue
         except OSError as exc:
             errors[str(path)] = f"{path}: cannot read: {exc.strerror}"
             continue
-        candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime))
+        candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime, side_stat.st_size,
+                                     side_stat.st_mtime_ns))
     if progress:
         progress(len(files), len(files), "")
 
@@ -266,7 +286,8 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             stale.append(previous["traj_id"])
         if old is not None and old.get("fingerprint") == fp:
             report.unchanged.append(path)
-            if old.get("file_mtime_ns") == c.mtime_ns:
+            if old.get("file_mtime_ns") == c.mtime_ns and \
+                    old.get("sidecar_mtime_ns") == c.sidecar_mtime_ns:
                 continue
         warnings = []
         if c.meta.missing_provenance():
@@ -286,6 +307,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             formula=c.meta.formula, temperature_K=c.meta.temperature_K,
             replicate=c.meta.replicate, path=path, sidecar_path=str(c.sidecar),
             sha256=c.sha256, size_bytes=c.size, file_mtime_ns=c.mtime_ns, metadata=c.meta,
+            sidecar_size_bytes=c.sidecar_size, sidecar_mtime_ns=c.sidecar_mtime_ns,
             blob=blob, fingerprint=fp,
             provenance=PipelineProvenance(stage="ingest", builder="ingest_directory",
                                           source_keys=[path], source_hashes={path: c.sha256}),
