@@ -106,12 +106,13 @@ def _start_nx_27017(folder: Path) -> tuple[str, object]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([exe, "--data-dir", str(folder), "--host", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([exe, "--data-dir", "memory", "--host", "127.0.0.1", "-p",
+                             str(port), "--pid-file", str(folder / "nx.pid")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from pymongo import MongoClient
 
     uri = f"mongodb://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(600):
         try:
             with MongoClient(uri, serverSelectionTimeoutMS=200) as client:
                 client.admin.command("ping")
@@ -176,7 +177,6 @@ def _bench_stores(tmp: Path, n_docs: int, n_slow: int, mongo_uri: str) -> None:
           f"lookup {base_big['lookup'] * 1e6:.0f} us")
     base = _time_store(fresh(sqlite_name), n_slow)
     print(f"\nat {n_slow} documents, time relative to SQLiteStore (x slower):")
-    print(f"{'store':<30s}{'insert':>10s}{'replace':>10s}{'lookup':>10s}")
     print(f"{'store':<36s}{'insert':>10s}{'replace':>10s}{'lookup':>10s}")
     for name in factories:
         if name == sqlite_name:
