@@ -88,6 +88,7 @@ def test_synthetic_command_writes_a_trajectory_whose_truth_the_analysis_recovers
     assert np.all(np.abs(z) < 4)
 
 
+@pytest.mark.slow
 def test_synthetic_defaults_pass_every_quality_check_and_read_back(tmp_path, capsys):
     # no extension given: the files get the one the readers need
     assert main(["transport", "synthetic", str(tmp_path / "syn")]) == 0
