@@ -13,6 +13,7 @@ import hashlib
 import math
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -49,6 +50,7 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+@lru_cache(maxsize=4096)
 def reduced_formula(formula: str) -> str:
     """Reduced formula in pymatgen's convention (``Ba2Ti2O6`` -> ``BaTiO3``)."""
     from pymatgen.core import Composition, Element

@@ -26,6 +26,7 @@ they were.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,8 +185,9 @@ def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, in
 
 
 def _outside(path: Path, directory: Path) -> bool:
-    """True when ``path`` (a link, or inside a linked folder) resolves outside ``directory``."""
-    return not path.resolve().is_relative_to(directory)
+    """True when ``path``, a symbolic link, resolves outside ``directory``. (The folder walk
+    does not enter linked folders, so only the file itself can be a link.)"""
+    return os.path.islink(path) and not path.resolve().is_relative_to(directory)
 
 
 def _parse_check(c: _Candidate) -> str | None:
