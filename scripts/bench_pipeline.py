@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -235,6 +236,8 @@ def bench_builds(n: int, replicates: int, n_frames: int, bonds: bool) -> None:
     settings = PipelineSettings.model_validate({"bonds": {"n_frames": 1},
                                                 "transport": {"n_blocks": 5}})
     with tempfile.TemporaryDirectory() as tmp:
+        # the first build computes its driving forces (no cache left by an earlier run)
+        os.environ["IONFLUX_DRIVING_FORCE_CACHE"] = str(Path(tmp) / "driving_forces.sqlite")
         runs = Path(tmp) / "runs"
         runs.mkdir()
         _write_runs(runs, n, replicates, n_frames)
