@@ -93,9 +93,10 @@ def _flag(rows: list[KDRow], notes: list[str]) -> None:
         notes.append(f"{phase}: {text}")
     missing = [r for r in rows if r.K_D_stderr_cm2_s is None and not r.interpolated]
     if missing:
-        reasons = sorted({r.K_D_stderr_note or "" for r in missing})
-        notes.append(f"{len(missing)} of {len(rows)} K_D values have no standard error: "
-                     + "; ".join(reasons))
+        reasons = sorted({(r.K_D_stderr_note or "").removeprefix("no standard errors: ")
+                          for r in missing})
+        notes.append(f"{len(missing)} of {len(rows)} K_D values have no standard error ("
+                     + "; ".join(reasons) + ")")
 
 
 def distinctive_cations(alpha: str, beta: str) -> tuple[str | None, str | None]:
