@@ -99,3 +99,18 @@ def test_published_tensors_are_counted_and_queried(
     assert main(["query", "transport", "--formula", "BaTiO3", "--temperature", "1500",
                  *data, "--source", "md"]) == 2
     assert "no transport document for BaTiO3@1500K" in capsys.readouterr().err
+
+
+def test_query_kd_prints_each_failed_check_once():
+    from ionflux.cli.pipeline import _format_kd
+
+    # a K_D document built before the K_D stage stopped copying the transport warnings
+    doc = {"kd_id": "BaTiO3@1500K:BaO+TiO2@published", "K_D_cm2_s": 1e-3,
+           "K_D_self_cm2_s": 2e-3, "K_D_stderr_cm2_s": None,
+           "K_D_stderr_note": "no standard errors: published tensors carry no standard errors",
+           "warnings": ["transport quality check mass_weighted_rows_vanish failed (rows)",
+                        "quality check mass_weighted_rows_vanish failed: rows = 0.12",
+                        "TiO2 is not on the hull"]}
+    text = _format_kd(doc)
+    assert text.count("mass_weighted_rows_vanish") == 1
+    assert "TiO2 is not on the hull" in text and "published tensors carry no" in text

@@ -255,7 +255,12 @@ def _format_kd(doc: dict) -> str:
              + f" cm^2/s (self-only {doc['K_D_self_cm2_s']:.3e})"]
     if err is None and doc.get("K_D_stderr_note"):
         lines.append(f"  {doc['K_D_stderr_note']}")
-    lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
+    warnings = doc.get("warnings", [])
+    # documents built before issue 11 carry both the K_D document's and the transport
+    # document's line for each failed quality check: print one
+    restated = {w.split()[3] for w in warnings if w.startswith("transport quality check ")}
+    lines += [f"  warning: {w}" for w in warnings
+              if not (w.startswith("quality check ") and w.split()[2] in restated)]
     return "\n".join(lines)
 
 
