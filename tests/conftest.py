@@ -9,3 +9,14 @@ import pytest
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261122)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Persistent caches of the test run live in a folder of their own, never in the user's
+    ~/.cache (results are keyed by data and code, so sharing them within a run is safe)."""
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="ionflux-test-cache-")
+    os.environ.setdefault("IONFLUX_DRIVING_FORCE_CACHE",
+                          os.path.join(folder, "driving_forces.sqlite"))

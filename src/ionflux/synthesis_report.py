@@ -49,9 +49,12 @@ class ReportResult:
 def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
                          data_dir: str | Path | None = None,
                          settings: ReportSettings | None = None,
-                         say: Callable[[str], Any] = lambda _: None) -> ReportResult:
+                         say: Callable[[str], Any] = lambda _: None,
+                         progress: Callable[[str, int, int], Any] | None = None
+                         ) -> ReportResult:
     """Run the whole flow on a store (default ``$IONFLUX_STORE`` or the embedded ``local``) and
-    write the report into ``out_dir``; ``say`` receives one line per step."""
+    write the report into ``out_dir``; ``say`` receives one line per step, ``progress``
+    (step, done, total) the progress of the K_D build and of the figures."""
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import load_thermo, run_recipes
     from ionflux.kinetics import KDTable
@@ -65,7 +68,7 @@ def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
         say(f"store: {location}")
         imported = pipeline.import_published(settings.system)
         say(f"published {settings.system} tensors: {imported.summary()}")
-        (kd_stage,) = pipeline.build(["kd"])
+        (kd_stage,) = pipeline.build(["kd"], progress=progress)
         say(f"K_D documents: {kd_stage.succeeded} built, {kd_stage.failed} failed")
         pipeline.stores.connect()
         kd_count = pipeline.stores.kd.count()
@@ -78,7 +81,9 @@ def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
                                   realisations=settings.realisations, seed=settings.seed,
                                   grid=settings.grid, progress=True,
                                   cache=StoreCache(pipeline.stores.predictions), kd=table)
-    figures, kd_rows, kd_notes = _figures(folder, settings, table, transport, predictions)
+    say("K_D table and figures")
+    figures, kd_rows, kd_notes = _figures(folder, settings, table, transport, predictions,
+                                          progress)
     markdown = folder / "report.md"
     markdown.write_text(_markdown(settings, location, imported, kd_count, failures, transport,
                                   thermo, kd_rows, kd_notes, predictions, figures))
@@ -86,20 +91,30 @@ def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
 
 
 def _figures(folder: Path, settings: ReportSettings, table: Any, transport: Sequence[Any],
-             predictions: Sequence[Any]) -> tuple[list[Path], list[Any], list[str]]:
+             predictions: Sequence[Any],
+             progress: Callable[[str, int, int], Any] | None = None
+             ) -> tuple[list[Path], list[Any], list[str]]:
     from ionflux.kinetics.report import kd_rows
     from ionflux.plotting.ca import plot_final_fractions, plot_prediction, plot_recipe_grid
     from ionflux.plotting.correlation import plot_correlation
     from ionflux.plotting.kd import plot_kd
 
+    total = 6 + len(predictions)
+    tick = progress or (lambda *_: None)
+    tick("figures", 0, total)
     rows, notes = kd_rows(table, settings.precursors, settings.kd_temperatures_K)
-    figures = [plot_kd(rows, folder / "kd.png"),
-               plot_kd(rows, folder / "kd_self_only.png", self_only=True),
-               plot_correlation(transport, folder / "correlation.png")]
-    figures.append(plot_recipe_grid(predictions, folder / "recipes.png"))
-    figures.append(plot_final_fractions(predictions, folder / "final_fractions.png"))
-    for doc in predictions:
-        figures.append(plot_prediction(doc, folder / f"{doc.inputs.recipe}_{doc.inputs.mode}.png"))
+    tick("figures", 1, total)
+    steps = [lambda: plot_kd(rows, folder / "kd.png"),
+             lambda: plot_kd(rows, folder / "kd_self_only.png", self_only=True),
+             lambda: plot_correlation(transport, folder / "correlation.png"),
+             lambda: plot_recipe_grid(predictions, folder / "recipes.png"),
+             lambda: plot_final_fractions(predictions, folder / "final_fractions.png")]
+    steps += [lambda doc=doc: plot_prediction(
+        doc, folder / f"{doc.inputs.recipe}_{doc.inputs.mode}.png") for doc in predictions]
+    figures = []
+    for i, step in enumerate(steps, start=2):
+        figures.append(step())
+        tick("figures", i, total)
     return [Path(f) for f in figures], rows, notes
 
 

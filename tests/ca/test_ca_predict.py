@@ -192,3 +192,9 @@ def test_default_candidates_outside_ba_ti_o_are_the_reachable_compounds():
     phases = default_phases(["Li2O", "TiO2"], thermo, "Li-Ti-O")
     # LiTiO2 (reduced Ti) and the elements are not Li2O/TiO2 combinations
     assert phases == ["Li2O", "TiO2", "Li2TiO3", "Li4Ti5O12"]
+
+
+@pytest.mark.parametrize("name", ["Xx2O", "XX", "Qq"])
+def test_unknown_element_is_a_one_line_error_from_python(name):
+    with pytest.raises(InputError, match="not a chemical formula"):
+        predict({name: 1, "TiO2": 1}, [(1250.0, 1.0)], mode="thermo-only", grid=6, cache=False)

@@ -109,3 +109,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def slow_counting_analysis(trajectories: list, **kwargs: Any) -> Any:
+    """``analyze_trajectories`` that logs each call to $IONFLUX_TEST_CALL_LOG and takes 0.3 s
+    longer (so that concurrent builders overlap)."""
+    import time
+
+    from ionflux.transport import analyze_trajectories
+
+    with open(os.environ["IONFLUX_TEST_CALL_LOG"], "a") as log:
+        log.write(f"{trajectories[0].source.path}\n")
+    time.sleep(0.3)
+    return analyze_trajectories(trajectories, **kwargs)

@@ -111,8 +111,8 @@ def test_open_store_and_data_dir_precedence(tmp_path: Path, monkeypatch: pytest.
     store.connect()
     store.update({"prediction_id": "p1", "x": 1})
     store.close()
-    assert open_store("local", "predictions").query_one  # same file, reopened
-    again = open_store("local", "predictions")
+    again = open_store("local", "predictions")  # same file, reopened
+    assert again.path == store.path
     again.connect()
     assert again.query_one({"prediction_id": "p1"})["x"] == 1
     again.close()

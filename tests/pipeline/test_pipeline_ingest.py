@@ -147,3 +147,27 @@ def test_sidecar_helpers(tmp_path: Path):
     meta = read_sidecar(lammps)
     assert meta.replicate == "1" and meta.type_map == ["Ba", "Ti", "O"]
     assert meta.reader_type_map() == {1: "Ba", 2: "Ti", 3: "O"}
+
+
+def test_reingest_of_unchanged_files_reads_neither_file(tmp_path: Path,
+                                                       memory_pipeline: Pipeline):
+    from unittest import mock
+
+    from ionflux.pipeline import ingest as ingest_module
+
+    runs = tmp_path / "runs"
+    paths = [write_run(runs, f"r{i}", replicate=f"r{i}", seed=i) for i in range(3)]
+    assert len(memory_pipeline.ingest(runs).new) == 3
+
+    def boom(*_a, **_k):
+        raise AssertionError("an unchanged file was read again")
+
+    with mock.patch.object(ingest_module, "read_sidecar", boom), \
+            mock.patch("ionflux.io.trajectory.file_sha256", boom):
+        report = memory_pipeline.ingest(runs)
+    assert sorted(report.unchanged) == sorted(map(str, paths)) and not report.failed
+    # a sidecar edited in place (new time stamp) is read again
+    sidecar = paths[0].with_name(paths[0].name + ".yaml")
+    sidecar.write_text(sidecar.read_text().replace("md_engine:", "notes: edited\nmd_engine:"))
+    report = memory_pipeline.ingest(runs)
+    assert report.changed == [str(paths[0])]

@@ -47,6 +47,12 @@ def test_kd_stage_builds_from_published_records_like_a_direct_call(memory_pipeli
         direct = table.doc(phase, temperature, ("BaO", "TiO2"))
         assert record["K_D_cm2_s"] == pytest.approx(direct.K_D_cm2_s, rel=1e-12)
         assert record["K_D_self_cm2_s"] == pytest.approx(direct.K_D_self_cm2_s, rel=1e-12)
+        # each failed quality check is stated once (the K_D document restates the transport
+        # document's own warning), and the missing standard error is explained
+        for check in ("mass_weighted_rows_vanish",):
+            assert sum(check in w for w in record["warnings"]) == 1, record["warnings"]
+        assert record["K_D_stderr_cm2_s"] is None
+        assert "published tensors carry no standard errors" in record["K_D_stderr_note"]
     assert run_builder(memory_pipeline.builder("kd", keys=keys)).processed == 0
 
 

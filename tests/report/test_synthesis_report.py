@@ -13,8 +13,13 @@ SMALL = ReportSettings(recipes=("R4",), realisations=2, grid=10)
 @pytest.mark.slow
 def test_report_runs_end_to_end_and_a_rerun_recomputes_nothing(tmp_path):
     data, out = tmp_path / "data", tmp_path / "report"
-    first = run_synthesis_report(out, store="local", data_dir=data, settings=SMALL)
+    ticks: dict[str, tuple[int, int]] = {}
+    first = run_synthesis_report(out, store="local", data_dir=data, settings=SMALL,
+                                 progress=lambda step, done, total: ticks.__setitem__(
+                                     step, (done, total)))
     assert first.store_location.startswith(str(data))
+    # every slow step reports progress, to the end
+    assert ticks["kd"] == (55, 55) and ticks["figures"][0] == ticks["figures"][1] > 6
     # 11 published phases x 5 temperatures; Ba4TiO6 has no thermodynamic data (5 failures).
     assert first.kd_built == 50 and len(first.kd_failures) == 5
     assert all("Ba4TiO6" in f["item_key"] for f in first.kd_failures)

@@ -77,12 +77,28 @@ def test_synthetic_command_writes_a_trajectory_whose_truth_the_analysis_recovers
                                                                                   capsys):
     path = tmp_path / "syn.extxyz.gz"
     assert main(["transport", "synthetic", str(path), "--frames", "4000", "--formula-units",
-                 "10", "--seed", "3"]) == 0
+                 "10", "--seed", "3", "--replicates", "1"]) == 0
     truth = json.loads((tmp_path / "syn.extxyz.gz.truth.json").read_text())
     capsys.readouterr()
     # Temperature and frame interval come from the file itself: no flags needed.
     assert main(["transport", "analyze", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["temperature_K"] == truth["temperature_K"]
+    z = (np.array(out["L"]) - np.array(truth["L"])) / np.array(out["L_stderr"])
+    assert np.all(np.abs(z) < 4)
+
+
+@pytest.mark.slow
+def test_synthetic_defaults_pass_every_quality_check_and_read_back(tmp_path, capsys):
+    # no extension given: the files get the one the readers need
+    assert main(["transport", "synthetic", str(tmp_path / "syn")]) == 0
+    files = sorted(tmp_path.glob("syn.r*.extxyz"))
+    assert [f.name for f in files] == [f"syn.r{i}.extxyz" for i in range(1, 5)]
+    truth = json.loads((tmp_path / "syn.truth.json").read_text())
+    capsys.readouterr()
+    assert main(["transport", "analyze", *map(str, files), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    failed = {k: q["reason"] for k, q in out["quality"].items() if not q["passed"]}
+    assert failed == {}
     z = (np.array(out["L"]) - np.array(truth["L"])) / np.array(out["L_stderr"])
     assert np.all(np.abs(z) < 4)

@@ -91,9 +91,20 @@ def test_quality_flags_apply_the_40_20_rule(long_run):
         cross = names[0] != "self" and names[0] != names[1]
         assert flag.threshold == (0.4 if cross else 0.2), key
         assert flag.passed == (flag.value <= flag.threshold), key
-    failed = {k for k, f in doc.quality.items() if not f.passed}
-    if failed:
-        assert any(key in doc.warnings[-1] for key in failed)
+    failed = [k for k, f in doc.quality.items() if not f.passed]
+    expected = [f"failed quality checks: {', '.join(failed)}"] if failed else []
+    assert [w for w in doc.warnings if w.startswith("failed quality checks")] == expected
+
+
+def test_failed_checks_are_listed_in_the_warnings():
+    # a short run of a small cell: its cross terms cannot meet the 40 % rule (seeded, so the
+    # outcome is fixed; the assertion on `failed` keeps the test from passing vacuously)
+    doc = analyze_trajectories([barium_titanate_like(n_formula_units=2).generate(3000, seed=0)])
+    failed = [k for k, f in doc.quality.items() if not f.passed]
+    assert failed
+    assert doc.warnings[-1] == f"failed quality checks: {', '.join(failed)}"
+    assert all(doc.quality[k].value > doc.quality[k].threshold for k in failed
+               if k.startswith("rel_stderr_"))
 
 
 def test_replicates_combine_as_mean_with_smaller_errors(system):
@@ -133,7 +144,8 @@ def test_reported_errors_are_calibrated_across_seeds():
         z_self.append((np.array(doc.L_self) - truth.L_self) / np.array(doc.L_self_stderr))
     for z in (np.concatenate(z_total), np.concatenate(z_self)):
         rms = np.sqrt(np.mean(z**2))
-        assert 0.75 < rms < 1.6, rms
+        # t with 9 degrees of freedom: rms 1.13; errors 30 % too small would give ~1.5
+        assert 0.85 < rms < 1.4, rms
         assert np.mean(np.abs(z) > 3.0) < 0.08
 
 

@@ -15,10 +15,14 @@ import pytest
 from ionflux.io import read_trajectory
 from ionflux.transport import analyze_trajectories
 
-kinisi = pytest.importorskip("kinisi", reason="peer implementations are the optional "
-                                              "'peers' extra (pip install -e '.[peers]')")
-diffusion = pytest.importorskip("pymatgen.analysis.diffusion.analyzer")
-sc = pytest.importorskip("scipp")
+# The peers are part of the `test` extra: a missing one is an error, never a silent skip.
+try:
+    import kinisi
+    import pymatgen.analysis.diffusion.analyzer as diffusion
+    import scipp as sc
+except ImportError as exc:  # pragma: no cover - only without the test extra
+    raise ImportError(f"{exc}; the peer tests need the 'peers' extra, which the 'test' extra "
+                      "includes: pip install -e '.[test]'") from exc
 
 XDATCAR = Path(kinisi.__file__).parent / "tests" / "inputs" / "example_XDATCAR.gz"
 FRAME_INTERVAL_FS = 2.0 * 50

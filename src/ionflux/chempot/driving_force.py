@@ -19,6 +19,8 @@ artificial limit, ``depends_on_artificial_limit`` is True and a warning says so.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel, Field
 
@@ -29,6 +31,9 @@ from ionflux.chempot.diagram import (
     Faces,
 )
 from ionflux.chempot.geometry import closest_points, share_a_point
+
+if TYPE_CHECKING:
+    from ionflux.chempot.cache import DrivingForceCache
 from ionflux.errors import InputError
 from ionflux.thermo.data import ThermoData
 from ionflux.thermo.system import reduced_formula
@@ -157,13 +162,35 @@ def driving_force_from_faces(faces: Faces, alpha: str, beta: str, *, system: str
 
 
 class DrivingForceCalculator:
-    """Driving forces of one thermo data set; diagrams and results cached per temperature."""
+    """Driving forces of one thermo data set; diagrams and results cached per temperature.
+
+    ``persistent``: a :class:`~ionflux.chempot.cache.DrivingForceCache` that keeps results
+    across processes, keyed by the data, code and settings they rest on; ``"default"`` (the
+    default) uses the user cache file (``IONFLUX_DRIVING_FORCE_CACHE=off`` disables it), None
+    keeps results in this object only.
+    """
 
     def __init__(self, thermo: ThermoData, lower_limit_eV: float = DEFAULT_LOWER_LIMIT_EV,
-                 metastable_tol_eV: float = DEFAULT_METASTABLE_TOL_EV) -> None:
+                 metastable_tol_eV: float = DEFAULT_METASTABLE_TOL_EV,
+                 persistent: DrivingForceCache | str | None = "default") -> None:
+        from ionflux.chempot.cache import DrivingForceCache
+
         self.thermo = thermo
         self.diagrams = ChempotDiagrams(thermo, lower_limit_eV, metastable_tol_eV)
+        self.lower_limit_eV = lower_limit_eV
+        self.metastable_tol_eV = metastable_tol_eV
         self._cache: dict[tuple[str, str, float], DrivingForce] = {}
+        self.persistent = (DrivingForceCache.default() if persistent == "default"
+                           else persistent)
+        self._data_digest: str | None = None
+
+    def _stored_key(self, a: str, b: str, t: float) -> str:
+        from ionflux.chempot.cache import DrivingForceCache, data_digest
+
+        if self._data_digest is None:
+            self._data_digest = data_digest(self.thermo)
+        return DrivingForceCache.key(self._data_digest, a, b, t, self.lower_limit_eV,
+                                     self.metastable_tol_eV)
 
     def __call__(self, alpha: str, beta: str, temperature_K: float) -> DrivingForce:
         """Driving force between phases ``alpha`` and ``beta`` at ``temperature_K``."""
@@ -174,6 +201,10 @@ class DrivingForceCalculator:
         if a == b:
             raise InputError(f"the two phases must differ, got {alpha!r} and {beta!r}")
         key = (a, b, t)
+        if key not in self._cache and self.persistent is not None:
+            stored = self.persistent.get(self._stored_key(a, b, t))
+            if stored is not None:
+                self._cache[key] = stored
         if key not in self._cache:
             faces = self.diagrams.faces([a, b], t)
             p, q, touching = _solve(faces, a, b)
@@ -188,4 +219,6 @@ class DrivingForceCalculator:
                 faces, a, b, system=thermo.system, temperature_K=t,
                 element_order=list(thermo.elements), e_above_hull=hull, wider_faces=wider,
                 thermo_info=thermo.describe())
+            if self.persistent is not None:
+                self.persistent.put(self._stored_key(a, b, t), self._cache[key])
         return self._cache[key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from typing import Any
 
 import typer
 
@@ -54,6 +55,36 @@ def _root() -> None:
 _register_all()
 
 
+_COMMAND: list = []
+
+
+def _command() -> typer.core.TyperGroup:
+    """The click command tree of ``app``, with on/off flags shown without a type (typer
+    labels them ``<bool>``, which reads as if they took a value)."""
+    if not _COMMAND:
+        command = typer.main.get_command(app)
+        stack = [command]
+        while stack:
+            node = stack.pop()
+            stack.extend(getattr(node, "commands", {}).values())
+            for param in getattr(node, "params", []):
+                if getattr(param, "is_flag", False) and param.metavar is None:
+                    param.metavar = ""
+            node.get_help_option = _no_type(node.get_help_option)
+        _COMMAND.append(command)
+    return _COMMAND[0]
+
+
+def _no_type(get_help_option: Any) -> Any:
+    def wrapped(ctx: Any) -> Any:
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    return wrapped
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the CLI and turns ionflux errors into one-line messages (exit 2).
 
@@ -61,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     its traceback.
     """
     try:
-        app(args=argv, prog_name="ionflux")
+        _command()(args=argv, prog_name="ionflux")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except IonfluxError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from ionflux.errors import InputError
 
 
@@ -41,3 +44,66 @@ def parse_list(text: str | None) -> list[str] | None:
 
 #: Help of every ``--nist`` option (thermodynamic source of the solids).
 NIST_HELP = "NIST-JANAF G_f(T) where available (opt-in; default MP + Bartel for every solid)"
+
+
+#: Element symbols, for checking names before pymatgen (~1 s to import) or data load.
+ELEMENTS = frozenset("""H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co
+Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd
+Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np
+Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og""".split())
+
+_TOKEN = re.compile(r"([A-Z][a-z]*)|(\d+(?:\.\d+)?)|([()])|(.)")
+
+
+def formula_elements(text: str, option: str) -> set[str]:
+    """Elements of a formula such as ``Ba2TiO4`` or ``Ba(OH)2``; a one-line InputError naming
+    ``option`` when it is not one."""
+    text = str(text).strip()
+    elements: set[str] = set()
+    depth = 0
+    for symbol, number, paren, other in _TOKEN.findall(text):
+        if other:
+            raise InputError(f"{option}: {text!r} is not a chemical formula")
+        if symbol:
+            if symbol not in ELEMENTS:
+                raise InputError(f"{option}: {text!r} is not a chemical formula ({symbol!r} is "
+                                 "not an element)")
+            elements.add(symbol)
+        elif paren:
+            depth += 1 if paren == "(" else -1
+            if depth < 0:
+                raise InputError(f"{option}: {text!r} is not a chemical formula")
+        elif number and float(number) <= 0:
+            raise InputError(f"{option}: {text!r} is not a chemical formula")
+    if not elements or depth != 0 or (not text[0].isupper() and text[0] != "("):
+        raise InputError(f"{option}: {text!r} is not a chemical formula")
+    return elements
+
+
+def system_elements(text: str, option: str = "--system") -> list[str]:
+    """``Ba-Ti-O`` -> ['Ba', 'Ti', 'O'], checked without loading anything."""
+    parts = [p.strip() for p in str(text).replace(",", "-").split("-") if p.strip()]
+    for part in parts:
+        if part not in ELEMENTS:
+            raise InputError(f"{option} {text!r}: {part!r} is not an element")
+    if len(set(parts)) < 2:
+        raise InputError(f"{option} {text!r}: name at least two elements, e.g. Ba-Ti-O")
+    return list(dict.fromkeys(parts))
+
+
+def check_phases(phases: list[str], option: str, system: str | None = None) -> None:
+    """Every phase is a formula (and lies in ``system`` when given)."""
+    allowed = None if system is None else set(system_elements(system))
+    for phase in phases:
+        found = formula_elements(phase, option)
+        if allowed is not None and not found <= allowed:
+            outside = ", ".join(sorted(found - allowed))
+            raise InputError(f"{option}: {phase} contains {outside}, which is outside the "
+                             f"{system} system")
+
+
+def positive(value: float, option: str, what: str = "value") -> float:
+    """``value`` if finite and > 0, else a one-line InputError."""
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option}: {what} must be > 0 and finite, got {value:g}")
+    return value

@@ -20,6 +20,12 @@ def distance(
     as_json: bool = typer.Option(False, "--json", help="print the full DrivingForce document"),
 ) -> None:
     """Shortest chemical-potential vector delta_mu = mu(B) - mu(A) between two domains."""
+    from ionflux.cli._parse import check_phases, positive, system_elements
+
+    system_elements(system)
+    check_phases([phase_a, phase_b], "phase", system)
+    positive(temperature, "--temperature", "temperature (K)")
+
     from ionflux.chempot.driving_force import DrivingForceCalculator
     from ionflux.thermo.data import ThermoData
 

@@ -6,22 +6,40 @@ import json
 
 import typer
 
-from ionflux.cli._parse import NIST_HELP, parse_list, parse_pair, parse_temperatures
+from ionflux.cli._parse import (
+    NIST_HELP,
+    check_phases,
+    parse_list,
+    parse_pair,
+    parse_temperatures,
+    system_elements,
+)
+from ionflux.errors import InputError
 
 
 def compute_rows(system: str, precursors: str, temperatures: str, source: str,
                  products: str | None, include_anions: bool, nist: bool,
                  store: str | None = None, data_dir: str | None = None):
     """K_D rows (see ionflux.kinetics.report.kd_rows) for the CLI options given."""
+    # arguments first: nothing is imported or loaded for a request that cannot be served
+    system_elements(system)
+    pair = parse_pair(precursors)
+    check_phases(list(pair), "--precursors", system)
+    temps = parse_temperatures(temperatures)
+    names = parse_list(products)
+    if names:
+        check_phases(names, "--products", system)
+    if source not in ("published", "store"):
+        raise InputError(f"--source {source!r}: use published or store")
+
     from ionflux.kinetics.report import kd_rows, load_transport_docs
     from ionflux.kinetics.table import KDTable
     from ionflux.thermo.data import ThermoData
 
-    pair = parse_pair(precursors)
-    temps = parse_temperatures(temperatures)
-    names = parse_list(products)
-    docs = load_transport_docs(source, system, store, data_dir)
     thermo = ThermoData.load(system, prefer_experimental=nist)
+    for phase in pair:
+        thermo.composition(phase)  # one error for an unknown precursor, not one per product
+    docs = load_transport_docs(source, system, store, data_dir)
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
     return rows, skipped + table.warnings, temps

@@ -18,10 +18,11 @@ _SETTINGS = typer.Option(None, "--settings",
                          help="pipeline settings YAML (default $IONFLUX_PIPELINE_SETTINGS)")
 
 
-def _open(store: str | None, data_dir: Path | None, settings: Path | None = None) -> Any:
+def _open(store: str | None, data_dir: Path | None, settings: Path | None = None,
+          read_only: bool = False) -> Any:
     from ionflux.pipeline import Pipeline
 
-    return Pipeline.open(store, data_dir=data_dir, settings=settings)
+    return Pipeline.open(store, data_dir=data_dir, settings=settings, read_only=read_only)
 
 
 def ingest(
@@ -32,6 +33,8 @@ def ingest(
                                    help="look in sub-folders too"),
     rehash: bool = typer.Option(False, "--rehash",
                                 help="hash every file even if size and time are unchanged"),
+    follow_links: bool = typer.Option(False, "--follow-links",
+                                      help="follow symbolic links that lead out of DIRECTORY"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Register trajectory files (+ YAML/JSON sidecars) in the raw-trajectory store.
@@ -55,7 +58,8 @@ def ingest(
             def tick(done: int, total: int, _path: str) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = pipe.ingest(directory, recursive=recursive, rehash=rehash, progress=tick)
+            report = pipe.ingest(directory, recursive=recursive, rehash=rehash,
+                                 follow_links=follow_links, progress=tick)
     finally:
         pipe.close()
     if as_json:
@@ -118,7 +122,9 @@ def build(
         pipe.close()
     for r in reports:
         console.print(f"{r.stage:<10} {r.processed} processed: {r.succeeded} built, "
-                      f"{r.failed} failed ({r.seconds:.1f} s)")
+                      f"{r.failed} failed ({r.seconds:.1f} s)"
+                      + (f", {r.claimed_elsewhere} left to another build running now"
+                         if r.claimed_elsewhere else ""))
     if any(r.failed for r in reports):
         console.print("some items failed (their earlier documents, if any, are kept); "
                       "see `ionflux status` for the reasons")
@@ -130,9 +136,14 @@ def status(
     data_dir: Path = _DATA_DIR,
     settings: Path = _SETTINGS,
     as_json: bool = typer.Option(False, "--json", help="print the status as JSON"),
+    check: bool = typer.Option(False, "--check",
+                               help="exit code 1 unless every item is built and none failed"),
 ) -> None:
-    """Documents per stage (up to date, pending, failed) and every failure with its reason."""
-    pipe = _open(store, data_dir, settings)
+    """Documents per stage (up to date, pending, failed) and every failure with its reason.
+
+    Exit code 0; with --check, 1 when something failed or is pending.
+    """
+    pipe = _open(store, data_dir, settings, read_only=True)
     try:
         report = pipe.status()
     finally:
@@ -144,6 +155,7 @@ def status(
             "failures": [{k: f.get(k) for k in ("stage", "item_key", "error_type", "error")}
                          for f in report.failures],
             "notes": report.notes}, indent=1, default=str))
+        _check_exit(report, check)
         return
     from rich.console import Console
     from rich.table import Table
@@ -160,6 +172,12 @@ def status(
         console.print(f"failed {f['stage']:<9} {f['item_key']}: {f['error']}", soft_wrap=True)
     for note in report.notes:
         console.print(f"note: {note}", soft_wrap=True)
+    _check_exit(report, check)
+
+
+def _check_exit(report: Any, check: bool) -> None:
+    if check and (report.failures or any(s.pending for s in report.stages)):
+        raise typer.Exit(1)
 
 
 def query(
@@ -169,19 +187,22 @@ def query(
     precursors: str = typer.Option(None, "--precursors", help="kd: e.g. BaO,TiO2"),
     replicates: bool = typer.Option(False, "--replicates",
                                     help="transport: per-replicate documents"),
+    source: str = typer.Option("all", "--source",
+                               help="transport: md, published or all (MD wins where both)"),
     store: str = _STORE,
     data_dir: Path = _DATA_DIR,
     as_json: bool = typer.Option(False, "--json", help="print the documents as JSON"),
 ) -> None:
-    """Print stored transport (aggregated over replicates) or K_D documents."""
+    """Print stored transport (aggregated over replicates, or imported published tensors) or
+    K_D documents."""
     from ionflux.errors import InputError
 
     if what not in ("transport", "kd"):
         raise InputError(f"query what {what!r}? use 'transport' or 'kd'")
-    pipe = _open(store, data_dir)
+    pipe = _open(store, data_dir, read_only=True)
     try:
         if what == "transport":
-            result = pipe.transport(formula, temperature, replicates=replicates)
+            result = pipe.transport(formula, temperature, replicates=replicates, source=source)
             docs = result if isinstance(result, list) else [result]
         else:
             pair = [p.strip() for p in precursors.split(",")] if precursors else None
@@ -198,13 +219,25 @@ def query(
         return
     for doc in docs:
         typer.echo(_format_transport(doc) if what == "transport" else _format_kd(doc))
+        if doc.get("stale"):
+            typer.echo(_format_stale(doc["stale"]))
+
+
+def _format_stale(stale: dict) -> str:
+    return (f"  STALE: newer inputs (from {stale['failed_inputs_from']}) failed the "
+            f"{stale['stage']} stage: {stale['error']}; this document is from the older inputs")
 
 
 def _format_transport(doc: dict) -> str:
     species = doc["species"]
-    name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
-    lines = [f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
-             f"fit window {doc.get('fit_window_fs')} fs",
+    if doc.get("transport_source") == "published":
+        head = (f"{doc.get('group_id')} (published tensors, {doc.get('published_source')}): "
+                f"V = {doc['volume_A3']:.1f} Å^3")
+    else:
+        name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
+        head = (f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
+                f"fit window {doc.get('fit_window_fs')} fs")
+    lines = [head,
              "L (1/(eV cm s)):  " + "  ".join(f"{s:>11s}" for s in species)]
     for s, row in zip(species, doc["L"], strict=True):
         lines.append(f"  {s:<15s}" + "  ".join(f"{v:11.3e}" for v in row))
@@ -220,7 +253,14 @@ def _format_kd(doc: dict) -> str:
     lines = [f"{doc['kd_id']}: K_D = {doc['K_D_cm2_s']:.3e}"
              + (f" ± {err:.1e}" if err is not None else "")
              + f" cm^2/s (self-only {doc['K_D_self_cm2_s']:.3e})"]
-    lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
+    if err is None and doc.get("K_D_stderr_note"):
+        lines.append(f"  {doc['K_D_stderr_note']}")
+    warnings = doc.get("warnings", [])
+    # documents built before issue 11 carry both the K_D document's and the transport
+    # document's line for each failed quality check: print one
+    restated = {w.split()[3] for w in warnings if w.startswith("transport quality check ")}
+    lines += [f"  warning: {w}" for w in warnings
+              if not (w.startswith("quality check ") and w.split()[2] in restated)]
     return "\n".join(lines)
 
 

@@ -16,6 +16,18 @@ from ionflux.cli._parse import NIST_HELP
 plot_app = typer.Typer(help="Figures (PNG).", no_args_is_help=True)
 
 
+def check_out(out: Path, option: str = "--out") -> Path:
+    """``out`` if its folder exists and it is not a folder itself; checked before any work."""
+    from ionflux.errors import InputError
+
+    if out.is_dir():
+        raise InputError(f"{option} {out} is a folder; give a file name such as "
+                         f"{out / 'plot.png'}")
+    if not out.parent.is_dir():
+        raise InputError(f"{option} {out}: folder {out.parent} does not exist (create it first)")
+    return out
+
+
 @plot_app.command("kd")
 def kd(
     out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
@@ -32,6 +44,7 @@ def kd(
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """K_D versus cation ratio, one line per temperature (log axes)."""
+    check_out(out)
     from ionflux.cli.kd import compute_rows
     from ionflux.plotting.kd import plot_kd
 
@@ -53,11 +66,16 @@ def correlation(
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """Correlation factors f_i of the two cations versus their ratio, one line per temperature."""
+    check_out(out)
     from ionflux.cli._parse import parse_pair
     from ionflux.kinetics.report import load_transport_docs
     from ionflux.plotting.correlation import plot_correlation
 
     pair = parse_pair(cations, "--cations")
+    if not Path(system).is_file():  # a published tensor file, or a system name
+        from ionflux.cli._parse import system_elements
+
+        system_elements(system)
     docs = load_transport_docs(source, system, store, data_dir)
     path = plot_correlation(docs, out, cations=pair,
                             title=f"{system}: correlation factors ({source} tensors)")
@@ -70,6 +88,7 @@ def bonds(
     frames: int = typer.Option(5, "--frames", help="frames per bundled amorphous cell"),
 ) -> None:
     """CrystalNN bond counts per atom versus Ba:Ti for the bundled amorphous Ba-Ti-O cells."""
+    check_out(out)
     from ionflux.cli.structure import bonds_plot_command
 
     bonds_plot_command(str(out), frames)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ionflux.cli._parse import NIST_HELP
+from ionflux.cli._parse import NIST_HELP, check_phases, formula_elements, positive
 from ionflux.errors import InputError
 
 _MODES = ("full", "self-only", "thermo-only")
@@ -29,6 +29,8 @@ def parse_precursors(text: str) -> dict[str, float]:
                              "number") from None
         if name.strip() in out:
             raise InputError(f"--precursors: {name.strip()} is listed twice")
+        formula_elements(name.strip(), "--precursors")
+        positive(ratio, "--precursors", f"ratio of {name.strip()}")
         out[name.strip()] = ratio
     if not out:
         raise InputError("--precursors is empty; e.g. BaO=1,TiO2=2")
@@ -61,6 +63,8 @@ def parse_profile(text: str) -> list[tuple[float, float]]:
         except ValueError:
             raise InputError(f"--profile step {i}: cannot read {item!r} (temperature in K, "
                              "duration in sweeps or hours with 'h')") from None
+        positive(t, f"--profile step {i}", "temperature (K)")
+        positive(d, f"--profile step {i}", "duration")
         steps.append((t, d * SWEEPS_PER_HOUR if hours else d))
     if not steps:
         raise InputError("--profile has no steps; e.g. '1200K:50,1300K:50'")
@@ -136,7 +140,7 @@ def predict_command(
     precursors: str = typer.Option(None, help="molar ratio, e.g. BaO=1,TiO2=2"),
     profile: str = typer.Option(None, help="heating profile, e.g. '1200K:50,1300K:3h' "
                                            "(durations in sweeps, or hours with 'h')"),
-    recipe: str = typer.Option(None, help="preset R1|R2|R3|R4 (SCIENCE.md §6) instead of "
+    recipe: str = typer.Option(None, help="preset R1 | R2 | R3 | R4 (SCIENCE.md §6) instead of "
                                           "--precursors/--profile"),
     mode: str = typer.Option("full", help="full | self-only | thermo-only"),
     realisations: int = typer.Option(3, help="independent realisations"),
@@ -168,10 +172,7 @@ def predict_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
 ) -> None:
     """Predict phase fractions for precursors and a heating profile."""
-    from ionflux.ca.cache import StoreCache
-    from ionflux.ca.predict import predict
     from ionflux.ca.recipes import get_recipe
-    from ionflux.ca.settings import AutomatonSettings, ScoringSettings
 
     if mode not in _MODES:
         raise InputError(f"--mode {mode!r}: use one of {', '.join(_MODES)}")
@@ -184,15 +185,40 @@ def predict_command(
         if precursors is None or profile is None:
             raise InputError("give --precursors and --profile (or --recipe R1|R2|R3|R4)")
         ratios, steps = parse_precursors(precursors), parse_profile(profile)
+    # every argument is checked here, before anything slow is imported or loaded
+    if len(ratios) < 2:
+        raise InputError("--precursors: give at least two precursors (a pair reaction needs "
+                         "two phases)")
+    if realisations < 1:
+        raise InputError(f"--realisations must be >= 1, got {realisations}")
+    if grid < 3:
+        raise InputError(f"--grid must be >= 3 cells, got {grid}")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
+    if source not in ("published", "store"):
+        raise InputError(f"--source {source!r}: use published or store")
+    candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
+    if candidates is not None:
+        check_phases(candidates, "--phases")
+    if s is not None:
+        positive(s, "--s", "score scale (1/s)")
+    if plot is not None:
+        from ionflux.cli.plot import check_out
+
+        check_out(plot, "--plot")
+    from ionflux.ca.settings import AutomatonSettings, ScoringSettings
+
     scoring = settings_from_options(ScoringSettings, {"s": s, "kd_sampling": kd_sampling})
     automaton = settings_from_options(AutomatonSettings, {
         "inertia": inertia, "cell_swaps": swaps, "swap_rate": swap_rate,
         "sweeps_per_unit": sweeps_per_unit})
     if swap_rate is not None and swaps != "fixed":
         raise InputError("--swap-rate needs --swaps fixed")
+    from ionflux.ca.cache import StoreCache
+    from ionflux.ca.predict import predict
+
     cache = False if no_cache else StoreCache.open(store, data_dir)
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
-    candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,
                   progress=True, recipe=recipe, nist=nist)

@@ -19,11 +19,26 @@ def report_command(
 ) -> None:
     """Load the bundled Ba-Ti-O data into the store, build K_D documents, predict recipes
     R1-R4 in full and thermo-only modes, and write a markdown report with figures."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from ionflux.synthesis_report import ReportSettings, run_synthesis_report
 
     settings = ReportSettings(realisations=realisations, grid=grid, seed=seed)
-    result = run_synthesis_report(out, store=store, data_dir=data_dir, settings=settings,
-                                  say=lambda line: typer.echo(line, err=True))
+    tasks: dict = {}
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+
+        def tick(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        result = run_synthesis_report(out, store=store, data_dir=data_dir, settings=settings,
+                                      say=lambda line: typer.echo(line, err=True),
+                                      progress=tick)
     for doc in result.predictions:
         typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} dominant {doc.dominant_phase()} "
                    f"({doc.final_mol_fraction[doc.dominant_phase()]:.2f})"

@@ -55,7 +55,7 @@ def _num(value: float | None) -> str:
 
 def bonds_plot_command(out: str, frames: int) -> None:
     """Bond counts of the bundled amorphous snapshots, plotted against Ba:Ti into ``out``."""
-    from rich.progress import Progress
+    from rich.progress import Progress, TimeElapsedColumn
 
     from ionflux.io import read_trajectory
     from ionflux.md.library import amorphous_snapshot_files
@@ -64,12 +64,17 @@ def bonds_plot_command(out: str, frames: int) -> None:
 
     files = amorphous_snapshot_files()
     docs = []
-    with Progress(transient=True) as progress:
-        task = progress.add_task("CrystalNN bond counts", total=len(files))
-        for path in files.values():
-            docs.append(bond_counts(read_trajectory(path), n_frames=frames))
-            progress.advance(task)
-    plot_bonds(docs, out)
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn(),
+                  transient=True) as progress:
+        # one tick per frame: a cell takes ~10 s, so a bar per file would sit still
+        task = progress.add_task("CrystalNN bond counts", total=len(files) * frames)
+        for i, (name, path) in enumerate(files.items()):
+            progress.update(task, description=f"CrystalNN bond counts: {name}")
+            docs.append(bond_counts(read_trajectory(path), n_frames=frames,
+                                    progress=lambda done, _n, i=i: progress.update(
+                                        task, completed=i * frames + done)))
+        progress.update(task, description="plotting")
+        plot_bonds(docs, out)
 
 
 def register(app: typer.Typer) -> None:

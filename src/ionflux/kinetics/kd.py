@@ -70,6 +70,7 @@ class KDDoc(BaseModel):
     K_D_self_cm2_s: float
     K_D_stderr_cm2_s: float | None = None
     K_D_self_stderr_cm2_s: float | None = None
+    K_D_stderr_note: str | None = Field(None, description="why the standard errors are None")
     delta_mu_eV: dict[str, float] = Field(description="mu(beta) - mu(alpha), eV")
     distance_eV: float
     touching: bool
@@ -184,8 +185,14 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
         "sum over " + ", ".join(summed) + (" (anions included)" if include_anions
                                            else " (cations; anion flux set by balance)"),
     ]
+    stderr_note = None
     if transport.L_stderr is None and transport.L_covariance is None:
         assumptions.append("transport document has no L_stderr: K_D_stderr_cm2_s is None")
+        published = any("published" in (s.reader or "") or "transport_db" in (s.path or "")
+                        for s in transport.provenance.sources)
+        stderr_note = ("no standard errors: " + (
+            "published tensors carry no standard errors" if published else
+            f"transport document {key} has no L standard errors or covariance"))
     elif transport.L_covariance is None:
         assumptions.append("transport document has no L covariance: K_D_stderr_cm2_s treats "
                            "the L entries as independent")
@@ -204,7 +211,7 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
         phase=transport.formula, temperature_K=transport.temperature_K,
         precursors=[driving_force.phase_alpha, driving_force.phase_beta],
         K_D_cm2_s=kd, K_D_self_cm2_s=kd_self, K_D_stderr_cm2_s=kd_err,
-        K_D_self_stderr_cm2_s=kd_self_err,
+        K_D_self_stderr_cm2_s=kd_self_err, K_D_stderr_note=stderr_note,
         delta_mu_eV={s: float(v) for s, v in dmu_all.items()},
         distance_eV=float(driving_force.distance_eV), touching=bool(driving_force.touching),
         metastable_phases=list(driving_force.metastable_phases),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -56,7 +57,46 @@ class KDRow(BaseModel):
     interpolated: bool = False
     V_gamma_cm3: float | None = None
     metastable_phases: list[str] = Field(default_factory=list)
+    K_D_stderr_note: str | None = Field(None, description="why K_D_stderr_cm2_s is None")
+    falls_with_temperature: bool = Field(
+        False, description="K_D is below its value at the next lower temperature listed "
+                           "(not Arrhenius-like: check the transport data)")
     warnings: list[str] = Field(default_factory=list)
+
+
+def falling_with_temperature(rows: Sequence[KDRow]
+                             ) -> list[tuple[str, float, float, float, float]]:
+    """(phase, T_low, T_high, K_D(T_low), K_D(T_high)) for every step between listed
+    temperatures of a phase where the full K_D decreases."""
+    by_phase: dict[str, list[KDRow]] = {}
+    for row in rows:
+        by_phase.setdefault(row.phase, []).append(row)
+    out = []
+    for phase, group in by_phase.items():
+        group = sorted(group, key=lambda r: r.temperature_K)
+        for low, high in pairwise(group):
+            if high.K_D_cm2_s < low.K_D_cm2_s:
+                out.append((phase, low.temperature_K, high.temperature_K, low.K_D_cm2_s,
+                            high.K_D_cm2_s))
+    return out
+
+
+def _flag(rows: list[KDRow], notes: list[str]) -> None:
+    """Mark K_D that falls with temperature, and say why standard errors are missing."""
+    by = {(r.phase, r.temperature_K): r for r in rows}
+    for phase, t1, t2, v1, v2 in falling_with_temperature(rows):
+        text = (f"K_D falls with temperature from {t1:g} K to {t2:g} K ({v1:.2e} -> {v2:.2e} "
+                "cm^2/s): not Arrhenius-like; check the transport data")
+        row = by[(phase, t2)]
+        row.falls_with_temperature = True
+        row.warnings = [*row.warnings, text]
+        notes.append(f"{phase}: {text}")
+    missing = [r for r in rows if r.K_D_stderr_cm2_s is None and not r.interpolated]
+    if missing:
+        reasons = sorted({(r.K_D_stderr_note or "").removeprefix("no standard errors: ")
+                          for r in missing})
+        notes.append(f"{len(missing)} of {len(rows)} K_D values have no standard error ("
+                     + "; ".join(reasons) + ")")
 
 
 def distinctive_cations(alpha: str, beta: str) -> tuple[str | None, str | None]:
@@ -115,6 +155,7 @@ def kd_rows(table: KDTable, precursors: tuple[str, str], temperatures_K: Sequenc
                                 + "; ".join(skipped))
     rows.sort(key=lambda r: (math.inf if r.cation_ratio is None else r.cation_ratio, r.phase,
                              r.temperature_K))
+    _flag(rows, skipped)
     return rows, skipped
 
 
@@ -129,7 +170,8 @@ def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el
                      delta_mu_eV=doc.delta_mu_eV, distance_eV=doc.distance_eV,
                      precursors=list(pair), cation_ratio=cation_ratio(doc.phase, el_a, el_b),
                      cation_ratio_label=label, V_gamma_cm3=doc.V_gamma_cm3,
-                     metastable_phases=doc.metastable_phases, warnings=doc.warnings)
+                     metastable_phases=doc.metastable_phases, warnings=doc.warnings,
+                     K_D_stderr_note=doc.K_D_stderr_note)
     kd = table.kd_cm2_s(product, t, pair, "full")
     kd_self = table.kd_cm2_s(product, t, pair, "self-only")
     force: Any = table.driving_force(pair[0], pair[1], t)
@@ -139,6 +181,7 @@ def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el
                  precursors=list(pair), cation_ratio=cation_ratio(phase, el_a, el_b),
                  cation_ratio_label=label, interpolated=True,
                  metastable_phases=list(force.metastable_phases),
+                 K_D_stderr_note="no standard errors for interpolated K_D",
                  warnings=[*force.warnings, "K_D interpolated (log K_D linear in 1/T); "
                            "delta_mu is the one at this temperature; stderr not interpolated"])
 

@@ -1,13 +1,16 @@
 """File bytes in a shared MongoDB (GridFS), so workers on other machines can read trajectories.
 
 Files are content-addressed: the GridFS file name is the SHA-256 of the bytes, so uploading the
-same file twice stores it once and a changed file never overwrites the old copy.
+same file twice stores it once and a changed file never overwrites the old copy. Concurrent
+uploads of the same bytes claim the hash first (``<bucket>_claims``, ``_id`` = hash), so one of
+them uploads and the others wait for it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,10 @@ class GridFSBlobs(MSONable):
         bucket: GridFS bucket name (collections ``<bucket>.files`` and ``<bucket>.chunks``).
         timeout_ms: server-selection timeout, ms.
     """
+
+    #: Seconds a claim without a file counts as alive; seconds to wait for another uploader.
+    STALE_CLAIM_S = 600.0
+    WAIT_S = 900.0
 
     def __init__(self, uri: str, database: str, bucket: str = "trajectory_files",
                  timeout_ms: int = 3000):
@@ -48,19 +55,50 @@ class GridFSBlobs(MSONable):
         self._bucket()
         return self._client[self.database][f"{self.bucket}.files"]
 
+    def _claims(self) -> Any:
+        self._bucket()
+        return self._client[self.database][f"{self.bucket}_claims"]
+
     def exists(self, sha256: str) -> bool:
         return self._files().find_one({"filename": sha256}, {"_id": 1}) is not None
 
     def put(self, path: str | Path, sha256: str) -> bool:
-        """Upload ``path`` unless a file with this hash is stored; True if it uploaded."""
-        from pymongo.errors import PyMongoError
+        """Upload ``path`` unless a file with this hash is stored; True if it uploaded.
+
+        Concurrent callers with the same hash upload it once: each first inserts a claim
+        document whose ``_id`` is the hash (unique in every MongoDB), and only the one whose
+        insert succeeds uploads; the others wait for its file to appear. A claim older than
+        ``STALE_CLAIM_S`` without a file (its uploader died) is taken over.
+        """
+        from pymongo.errors import DuplicateKeyError, PyMongoError
 
         try:
-            if self.exists(sha256):
-                return False
-            with open(path, "rb") as handle:
-                self._bucket().upload_from_stream(sha256, handle,
-                                                  metadata={"source_name": Path(path).name})
+            deadline = time.monotonic() + self.WAIT_S
+            while True:
+                if self.exists(sha256):
+                    return False
+                now = time.time()
+                try:
+                    self._claims().insert_one({"_id": sha256, "claimed_at": now})
+                    break
+                except DuplicateKeyError:
+                    claim = self._claims().find_one({"_id": sha256}) or {}
+                    started = claim.get("claimed_at", now)
+                    if now - started > self.STALE_CLAIM_S:
+                        self._claims().delete_one({"_id": sha256, "claimed_at": started})
+                        continue
+                    if time.monotonic() > deadline:
+                        raise StoreError(f"GridFS bucket {self.bucket}: {path}: another "
+                                         f"upload of the same bytes did not finish within "
+                                         f"{self.WAIT_S:g} s") from None
+                    time.sleep(0.05)
+            try:
+                with open(path, "rb") as handle:
+                    self._bucket().upload_from_stream(
+                        sha256, handle, metadata={"source_name": Path(path).name})
+            except BaseException:
+                self._claims().delete_one({"_id": sha256})
+                raise
         except PyMongoError as exc:
             raise StoreError(f"GridFS bucket {self.bucket}: cannot store {path}: "
                              f"{type(exc).__name__}") from exc

@@ -18,6 +18,7 @@ document carries a different fingerprint and that did not already fail with the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,13 @@ from typing import Any, ClassVar
 from maggma.core import Builder, Store
 
 from ionflux import __version__
-from ionflux.errors import AnalysisError, InputError, IonfluxError, StoreError
+from ionflux.errors import (
+    AnalysisError,
+    InputError,
+    IonfluxError,
+    StoreError,
+    TrajectoryFormatError,
+)
 from ionflux.pipeline.blobs import GridFSBlobs
 from ionflux.pipeline.documents import (
     AggregateFields,
@@ -42,6 +49,7 @@ from ionflux.pipeline.documents import (
     derived_time,
     fingerprint,
     one_line,
+    redact_contents,
     to_record,
 )
 from ionflux.pipeline.loading import load_trajectory, resolve_function
@@ -77,6 +85,13 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
+def _reason(exc: BaseException) -> str:
+    """One-line reason for a record; a reader's quote of the file's bytes is left out."""
+    if isinstance(exc, TrajectoryFormatError):
+        return redact_contents(one_line(exc))
+    return one_line(exc)
+
+
 def _wrap_store_errors(what: str, func: Any, *args: Any) -> Any:
     try:
         return func(*args)
@@ -104,6 +119,8 @@ class IncrementalBuilder(Builder):
         self.delete_orphans = delete_orphans
         self.n_succeeded = 0
         self.n_failed = 0
+        self.n_claimed_elsewhere = 0
+        self._claims: Any = None
         super().__init__(sources=sources, targets=[target, failures], chunk_size=chunk_size)
 
     # -- to implement -----------------------------------------------------------------------
@@ -185,7 +202,41 @@ class IncrementalBuilder(Builder):
         self._cleanup(plan)
         self.total = len(plan.todo)
         self.logger.info(f"{self.stage}: {len(plan.todo)} of {len(plan.entries)} items to build")
-        yield from self.fetch(plan.todo, plan.entries)
+        yield from self._claimed(self.fetch(plan.todo, plan.entries))
+
+    def _claimed(self, items: Iterator[dict]) -> Iterator[dict]:
+        """The items this builder claims; items another builder holds, or finished since the
+        plan was made, are left to it (concurrent builds divide the work)."""
+        from ionflux.pipeline.claims import Claims
+
+        if self._claims is None:
+            self._claims = Claims(self.failures)
+        if not self._claims.enabled:
+            yield from items
+            return
+        tkey = self.target.key
+        for item in items:
+            fp = item["entry"].fingerprint
+            if not self._claims.acquire(FailureDoc.make_id(self.stage, item["key"])):
+                self.n_claimed_elsewhere += 1
+                continue
+            done = self.target.query_one({tkey: item["key"]}, properties=[tkey,
+                                                                          "input_fingerprint"])
+            failed = self.failures.query_one({"failure_id": FailureDoc.make_id(
+                self.stage, item["key"])}, properties=["failure_id", "input_fingerprint"])
+            if (done or {}).get("input_fingerprint") == fp or (
+                    not self.retry_failed and (failed or {}).get("input_fingerprint") == fp):
+                self._claims.release([FailureDoc.make_id(self.stage, item["key"])])
+                self.n_claimed_elsewhere += 1
+                continue
+            yield item
+
+    def finalize(self) -> None:
+        if self._claims is not None:
+            with contextlib.suppress(Exception):  # claims of a dead owner expire anyway
+                self._claims.release()
+            self._claims.close()
+        super().finalize()
 
     def process_item(self, item: dict) -> dict:
         """Build one item; any exception becomes a failure record (never raised)."""
@@ -197,7 +248,7 @@ class IncrementalBuilder(Builder):
             failure = FailureDoc(
                 failure_id=FailureDoc.make_id(self.stage, item["key"]), stage=self.stage,
                 item_key=item["key"], input_fingerprint=entry.fingerprint,
-                error_type=type(exc).__name__, error=one_line(exc), sources=entry.sources,
+                error_type=type(exc).__name__, error=_reason(exc), sources=entry.sources,
                 last_updated=entry.last_updated)
             return {"key": item["key"], "failure": failure.model_dump()}
 
@@ -211,6 +262,8 @@ class IncrementalBuilder(Builder):
                                {"failure_id": {"$in": ids}})
         if failures:
             _wrap_store_errors(describe_store(self.failures), self.failures.update, failures)
+        if self._claims is not None:
+            self._claims.release([FailureDoc.make_id(self.stage, i["key"]) for i in items])
         self.n_succeeded += len(records)
         self.n_failed += len(failures)
 
@@ -334,7 +387,8 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     Membership is part of the fingerprint, so adding, changing or removing one replicate
     rebuilds exactly its group (maggma's GroupBuilder misses member updates). Replicates that
-    cannot be read are excluded with the reason; a group with none left fails.
+    cannot be read, or cannot be analysed on their own, are excluded with the reason; a group
+    with none left fails.
     """
 
     stage: ClassVar[str] = "aggregate"
@@ -388,13 +442,37 @@ class TransportAggregateBuilder(IncrementalBuilder):
                 trajectories.append(load_trajectory(raw, reader=self.reader, blobs=self.blobs))
                 used.append(raw.traj_id)
             except InputError as exc:
-                excluded.append(ExcludedReplicate(traj_id=raw.traj_id, reason=one_line(exc)))
+                excluded.append(ExcludedReplicate(traj_id=raw.traj_id, reason=_reason(exc)))
         if not trajectories:
             reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")
         window = None if self.window_fs is None else tuple(self.window_fs)
-        doc = resolve_function(self.analysis)(trajectories, window_fs=window,
-                                              n_blocks=self.n_blocks, formula=members[0].formula)
+        analyze = resolve_function(self.analysis)
+
+        def run(trajs: list[Any]) -> Any:
+            return analyze(trajs, window_fs=window, n_blocks=self.n_blocks,
+                           formula=members[0].formula)
+
+        try:
+            doc = run(trajectories)
+        except IonfluxError as exc:
+            # find the replicates that cannot be analysed on their own and exclude them with
+            # their reason, like unreadable ones (only on this failure path: costs one
+            # analysis per replicate)
+            keep = []
+            for traj, traj_id in zip(trajectories, used, strict=True):
+                try:
+                    run([traj])
+                    keep.append((traj, traj_id))
+                except IonfluxError as alone:
+                    excluded.append(ExcludedReplicate(traj_id=traj_id, reason=one_line(alone)))
+            if not keep:
+                reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
+                raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})") from exc
+            if len(keep) == len(trajectories):
+                raise  # every replicate works alone: the failure is of the combination
+            trajectories, used = [t for t, _ in keep], [k for _, k in keep]
+            doc = run(trajectories)
         warnings = [w for raw in members if raw.traj_id in used for w in raw.warnings]
         warnings += [f"replicate {e.traj_id} excluded: {e.reason}" for e in excluded]
         fields = self.fields(AggregateFields, item["entry"], list(dict.fromkeys(warnings)),
@@ -540,7 +618,10 @@ class KDBuilder(IncrementalBuilder):
                                             calculator=_calculator(system, self.thermo, self.nist))
         a, b = entry.extra["precursors"]
         doc = table.doc(transport.formula, transport.temperature_K, (a, b))
-        fields = self.fields(KDFields, entry, list(item["aggregate"].get("warnings", [])),
+        # the K_D document restates each failed quality check of its transport document
+        inherited = [w for w in item["aggregate"].get("warnings", [])
+                     if not w.startswith(("quality check ", "failed quality checks"))]
+        fields = self.fields(KDFields, entry, inherited,
                              kd_id=item["key"], group_id=entry.extra["group_id"],
                              precursors=[a, b],
                              transport_source=entry.extra["transport_source"])

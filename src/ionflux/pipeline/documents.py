@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -48,6 +50,7 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+@lru_cache(maxsize=4096)
 def reduced_formula(formula: str) -> str:
     """Reduced formula in pymatgen's convention (``Ba2Ti2O6`` -> ``BaTiO3``)."""
     from pymatgen.core import Composition, Element
@@ -73,6 +76,11 @@ def replicate_key(formula: str, temperature_K: float, replicate: str) -> str:
     return f"{group_key(formula, temperature_K)}#{replicate}"
 
 
+#: Longest identifiers (formula, replicate, format) and free labels in a sidecar, characters.
+_SHORT = 100
+_LABEL = 300
+
+
 class TrajectoryMetadata(BaseModel):
     """The metadata sidecar of one trajectory file (YAML or JSON).
 
@@ -82,21 +90,38 @@ class TrajectoryMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    formula: str = Field(description="formula of the simulated phase (any multiple, e.g. "
-                                     "Ba8Ti8O24); it must match the atoms in the file")
+    formula: str = Field(max_length=_SHORT, description="formula of the simulated phase (any "
+                         "multiple, e.g. Ba8Ti8O24); it must match the atoms in the file")
     temperature_K: float = Field(gt=0, description="MD temperature, K")
-    replicate: str = Field(min_length=1, description="replicate id, unique per (formula, T)")
+    replicate: str = Field(min_length=1, max_length=_SHORT,
+                           description="replicate id, unique per (formula, T)")
     frame_interval_fs: float | None = Field(
         None, gt=0, description="time between stored frames, fs (optional if the file has times)")
-    phase: str | None = Field(None, description="free label, e.g. 'amorphous (melt-quenched)'")
-    potential: str | None = Field(None, description="interatomic potential, e.g. 'ACE Ba-Ti-O'")
-    potential_version: str | None = None
-    md_engine: str | None = Field(None, description="MD code, e.g. 'LAMMPS'")
-    md_engine_version: str | None = None
-    format: str = Field("auto", description="reader format passed to ionflux.io.read_trajectory")
-    type_map: list[str] | None = Field(
-        None, description="element of each LAMMPS atom type (type 1 first), for dump files")
-    notes: str | None = None
+    phase: str | None = Field(None, max_length=_LABEL,
+                              description="free label, e.g. 'amorphous (melt-quenched)'")
+    potential: str | None = Field(None, max_length=_LABEL,
+                                  description="interatomic potential, e.g. 'ACE Ba-Ti-O'")
+    potential_version: str | None = Field(None, max_length=_LABEL)
+    md_engine: str | None = Field(None, max_length=_LABEL, description="MD code, e.g. 'LAMMPS'")
+    md_engine_version: str | None = Field(None, max_length=_LABEL)
+    format: str = Field("auto", max_length=_SHORT,
+                        description="reader format passed to ionflux.io.read_trajectory")
+    type_map: list[Annotated[str, Field(max_length=3)]] | None = Field(
+        None, max_length=200,
+        description="element of each LAMMPS atom type (type 1 first), for dump files")
+    notes: str | None = Field(None, max_length=4000)
+
+    @field_validator("temperature_K", "frame_interval_fs", mode="before")
+    @classmethod
+    def _finite_number(cls, value: Any) -> Any:
+        # YAML turns `yes` into True and `.inf` into inf: neither is a temperature or a time
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        if isinstance(value, str):
+            raise ValueError("must be a number, not text")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
 
     @field_validator("type_map", mode="before")
     @classmethod
@@ -116,7 +141,9 @@ class TrajectoryMetadata(BaseModel):
     @field_validator("replicate", mode="before")
     @classmethod
     def _replicate_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be text or an integer")
+        return str(value)
 
     @field_validator("formula")
     @classmethod
@@ -162,6 +189,10 @@ class RawTrajectoryDoc(BaseModel):
     file_mtime_ns: int | None = Field(
         None, description="modification time at ingest; the hash is reused while it and the "
                           "size are unchanged (not part of the fingerprint)")
+    sidecar_size_bytes: int | None = None
+    sidecar_mtime_ns: int | None = Field(
+        None, description="sidecar modification time at ingest; while it, the sidecar size and "
+                          "the file's size and time are unchanged, a re-ingest reads neither")
     metadata: TrajectoryMetadata
     blob: BlobRef | None = None
     fingerprint: str = Field(description="hash of path, sha256 and metadata: what builds see")
@@ -274,3 +305,12 @@ def one_line(exc: BaseException) -> str:
     """An exception as one line: its message, or its type when it has none."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def redact_contents(message: str) -> str:
+    """``message`` with quoted text (readers quote the offending line of a file) replaced by
+    ``'…'``, for records that others can read: file contents never reach a shared store."""
+    return _QUOTED.sub("'…'", message)

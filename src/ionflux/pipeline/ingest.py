@@ -26,6 +26,7 @@ they were.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +44,15 @@ from ionflux.pipeline.documents import (
     group_key,
     now_ms,
     one_line,
+    redact_contents,
     replicate_key,
 )
 from ionflux.pipeline.stores import StoreSet
 
 TRAJECTORY_SUFFIXES = (".extxyz", ".xyz", ".lammpstrj", ".dump", ".lammps", ".traj")
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
+#: Largest sidecar read, bytes (fields are bounded too, see TrajectoryMetadata).
+MAX_SIDECAR_BYTES = 64 * 1024
 
 
 @dataclass
@@ -119,6 +123,11 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
     import yaml
 
     try:
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            # checked before reading: a huge file is refused quickly and never stored
+            raise InputError(f"{path}: sidecar is {size} bytes; the limit is "
+                             f"{MAX_SIDECAR_BYTES} (put long notes in a file of their own)")
         text = path.read_text()
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except OSError as exc:
@@ -132,8 +141,8 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
     try:
         return TrajectoryMetadata.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: "
+                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
         raise InputError(f"{path}: invalid sidecar: {problems}") from exc
 
 
@@ -145,10 +154,24 @@ class _Candidate:
     sha256: str
     size: int
     mtime_ns: int
+    sidecar_size: int | None = None
+    sidecar_mtime_ns: int | None = None
 
     @property
     def traj_id(self) -> str:
         return replicate_key(self.meta.formula, self.meta.temperature_K, self.meta.replicate)
+
+
+def _unchanged_metadata(previous: dict | None, sidecar: Path, stat: Any,
+                        rehash: bool) -> TrajectoryMetadata | None:
+    """The registered metadata when the same sidecar has the same size and time stamp as at the
+    last ingest (so it is not parsed again); else None."""
+    if (rehash or previous is None or previous.get("sidecar_path") != str(sidecar)
+            or previous.get("sidecar_size_bytes") != stat.st_size
+            or previous.get("sidecar_mtime_ns") != stat.st_mtime_ns
+            or previous.get("metadata") is None):
+        return None
+    return TrajectoryMetadata.model_validate(previous["metadata"])
 
 
 def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, int, int]:
@@ -161,19 +184,44 @@ def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, in
     return file_sha256(path), stat.st_size, stat.st_mtime_ns
 
 
+def _outside(path: Path, directory: Path) -> bool:
+    """True when ``path``, a symbolic link, resolves outside ``directory``. (The folder walk
+    does not enter linked folders, so only the file itself can be a link.)"""
+    return os.path.islink(path) and not path.resolve().is_relative_to(directory)
+
+
+def _parse_check(c: _Candidate) -> str | None:
+    """None when the file reads as a trajectory; else a reason that quotes none of its bytes."""
+    from ionflux.io import read_trajectory  # lazy: loads numba
+
+    meta = c.meta
+    try:
+        read_trajectory(c.path, meta.format, type_map=meta.reader_type_map(),
+                        frame_interval_fs=meta.frame_interval_fs,
+                        temperature_K=meta.temperature_K)
+    except InputError as exc:
+        return (f"{c.path}: not a readable trajectory ({type(exc).__name__}: "
+                f"{redact_contents(one_line(exc))}); not uploaded")
+    return None
+
+
 def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool = True,
-                     rehash: bool = False,
+                     rehash: bool = False, follow_links: bool = False,
                      progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
     """Register the trajectories under ``directory`` in the raw-trajectory store.
 
     ``stores`` must be connected. ``progress(done, total, path)`` is called per file.
+    Symbolic links that lead out of ``directory`` are refused unless ``follow_links``. With a
+    shared store (GridFS), a file is read once before its bytes are uploaded, and bytes that
+    do not parse are never uploaded.
     """
     directory = Path(directory).expanduser().resolve()
     raw_store, failures = stores.raw_trajectories, stores.failures
     report = IngestReport()
     files = find_trajectories(directory, recursive)
     existing = {d["traj_id"]: d for d in raw_store.query(
-        properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns"])}
+        properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns",
+                    "sidecar_path", "sidecar_size_bytes", "sidecar_mtime_ns", "metadata"])}
     by_path = {d["path"]: d for d in existing.values()}
     errors: dict[str, str] = {}
     candidates: list[_Candidate] = []
@@ -181,16 +229,27 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
         if progress:
             progress(i, len(files), str(path))
         try:
+            if not follow_links and _outside(path, directory):
+                raise InputError(f"{path}: symbolic link to a file outside {directory}; not "
+                                 "followed (ingest with --follow-links to allow)")
             sidecar = find_sidecar(path)
-            meta = read_sidecar(sidecar)
-            sha, size, mtime = _file_hash(path, by_path.get(str(path)), rehash)
+            if not follow_links and _outside(sidecar, directory):
+                raise InputError(f"{sidecar}: symbolic link to a file outside {directory}; "
+                                 "not followed (ingest with --follow-links to allow)")
+            previous = by_path.get(str(path))
+            side_stat = sidecar.stat()
+            meta = _unchanged_metadata(previous, sidecar, side_stat, rehash)
+            if meta is None:
+                meta = read_sidecar(sidecar)
+            sha, size, mtime = _file_hash(path, previous, rehash)
         except InputError as exc:
             errors[str(path)] = one_line(exc)
             continue
         except OSError as exc:
             errors[str(path)] = f"{path}: cannot read: {exc.strerror}"
             continue
-        candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime))
+        candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime, side_stat.st_size,
+                                     side_stat.st_mtime_ns))
     if progress:
         progress(len(files), len(files), "")
 
@@ -229,7 +288,8 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             stale.append(previous["traj_id"])
         if old is not None and old.get("fingerprint") == fp:
             report.unchanged.append(path)
-            if old.get("file_mtime_ns") == c.mtime_ns:
+            if old.get("file_mtime_ns") == c.mtime_ns and \
+                    old.get("sidecar_mtime_ns") == c.sidecar_mtime_ns:
                 continue
         warnings = []
         if c.meta.missing_provenance():
@@ -237,6 +297,10 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
                             f"{', '.join(c.meta.missing_provenance())}")
         blob = None
         if stores.blobs is not None:
+            if (old is None or old.get("sha256") != c.sha256) and \
+                    (problem := _parse_check(c)) is not None:
+                errors[path] = problem
+                continue
             stores.blobs.put(c.path, c.sha256)
             blob = BlobRef(bucket=stores.blobs.bucket, sha256=c.sha256)
         unchanged = old is not None and old.get("fingerprint") == fp
@@ -245,6 +309,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             formula=c.meta.formula, temperature_K=c.meta.temperature_K,
             replicate=c.meta.replicate, path=path, sidecar_path=str(c.sidecar),
             sha256=c.sha256, size_bytes=c.size, file_mtime_ns=c.mtime_ns, metadata=c.meta,
+            sidecar_size_bytes=c.sidecar_size, sidecar_mtime_ns=c.sidecar_mtime_ns,
             blob=blob, fingerprint=fp,
             provenance=PipelineProvenance(stage="ingest", builder="ingest_directory",
                                           source_keys=[path], source_hashes={path: c.sha256}),

@@ -42,6 +42,8 @@ class StageReport:
     succeeded: int = 0
     failed: int = 0
     seconds: float = 0.0
+    claimed_elsewhere: int = field(default=0, metadata={
+        "help": "items left to another builder running at the same time"})
 
 
 @dataclass
@@ -104,6 +106,7 @@ def run_builder(builder: Builder, progress: Progress | None = None, processes: i
         builder.finalize()
     report.succeeded = getattr(builder, "n_succeeded", report.processed)
     report.failed = getattr(builder, "n_failed", 0)
+    report.claimed_elsewhere = getattr(builder, "n_claimed_elsewhere", 0)
     report.seconds = perf_counter() - start
     return report
 
@@ -131,13 +134,15 @@ class Pipeline:
     @classmethod
     def open(cls, store: str | StoreConfig | None = None, data_dir: str | Path | None = None,
              settings: PipelineSettings | str | Path | None = None,
-             uri: str | None = None) -> Pipeline:
+             uri: str | None = None, read_only: bool = False) -> Pipeline:
         """Pipeline on store ``store`` (default ``$IONFLUX_STORE`` or ``local``); settings from
-        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults."""
+        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults. ``read_only``: for
+        status and queries (see ``StoreSet.open``)."""
         name = store or os.environ.get(STORE_ENV) or "local"
         if not isinstance(settings, PipelineSettings):
             settings = PipelineSettings.from_env(settings)
-        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri), settings)
+        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri, read_only=read_only),
+                   settings)
 
     from_env = open
 
@@ -195,10 +200,11 @@ class Pipeline:
         self.close()
 
     def ingest(self, directory: str | Path, *, recursive: bool = True, rehash: bool = False,
+               follow_links: bool = False,
                progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
         self.stores.connect()
         return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
-                                progress=progress)
+                                follow_links=follow_links, progress=progress)
 
     def import_published(self, source: str) -> IngestReport:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
@@ -230,6 +236,9 @@ class Pipeline:
         stages = [StageStatus("ingest", raw_count + len(ingest_failures), raw_count, 0,
                               len(ingest_failures))]
         failures = ingest_failures
+        published = self.stores.published_transport.count()
+        # imported published tensor sets are transport documents too (with their source)
+        stages.append(StageStatus("published", published, published, 0, 0))
         notes: list[str] = []
         for builder in self.builders():
             builder.ensure_indexes()
@@ -254,22 +263,59 @@ class Pipeline:
         return StatusReport(self.stores.location, stages, failures, notes)
 
     # -- queries ----------------------------------------------------------------------------
-    def transport(self, formula: str, temperature_K: float, replicates: bool = False
-                  ) -> dict | list[dict]:
-        """The aggregated transport record of (formula, T), or its per-replicate records."""
+    def transport(self, formula: str, temperature_K: float, replicates: bool = False,
+                  source: str = "all") -> dict | list[dict]:
+        """The transport record of (formula, T), or its per-replicate MD records.
+
+        ``source``: ``md`` (replicates aggregated here), ``published`` (imported sets) or
+        ``all`` (the MD aggregate where there is one, else the published record). The record's
+        ``transport_source`` says which it is.
+        """
+        if source not in ("md", "published", "all"):
+            raise InputError(f"unknown transport source {source!r}; use md, published or all")
         self.stores.connect()
         group = _group(formula, temperature_K)
+        if source == "published" or (source == "all" and not replicates and self.stores
+                                     .transport_aggregate.query_one({"group_id": group},
+                                                                    properties=["group_id"])
+                                     is None):
+            doc = self.stores.published_transport.query_one({"group_id": group})
+            if doc is not None or source == "published":
+                if doc is None:
+                    raise DataNotFoundError(
+                        f"no published transport document for {group} in "
+                        f"{self.stores.location}{self._known('published_transport')}")
+                return {**_clean(doc), "transport_source": "published"}
         if replicates:
             docs = sorted(self.stores.transport.query({"group_id": group}),
                           key=lambda d: d["traj_id"])
             if not docs:
                 raise DataNotFoundError(f"no per-replicate transport documents for {group}")
-            return [_clean(d) for d in docs]
+            return self._mark_stale("transport", [_clean(d) for d in docs], "traj_id")
         doc = self.stores.transport_aggregate.query_one({"group_id": group})
         if doc is None:
             raise DataNotFoundError(f"no transport document for {group} in "
                                     f"{self.stores.location}{self._known('transport_aggregate')}")
-        return _clean(doc)
+        doc = self._mark_stale("aggregate", [_clean(doc)], "group_id")[0]
+        return {**doc, "transport_source": "md"}
+
+    def _mark_stale(self, stage: str, docs: list[dict], key: str) -> list[dict]:
+        """Add ``stale`` to documents kept while newer inputs of the same item failed.
+
+        ``stale`` holds the failed stage, its one-line error and when those inputs arrived;
+        the document itself is what the older inputs gave.
+        """
+        ids = [f"{stage}:{d[key]}" for d in docs]
+        failures = {f["item_key"]: f for f in self.stores.failures.query(
+            {"failure_id": {"$in": ids}},
+            properties=["item_key", "input_fingerprint", "error", "last_updated"])}
+        for doc in docs:
+            failure = failures.get(doc[key])
+            if failure is not None and failure.get("input_fingerprint") != \
+                    doc.get("input_fingerprint"):
+                doc["stale"] = {"stage": stage, "error": failure.get("error", ""),
+                                "failed_inputs_from": str(failure.get("last_updated"))}
+        return docs
 
     def transport_docs(self, system: str | None = None, source: str = "all"
                        ) -> list[TransportDoc]:
@@ -308,6 +354,7 @@ class Pipeline:
         if precursors:
             wanted = sorted(reduced_formula(p) for p in precursors)
             docs = [d for d in docs if sorted(d["precursors"]) == wanted]
+        docs = self._mark_stale("kd", docs, "kd_id")
         if not docs:
             raise DataNotFoundError(f"no K_D document for {group}"
                                     + (f" and precursors {'+'.join(precursors)}"

@@ -120,10 +120,12 @@ class SQLiteStore(Store):
         **kwargs: ``key``, ``last_updated_field``, ``validator`` (see ``maggma.core.Store``).
     """
 
-    def __init__(self, path: str, collection_name: str, timeout_s: float = 60.0, **kwargs: Any):
+    def __init__(self, path: str, collection_name: str, timeout_s: float = 60.0,
+                 read_only: bool = False, **kwargs: Any):
         self.path = str(path)
         self.collection_name = collection_name
         self.timeout_s = timeout_s
+        self.read_only = read_only
         self.kwargs = kwargs
         self._conn: sqlite3.Connection | None = None
         self._shadow: set[str] = set()
@@ -153,6 +155,15 @@ class SQLiteStore(Store):
             return
         try:
             self._conn = self._open()
+            if self.read_only and not self.is_memory:
+                # nothing is written: a collection the file lacks reads as empty (a temporary
+                # table lives in memory, so this works on read-only media too)
+                self._conn.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {self._table} "
+                    "(key PRIMARY KEY NOT NULL, last_updated TEXT, doc BLOB NOT NULL)"
+                    if not self._has_table() else "SELECT 1")
+                self._load_shadow_columns()
+                return
             with self._conn:
                 self._conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table} "
@@ -173,12 +184,38 @@ class SQLiteStore(Store):
                     _MEMORY_DBS[self.path] = sqlite3.connect(
                         ":memory:", check_same_thread=False, isolation_level=None)
                 return _MEMORY_DBS[self.path]
+        if self.read_only:
+            return self._open_read_only()
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode; transactions are explicit (BEGIN IMMEDIATE) around every write
         conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that cannot write; on media where SQLite cannot even create its
+        shared-memory file, the database is opened as immutable."""
+        from urllib.parse import quote
+
+        if not Path(self.path).is_file():
+            raise StoreError(f"no ionflux store at {self.path} (nothing was ingested, built or "
+                             "imported there)")
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"file:{quote(self.path)}?{flags}", uri=True,
+                                       timeout=self.timeout_s, isolation_level=None)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                last = exc
+        raise StoreError(f"{self.name}: cannot open the database read-only: {last}")
+
+    def _has_table(self) -> bool:
+        return self._collection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            (self.collection_name,)).fetchone() is not None
 
     def close(self) -> None:
         if self._conn is not None and not self.is_memory:
@@ -268,6 +305,8 @@ class SQLiteStore(Store):
             return False
         if key in self._shadow:
             return True
+        if self.read_only:
+            return False
         col = _quote("f:" + key)
         conn = self._collection
         try:

@@ -130,7 +130,10 @@ def describe_store(store: Store) -> str:
 def resolve_data_dir(config: StoreConfig, data_dir: str | Path | None = None) -> Path:
     """Flag, then ``$IONFLUX_DATA_DIR``, then the configuration, then ``./ionflux-data``."""
     chosen = data_dir or os.environ.get(DATA_DIR_ENV) or config.data_dir or DEFAULT_DATA_DIR
-    return Path(chosen).expanduser().resolve()
+    path = Path(chosen).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"data folder {path}: {path} is a file, not a folder")
+    return path
 
 
 def _with_env(config: StoreConfig) -> StoreConfig:
@@ -187,7 +190,7 @@ def check_mongo(uri: str, timeout_ms: int) -> None:
 
 
 def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Path | None,
-                uri: str | None, key: str | None = None) -> Store:
+                uri: str | None, key: str | None = None, read_only: bool = False) -> Store:
     key = key or ROLE_KEYS.get(role, "key")
     if config.backend == "mongo":
         from maggma.stores import MongoStore
@@ -202,7 +205,8 @@ def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Pa
     if config.backend == "memory":
         return SQLiteStore(config.memory_name, collection, key=key)
     assert data_dir is not None
-    return SQLiteStore(str(data_dir / config.database_file), collection, key=key)
+    return SQLiteStore(str(data_dir / config.database_file), collection, key=key,
+                       read_only=read_only)
 
 
 def open_store(name: str | StoreConfig, collection: str, data_dir: str | Path | None = None, *,
@@ -239,13 +243,18 @@ class StoreSet:
 
     @classmethod
     def open(cls, name: str | StoreConfig = "local", data_dir: str | Path | None = None,
-             uri: str | None = None) -> StoreSet:
-        """Stores of a configuration (``local``, ``mongo``, ``memory`` or a file); unconnected."""
+             uri: str | None = None, read_only: bool = False) -> StoreSet:
+        """Stores of a configuration (``local``, ``mongo``, ``memory`` or a file); unconnected.
+
+        ``read_only`` (local backend): open the database file without writing anything (for
+        status and queries; works on read-only media); a missing file is an error instead of
+        a new empty store.
+        """
         config = _with_env(load_store_config(name))
         folder = resolve_data_dir(config, data_dir) if config.backend == "local" else None
         mongo_uri = _mongo_uri(config, uri) if config.backend == "mongo" else None
         stores = {role: _make_store(config, role, config.collections[role], data_dir=folder,
-                                    uri=mongo_uri) for role in ROLES}
+                                    uri=mongo_uri, read_only=read_only) for role in ROLES}
         blobs = None
         if config.backend == "mongo":
             assert mongo_uri is not None
@@ -299,7 +308,7 @@ class StoreSet:
             check_mongo(self.uri, self.config.timeout_ms)
         for role, store in self.stores.items():
             store.connect()
-            if first:
+            if first and not getattr(store, "read_only", False):
                 for index in (store.key, store.last_updated_field, *ROLE_INDEXES[role]):
                     store.ensure_index(index)
         self._checked = True

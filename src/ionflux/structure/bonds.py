@@ -71,13 +71,15 @@ assumes frames far enough apart to be independent.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -171,6 +173,14 @@ def site_bond_weights(structure: Structure,
     return result
 
 
+def _frame_counts_or_reason(args: tuple) -> tuple[dict[str, float], int] | str:
+    """Worker: :func:`_frame_counts`, or the one-line reason CrystalNN failed on the frame."""
+    try:
+        return _frame_counts(args)
+    except AnalysisError as exc:
+        return str(exc)
+
+
 def _frame_counts(args: tuple) -> tuple[dict[str, float], int]:
     """Worker: bonds per centre atom for every ordered pair of one frame, and dropped count."""
     frame, positions, cell, species, settings_json = args
@@ -207,7 +217,8 @@ def _package_version(name: str) -> str:
 
 
 def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None = None,
-                settings: CrystalNNSettings | None = None) -> BondCountDoc:
+                settings: CrystalNNSettings | None = None,
+                progress: Callable[[int, int], Any] | None = None) -> BondCountDoc:
     """CrystalNN bonds per atom for every ordered element pair, averaged over frames.
 
     Args:
@@ -215,10 +226,12 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
         n_frames: number of frames, spread evenly over the trajectory.
         workers: processes to use (default: ``min(frames, CPUs)``); 1 runs in this process.
         settings: CrystalNN parameters; the defaults are justified in the module docstring.
+        progress: called with (frames done, frames) after each frame.
 
     Raises:
         InputError: no atoms, or a frame count that is not in 1..n_frames.
-        AnalysisError: CrystalNN cannot analyse a frame.
+        AnalysisError: CrystalNN cannot analyse most of the sampled frames (fewer failing
+            frames are skipped, listed in ``skipped_frames`` and a warning).
     """
     from pymatgen.core import Composition
 
@@ -234,11 +247,28 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
     n_workers = min(len(frames), workers or os.cpu_count() or 1)
     tasks = [(f, trajectory.positions[f], trajectory.cells[f], trajectory.species,
               settings.model_dump_json()) for f in frames]
-    if n_workers == 1:
-        results = [_frame_counts(t) for t in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            results = list(pool.map(_frame_counts, tasks))
+    outcomes = []
+    with contextlib.ExitStack() as stack:
+        if n_workers == 1:
+            results_iter = map(_frame_counts_or_reason, tasks)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=n_workers))
+            results_iter = pool.map(_frame_counts_or_reason, tasks)
+        for outcome in results_iter:
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(len(outcomes), len(tasks))
+    # a disordered frame can defeat the Voronoi search (no neighbours for a site): such frames
+    # are left out and counted; a cell where most frames fail has no trustworthy count
+    skipped = {str(f): o.split(": CrystalNN failed: ", 1)[-1]
+               for f, o in zip(frames, outcomes, strict=True) if isinstance(o, str)}
+    if len(skipped) * 2 > len(frames):
+        first = next(iter(skipped.values()))
+        raise AnalysisError(f"{label}: CrystalNN failed on {len(skipped)} of {len(frames)} "
+                            f"frames (first: {first})")
+    results = [o for o in outcomes if not isinstance(o, str)]
+    sampled = frames
+    frames = [f for f in frames if str(f) not in skipped]
 
     elements = trajectory.elements
     pairs = {f"{a}-{b}": _stats(a, b, [r[0][f"{a}-{b}"] for r in results])
@@ -251,6 +281,10 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
         doc_warnings.append(f"{dropped} CrystalNN neighbours beyond {settings.search_cutoff} Å "
                             "(pymatgen enlarged the Voronoi search to close a cell) were not "
                             "counted")
+    if skipped:
+        doc_warnings.append(f"{len(skipped)} of {len(sampled)} frames skipped: CrystalNN "
+                            f"failed on frame(s) {', '.join(skipped)} "
+                            f"({next(iter(skipped.values()))})")
     if len(frames) == 1:
         doc_warnings.append("one frame analysed: no spread across frames")
     composition = trajectory.element_counts
@@ -269,6 +303,7 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
     return BondCountDoc(
         formula=Composition(composition).reduced_formula, species=elements,
         composition=composition, temperature_K=trajectory.temperature_K, frames=frames,
+        skipped_frames=skipped,
         n_frames_total=trajectory.n_frames, cutoff_A=settings.search_cutoff, crystalnn=settings,
         pairs=pairs, coordination=coordination, provenance=provenance,
         warnings=doc_warnings)

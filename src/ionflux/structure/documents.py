@@ -53,6 +53,10 @@ class BondCountDoc(BaseModel):
     composition: dict[str, int] = Field(description="atoms of each element in the cell")
     temperature_K: float | None = None
     frames: list[int] = Field(description="indices of the frames analysed")
+    skipped_frames: dict[str, str] = Field(
+        default_factory=dict,
+        description="sampled frames CrystalNN could not analyse (frame index -> reason); "
+                    "left out of the averages")
     n_frames_total: int
     cutoff_A: float = Field(description="neighbour search radius, Å")
     crystalnn: CrystalNNSettings

@@ -23,7 +23,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 from pymatgen.core import Composition, Element
-from scipy import stats
 
 from ionflux import __version__
 from ionflux.errors import AnalysisError, InputError
@@ -301,6 +300,8 @@ def _replicate_flag(rows: np.ndarray, blocks: list[_BlockCurves], n: int,
     pooled = (weights * means).sum(axis=0) / weights.sum(axis=0)
     chi2 = float(((means - pooled) ** 2 * weights).sum())
     dof = n * (len(means) - 1)
+    from scipy import stats  # imported here: scipy.stats takes ~0.5 s to import
+
     p_value = float(stats.chi2.sf(chi2, dof))
     passed = p_value >= REPLICATE_P_VALUE
     return QualityFlag(passed=passed, value=p_value, threshold=REPLICATE_P_VALUE,

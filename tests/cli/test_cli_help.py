@@ -1,0 +1,27 @@
+"""Help pages: no `<bool>` for flags, nothing cut off at 80 columns; `status --check`."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+
+from ionflux.cli import app, main
+
+
+def _commands(command: object, path: tuple[str, ...] = ()):
+    yield path
+    if hasattr(command, "commands"):  # a group (typer vendors its own click)
+        for name, sub in command.commands.items():
+            yield from _commands(sub, (*path, name))
+
+
+def test_help_pages_are_whole(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TERMINAL_WIDTH", "80")
+    paths = list(_commands(typer.main.get_command(app)))
+    assert len(paths) > 15
+    for path in paths:
+        assert main([*path, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "<bool>" not in out, path
+        assert "…" not in out, (path, [line for line in out.splitlines() if "…" in line])
