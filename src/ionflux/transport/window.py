@@ -1,12 +1,24 @@
 """Choice of the diffusive (linear) lag window in which slopes are fitted.
 
-The window ends at a fixed fraction of the block length (long lags have few independent origins,
-and the slope's variance grows with the window end). Its start is the earliest lag from which the
-self MSD of every mobile species is a straight line: the window [start, end] is cut into
-sub-windows doubling in length, and each sub-window's slope must agree with the slope over the
-whole window within a relative tolerance or within three block standard errors, whichever is
+Start rule (both estimators): the start is the earliest lag from which the self MSD of every
+mobile species is a straight line up to the longest usable lag (half a block): that range is cut
+into sub-windows doubling in length, and each sub-window's slope must agree with the slope over
+the whole range within a relative tolerance or within three block standard errors, whichever is
 larger. Sub-windows doubling in length give the ballistic and caging regimes at short lags a
 sub-window of their own, so they cannot hide inside a long linear stretch.
+
+End rule, by estimator (:data:`END_RULES`):
+
+- ``"half-block"`` (ionflux <= 0.x default): the window ends at the longest usable lag. Long lags
+  have few independent origins, so this is the noisiest choice.
+- ``"scaled-window"`` (default): the window ends at ``span`` times the start (8 by default), at
+  least ``start + MIN_SPAN_LAGS`` and at most half a block. For diffusive (Brownian) motion the
+  variance of the fitted slope over [s, e] grows with e (about 2 s + 2 (e - s) / 3 in units of the
+  single-lag variance, from the lag-lag covariance of the MSD), so the window should be short;
+  but the start rule only bounds residual curvature to the tolerance, and a window that ends right
+  after the start would measure the local slope there. On the cage-like vibration model
+  (``tests/transport``, ``scripts/bench_efficiency.py``) an end of 4 x start was still biased by
+  ~0.5-0.9 standard errors, 8 x start was not, so 8 is the default.
 """
 
 from __future__ import annotations
@@ -23,6 +35,15 @@ from ionflux.transport.statistics import ols_slopes
 DEFAULT_LINEARITY_TOLERANCE = 0.15
 #: Per-atom MSD (Å^2) a species must exceed at the window end to count as mobile.
 DEFAULT_MIN_MSD_A2 = 1.0
+#: Window end / window start of the "scaled-window" rule.
+DEFAULT_WINDOW_SPAN = 8.0
+#: Fewest lags beyond the start in any automatic window (a slope needs >= 3 points).
+MIN_SPAN_LAGS = 2
+#: Window end rules by estimator name, as recorded in documents.
+END_RULES = {
+    "half-block": "end at half a block",
+    "scaled-window": "end at {span:g} x start (>= start + 2 lags, <= half a block)",
+}
 
 
 @dataclass
@@ -72,7 +93,8 @@ def _is_linear(block_msd: np.ndarray, start: int, end: int, tolerance: float
 def choose_window(block_msd: np.ndarray, species: list[str], max_end: int,
                   frame_interval_fs: float, window_fs: tuple[float, float] | None = None,
                   tolerance: float = DEFAULT_LINEARITY_TOLERANCE,
-                  min_msd_A2: float = DEFAULT_MIN_MSD_A2) -> WindowChoice:
+                  min_msd_A2: float = DEFAULT_MIN_MSD_A2, end_rule: str = "scaled-window",
+                  span: float = DEFAULT_WINDOW_SPAN) -> WindowChoice:
     """Pick (or validate) the fit window from per-block per-atom self MSDs.
 
     Args:
@@ -81,11 +103,18 @@ def choose_window(block_msd: np.ndarray, species: list[str], max_end: int,
         max_end: largest lag index allowed as the window end.
         frame_interval_fs: time between frames (fs), to convert a user window and messages.
         window_fs: user window [start, end] in fs, or None to detect it.
+        end_rule: how an automatic window ends, a key of :data:`END_RULES`.
+        span: window end / start of the ``"scaled-window"`` rule.
 
     Raises:
         AnalysisError: no species moves enough, or no lag range is linear (trajectory too short).
         InputError: a user window outside the available lags.
     """
+    if end_rule not in END_RULES:
+        raise InputError(f"unknown window end rule {end_rule!r}; choose one of "
+                         f"{', '.join(END_RULES)}")
+    if not span > 1.0:
+        raise InputError(f"window span must exceed 1 (end / start), got {span:g}")
     mean_msd = block_msd.mean(axis=0)
     end_time = max_end * frame_interval_fs
     mobile = [el for k, el in enumerate(species) if mean_msd[max_end, k] >= min_msd_A2]
@@ -127,7 +156,10 @@ def choose_window(block_msd: np.ndarray, species: list[str], max_end: int,
         verdicts = [_is_linear(block_msd[:, :, k], int(start), max_end, tolerance)
                     for k in columns]
         if all(ok for ok, _ in verdicts):
-            choice = WindowChoice(int(start), max_end, "auto", mobile, notes=notes)
+            end = max_end
+            if end_rule == "scaled-window":
+                end = min(max_end, max(int(start) + MIN_SPAN_LAGS, round(span * int(start))))
+            choice = WindowChoice(int(start), end, "auto", mobile, notes=notes)
             choice.linear = {el: (el in mobile) for el in species}
             return choice
         failure = next(f"{mobile[i]}: {why}" for i, (ok, why) in enumerate(verdicts) if not ok)
