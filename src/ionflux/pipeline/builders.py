@@ -281,12 +281,14 @@ class TransportBuilder(_ReplicateBuilder):
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
                  window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 estimator: str = "scaled-window",
                  analysis: str = "ionflux.transport:analyze_trajectories",
                  blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
                  keys: list[str] | None = None, retry_failed: bool = False,
                  delete_orphans: bool = True, chunk_size: int = 20):
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        self.estimator = estimator
         self.analysis = analysis
         super().__init__(raw, target, failures, blobs=blobs, reader=reader, keys=keys,
                          retry_failed=retry_failed, delete_orphans=delete_orphans,
@@ -294,13 +296,13 @@ class TransportBuilder(_ReplicateBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
 
     def analyze(self, trajectory: Any, raw: RawTrajectoryDoc) -> Any:
         analyze = resolve_function(self.analysis)
         window = None if self.window_fs is None else tuple(self.window_fs)
         return analyze([trajectory], window_fs=window, n_blocks=self.n_blocks,
-                       formula=raw.formula)
+                       estimator=self.estimator, formula=raw.formula)
 
 
 class BondsBuilder(_ReplicateBuilder):
@@ -341,6 +343,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
                  window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 estimator: str = "scaled-window",
                  analysis: str = "ionflux.transport:analyze_trajectories",
                  blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
                  keys: list[str] | None = None, retry_failed: bool = False,
@@ -348,6 +351,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
         self.raw = raw
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        self.estimator = estimator
         self.analysis = analysis
         self.blobs = blobs
         self.reader = reader
@@ -356,7 +360,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
 
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
         groups: dict[str, list[dict]] = {}
@@ -394,7 +398,8 @@ class TransportAggregateBuilder(IncrementalBuilder):
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")
         window = None if self.window_fs is None else tuple(self.window_fs)
         doc = resolve_function(self.analysis)(trajectories, window_fs=window,
-                                              n_blocks=self.n_blocks, formula=members[0].formula)
+                                              n_blocks=self.n_blocks, estimator=self.estimator,
+                                              formula=members[0].formula)
         warnings = [w for raw in members if raw.traj_id in used for w in raw.warnings]
         warnings += [f"replicate {e.traj_id} excluded: {e.reason}" for e in excluded]
         fields = self.fields(AggregateFields, item["entry"], list(dict.fromkeys(warnings)),

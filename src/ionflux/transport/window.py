@@ -37,6 +37,8 @@ DEFAULT_LINEARITY_TOLERANCE = 0.15
 DEFAULT_MIN_MSD_A2 = 1.0
 #: Window end / window start of the "scaled-window" rule.
 DEFAULT_WINDOW_SPAN = 8.0
+#: Linearity is checked up to this multiple of the window end ("scaled-window").
+CHECK_FACTOR = 4.0
 #: Fewest lags beyond the start in any automatic window (a slope needs >= 3 points).
 MIN_SPAN_LAGS = 2
 #: Window end rules by estimator name, as recorded in documents.
@@ -153,12 +155,13 @@ def choose_window(block_msd: np.ndarray, species: list[str], max_end: int,
     candidates = np.unique(np.geomspace(1, max(1, max_end // 2), num=48).astype(int))
     failure = ""
     for start in candidates:
-        verdicts = [_is_linear(block_msd[:, :, k], int(start), max_end, tolerance)
+        end, checked_to = max_end, max_end
+        if end_rule == "scaled-window":
+            end = min(max_end, max(int(start) + MIN_SPAN_LAGS, round(span * int(start))))
+            checked_to = min(max_end, max(end + MIN_SPAN_LAGS, round(CHECK_FACTOR * end)))
+        verdicts = [_is_linear(block_msd[:, :, k], int(start), checked_to, tolerance)
                     for k in columns]
         if all(ok for ok, _ in verdicts):
-            end = max_end
-            if end_rule == "scaled-window":
-                end = min(max_end, max(int(start) + MIN_SPAN_LAGS, round(span * int(start))))
             choice = WindowChoice(int(start), end, "auto", mobile, notes=notes)
             choice.linear = {el: (el in mobile) for el in species}
             return choice
