@@ -53,6 +53,8 @@ def test_documents_record_the_estimator_and_window_rule():
     # Either estimator equals an OLS fit over its own window given by hand.
     by_hand = analyze_trajectories([trajectory], window_fs=tuple(new.fit_window_fs))
     assert np.allclose(by_hand.L, new.L, rtol=1e-12)
+    old_by_hand = analyze_trajectories([trajectory], window_fs=tuple(old.fit_window_fs))
+    assert np.allclose(old_by_hand.L, old.L, rtol=1e-12)
     assert by_hand.estimator == "scaled-window" and by_hand.window_rule == "user window"
 
 
