@@ -58,6 +58,7 @@ from ionflux.transport.documents import (
 )
 from ionflux.transport.statistics import jackknife_covariance, ols_slopes
 from ionflux.transport.window import (
+    CHECK_RULES,
     DEFAULT_LINEARITY_TOLERANCE,
     DEFAULT_MIN_MSD_A2,
     DEFAULT_WINDOW_SPAN,
@@ -74,15 +75,15 @@ _SAME_RTOL = 1e-6
 REPLICATE_P_VALUE = 1e-3
 #: Estimator names and what they do (the window start rule is shared, see ``window.py``).
 ESTIMATORS = {
-    "scaled-window": "OLS slope over [start, span x start] of origin-averaged (FFT) correlation "
-                     "functions, block means",
+    "scaled-window": "OLS slope over [start, {span:g} x start] of origin-averaged (FFT) "
+                     "correlation functions, block means",
     "half-block": "OLS slope over [start, half a block] of origin-averaged (FFT) correlation "
                   "functions, block means",
 }
 DEFAULT_ESTIMATOR = "scaled-window"
 #: How the window start is found (both estimators).
 START_RULE = ("earliest start from which doubling sub-windows of every mobile species' self MSD "
-              "agree with the slope up to half a block within {tolerance:g} (relative) or 3 block "
+              "agree with the slope up to {check} within {tolerance:g} (relative) or 3 block "
               "standard errors")
 
 
@@ -384,7 +385,8 @@ def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings) -> P
         method={
             "frame": "centre of mass (mass-weighted, whole cell)",
             "estimator": settings.estimator,
-            "estimator_description": ESTIMATORS[settings.estimator],
+            "estimator_description": ESTIMATORS[settings.estimator].format(
+                span=settings.window_span),
             "stderr": "delete-one-block jackknife over all blocks of all replicates",
             "n_blocks": settings.n_blocks,
             "window_span": settings.window_span,
@@ -399,7 +401,9 @@ def _window_rule(settings: AnalysisSettings, source: str) -> str:
     if source == "user":
         return "user window"
     end = END_RULES[settings.estimator].format(span=settings.window_span)
-    return f"start: {START_RULE.format(tolerance=settings.linearity_tolerance)}; end: {end}"
+    start = START_RULE.format(check=CHECK_RULES[settings.estimator],
+                              tolerance=settings.linearity_tolerance)
+    return f"start: {start}; end: {end}"
 
 
 def package_versions(*names: str) -> dict[str, str]:
