@@ -59,8 +59,9 @@ def test_documents_record_the_estimator_and_window_rule():
 
 
 def test_new_estimator_is_several_times_more_precise_at_equal_length():
-    """Markovian model: the relative error of every L_ij shrinks by >= 3x (measured ~4-6x at
-    5,000 frames and >10x at 20,000 with 100 seeds, scripts/bench_efficiency.py)."""
+    """Markovian model: the relative error of every L_ij shrinks by >= 3x (5.6-9.3x on these 16
+    seeds; 5-7x at 5,000 frames and 13-15x at 20,000 over 100 seeds in
+    scripts/bench_efficiency.py)."""
     system = barium_titanate_like(n_formula_units=2)
     seeds = range(300, 316)
     _, rel_old, _ = _errors(system, 8000, seeds, "half-block")
