@@ -56,6 +56,8 @@ def test_two_paths_are_replicates(extxyz_file, capsys):
     (["--temperature", "-5", "--frame-interval-fs", "50"], "temperature must be positive"),
     (["--temperature", "1500", "--frame-interval-fs", "50", "--window-fs", "10", "5"],
      "start must be >= 0 and below the end"),
+    (["--temperature", "1500", "--frame-interval-fs", "50", "--estimator", "gls"],
+     "unknown estimator 'gls'; choose one of scaled-window, half-block"),
 ])
 def test_bad_flags_give_one_line_errors(extxyz_file, capsys, args, message):
     path, _ = extxyz_file
@@ -102,3 +104,16 @@ def test_synthetic_defaults_pass_every_quality_check_and_read_back(tmp_path, cap
     assert failed == {}
     z = (np.array(out["L"]) - np.array(truth["L"])) / np.array(out["L_stderr"])
     assert np.all(np.abs(z) < 4)
+
+
+def test_estimator_flag_selects_and_records_the_estimator(extxyz_file, capsys):
+    path, _ = extxyz_file
+    windows = {}
+    for estimator in ("half-block", "scaled-window"):
+        assert main(["transport", "analyze", str(path), "--temperature", "1500",
+                     "--frame-interval-fs", "50", "--estimator", estimator, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["estimator"] == estimator and "start:" in out["window_rule"]
+        windows[estimator] = out["fit_window_fs"]
+    assert windows["half-block"][1] == 150 * 50.0  # half of a 300-frame block
+    assert windows["scaled-window"][1] == 8 * windows["scaled-window"][0]

@@ -57,8 +57,9 @@ def test_self_diffusion_matches_pymatgen_analysis_diffusion_within_2_percent(str
     assert ours.D_self_cm2_s["Li"] == pytest.approx(peer, rel=2e-3)
 
 
-@pytest.mark.slow
-def test_msd_and_diffusivity_match_kinisi(structures, ours):
+@pytest.fixture(scope="module")
+def kinisi_run():
+    """kinisi's MSD and Bayesian posterior of D_Li over the same lags as ``ours``."""
     from kinisi.analyze import DiffusionAnalyzer
     from pymatgen.io.vasp import Xdatcar
 
@@ -69,17 +70,34 @@ def test_msd_and_diffusivity_match_kinisi(structures, ours):
             Xdatcar(XDATCAR), specie="Li", time_step=2.0 * sc.Unit("fs"),
             step_skip=50 * sc.Unit("dimensionless"),
             dt=sc.array(dims=["time interval"], values=lags, unit="fs"), progress=False)
+        np.random.seed(0)  # noqa: NPY002 - kinisi samples its posterior with the global generator
+        peer.diffusion(start_dt=WINDOW_FS[0] * sc.Unit("fs"), progress=False)
+    return lags, peer
+
+
+@pytest.mark.slow
+def test_msd_and_diffusivity_match_kinisi(kinisi_run, ours):
+    lags, peer = kinisi_run
     curves = ours.correlation_functions
     mine = np.interp(lags, curves.lag_fs, curves.msd_self_A2["Li"])
     assert np.allclose(mine, peer.msd.values, rtol=5e-3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        np.random.seed(0)  # noqa: NPY002 - kinisi samples its posterior with the global generator
-        peer.diffusion(start_dt=WINDOW_FS[0] * sc.Unit("fs"), progress=False)
     samples = peer.D.values
     # kinisi fits by generalised least squares with the MSD covariance, ionflux by ordinary
     # least squares: on the same data they may differ by the statistical uncertainty only.
     assert abs(ours.D_self_cm2_s["Li"] - samples.mean()) < 2.0 * samples.std(ddof=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("estimator", ["scaled-window", "half-block"])
+def test_automatic_estimators_stay_inside_kinisis_posterior(kinisi_run, estimator):
+    """The default estimator with its own window (2 blocks of 70 frames: 14 ps is short) on
+    the real data: D_Li inside kinisi's posterior, which rests on the whole run."""
+    trajectory = read_trajectory(XDATCAR).with_metadata(600.0, FRAME_INTERVAL_FS)
+    doc = analyze_trajectories([trajectory], n_blocks=2, estimator=estimator)
+    assert doc.fit_window_source == "auto" and doc.estimator == estimator
+    samples = kinisi_run[1].D.values
+    assert abs(doc.D_self_cm2_s["Li"] - samples.mean()) < 2.0 * samples.std(ddof=1)
+    assert doc.quality["diffusive_Li"].passed and not doc.quality["diffusive_P"].passed
 
 
 def test_block_estimate_agrees_with_all_origin_estimate_within_its_error(ours):

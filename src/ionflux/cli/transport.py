@@ -43,6 +43,9 @@ def analyze(
     window_fs: tuple[float, float] | None = typer.Option(
         None, "--window-fs", help="fit window START END in fs (default: detected)"),
     blocks: int = typer.Option(10, "--blocks", help="blocks per trajectory for standard errors"),
+    estimator: str = typer.Option("scaled-window", "--estimator",
+                                  help="scaled-window (default) | half-block (ionflux's "
+                                       "earlier estimator)"),
     type_map: str | None = typer.Option(None, "--type-map",
                                         help="LAMMPS types, e.g. 1=Ba,2=Ti,3=O"),
     formula: str | None = typer.Option(None, "--formula", help="system name (default: the "
@@ -69,7 +72,7 @@ def analyze(
             progress.remove_task(task)
         progress.add_task("analysing", total=None)
         doc = analyze_trajectories(trajectories, window_fs=window_fs, n_blocks=blocks,
-                                   formula=formula)
+                                   estimator=estimator, formula=formula)
     if as_json:
         typer.echo(json.dumps(doc.summary_json(), indent=1))
     else:
@@ -86,7 +89,8 @@ def print_transport_table(doc) -> None:
     console.print(f"[bold]{doc.formula}[/] at {doc.temperature_K:g} K: {doc.n_replicates} "
                   f"replicate(s), {doc.n_frames} frames every {doc.frame_interval_fs:g} fs, "
                   f"V = {doc.volume_A3:.1f} Å^3, fit window {window[0]:g}-{window[1]:g} fs "
-                  f"({doc.fit_window_source})")
+                  f"({doc.fit_window_source}"
+                  f"{', estimator ' + doc.estimator if doc.estimator else ''})")
     per_species = Table(title="per species")
     for column in ("species", "D_self (cm^2/s)", "L_self (1/(eV cm s))", "f = L_dist/L_self"):
         per_species.add_column(column, justify="right")

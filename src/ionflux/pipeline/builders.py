@@ -334,12 +334,14 @@ class TransportBuilder(_ReplicateBuilder):
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
                  window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 estimator: str = "scaled-window",
                  analysis: str = "ionflux.transport:analyze_trajectories",
                  blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
                  keys: list[str] | None = None, retry_failed: bool = False,
                  delete_orphans: bool = True, chunk_size: int = 20):
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        self.estimator = estimator
         self.analysis = analysis
         super().__init__(raw, target, failures, blobs=blobs, reader=reader, keys=keys,
                          retry_failed=retry_failed, delete_orphans=delete_orphans,
@@ -347,13 +349,13 @@ class TransportBuilder(_ReplicateBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
 
     def analyze(self, trajectory: Any, raw: RawTrajectoryDoc) -> Any:
         analyze = resolve_function(self.analysis)
         window = None if self.window_fs is None else tuple(self.window_fs)
         return analyze([trajectory], window_fs=window, n_blocks=self.n_blocks,
-                       formula=raw.formula)
+                       estimator=self.estimator, formula=raw.formula)
 
 
 class BondsBuilder(_ReplicateBuilder):
@@ -395,6 +397,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
                  window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 estimator: str = "scaled-window",
                  analysis: str = "ionflux.transport:analyze_trajectories",
                  blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
                  keys: list[str] | None = None, retry_failed: bool = False,
@@ -402,6 +405,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
         self.raw = raw
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        self.estimator = estimator
         self.analysis = analysis
         self.blobs = blobs
         self.reader = reader
@@ -410,7 +414,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
 
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
         groups: dict[str, list[dict]] = {}
@@ -451,7 +455,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
         def run(trajs: list[Any]) -> Any:
             return analyze(trajs, window_fs=window, n_blocks=self.n_blocks,
-                           formula=members[0].formula)
+                           estimator=self.estimator, formula=members[0].formula)
 
         try:
             doc = run(trajectories)

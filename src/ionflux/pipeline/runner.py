@@ -153,7 +153,8 @@ class Pipeline:
         common = {"blobs": st.blobs, "reader": s.reader, "chunk_size": s.chunk_size}
         if stage == "transport":
             kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
-                          analysis=s.transport.analysis, **common)
+                          estimator=s.transport.estimator, analysis=s.transport.analysis,
+                          **common)
             builder: IncrementalBuilder = TransportBuilder(
                 st.raw_trajectories, st.transport, st.failures, **{**kwargs, **overrides})
         elif stage == "bonds":
@@ -163,7 +164,8 @@ class Pipeline:
                                    **{**kwargs, **overrides})
         elif stage == "aggregate":
             kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
-                          analysis=s.transport.analysis, **common)
+                          estimator=s.transport.estimator, analysis=s.transport.analysis,
+                          **common)
             builder = TransportAggregateBuilder(st.raw_trajectories, st.transport_aggregate,
                                                 st.failures, **{**kwargs, **overrides})
         elif stage == "kd":

@@ -27,6 +27,8 @@ class TransportSettings(BaseModel):
     window_fs: tuple[float, float] | None = Field(
         None, description="fit window [start, end] in fs; automatic when None")
     n_blocks: int = Field(10, ge=1, description="blocks per trajectory for standard errors")
+    estimator: str = Field("scaled-window", description="ionflux.transport.ESTIMATORS key; "
+                           "'half-block' reproduces documents built before the choice existed")
     analysis: str = "ionflux.transport:analyze_trajectories"
 
 

@@ -11,11 +11,14 @@ from typing import Any
 
 from ionflux.transport.documents import QualityFlag, TransportDoc
 
-__all__ = ["AnalysisSettings", "QualityFlag", "TransportDoc", "analyze_trajectories"]
+__all__ = ["DEFAULT_ESTIMATOR", "ESTIMATORS", "AnalysisSettings", "QualityFlag", "TransportDoc",
+           "analyze_trajectories"]
+
+_LAZY = ("DEFAULT_ESTIMATOR", "ESTIMATORS", "AnalysisSettings", "analyze_trajectories")
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("AnalysisSettings", "analyze_trajectories"):
+    if name in _LAZY:
         from ionflux.transport import onsager
 
         return getattr(onsager, name)

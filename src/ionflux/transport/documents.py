@@ -100,6 +100,10 @@ class TransportDoc(BaseModel):
 
     fit_window_fs: list[float] | None = Field(None, description="[start, end] of the lag fit")
     fit_window_source: Literal["auto", "user", "published"] = "auto"
+    estimator: str | None = Field(
+        None, description="estimator that produced L (ionflux.transport.ESTIMATORS); None for "
+        "published tables and documents older than the choice")
+    window_rule: str | None = Field(None, description="how the fit window was chosen")
     quality: dict[str, QualityFlag] = Field(default_factory=dict)
     correlation_functions: CorrelationCurves | None = None
 
@@ -147,6 +151,7 @@ class TransportDoc(BaseModel):
                 "n_replicates", "volume_A3", "L", "L_stderr", "L_self", "L_self_stderr",
                 "L_distinct", "L_distinct_stderr", "correlation_factor",
                 "correlation_factor_stderr", "D_self_cm2_s", "D_self_cm2_s_stderr",
-                "fit_window_fs", "fit_window_source", "quality", "warnings")
+                "fit_window_fs", "fit_window_source", "estimator", "window_rule", "quality",
+                "warnings")
         data = self.model_dump(mode="json", include=set(keys))
         return {k: data[k] for k in keys}

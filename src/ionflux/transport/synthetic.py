@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.signal
 from pydantic import BaseModel
 from pymatgen.core import Element
 
@@ -113,11 +114,10 @@ class SyntheticSystem:
         keep = np.exp(-self.frame_interval_fs / self.vibration_time_fs)
         kick = np.sqrt(1.0 - keep**2)
         noise = rng.standard_normal((n_frames, len(atoms), 3))
-        u = np.empty_like(noise)
-        u[0] = sigma * noise[0]  # stationary start
-        for t in range(1, n_frames):
-            u[t] = keep * u[t - 1] + kick * sigma * noise[t]
-        return u
+        forcing = kick * sigma * noise
+        forcing[0] = sigma * noise[0]  # stationary start
+        # u[t] = keep * u[t-1] + forcing[t], as one recursive filter along time
+        return scipy.signal.lfilter([1.0], [1.0, -keep], forcing, axis=0)
 
     def truth(self) -> SyntheticTruth:
         """The exact centre-of-mass-frame coefficients of this model."""

@@ -1,0 +1,70 @@
+"""Switching the transport estimator in the pipeline: fingerprints change, documents say so."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import yaml
+
+from ionflux.io import read_trajectory
+from ionflux.io.writers import write_extxyz
+from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore, StoreConfig
+from ionflux.transport import DEFAULT_ESTIMATOR, analyze_trajectories
+from ionflux.transport.synthetic import SyntheticSystem
+
+
+def _write_runs(folder: Path) -> list:
+    """Two fast-diffusing BaTiO3 replicates (extended XYZ + YAML sidecars), as read back."""
+    folder.mkdir()
+    model = SyntheticSystem(counts={"Ba": 4, "Ti": 4, "O": 12},
+                            self_diffusion_A2_fs={"Ba": 5e-4, "Ti": 4e-4, "O": 1e-3},
+                            collective_modes=({"Ba": 2e-3, "Ti": -2e-3},))
+    trajectories = []
+    for k in range(2):
+        trajectory = model.generate(400, seed=k)
+        path = write_extxyz(folder / f"bto_{k}.extxyz", trajectory, float_format=".8f")
+        path.with_name(path.name + ".yaml").write_text(yaml.safe_dump({
+            "formula": "BaTiO3", "temperature_K": 1500.0, "frame_interval_fs": 50.0,
+            "replicate": f"r{k}", "potential": "synthetic", "potential_version": "1",
+            "md_engine": "ionflux.transport.synthetic"}))
+        trajectories.append(read_trajectory(path, frame_interval_fs=50.0).with_metadata(1500.0))
+    return trajectories
+
+
+def _stages(reports) -> dict[str, int]:
+    return {r.stage: r.processed for r in reports}
+
+
+def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Path):
+    trajectories = _write_runs(tmp_path / "runs")
+    name = f":memory:{uuid.uuid4().hex}"
+    base = {"bonds": {"n_frames": 1}, "kd": {"thermo": "bundled"}}
+    stages = ["transport", "aggregate"]
+    try:
+        default = PipelineSettings.model_validate({**base, "transport": {"n_blocks": 4}})
+        assert default.transport.estimator == DEFAULT_ESTIMATOR
+        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=default)
+        pipe.ingest(tmp_path / "runs")
+        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
+        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        assert [d["estimator"] for d in docs] == [DEFAULT_ESTIMATOR]
+        direct = analyze_trajectories(trajectories, n_blocks=4)
+        assert docs[0]["L"] == direct.L and docs[0]["window_rule"] == direct.window_rule
+        assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        pipe.close()
+
+        old = PipelineSettings.model_validate(
+            {**base, "transport": {"n_blocks": 4, "estimator": "half-block"}})
+        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=old)
+        # New settings, new fingerprints: every transport document is rebuilt, explicitly.
+        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
+        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        assert [d["estimator"] for d in docs] == ["half-block"]
+        assert docs[0]["pipeline"]["settings"]["estimator"] == "half-block"
+        assert docs[0]["L"] == analyze_trajectories(trajectories, n_blocks=4,
+                                                    estimator="half-block").L
+        assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        pipe.close()
+    finally:
+        SQLiteStore.drop_memory_database(name)
