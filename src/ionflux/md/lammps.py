@@ -152,7 +152,8 @@ class PedoneLammps:
         self._cmd("atom_style charge")
         self._cmd("atom_modify map array sort 0 0.0")
         self._cmd("boundary p p p")
-        self._cmd(f"region box prism 0 {_f(ax)} 0 {_f(by)} 0 {_f(cz)} {_f(bx)} {_f(cx)} {_f(cy)} units box")
+        self._cmd(f"region box prism 0 {_f(ax)} 0 {_f(by)} 0 {_f(cz)} "
+                  f"{_f(bx)} {_f(cx)} {_f(cy)} units box")
         self._cmd(f"create_box {len(self.elements)} box")
         types = np.array([self.elements.index(el) + 1 for el in self.symbols], dtype=int)
         x = (positions @ self.rotation).ravel().tolist()
@@ -302,7 +303,8 @@ def initial_cell(formula: str, n_atoms: int, seed: int, volume_scale: float = 1.
     length = (len(symbols) * v_atom * volume_scale) ** (1.0 / 3.0)
     cell = np.eye(3) * length
     positions = random_packing(symbols, cell, np.random.default_rng(seed))
-    return reduced, symbols, cell, positions, f"{v_atom:.4f} x {volume_scale:g} Å^3/atom ({source})"
+    note = f"{v_atom:.4f} x {volume_scale:g} Å^3/atom ({source})"
+    return reduced, symbols, cell, positions, note
 
 
 def amorphous_lammps(formula: str, n_atoms: int, schedule: AmorphousSchedule,

@@ -121,10 +121,14 @@ def output_paths(out: str | Path, partial: bool) -> tuple[Path, Path]:
     return out, out.with_name(out.name + ".yaml")
 
 
-def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any]) -> tuple[Path, Path]:
+def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any],
+              float_format: str = "13.6f") -> tuple[Path, Path]:
     """Write the frames as extended XYZ (``time``, ``temperature`` set point, ``T_kin``,
     ``E_pot`` and ``gamma_max`` per frame) and the ingest sidecar (or, for a partial run, a
-    report that ingest does not read). Returns (trajectory path, sidecar/report path)."""
+    report that ingest does not read). Returns (trajectory path, sidecar/report path).
+
+    Positions to 1e-6 Å by default: far below thermal motion, and the files compress ~2x
+    better than at 1e-10 Å."""
     import gzip
 
     import yaml
@@ -142,7 +146,7 @@ def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any]) -> tuple[Pat
                                     "E_pot": f"{run.potential_energies_eV[k]:.8f}"}
             if run.gamma_max is not None:
                 info["gamma_max"] = f"{run.gamma_max[k]:.6g}"
-            text = next(iter_extxyz_frames(frame, info=info))
+            text = next(iter_extxyz_frames(frame, info=info, float_format=float_format))
             fh.write(text)
     report = {**sidecar, "partial": run.partial, "stop_reason": run.stop_reason,
               "warnings": run.warnings, "n_frames": run.n_frames}

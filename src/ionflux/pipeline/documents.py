@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ionflux import __version__
 
 #: Stages in build order; "ingest" registers files, the others are builders.
-STAGES: tuple[str, ...] = ("ingest", "transport", "bonds", "aggregate", "kd")
-Stage = Literal["ingest", "transport", "bonds", "aggregate", "kd"]
+STAGES: tuple[str, ...] = ("ingest", "gamma", "transport", "bonds", "aggregate", "kd")
+Stage = Literal["ingest", "gamma", "transport", "bonds", "aggregate", "kd"]
 BUILD_STAGES: tuple[str, ...] = STAGES[1:]
 
 
@@ -97,6 +97,14 @@ class TrajectoryMetadata(BaseModel):
     type_map: list[str] | None = Field(
         None, description="element of each LAMMPS atom type (type 1 first), for dump files")
     notes: str | None = None
+    # ACE runs: the potential and active set (paths relative to the sidecar's folder or
+    # absolute) let the gamma stage recompute extrapolation grades from the stored frames
+    potential_file: str | None = Field(None, description="ACE potential (.yaml) used")
+    potential_sha256: str | None = None
+    active_set_file: str | None = Field(None, description="its active set (.asi)")
+    active_set_sha256: str | None = None
+    gamma: dict[str, Any] | None = Field(
+        None, description="extrapolation-grade statistics recorded by the MD run")
 
     @field_validator("type_map", mode="before")
     @classmethod

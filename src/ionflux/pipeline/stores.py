@@ -26,6 +26,7 @@ from ionflux.pipeline.blobs import GridFSBlobs
 #: Store roles and the key field of each.
 ROLE_KEYS: dict[str, str] = {
     "raw_trajectories": "traj_id",
+    "gamma": "traj_id",
     "transport": "traj_id",
     "bonds": "traj_id",
     "transport_aggregate": "group_id",
@@ -38,6 +39,7 @@ ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
 #: Extra fields each role indexes (store key and last_updated always are).
 ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "raw_trajectories": ("fingerprint", "group_id"),
+    "gamma": ("input_fingerprint", "group_id"),
     "transport": ("input_fingerprint", "group_id"),
     "bonds": ("input_fingerprint", "group_id"),
     "transport_aggregate": ("input_fingerprint", "formula"),
@@ -265,6 +267,10 @@ class StoreSet:
     @property
     def transport(self) -> Store:
         return self.stores["transport"]
+
+    @property
+    def gamma(self) -> Store:
+        return self.stores["gamma"]
 
     @property
     def bonds(self) -> Store:
