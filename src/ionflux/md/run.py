@@ -153,5 +153,5 @@ def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any],
     if run.partial:
         side_path.write_text(json.dumps(report, indent=1, default=str))
     else:
-        side_path.write_text(yaml.safe_dump(sidecar, sort_keys=False))
+        side_path.write_text(yaml.safe_dump(sidecar, sort_keys=False, allow_unicode=True))
     return traj_path, side_path

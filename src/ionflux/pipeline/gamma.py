@@ -143,6 +143,8 @@ class GammaTransportBuilder(TransportBuilder):
                  gamma: Store | None = None, **kwargs: Any):
         self.gamma = gamma
         super().__init__(raw, target, failures, **kwargs)
+        if gamma is not None:  # a source, so that the runner connects (and closes) it
+            self.sources = [*self.sources, gamma]
 
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
         entries, notes = super().plan_entries()
@@ -177,6 +179,8 @@ class GammaAggregateBuilder(TransportAggregateBuilder):
         self.gamma = gamma
         self.stop = float(stop)
         super().__init__(raw, target, failures, **kwargs)
+        if gamma is not None:
+            self.sources = [*self.sources, gamma]
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "gamma_stop": self.stop}
