@@ -144,7 +144,12 @@ def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
     from ase import units
     from ase.constraints import FixCom
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary
+
+    try:  # ASE >= 3.29 renamed it
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 
     potential.check_elements(atoms.get_chemical_symbols())
     if not all(atoms.pbc):
@@ -153,8 +158,7 @@ def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
     calc = potential.calculator()
     atoms.calc = calc
     rng = np.random.default_rng(settings.seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=velocities_from or settings.temperature_K,
-                                 rng=rng)
+    thermalize_momenta(atoms, temperature_K=velocities_from or settings.temperature_K, rng=rng)
     Stationary(atoms)
     # the centre of mass stays put (the transport analysis works in that frame anyway)
     atoms.set_constraint(FixCom())
