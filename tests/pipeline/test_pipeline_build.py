@@ -41,7 +41,8 @@ def changed_keys(old: dict[str, dict], new: dict[str, dict]) -> dict[str, set]:
 
 
 def processed(reports) -> dict[str, int]:
-    return {r.stage: r.processed for r in reports}
+    # the gamma stage has nothing to do for these runs (no ACE potential in their sidecars)
+    return {r.stage: r.processed for r in reports if r.stage != "gamma" or r.processed}
 
 
 def _read(path: Path):
