@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from maggma.core import Store
 
 from ionflux.errors import AnalysisError, InputError
+from ionflux.pipeline.blobs import GridFSBlobs
 from ionflux.pipeline.builders import (
     PlanEntry,
     TransportAggregateBuilder,
@@ -70,12 +71,18 @@ class GammaBuilder(_ReplicateBuilder):
 
     stage: ClassVar[str] = "gamma"
 
+    # explicit arguments (no **kwargs): maggma pickles builders through their __init__ args
     def __init__(self, raw: Store, target: Store, failures: Store, *, warn: float = 5.0,
-                 stop: float = 100.0, max_frames: int | None = 200, **kwargs: Any):
+                 stop: float = 100.0, max_frames: int | None = 200,
+                 blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
+                 keys: list[str] | None = None, retry_failed: bool = False,
+                 delete_orphans: bool = True, chunk_size: int = 20):
         self.warn = float(warn)
         self.stop = float(stop)
         self.max_frames = max_frames
-        super().__init__(raw, target, failures, **kwargs)
+        super().__init__(raw, target, failures, blobs=blobs, reader=reader, keys=keys,
+                         retry_failed=retry_failed, delete_orphans=delete_orphans,
+                         chunk_size=chunk_size)
 
     def settings(self) -> dict[str, Any]:
         return {"warn": self.warn, "stop": self.stop, "max_frames": self.max_frames,
@@ -140,9 +147,17 @@ class GammaTransportBuilder(TransportBuilder):
     """The transport stage; records carry ``gamma`` statistics where there are any."""
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
-                 gamma: Store | None = None, **kwargs: Any):
+                 gamma: Store | None = None,
+                 window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 analysis: str = "ionflux.transport:analyze_trajectories",
+                 blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
+                 keys: list[str] | None = None, retry_failed: bool = False,
+                 delete_orphans: bool = True, chunk_size: int = 20):
         self.gamma = gamma
-        super().__init__(raw, target, failures, **kwargs)
+        super().__init__(raw, target, failures, window_fs=window_fs, n_blocks=n_blocks,
+                         analysis=analysis, blobs=blobs, reader=reader, keys=keys,
+                         retry_failed=retry_failed, delete_orphans=delete_orphans,
+                         chunk_size=chunk_size)
         if gamma is not None:  # a source, so that the runner connects (and closes) it
             self.sources = [*self.sources, gamma]
 
@@ -161,13 +176,13 @@ class GammaTransportBuilder(TransportBuilder):
         record = super().compute(item)
         state = item.get("gamma")
         recorded = (item["raw"].get("metadata") or {}).get("gamma")
+        # only ACE trajectories get the field: other records stay exactly as the plain
+        # transport stage makes them
         if state is not None:
             record["gamma"] = {"source": "gamma stage", "status": state["status"],
                                "potential": state.get("potential"), **state["statistics"]}
         elif recorded:
             record["gamma"] = {"source": "MD run (sidecar)", **recorded}
-        else:
-            record["gamma"] = None
         return record
 
 
@@ -175,20 +190,29 @@ class GammaAggregateBuilder(TransportAggregateBuilder):
     """The aggregate stage, excluding replicates whose gamma exceeded the stop threshold."""
 
     def __init__(self, raw: Store, target: Store, failures: Store, *,
-                 gamma: Store | None = None, stop: float = 100.0, **kwargs: Any):
+                 gamma: Store | None = None, stop: float = 100.0,
+                 window_fs: list[float] | tuple[float, float] | None = None, n_blocks: int = 10,
+                 analysis: str = "ionflux.transport:analyze_trajectories",
+                 blobs: GridFSBlobs | None = None, reader: str = "ionflux.io:read_trajectory",
+                 keys: list[str] | None = None, retry_failed: bool = False,
+                 delete_orphans: bool = True, chunk_size: int = 5):
         self.gamma = gamma
         self.stop = float(stop)
-        super().__init__(raw, target, failures, **kwargs)
+        super().__init__(raw, target, failures, window_fs=window_fs, n_blocks=n_blocks,
+                         analysis=analysis, blobs=blobs, reader=reader, keys=keys,
+                         retry_failed=retry_failed, delete_orphans=delete_orphans,
+                         chunk_size=chunk_size)
         if gamma is not None:
             self.sources = [*self.sources, gamma]
 
-    def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "gamma_stop": self.stop}
-
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
+        # the stop threshold enters the fingerprint of groups with gamma documents only, so
+        # groups without ACE trajectories keep the plain aggregate stage's fingerprints
         entries, notes = super().plan_entries()
         members = {k: e.source_keys for k, e in entries.items()}
         states = _gamma_state(self.gamma, [m for ms in members.values() for m in ms])
+        for state in states.values():
+            state["input_fingerprint"] = fingerprint(state["input_fingerprint"], self.stop)
         return _with_gamma(entries, states, members), notes
 
     def fetch(self, keys: list[str], entries: dict[str, PlanEntry]) -> Iterator[dict]:
