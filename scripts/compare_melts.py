@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                 {"group_id": agg["group_id"]})}
             bonds = list(pipe.stores.bonds.query({"group_id": agg["group_id"]}))
             flags = agg.get("quality", {})
-            self_ok = all(f["passed"] for k, f in flags.items() if k.startswith("rel_stderr_L_self"))
+            self_ok = all(f["passed"] for k, f in flags.items()
+                          if k.startswith("rel_stderr_L_self"))
             diffusive = all(f["passed"] for k, f in flags.items() if k.startswith("diffusive"))
             f_demo = agg["correlation_factor"]
             f_pub = pub["correlation_factor"] if pub else {}
