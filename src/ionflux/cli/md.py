@@ -133,6 +133,8 @@ def amorphous_command(
     active_set: str | None = typer.Option(None, "--active-set", help=".asi (engine ace)"),
     gamma_warn: float = typer.Option(5.0, "--gamma-warn"),
     gamma_stop: float = typer.Option(100.0, "--gamma-stop"),
+    volume_scale: float = typer.Option(1.10, "--volume-scale",
+                                       help="cell volume / Materials Project crystal volume"),
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Melt -> quench -> equilibrate -> production of an amorphous cell, with a progress bar."""
@@ -156,7 +158,8 @@ def amorphous_command(
         temperature_K=temperature, melt_temperature_K=melt_temperature,
         melt_steps=round(melt_ps * 1000), quench_steps=round(quench_ps * 1000),
         equilibrate_steps=round(equilibrate_ps * 1000),
-        production_steps=production if engine == "lammps" else every, frame_every=every)
+        production_steps=production if engine == "lammps" else every, frame_every=every,
+        volume_scale=volume_scale)
     total = schedule.melt_steps + schedule.quench_steps + schedule.equilibrate_steps \
         + schedule.production_steps
     with _progress() as bar:
