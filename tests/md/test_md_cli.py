@@ -1,4 +1,4 @@
-"""``ionflux md``: bad input gives one-line errors (exit 2); LAMMPS route writes an ingestible run."""
+"""``ionflux md``: one-line errors (exit 2) on bad input; LAMMPS runs are ingestible."""
 
 from __future__ import annotations
 
