@@ -8,9 +8,15 @@ plus the ingest sidecar ``FORMULA_TK.extxyz.gz.yaml``. The seed of run k (formul
 alphabetical order, then temperatures ascending) is ``--seed + k``: reruns are reproducible
 on the same LAMMPS build (MD trajectories diverge at round-off level between builds).
 
-All eleven at 1500 and 1750 K::
+All eleven at 1750 and 2000 K, 1 ns of production each (~10-20 min per run on one core)::
 
     nice -n 15 python scripts/make_trajectories.py --out demo-melts
+
+How long is long enough (measured on ~100-atom cells, see the README): the fit window ends at
+half a block, i.e. at 1/20 of the run, and every mobile species needs an MSD above 1 Å^2
+there, so a run must exceed 20 / (6 D) (D in Å^2/fs); the jackknife errors of the self terms
+fall roughly as 1/sqrt(length). At 2000 K about 0.75 ns brings the self terms of BaTiO3 and
+BaTi2O5 within 20 %; at 1750 K BaTiO3 needs about 3 ns. Ba-rich compositions are slower.
 
 The small set shipped in ``src/ionflux/data/melts`` (see its PROVENANCE.md for the command).
 ``--check`` runs the Onsager analysis on each result and prints whether every mobile species
@@ -59,14 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--formulas", nargs="*", default=None,
                         help="default: the eleven compositions of the published data")
-    parser.add_argument("--temperatures", nargs="*", type=float, default=[1500.0, 1750.0])
+    parser.add_argument("--temperatures", nargs="*", type=float, default=[1750.0, 2000.0])
     parser.add_argument("--atoms", type=int, default=100)
     parser.add_argument("--melt-temperature", type=float, default=3500.0)
     parser.add_argument("--melt-ps", type=float, default=10.0)
     parser.add_argument("--quench-ps", type=float, default=10.0)
     parser.add_argument("--equilibrate-ps", type=float, default=10.0)
-    parser.add_argument("--production-ps", type=float, default=200.0)
-    parser.add_argument("--frame-every-fs", type=float, default=100.0)
+    parser.add_argument("--production-ps", type=float, default=1000.0)
+    parser.add_argument("--frame-every-fs", type=float, default=200.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check", action="store_true",
                         help="analyse each trajectory and print the self-term quality")
