@@ -7,7 +7,7 @@ measured in the same run:
 
 - numba BAOAB integrator, Pedone with DSF Coulomb (the baseline);
 - LAMMPS, the same model (``pair_style pedone`` + ``coul/dsf``): the fair comparison;
-- LAMMPS, production model (``coul/long`` + Ewald at 1e-5);
+- LAMMPS, production model (``coul/long`` + Ewald under 500 atoms, else PPPM, at 1e-5);
 - pyace (ASE Langevin, the stand-in ACE potential, gamma evaluated every step).
 
     nice -n 15 python scripts/bench_md.py                 # ~100 atoms, about a minute
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     results["numba integrator (Pedone, DSF)"] = args.numba_steps / (time.perf_counter() - start)
 
     for label, settings in (("LAMMPS (Pedone, DSF: same model)", LammpsSettings(coulomb="dsf")),
-                            ("LAMMPS (Pedone, Ewald 1e-5: production)", LammpsSettings())):
+                            ("LAMMPS (Pedone, Ewald/PPPM 1e-5: production)", LammpsSettings())):
         lmp = PedoneLammps(symbols, cell, positions, settings)
         lmp.velocities(args.temperature)
         lmp.thermostat("langevin", args.temperature, args.temperature)
