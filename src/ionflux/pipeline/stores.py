@@ -36,6 +36,7 @@ ROLE_KEYS: dict[str, str] = {
     "failures": "failure_id",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
+_LATER_ROLES = ("gamma",)
 #: Extra fields each role indexes (store key and last_updated always are).
 ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "raw_trajectories": ("fingerprint", "group_id"),
@@ -75,6 +76,9 @@ class StoreConfig(BaseModel):
     collections: dict[str, str] = Field(default_factory=lambda: {r: r for r in ROLES})
 
     def model_post_init(self, _context: Any) -> None:
+        # roles added after a configuration was written default to their own name
+        for role in _LATER_ROLES:
+            self.collections.setdefault(role, role)
         missing = [r for r in ROLES if r not in self.collections]
         unknown = [r for r in self.collections if r not in ROLE_KEYS]
         if missing or unknown:
