@@ -39,7 +39,8 @@ def _ace_sidecar(run, potential, formula: str, replicate: str, out: Path) -> dic
         "formula": formula, "temperature_K": run.temperature_K, "replicate": replicate,
         "phase": "amorphous (melt-quenched)", "potential": name,
         "potential_version": potential.sha256[:12], "md_engine": "ASE Langevin + pyace",
-        "md_engine_version": run.metadata["versions"].get("python-ace"),
+        "md_engine_version": "ase {ase}, python-ace {python-ace}".format(
+            **run.metadata["versions"]),
         "potential_file": str(potential.path.resolve()),
         "potential_sha256": potential.sha256}
     if potential.active_set_path is not None:
