@@ -15,8 +15,9 @@ All eleven at 1750 and 2000 K, 1 ns of production each (~10-20 min per run on on
 How long is long enough (measured on ~100-atom cells, see the README): the fit window ends at
 half a block, i.e. at 1/20 of the run, and every mobile species needs an MSD above 1 Å^2
 there, so a run must exceed 20 / (6 D) (D in Å^2/fs); the jackknife errors of the self terms
-fall roughly as 1/sqrt(length). At 2000 K about 0.75 ns brings the self terms of BaTiO3 and
-BaTi2O5 within 20 %; at 1750 K BaTiO3 needs about 3 ns. Ba-rich compositions are slower.
+fall roughly as 1/sqrt(length). At 2000 K, 0.8 ns brings every self term of BaTi2O5 within
+20 % (measured; 0.4 ns does not), and BaTiO3 needs about as much (estimated); at 1750 K BaTiO3
+needs about 3 ns. Ba-rich compositions are slower.
 
 The small set shipped in ``src/ionflux/data/melts`` (see its PROVENANCE.md for the command).
 ``--check`` runs the Onsager analysis on each result and prints whether every mobile species
