@@ -62,6 +62,7 @@ def test_ace_trajectory_through_ingest_build_query(ace_run: Path, tmp_path: Path
         assert replicate["gamma"]["max"] == pytest.approx(recorded.max(), rel=1e-4)
         aggregate = pipe.transport("BaTiO3", T)
         assert aggregate["replicates"] == [f"BaTiO3@{T:g}K#seed3"]
+        assert aggregate["gamma"][f"BaTiO3@{T:g}K#seed3"]["max"] == replicate["gamma"]["max"]
         assert all(v is not None and v > 0 for v in aggregate["D_self_cm2_s"].values())
 
     # a stop threshold below the observed gamma excludes the trajectory, with the reason

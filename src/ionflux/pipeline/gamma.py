@@ -240,6 +240,12 @@ class GammaAggregateBuilder(TransportAggregateBuilder):
             reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")
         record = super().compute({**item, "members": kept})
+        used = set(record.get("replicates", []))
+        per_replicate = {m["traj_id"]: {"source": "gamma stage", "status": states[m["traj_id"]]
+                                        ["status"], **states[m["traj_id"]]["statistics"]}
+                         for m in kept if m["traj_id"] in states and m["traj_id"] in used}
+        if per_replicate:  # ACE groups only: other aggregates stay as the plain stage makes them
+            record["gamma"] = per_replicate
         record["excluded"] = [*record.get("excluded", []),
                               *[e.model_dump() for e in excluded]]
         record["warnings"] = [*record.get("warnings", []),
