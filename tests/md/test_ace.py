@@ -22,8 +22,6 @@ from ionflux.md.ace import (
 )
 from ionflux.md.library import amorphous_snapshot_files
 
-pytest.importorskip("pyace")
-
 SMALL_BASIS = {
     "deltaSplineBins": 0.001, "elements": ["Ba", "O", "Ti"],
     "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],

@@ -20,9 +20,6 @@ import yaml
 from ionflux.cli import main
 from ionflux.pipeline import Pipeline, PipelineSettings
 
-pytest.importorskip("pyace")
-pytest.importorskip("lammps")
-
 T = 2500.0
 SETTINGS = {"bonds": {"n_frames": 1}, "kd": {"thermo": "bundled"},
             "transport": {"n_blocks": 5, "window_fs": [8.0, 36.0]}}

