@@ -10,6 +10,10 @@ Ba-Ti-O transport data, seeds 1..11 in alphabetical order of formula)::
 
     python scripts/generate_amorphous.py --library src/ionflux/data/amorphous --seed 1
 
+This script runs the home-made numba integrator and reproduces the shipped snapshot library;
+new production cells come from LAMMPS: ``ionflux md amorphous`` or
+``scripts/make_trajectories.py`` (``ionflux.md.lammps``).
+
 ``--steps`` is the number of production steps at the target temperature; a frame is stored at
 the start of production and every ``--frame-every`` steps after it. Frames are written wrapped
 into the cell unless ``--unwrapped`` is given (then positions are continuous in time and the

@@ -25,7 +25,7 @@ app = typer.Typer(
 #: Sub-modules of ionflux.cli, each with a ``register(app)`` function.
 _COMMAND_MODULES = (
     "transport", "structure", "thermo", "chempot", "kd", "plot",
-    "pipeline", "predict", "report",
+    "pipeline", "predict", "report", "md",
     "publish", "serve", "batch",
 )
 

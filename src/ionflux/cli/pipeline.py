@@ -82,8 +82,8 @@ def ingest(
 def build(
     store: str = _STORE,
     stage: list[str] = typer.Option(None, "--stage",
-                                    help="transport, bonds, aggregate or kd (repeatable; "
-                                         "default all, in that order)"),
+                                    help="gamma, transport, bonds, aggregate or kd "
+                                         "(repeatable; default all, in that order)"),
     data_dir: Path = _DATA_DIR,
     settings: Path = _SETTINGS,
     retry_failed: bool = typer.Option(False, "--retry-failed",

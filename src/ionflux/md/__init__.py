@@ -1,7 +1,14 @@
-"""Classical melt-quench generation of amorphous oxide cells (Pedone potential, SCIENCE.md §3).
+"""Molecular dynamics of amorphous oxide cells.
 
-These cells are made with a fixed-charge classical potential; they are realistic test data and
-a qualitative stand-in for the ACE machine-learned-potential cells of the published study.
+- ``lammps``: classical MD of the Pedone model through LAMMPS (production melts);
+- ``ace``: ACE potentials through pyace, MD with extrapolation-grade (gamma) QC, linear fits;
+- ``gamma``: per-frame gamma of stored trajectories as a document; ``run``: engine-neutral
+  run results and their files;
+- ``pedone``, ``integrate``, ``meltquench``: the numba Pedone model and integrator, kept as
+  the test oracle and benchmark baseline (and to reproduce the bundled snapshot library).
+
+Pedone cells come from a fixed-charge classical potential; they are realistic test data and a
+qualitative stand-in for the ACE machine-learned-potential cells of the published study.
 """
 
 from __future__ import annotations

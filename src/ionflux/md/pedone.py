@@ -12,7 +12,14 @@ glasses", J. Phys. Chem. B 110, 11780-11795 (2006), doi:10.1021/jp0611018, Table
 charges q_O = -1.2, q_Ba = +1.2, q_Ti = +2.4 and the Morse/repulsion terms below. The numbers
 were taken from the table as reproduced by the LAMMPS ``pair_style pedone`` documentation (O-O)
 and by amorphouspy (BAM, ``pmmcs_potential_params``, Ba-O and Ti-O); cation-cation pairs
-interact by Coulomb only, as in the original model.
+interact by Coulomb only, as in the original model. Checked again for the LAMMPS driver
+(issue 13): the paper itself could not be opened offline, so the numbers were compared with
+three independent reproductions of Table 1 (the LAMMPS documentation's O-O and Ca-O lines and
+two public parameter tables that list the whole of Table 1); all agree digit for digit with
+the values below (Ba-O 0.065011 eV, 1.547596 1/Å, 3.393410 Å, 5.0 eV Å^12; Ti-O 0.024235,
+2.254703, 2.708943, 1.0; O-O 0.042395, 1.379316, 3.618701, 22.0). The 5.5 Å short-range
+cut-off is the value commonly run with this model; it was not checked against the paper's
+text. ``tests/md/test_lammps.py`` pins the parameters.
 
 Coulomb: the damped shifted-force (DSF) sum of C. J. Fennell and J. D. Gezelter, J. Chem. Phys.
 124, 234104 (2006), the ``coul/dsf`` style that LAMMPS users run Pedone glasses with::

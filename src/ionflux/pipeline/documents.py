@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ionflux import __version__
 
 #: Stages in build order; "ingest" registers files, the others are builders.
-STAGES: tuple[str, ...] = ("ingest", "transport", "bonds", "aggregate", "kd")
-Stage = Literal["ingest", "transport", "bonds", "aggregate", "kd"]
+STAGES: tuple[str, ...] = ("ingest", "gamma", "transport", "bonds", "aggregate", "kd")
+Stage = Literal["ingest", "gamma", "transport", "bonds", "aggregate", "kd"]
 BUILD_STAGES: tuple[str, ...] = STAGES[1:]
 
 
@@ -110,6 +110,17 @@ class TrajectoryMetadata(BaseModel):
         None, max_length=200,
         description="element of each LAMMPS atom type (type 1 first), for dump files")
     notes: str | None = Field(None, max_length=4000)
+
+    # ACE runs: the potential and active set (paths relative to the sidecar's folder or
+    # absolute) let the gamma stage recompute extrapolation grades from the stored frames
+    potential_file: str | None = Field(None, max_length=_LABEL,
+                                       description="ACE potential (.yaml) used")
+    potential_sha256: str | None = Field(None, max_length=64)
+    active_set_file: str | None = Field(None, max_length=_LABEL,
+                                        description="its active set (.asi)")
+    active_set_sha256: str | None = Field(None, max_length=64)
+    gamma: dict[str, Any] | None = Field(
+        None, description="extrapolation-grade statistics recorded by the MD run")
 
     @field_validator("temperature_K", "frame_interval_fs", mode="before")
     @classmethod

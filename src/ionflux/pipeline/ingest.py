@@ -108,6 +108,10 @@ def sidecar_candidates(path: Path) -> list[Path]:
 
 def find_sidecar(path: Path) -> Path:
     present = [p for p in sidecar_candidates(path) if p.is_file()]
+    if not present and ".partial." in path.name:
+        # written by ionflux md for runs that stopped early (ionflux.md.run)
+        raise InputError(f"{path}: partial MD trajectory (the run stopped early, see "
+                         f"{path.name}.md-report.json); not ingested")
     if not present:
         expected = ", ".join(p.name for p in sidecar_candidates(path)[:1]
                              + sidecar_candidates(path)[3:4])

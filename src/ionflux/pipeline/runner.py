@@ -14,14 +14,9 @@ from typing import TYPE_CHECKING, Any
 from maggma.core import Builder
 
 from ionflux.errors import DataNotFoundError, InputError
-from ionflux.pipeline.builders import (
-    BondsBuilder,
-    IncrementalBuilder,
-    KDBuilder,
-    TransportAggregateBuilder,
-    TransportBuilder,
-)
+from ionflux.pipeline.builders import BondsBuilder, IncrementalBuilder, KDBuilder
 from ionflux.pipeline.documents import BUILD_STAGES, group_key, reduced_formula
+from ionflux.pipeline.gamma import GammaAggregateBuilder, GammaBuilder, GammaTransportBuilder
 from ionflux.pipeline.ingest import IngestReport, ingest_directory
 from ionflux.pipeline.settings import PipelineSettings
 from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
@@ -151,11 +146,16 @@ class Pipeline:
         """The builder of one stage (``transport``, ``bonds``, ``aggregate``, ``kd``)."""
         s, st = self.settings, self.stores
         common = {"blobs": st.blobs, "reader": s.reader, "chunk_size": s.chunk_size}
-        if stage == "transport":
+        if stage == "gamma":
+            kwargs = dict(warn=s.gamma.warn, stop=s.gamma.stop, max_frames=s.gamma.max_frames,
+                          **common)
+            builder: IncrementalBuilder = GammaBuilder(
+                st.raw_trajectories, st.gamma, st.failures, **{**kwargs, **overrides})
+        elif stage == "transport":
             kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
                           estimator=s.transport.estimator, analysis=s.transport.analysis,
-                          **common)
-            builder: IncrementalBuilder = TransportBuilder(
+                          gamma=st.gamma, **common)
+            builder = GammaTransportBuilder(
                 st.raw_trajectories, st.transport, st.failures, **{**kwargs, **overrides})
         elif stage == "bonds":
             kwargs = dict(n_frames=s.bonds.n_frames, workers=s.bonds.workers,
@@ -165,9 +165,9 @@ class Pipeline:
         elif stage == "aggregate":
             kwargs = dict(window_fs=s.transport.window_fs, n_blocks=s.transport.n_blocks,
                           estimator=s.transport.estimator, analysis=s.transport.analysis,
-                          **common)
-            builder = TransportAggregateBuilder(st.raw_trajectories, st.transport_aggregate,
-                                                st.failures, **{**kwargs, **overrides})
+                          gamma=st.gamma, stop=s.gamma.stop, **common)
+            builder = GammaAggregateBuilder(st.raw_trajectories, st.transport_aggregate,
+                                            st.failures, **{**kwargs, **overrides})
         elif stage == "kd":
             kwargs = dict(precursor_pairs=s.kd.precursor_pairs, chunk_size=s.chunk_size,
                           include_anions=s.kd.include_anions, thermo=s.kd.thermo,

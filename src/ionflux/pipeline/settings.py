@@ -70,6 +70,17 @@ class KDSettings(BaseModel):
         return out
 
 
+class GammaSettings(BaseModel):
+    """Extrapolation grades of ACE trajectories (``ionflux.pipeline.gamma``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warn: float = Field(5.0, gt=0, description="warn above this per-frame max gamma")
+    stop: float = Field(100.0, gt=0, description="exclude trajectories from aggregates above")
+    max_frames: int | None = Field(
+        200, ge=2, description="frames evaluated, spread evenly (None: every frame)")
+
+
 class PipelineSettings(BaseModel):
     """All builder settings."""
 
@@ -80,6 +91,7 @@ class PipelineSettings(BaseModel):
     transport: TransportSettings = Field(default_factory=TransportSettings)
     bonds: BondSettings = Field(default_factory=BondSettings)
     kd: KDSettings = Field(default_factory=KDSettings)
+    gamma: GammaSettings = Field(default_factory=GammaSettings)
 
     @classmethod
     def from_file(cls, path: str | Path) -> PipelineSettings:

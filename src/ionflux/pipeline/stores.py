@@ -26,6 +26,7 @@ from ionflux.pipeline.blobs import GridFSBlobs
 #: Store roles and the key field of each.
 ROLE_KEYS: dict[str, str] = {
     "raw_trajectories": "traj_id",
+    "gamma": "traj_id",
     "transport": "traj_id",
     "bonds": "traj_id",
     "transport_aggregate": "group_id",
@@ -35,9 +36,11 @@ ROLE_KEYS: dict[str, str] = {
     "failures": "failure_id",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
+_LATER_ROLES = ("gamma",)
 #: Extra fields each role indexes (store key and last_updated always are).
 ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "raw_trajectories": ("fingerprint", "group_id"),
+    "gamma": ("input_fingerprint", "group_id"),
     "transport": ("input_fingerprint", "group_id"),
     "bonds": ("input_fingerprint", "group_id"),
     "transport_aggregate": ("input_fingerprint", "formula"),
@@ -73,6 +76,9 @@ class StoreConfig(BaseModel):
     collections: dict[str, str] = Field(default_factory=lambda: {r: r for r in ROLES})
 
     def model_post_init(self, _context: Any) -> None:
+        # roles added after a configuration was written default to their own name
+        for role in _LATER_ROLES:
+            self.collections.setdefault(role, role)
         missing = [r for r in ROLES if r not in self.collections]
         unknown = [r for r in self.collections if r not in ROLE_KEYS]
         if missing or unknown:
@@ -274,6 +280,10 @@ class StoreSet:
     @property
     def transport(self) -> Store:
         return self.stores["transport"]
+
+    @property
+    def gamma(self) -> Store:
+        return self.stores["gamma"]
 
     @property
     def bonds(self) -> Store:

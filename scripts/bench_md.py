@@ -1,0 +1,96 @@
+"""MD speed on one cell: LAMMPS vs the home-made numba integrator (same Pedone model), and pyace.
+
+All engines start from the same bundled melt-quenched cell (``--formula``, optionally repeated
+``--repeat`` times along each axis) and run Langevin NVT at ``--temperature`` with a 1 fs step,
+one thread each. Printed as steps per second and as ratios against the numba integrator
+measured in the same run:
+
+- numba BAOAB integrator, Pedone with DSF Coulomb (the baseline);
+- LAMMPS, the same model (``pair_style pedone`` + ``coul/dsf``): the fair comparison;
+- LAMMPS, production model (``coul/long`` + Ewald under 500 atoms, else PPPM, at 1e-5);
+- pyace (ASE Langevin, the stand-in ACE potential, gamma evaluated every step).
+
+    nice -n 15 python scripts/bench_md.py                 # ~100 atoms, about a minute
+    nice -n 15 python scripts/bench_md.py --repeat 2      # ~800 atoms
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--formula", default="BaTi2O5")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--temperature", type=float, default=2000.0)
+    parser.add_argument("--numba-steps", type=int, default=1000)
+    parser.add_argument("--lammps-steps", type=int, default=5000)
+    parser.add_argument("--ace-steps", type=int, default=100)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from ase import Atoms
+    from pymatgen.core import Element
+
+    from ionflux.io import read_trajectory
+    from ionflux.md.ace import AceMDSettings, load_potential, run_ace_md, standin_potential_files
+    from ionflux.md.integrate import Integrator, maxwell_boltzmann
+    from ionflux.md.lammps import LammpsSettings, PedoneLammps
+    from ionflux.md.library import amorphous_snapshot_files
+    from ionflux.md.pedone import PedoneModel
+
+    traj = read_trajectory(amorphous_snapshot_files()[args.formula])
+    base = Atoms(traj.species, positions=traj.positions[-1], cell=traj.cells[-1], pbc=True)
+    atoms = base.repeat(args.repeat)
+    symbols, cell, positions = atoms.get_chemical_symbols(), atoms.cell.array, atoms.positions
+    print(f"{args.formula} x {args.repeat}^3: {len(atoms)} atoms, {args.temperature:g} K, "
+          "1 fs steps, one thread")
+    results: dict[str, float] = {}
+
+    model = PedoneModel.for_elements(symbols)
+    masses = np.array([Element(s).atomic_mass for s in symbols])
+    md = Integrator(model=model, cell=cell, types=model.type_indices(symbols), masses=masses)
+    rng = np.random.default_rng(1)
+    state = md.start(positions, maxwell_boltzmann(masses, args.temperature, rng))
+    md.run(state, 20, args.temperature, 0.01, rng)  # compile
+    start = time.perf_counter()
+    md.run(state, args.numba_steps, args.temperature, 0.01, rng)
+    results["numba integrator (Pedone, DSF)"] = args.numba_steps / (time.perf_counter() - start)
+
+    for label, settings in (("LAMMPS (Pedone, DSF: same model)", LammpsSettings(coulomb="dsf")),
+                            ("LAMMPS (Pedone, Ewald/PPPM 1e-5: production)", LammpsSettings())):
+        lmp = PedoneLammps(symbols, cell, positions, settings)
+        lmp.velocities(args.temperature)
+        lmp.thermostat("langevin", args.temperature, args.temperature)
+        lmp.run(100)
+        start = time.perf_counter()
+        lmp.run(args.lammps_steps)
+        results[label] = args.lammps_steps / (time.perf_counter() - start)
+        lmp.close()
+
+    yaml_path, asi_path = standin_potential_files()
+    potential = load_potential(yaml_path, asi_path)
+    run_ace_md(atoms, potential, AceMDSettings(temperature_K=args.temperature, steps=5,
+                                               frame_every=5))
+    start = time.perf_counter()
+    run_ace_md(atoms, potential, AceMDSettings(temperature_K=args.temperature,
+                                               steps=args.ace_steps, frame_every=args.ace_steps))
+    results["pyace (stand-in ACE, ASE Langevin, gamma on)"] = \
+        args.ace_steps / (time.perf_counter() - start)
+
+    baseline = results["numba integrator (Pedone, DSF)"]
+    print(f"{'engine':<48s}{'steps/s':>10s}{'vs numba':>10s}")
+    for label, rate in results.items():
+        print(f"{label:<48s}{rate:10.1f}{rate / baseline:9.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

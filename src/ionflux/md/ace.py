@@ -1,0 +1,381 @@
+"""ACE potentials through pyace (PyPI ``python-ace``): loading, MD with gamma QC, linear fits.
+
+MD: ASE's Langevin driver (fixed volume) with pyace's ``PyACECalculator``. With an active set
+(``.asi``, the MaxVol-selected B-projections of the training data per element), every stored
+frame carries its extrapolation grade gamma: for each atom, the largest |coefficient| of its
+B-projection expressed in the active set's basis, so gamma <= 1 inside the training data and
+grows with extrapolation (Lysogorskiy et al., Phys. Rev. Mater. 7, 043801 (2023)). The run
+warns above ``gamma_warn`` = 5 and stops above ``gamma_stop`` = 100, the thresholds of the
+published Ba-Ti-O study; both are settings and are recorded in the output.
+
+Stand-in potential: no Ba-Ti-O ACE potential is available offline, so
+:func:`fit_linear_ace` fits the linear coefficients of a pyace B-basis by least squares to
+energies and forces of classical (Pedone-model) configurations. Such a potential reproduces a
+classical model, not DFT; it is labelled so in its file's metadata, in every sidecar written
+with it and in the README, and is only a stand-in for exercising the ACE path.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ionflux.errors import AnalysisError, InputError
+from ionflux.md.run import MIN_DISTANCE_A, MDRun, file_sha256, min_distance_A, package_versions
+
+#: Extrapolation-grade thresholds of the published study: warn above, stop above.
+GAMMA_WARN = 5.0
+GAMMA_STOP = 100.0
+
+STANDIN_LABEL = ("STAND-IN: linear ACE fitted to the classical Pedone model "
+                 "(not DFT; not the published ACE potential)")
+
+
+def _pyace() -> Any:
+    try:
+        import pyace
+    except ImportError as exc:
+        raise InputError("pyace is not installed: pip install python-ace==0.4.0rc1 "
+                         f"(or ionflux[md]): {exc}") from None
+    return pyace
+
+
+@dataclass
+class AcePotential:
+    """A loaded B-basis ACE potential, optionally with its active set."""
+
+    path: Path
+    basis: Any
+    elements: list[str]
+    sha256: str
+    active_set_path: Path | None = None
+    active_set_sha256: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("name") or self.path.name
+
+    def calculator(self) -> Any:
+        """A fresh pyace ASE calculator (with the active set if there is one)."""
+        from pyace import PyACECalculator
+
+        calc = PyACECalculator(self.basis)
+        if self.active_set_path is not None:
+            try:
+                calc.set_active_set(str(self.active_set_path))
+            except Exception as exc:  # pyace raises RuntimeError/ValueError on bad files
+                raise InputError(f"{self.active_set_path}: not an active set for "
+                                 f"{self.path.name}: {' '.join(str(exc).split())}") from None
+        return calc
+
+    def check_elements(self, symbols: Sequence[str]) -> None:
+        missing = sorted(set(symbols) - set(self.elements))
+        if missing:
+            raise InputError(f"{self.path.name}: the potential does not cover "
+                             f"{', '.join(missing)} (covers {', '.join(self.elements)})")
+
+
+def load_potential(path: str | Path, active_set: str | Path | None = None) -> AcePotential:
+    """Load a B-basis ``.yaml`` potential (and ``.asi`` active set); clear errors if not."""
+    pyace = _pyace()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: potential file not found")
+    try:
+        basis = pyace.ACEBBasisSet(str(path))
+    except Exception as exc:  # pyace raises several types on malformed YAML
+        raise InputError(f"{path}: not a pyace B-basis potential: "
+                         f"{' '.join(str(exc).split())[:200]}") from None
+    meta = {str(k): str(v) for k, v in dict(basis.metadata).items()}
+    pot = AcePotential(path=path, basis=basis, elements=list(basis.elements_name),
+                       sha256=file_sha256(path), metadata=meta)
+    if active_set is not None:
+        asi = Path(active_set)
+        if not asi.is_file():
+            raise InputError(f"{asi}: active-set file not found")
+        pot.active_set_path, pot.active_set_sha256 = asi, file_sha256(asi)
+        pot.calculator()  # fails early on a mismatched active set
+    return pot
+
+
+@dataclass(frozen=True)
+class AceMDSettings:
+    """Langevin NVT with an ACE potential (fs, K)."""
+
+    temperature_K: float = 1500.0
+    steps: int = 1000
+    frame_every: int = 10
+    timestep_fs: float = 1.0
+    friction_per_fs: float = 0.01
+    gamma_warn: float = GAMMA_WARN
+    gamma_stop: float = GAMMA_STOP
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.temperature_K > 0 or not self.timestep_fs > 0 or \
+                not self.friction_per_fs > 0:
+            raise InputError("ACE MD: temperature, time step and friction must be positive")
+        if self.frame_every < 1 or self.steps < self.frame_every:
+            raise InputError(f"ACE MD: need frame_every >= 1 and steps >= frame_every (steps "
+                             f"{self.steps}, frame every {self.frame_every})")
+        if not 0 < self.gamma_warn <= self.gamma_stop:
+            raise InputError("ACE MD: need 0 < gamma_warn <= gamma_stop")
+
+
+def frame_gamma(calc: Any) -> float:
+    """Largest per-atom extrapolation grade of the calculator's last evaluation."""
+    gamma = np.asarray(calc.results.get("gamma", []), dtype=float)
+    return float(gamma.max()) if gamma.size else float("nan")
+
+
+def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
+               progress: Callable[[int, int], None] | None = None,
+               velocities_from: float | None = None) -> MDRun:
+    """Langevin MD of ``atoms`` (ASE, periodic) with ``potential``; frames every
+    ``frame_every`` steps starting at step 0. A run that blows up or extrapolates beyond
+    ``gamma_stop`` ends early as a partial run with the reason."""
+    from ase import units
+    from ase.constraints import FixCom
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import Stationary
+
+    try:  # ASE >= 3.29 renamed it
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
+
+    potential.check_elements(atoms.get_chemical_symbols())
+    if not all(atoms.pbc):
+        raise InputError("ACE MD: the cell must be periodic in all directions")
+    atoms = atoms.copy()
+    calc = potential.calculator()
+    atoms.calc = calc
+    rng = np.random.default_rng(settings.seed)
+    thermalize_momenta(atoms, temperature_K=velocities_from or settings.temperature_K, rng=rng)
+    Stationary(atoms)
+    # the centre of mass stays put (the transport analysis works in that frame anyway)
+    atoms.set_constraint(FixCom())
+    dyn = Langevin(atoms, timestep=settings.timestep_fs * units.fs,
+                   temperature_K=settings.temperature_K,
+                   friction=settings.friction_per_fs / units.fs, fixcm=False, rng=rng)
+    with_gamma = potential.active_set_path is not None
+    run = MDRun(symbols=atoms.get_chemical_symbols(), cell=atoms.cell.array.copy(),
+                positions=[], times_fs=[], temperature_K=settings.temperature_K,
+                kinetic_temperatures_K=[], potential_energies_eV=[],
+                gamma_max=[] if with_gamma else None)
+    run.metadata = {"md_engine": "ASE Langevin + pyace", "potential": potential.name,
+                    "potential_sha256": potential.sha256,
+                    "active_set_sha256": potential.active_set_sha256,
+                    "versions": package_versions("python-ace", "ase", "ionflux"),
+                    "settings": settings.__dict__.copy()}
+    n_frames = settings.steps // settings.frame_every + 1
+    start = time.perf_counter()
+    for k in range(n_frames):
+        if k:
+            dyn.run(settings.frame_every)
+        energy = atoms.get_potential_energy()
+        step = k * settings.frame_every
+        where = f"step {step} ({step * settings.timestep_fs:g} fs)"
+        if not math.isfinite(energy):
+            run.partial, run.stop_reason = True, f"{where}: potential energy is {energy}"
+            break
+        d = min_distance_A(atoms.positions, atoms.cell.array)
+        if d < MIN_DISTANCE_A:
+            run.partial, run.stop_reason = True, (f"{where}: two atoms {d:.2f} Å apart "
+                                                  "(atoms overlapping; the run blew up)")
+            break
+        run.positions.append(atoms.positions.copy())
+        run.times_fs.append(step * settings.timestep_fs)
+        run.kinetic_temperatures_K.append(float(atoms.get_temperature()))
+        run.potential_energies_eV.append(float(energy))
+        if with_gamma:
+            g = frame_gamma(calc)
+            run.gamma_max.append(g)
+            if g > settings.gamma_stop:
+                run.partial = True
+                run.stop_reason = (f"{where}: extrapolation grade gamma = {g:.3g} above the "
+                                   f"stop threshold {settings.gamma_stop:g}")
+                break
+            if g > settings.gamma_warn:
+                run.warnings.append(f"{where}: gamma = {g:.3g} above {settings.gamma_warn:g}")
+        if progress is not None:
+            progress(step, settings.steps)
+    run.metadata["wall_s"] = time.perf_counter() - start
+    if with_gamma:
+        run.metadata["gamma"] = run.gamma_statistics(settings.gamma_warn, settings.gamma_stop)
+    return run
+
+
+# -- stand-in fit ---------------------------------------------------------------------------
+
+#: Basis of the stand-in: 3 elements, linear embedding, 5 Å cut-off, ranks 1-3.
+STANDIN_BASIS: dict[str, Any] = {
+    "deltaSplineBins": 0.001,
+    "elements": ["Ba", "O", "Ti"],
+    "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],
+                           "ndensity": 1}},
+    "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 5.0,
+                      "dcut": 0.01, "NameOfCutoffFunction": "cos"}},
+    "functions": {"ALL": {"nradmax_by_orders": [6, 2, 1], "lmax_by_orders": [0, 2, 1]}},
+}
+
+
+@dataclass
+class LinearFit:
+    """Fitted basis, per-element reference energies (eV) and training errors."""
+
+    basis: Any
+    e0_eV: dict[str, float]
+    energy_rmse_eV_per_atom: float
+    force_rmse_eV_A: float
+    force_std_eV_A: float
+    n_structures: int
+    n_atoms: int
+
+
+def design_rows(basis: Any, atoms: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Energy row (sum of B-projections over atoms, n_func) and force rows (3N x n_func):
+    E = row @ c and F = rows @ c for a linear-embedding B-basis with coefficients c."""
+    from pyace import ACEBEvaluator, ACECalculator
+    from pyace.atomicenvironment import aseatoms_to_atomicenvironment
+
+    # keep the evaluator referenced: the calculator does not own it (freeing it segfaults)
+    evaluator = ACEBEvaluator(basis)
+    calc = ACECalculator(evaluator)
+    ae = aseatoms_to_atomicenvironment(atoms, cutoff=basis.cutoffmax,
+                                       elements_mapper_dict=basis.elements_to_index_map)
+    calc.compute(ae, compute_projections=True, compute_b_grad=True)
+    shifts, n_func = [], 0
+    for rank1, rankn in zip(basis.basis_rank1, basis.basis, strict=True):
+        shifts.append(n_func)
+        n_func += len(rank1) + len(rankn)
+    energy = np.zeros(n_func)
+    for species, proj in zip(ae.species_type, calc.projections, strict=False):
+        energy[shifts[species]:shifts[species] + len(proj)] += proj
+    forces = np.array(calc.forces_bfuncs).transpose(0, 2, 1).reshape(-1, n_func)
+    return energy, forces
+
+
+def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
+                   forces_eV_A: Sequence[np.ndarray], basis_config: dict | None = None,
+                   energy_weight: float = 10.0, ridge: float = 1e-6,
+                   metadata: dict[str, str] | None = None) -> LinearFit:
+    """Least-squares fit of the linear B-basis coefficients (and one reference energy per
+    element) to energies (eV) and forces (eV/Å).
+
+    Rows: per-atom energies weighted by ``energy_weight`` (eV/atom vs eV/Å) and force
+    components; a ridge term ``ridge`` |c|^2 keeps unsampled functions at zero.
+    """
+    from pyace import ACEBBasisSet, create_multispecies_basis_config
+
+    bconf = create_multispecies_basis_config(basis_config or STANDIN_BASIS)
+    basis = ACEBBasisSet(bconf)
+    elements = list(basis.elements_name)
+    rows_e, rows_f, comp = [], [], []
+    for atoms in structures:
+        e_row, f_rows = design_rows(basis, atoms)
+        rows_e.append(e_row / len(atoms))
+        rows_f.append(f_rows)
+        symbols = np.array(atoms.get_chemical_symbols())
+        comp.append([(symbols == el).sum() / len(atoms) for el in elements])
+    n_func = rows_e[0].size
+    n_el = len(elements)
+    e_target = np.array([e / len(a) for e, a in zip(energies_eV, structures, strict=True)])
+    f_target = np.concatenate([np.asarray(f).ravel() for f in forces_eV_A])
+    a_energy = np.hstack([np.array(rows_e), np.array(comp)]) * energy_weight
+    a_force = np.hstack([np.vstack(rows_f), np.zeros((f_target.size, n_el))])
+    a = np.vstack([a_energy, a_force, math.sqrt(ridge) * np.eye(n_func + n_el)])
+    b = np.concatenate([e_target * energy_weight, f_target, np.zeros(n_func + n_el)])
+    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    coeffs, e0 = solution[:n_func], solution[n_func:]
+    basis.basis_coeffs = coeffs
+    e_pred = np.array(rows_e) @ coeffs + np.array(comp) @ e0
+    f_pred = np.vstack(rows_f) @ coeffs
+    meta = {"label": STANDIN_LABEL, **(metadata or {}),
+            "reference_energies_eV": ",".join(f"{el}={v:.8f}"
+                                              for el, v in zip(elements, e0, strict=True))}
+    bconf = basis.to_BBasisConfiguration()
+    stored = bconf.metadata  # pyace's MapStringString: set items, then assign back
+    for key, value in meta.items():
+        stored[key] = value
+    bconf.metadata = stored
+    basis = ACEBBasisSet(bconf)
+    return LinearFit(basis=basis, e0_eV=dict(zip(elements, e0.tolist(), strict=True)),
+                     energy_rmse_eV_per_atom=float(np.sqrt(np.mean((e_pred - e_target) ** 2))),
+                     force_rmse_eV_A=float(np.sqrt(np.mean((f_pred - f_target) ** 2))),
+                     force_std_eV_A=float(f_target.std()), n_structures=len(structures),
+                     n_atoms=int(sum(len(s) for s in structures)))
+
+
+def build_active_set(basis: Any, structures: Sequence[Any]) -> dict[int, np.ndarray]:
+    """Pseudo-inverse of the MaxVol active set per species type (pyace's active learning)."""
+    from pyace.activelearning import (
+        compute_A_active_inverse,
+        compute_active_set,
+        compute_B_projections,
+    )
+
+    projections = compute_B_projections(basis, list(structures))
+    counts = {st: len(p) for st, p in projections.items()}
+    n_func = {st: p.shape[1] for st, p in projections.items()}
+    short = [st for st in counts if counts[st] < n_func[st]]
+    if short:
+        names = [basis.elements_name[st] for st in short]
+        raise AnalysisError(f"active set: fewer atomic environments than basis functions for "
+                            f"{', '.join(names)}; add training structures")
+    return compute_A_active_inverse(compute_active_set(projections))
+
+
+def save_active_set(path: str | Path, basis: Any, inverse: dict[int, np.ndarray]) -> Path:
+    from pyace.activelearning import save_active_inverse_set
+
+    save_active_inverse_set(str(path), inverse, elements_name=list(basis.elements_name))
+    return Path(path)
+
+
+def gamma_per_atom(basis: Any, inverse: dict[int, np.ndarray], atoms: Any) -> np.ndarray:
+    """Extrapolation grade of every atom, computed from the projections directly (numpy):
+    max_k |(B_i A^-1)_k| with A^-1 the active-set inverse of atom i's element."""
+    from pyace import ACEBEvaluator, ACECalculator
+    from pyace.atomicenvironment import aseatoms_to_atomicenvironment
+
+    # keep the evaluator referenced: the calculator does not own it (freeing it segfaults)
+    evaluator = ACEBEvaluator(basis)
+    calc = ACECalculator(evaluator)
+    ae = aseatoms_to_atomicenvironment(atoms, cutoff=basis.cutoffmax,
+                                       elements_mapper_dict=basis.elements_to_index_map)
+    calc.compute(ae, compute_projections=True)
+    return np.array([np.abs(np.asarray(p) @ inverse[st]).max()
+                     for st, p in zip(ae.species_type, calc.projections, strict=False)])
+
+
+def load_active_set(path: str | Path, basis: Any) -> dict[int, np.ndarray]:
+    """The per-species inverse active set of an ``.asi`` file, keyed by the basis' species
+    index."""
+    data = np.load(str(path))
+    out = {}
+    for st, el in enumerate(basis.elements_name):
+        if el not in data:
+            raise InputError(f"{path}: no active set for {el}")
+        out[st] = np.asarray(data[el])
+    return out
+
+
+def standin_potential_files() -> tuple[Path, Path]:
+    """The bundled STAND-IN potential (``.yaml``) and its active set (``.asi``)."""
+    from importlib.resources import files
+
+    folder = files("ionflux") / "data" / "ace"
+    yaml_path = Path(str(folder / "BaTiO_pedone_standin.yaml"))
+    asi_path = Path(str(folder / "BaTiO_pedone_standin.asi"))
+    if not yaml_path.is_file() or not asi_path.is_file():
+        raise InputError("the bundled stand-in ACE potential is missing from ionflux/data/ace "
+                         "(was the package installed without its data?)")
+    return yaml_path, asi_path
