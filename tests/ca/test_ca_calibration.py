@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from ionflux.ca.calibration import onset_temperature, solve_log
-from ionflux.errors import AnalysisError
+from ionflux.ca.calibration import onset_temperature
 
 
 def test_onset_is_the_log_linear_crossing():
@@ -24,22 +23,22 @@ def test_onset_is_the_log_linear_crossing():
     assert onset == pytest.approx(expected, rel=1e-12)
 
 
-def test_solve_log_finds_the_parameter_for_the_target_onset():
-    # onset rises by 100 K per decade of the parameter: 1100 K at p = 10
-    def rising(p: float) -> float:
-        return 1000.0 + 100.0 * math.log10(p)
+def test_onset_rule_puts_the_transport_factor_at_one():
+    """s = K_D / (r0^2 kB T_on) (K_D in m^2/s, kB T in eV): then K_D/(r0^2 s kB T) = 1."""
+    from ca_fakes import FakeKD
 
-    p = solve_log(rising, 1100.0, 1e-3, 1e4, increasing=True, tol_K=0.01)
-    assert abs(rising(p) - 1100.0) <= 0.01 and p == pytest.approx(10.0, rel=1e-3)
+    from ionflux.ca.calibration import onset_s
+    from ionflux.ca.scoring import kd_argument
+    from ionflux.ca.settings import ScoringSettings
 
-    def falling(p: float) -> float | None:
-        onset = 1200.0 - 50.0 * math.log10(p)
-        return None if onset > 1500 else onset  # no reaction in the scanned range
-
-    p = solve_log(falling, 1100.0, 1e-8, 1e6, increasing=False, tol_K=0.01)
-    assert abs(falling(p) - 1100.0) <= 0.01 and p == pytest.approx(100.0, rel=1e-3)
-
-
-def test_solve_log_refuses_an_unbracketed_target():
-    with pytest.raises(AnalysisError, match="not bracketed"):
-        solve_log(lambda p: 1000.0 + math.log10(p), 1100.0, 1.0, 10.0, increasing=True)
+    kd = FakeKD({"BaTiO3": 2.5e-3})
+    base = ScoringSettings()
+    kb = 8.617333262e-5
+    s = onset_s(kd, base, "full", 1100.0)
+    assert s == pytest.approx(2.5e-3 * 1e-4 / (1e-14 * kb * 1100.0), rel=1e-9)
+    assert kd.calls == [("BaTiO3", 1100.0, ("BaO", "TiO2"), "full")]
+    # with that s the argument of sigma1 is dG* exactly: the transport factor is one
+    tuned = ScoringSettings(s=s)
+    assert float(kd_argument(2.5e-3, -0.2, 1100.0, tuned)) == pytest.approx(
+        1 + math.erf(-35 * (-0.2 + 0.03)), rel=1e-9)
+    assert onset_s(kd, base, "self-only", 1100.0) == pytest.approx(s / 2, rel=1e-12)

@@ -42,9 +42,9 @@ def test_second_process_gets_the_same_force_without_diagrams(tmp_path: Path, the
 def test_what_the_result_rests_on_is_in_the_key(tmp_path: Path, thermo, monkeypatch):
     path = tmp_path / "df.sqlite"
     DrivingForceCalculator(thermo, persistent=DrivingForceCache(path))("BaO", "TiO2", 1250.0)
-    no_nist = ThermoData.bundled("Ba-Ti-O", prefer_experimental=False)
+    other_source = ThermoData.bundled("Ba-Ti-O", prefer_experimental=True)
     variants = [
-        (DrivingForceCalculator(no_nist, persistent=DrivingForceCache(path)),
+        (DrivingForceCalculator(other_source, persistent=DrivingForceCache(path)),
          ("BaO", "TiO2", 1250.0)),
         (DrivingForceCalculator(thermo, persistent=DrivingForceCache(path)),
          ("BaO", "TiO2", 1500.0)),
