@@ -17,6 +17,16 @@ def pytest_configure(config: pytest.Config) -> None:
     import os
     import tempfile
 
+    if "IONFLUX_DRIVING_FORCE_CACHE" in os.environ:
+        return
     folder = tempfile.mkdtemp(prefix="ionflux-test-cache-")
-    os.environ.setdefault("IONFLUX_DRIVING_FORCE_CACHE",
-                          os.path.join(folder, "driving_forces.sqlite"))
+    config._ionflux_cache_folder = folder  # removed in pytest_unconfigure
+    os.environ["IONFLUX_DRIVING_FORCE_CACHE"] = os.path.join(folder, "driving_forces.sqlite")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    folder = getattr(config, "_ionflux_cache_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
