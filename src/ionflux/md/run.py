@@ -15,7 +15,6 @@ import hashlib
 import json
 import platform
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from ionflux.io.trajectory import Trajectory, TrajectorySource
 from ionflux.io.writers import iter_extxyz_frames
+from ionflux.versions import package_versions as installed_versions
 
 #: Closest approach (Å) below which a frame counts as "atoms overlapping" (a blown-up run).
 MIN_DISTANCE_A = 0.7
@@ -95,14 +95,8 @@ def file_sha256(path: str | Path) -> str:
 
 
 def package_versions(*names: str) -> dict[str, str]:
-    """Installed versions of ``names`` (``"not installed"`` when absent)."""
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    """Installed versions of ``names`` (``"not installed"`` when absent) and Python's."""
+    return {"python": platform.python_version(), **installed_versions(*names)}
 
 
 def output_paths(out: str | Path, partial: bool) -> tuple[Path, Path]:

@@ -78,7 +78,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,6 +86,7 @@ from ionflux.errors import AnalysisError, InputError
 from ionflux.io.trajectory import Trajectory, species_order
 from ionflux.structure.documents import BondCountDoc, CrystalNNSettings, PairBondCount
 from ionflux.transport.documents import Provenance, SourceRecord
+from ionflux.versions import package_versions
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -209,13 +209,6 @@ def _stats(center: str, neighbor: str, values: list[float]) -> PairBondCount:
                          stderr=stderr, per_frame=[float(v) for v in arr])
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None = None,
                 settings: CrystalNNSettings | None = None,
                 progress: Callable[[int, int], Any] | None = None) -> BondCountDoc:
@@ -296,7 +289,7 @@ def bond_counts(trajectory: Trajectory, n_frames: int = 10, workers: int | None 
                           volume_A3=trajectory.mean_volume_A3)
     provenance = Provenance(
         sources=[source], ionflux_version=__version__,
-        package_versions={p: _package_version(p) for p in ("pymatgen", "numpy", "scipy")},
+        package_versions=package_versions("pymatgen", "numpy", "scipy"),
         method={"analysis": "CrystalNN bond counts", "n_frames": len(frames),
                 "workers": n_workers, "radii": "ionic" if settings.oxidation_states
                 else "covalent"})

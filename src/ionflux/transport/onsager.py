@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 from pymatgen.core import Composition, Element
@@ -65,6 +64,7 @@ from ionflux.transport.window import (
     choose_window,
 )
 from ionflux.units import A2_PER_FS_TO_CM2_PER_S, INV_EV_A_FS_TO_INV_EV_CM_S, KB_EV_PER_K
+from ionflux.versions import package_versions
 
 #: Shortest block (frames) worth fitting.
 MIN_BLOCK_FRAMES = 20
@@ -405,16 +405,6 @@ def _window_rule(settings: AnalysisSettings, source: str) -> str:
     start = START_RULE.format(check=CHECK_RULES[settings.estimator],
                               tolerance=settings.linearity_tolerance)
     return f"start: {start}; end: {end}"
-
-
-def package_versions(*names: str) -> dict[str, str]:
-    out = {}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _listed(value: np.ndarray | None) -> list | None:
