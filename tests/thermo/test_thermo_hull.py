@@ -68,3 +68,22 @@ def test_hull_command_lists_phases_and_uphill_reactions(capsys):
     assert all(r["dG_eV_per_atom"] > 0 for r in payload["uphill_reactions"])
     assert main(["thermo", "hull", "--temperature", "5000"]) == 2
     assert "outside" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("nist", [False, True])
+@pytest.mark.parametrize("temperature", [800.0, 1250.0, 1700.0])
+def test_hull_agrees_with_pymatgen_phase_diagram(nist, temperature):
+    """An independent construction: pymatgen's PhaseDiagram of the same G_f(T) entries."""
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
+    thermo = ThermoData.bundled("Ba-Ti-O", prefer_experimental=nist)
+    entries = thermo.entries_at(temperature)
+    diagram = PhaseDiagram(entries)
+    ours = {r.formula: r for r in hull_at(thermo, temperature).phases}
+    for entry in entries:
+        decomposition, e_hull = diagram.get_decomp_and_e_above_hull(entry, allow_negative=True)
+        row = ours[entry.data["formula"]]
+        assert row.e_above_hull_eV_per_atom == pytest.approx(max(e_hull, 0.0), abs=1e-8)
+        if e_hull > 1e-6:
+            expected = {d.data["formula"]: f for d, f in decomposition.items()}
+            assert row.decomposes_to == pytest.approx(expected, abs=1e-5)

@@ -37,24 +37,37 @@ class HullReport(BaseModel):
 def hull_at(thermo, temperature_K: float, formulas: Sequence[str] | None = None) -> HullReport:
     """Energy above the hull (eV/atom) at ``temperature_K`` of ``formulas`` (default: all).
 
-    The hull is built from every phase of ``thermo``, whatever ``formulas`` selects.
+    The hull is built from every phase of ``thermo``, whatever ``formulas`` selects. Each phase's
+    hull energy is a small linear programme (the cheapest mix of phases with its composition,
+    atom fractions >= 0), which avoids importing pymatgen's entry machinery (~3 s) in the
+    automaton's query path; tests/thermo check it against pymatgen's ``PhaseDiagram``.
     """
-    from pymatgen.analysis.phase_diagram import PhaseDiagram
+    import numpy as np
+    from scipy.optimize import linprog
 
-    entries = thermo.entries_at(temperature_K)
-    diagram = PhaseDiagram(entries)
-    by_formula = {e.data["formula"]: e for e in entries}
-    names = list(by_formula) if formulas is None else [
-        thermo.composition(f).reduced_formula for f in formulas]
+    t = thermo.check_temperature(temperature_K)
+    names = list(thermo.formulas)
+    elements = list(thermo.elements)
+    fractions = np.array([[thermo.composition(f).get_atomic_fraction(el) for f in names]
+                          for el in elements])
+    energies = np.array([thermo.gibbs_formation_energy_per_atom(f, t) for f in names])
+    wanted = names if formulas is None else [thermo.composition(f).reduced_formula
+                                             for f in formulas]
     rows = []
-    for name in names:
-        entry = by_formula[name]
-        decomposition, e_hull = diagram.get_decomp_and_e_above_hull(entry, allow_negative=True)
-        e_hull = max(float(e_hull), 0.0)
-        parts = {} if e_hull <= 0 else {
-            d.data["formula"]: round(float(frac), 6) for d, frac in decomposition.items()}
-        rows.append(HullPhase(formula=name, G_f_eV_per_atom=entry.energy_per_atom,
+    for name in wanted:
+        i = names.index(name)
+        result = linprog(energies, A_eq=fractions, b_eq=fractions[:, i], bounds=(0, None),
+                         method="highs")
+        if not result.success:  # cannot happen with the elements among the phases
+            raise ValueError(f"hull of {name} at {t:g} K: {result.message}")
+        e_hull = max(float(energies[i] - result.fun), 0.0)
+        parts = {}
+        if e_hull > 1e-12:
+            parts = {names[k]: round(float(w), 6) for k, w in enumerate(result.x) if w > 1e-9}
+        else:
+            e_hull = 0.0
+        rows.append(HullPhase(formula=name, G_f_eV_per_atom=float(energies[i]),
                               e_above_hull_eV_per_atom=e_hull, decomposes_to=parts,
-                              gibbs_source=entry.data["gibbs_source"]))
-    return HullReport(system=thermo.system, temperature_K=float(temperature_K),
+                              gibbs_source=thermo.gibbs_source(name)))
+    return HullReport(system=thermo.system, temperature_K=t,
                       prefer_experimental=bool(thermo.prefer_experimental), phases=rows)
