@@ -66,3 +66,22 @@ def test_presets_stay_inside_the_data_and_follow_the_written_schedules():
     assert RECIPES["R3"].profile[-1] == (1700.0, 6.0 * SWEEPS_PER_HOUR)
     assert RECIPES["R3"].precursors == {"BaO": 2.0, "TiO2": 9.0}
     assert [t for t, _ in RECIPES["R4"].profile] == [1200.0, 1300.0, 1400.0]
+
+
+def test_predictions_name_phases_off_the_hull_and_record_the_model():
+    doc = predict({"BaO": 1, "TiO2": 1}, [(1300.0, 2.0)], mode="thermo-only", grid=8,
+                  realisations=1, cache=False)
+    thermo = load_thermo("Ba-Ti-O")
+    g = {f: thermo.gibbs_formation_energy_per_atom(f, 1300.0)
+         for f in ("BaTiO3", "Ba2TiO4", "BaTi2O5")}
+    by_hand = g["BaTiO3"] - (7 * g["Ba2TiO4"] + 8 * g["BaTi2O5"]) / 15
+    assert doc.hull["1300"]["BaTiO3"] == pytest.approx(by_hand, abs=1e-9) and by_hand > 0
+    assert doc.hull["1300"]["BaO"] == 0.0
+    assert any(w.startswith("BaTiO3 is above the G_f(T) hull at 1300 K") for w in doc.warnings)
+    model = doc.model
+    assert model["thermodynamics"] == "MP + Bartel for every solid"
+    assert model["molar_volumes"]["TiO2"]["A3_per_formula_unit"] == pytest.approx(31.22)
+    assert "rutile" in model["molar_volumes"]["TiO2"]["source"]
+    assert model["inertia"]["value"] == 4.0 and model["cell_swaps"]["rule"] == "reference"
+    assert model["s"]["value_per_s"] == pytest.approx(1.0e8)
+    assert doc.mean_swaps is not None and doc.mean_swaps > 0
