@@ -23,7 +23,7 @@ from ionflux import __version__
 
 #: Stages in build order; "ingest" registers files, the others are builders.
 STAGES: tuple[str, ...] = ("ingest", "gamma", "transport", "bonds", "aggregate", "kd")
-Stage = Literal["ingest", "gamma", "transport", "bonds", "aggregate", "kd"]
+Stage = Literal["ingest", "gamma", "transport", "bonds", "aggregate", "kd", "predict"]
 BUILD_STAGES: tuple[str, ...] = STAGES[1:]
 
 

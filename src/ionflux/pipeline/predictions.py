@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ionflux import __version__
 from ionflux.errors import InputError
 from ionflux.pipeline.builders import IncrementalBuilder, Plan, PlanEntry
-from ionflux.pipeline.documents import fingerprint, now_ms, one_line, reduced_formula
+from ionflux.pipeline.documents import fingerprint, now_ms, reduced_formula
 
 REQUESTS = "prediction_requests"
 STAGE = "predict"
@@ -169,18 +169,6 @@ class PredictionBuilder(IncrementalBuilder):
                 "prediction": finite_or_none(record), "request_id": request.request_id,
                 "label": request.label,
                 "input_fingerprint": entry.fingerprint, "ionflux_version": __version__}
-
-    def process_item(self, item: dict) -> dict:
-        entry: PlanEntry = item["entry"]
-        try:
-            return {"key": item["key"], "record": self.compute(item)}
-        except Exception as exc:  # every failure is recorded, none stops a build
-            self.logger.debug(f"{STAGE} {item['key']} failed", exc_info=True)
-            return {"key": item["key"], "failure": {
-                "failure_id": f"{STAGE}:{item['key']}", "stage": STAGE,
-                "item_key": item["key"], "input_fingerprint": entry.fingerprint,
-                "error_type": type(exc).__name__, "error": one_line(exc), "sources": [],
-                "ionflux_version": __version__, "last_updated": now_ms()}}
 
 
 def prediction_stores(store: Any = None, data_dir: Any = None) -> tuple[Store, Store, Store]:
