@@ -229,13 +229,15 @@ def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction]
                    ) -> list[CATable] | None:
     """One table per realisation with K_D drawn from its standard error (SampledKD); None when
     no K_D document has a standard error (nothing to draw)."""
-    tables, drawn = [], False
+    tables = []
     for child in np.random.SeedSequence([seed, 0x4B44]).spawn(realisations):
         sampled = SampledKD(kd, np.random.default_rng(child))
         scored = score_reactions(reactions, infos, energies, mode, scoring, sampled)
-        drawn = drawn or sampled.sampled
+        if not sampled.sampled:
+            # every realisation looks up the same documents: none has an error to draw from
+            return None
         tables.append(_table(infos, reactions, scored))
-    return tables if drawn else None
+    return tables
 
 
 def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[float],
@@ -353,11 +355,10 @@ def model_description(mode: str, scoring: ScoringSettings, automaton: AutomatonS
     """Every modelling choice a prediction rests on, with its value and the rule behind it."""
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
 
-    volumes = {}
-    for name, info in infos.items():
-        powder = getattr(thermo, "powder_molar_volume_A3", None)
-        source = powder(name)[1] if powder is not None else "thermo data"
-        volumes[name] = {"A3_per_formula_unit": info.molar_volume_A3, "source": source}
+    powder = getattr(thermo, "powder_molar_volume_A3", None)
+    volumes = {name: {"A3_per_formula_unit": info.molar_volume_A3,
+                      "source": powder(name)[1] if powder is not None else "thermo data"}
+               for name, info in infos.items()}
     describe = getattr(thermo, "describe", None)
     return {
         "thermodynamics": (describe()["gibbs_source"] if describe is not None
@@ -429,6 +430,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     default_kd = kd is None
     if thermo is None:
         thermo = load_thermo(system, nist)
+    nist_used = bool(getattr(thermo, "prefer_experimental", False))
     for formula in ratios:
         try:
             thermo.composition(formula)
@@ -446,8 +448,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         system=system, precursors=ratios, profile=steps, mode=mode, realisations=realisations,
         seed=seed, grid=grid, phases=candidates, recipe=recipe,
         scoring=scoring.model_dump(mode="json"), automaton=automaton.model_dump(mode="json"),
-        thermo_source=("NIST-JANAF+MP+Bartel" if getattr(thermo, "prefer_experimental", False)
-                       else "MP+Bartel"),
+        thermo_source="NIST-JANAF+MP+Bartel" if nist_used else "MP+Bartel",
         engine_version=CA_ENGINE_VERSION)
     version = data_version(system, mode, thermo, kd, default_kd)
     store: PredictionCache | None
@@ -469,7 +470,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                 return doc.model_copy(update={"from_cache": True})
     if mode != "thermo-only" and kd is None:
         # after the cache look-up: building the table is slow
-        kd = load_kd(system, bool(getattr(thermo, "prefer_experimental", False)))
+        kd = load_kd(system, nist_used)
     warnings: list[str] = []
     if version is None:
         warnings.append("custom thermo/K_D sources without a data_version: not cached")
@@ -483,8 +484,10 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
         warnings.extend(scored.warnings)
         table = _table(infos, reactions, scored)
-        hull = hull_positions(thermo, candidates, temps, warnings) if hasattr(
-            thermo, "entries_at") else {}
+        # hull_at needs the whole data set behind the source (ThermoData), not only the
+        # ThermoSource protocol the automaton uses
+        hull = (hull_positions(thermo, candidates, temps, warnings)
+                if hasattr(thermo, "gibbs_source") else {})
         if mode == "thermo-only":
             kd_uncertainty = "not used (thermo-only mode)"
         elif scoring.kd_sampling == "off":

@@ -78,8 +78,7 @@ def hull(
     by downhill reactions; uphill reactions (dG_rxn > 0.01 eV/atom) keep only the vanishing
     thermodynamic score (dG*/2) sigma2.
     """
-    from ionflux.ca.predict import chemical_system, default_phases
-    from ionflux.ca.reactions import enumerate_reactions, phase_infos, reaction_energies
+    from ionflux.ca.predict import chemical_system, default_phases, reaction_setup
     from ionflux.ca.scoring import score_rule
     from ionflux.ca.settings import ScoringSettings
     from ionflux.cli._parse import parse_list
@@ -91,23 +90,20 @@ def hull(
     pair = [thermo.composition(p).reduced_formula for p in parse_list(precursors) or []]
     if len(pair) < 2:
         raise InputError("--precursors: give at least two phases, e.g. BaO,TiO2")
-    if chemical_system(pair) != thermo.system and set(chemical_system(pair).split("-")) != set(
-            thermo.system.split("-")):
+    if set(chemical_system(pair).split("-")) != set(thermo.system.split("-")):
         raise InputError(f"--precursors {precursors} do not span the system {thermo.system}")
     candidates = default_phases(pair, thermo, thermo.system)
     report = hull_at(thermo, t, None if all_phases else candidates)
-    infos = phase_infos([c for c in candidates if thermo.melting_point_K(c) is not None],
-                        thermo)
-    reactions = enumerate_reactions({f: p.composition for f, p in infos.items()})
-    energies = reaction_energies(reactions, infos, [t], thermo.gibbs_formation_energy_per_atom)
+    # the automaton's own phase data and reactions, so the list is what predictions offer
     settings = ScoringSettings()
+    notes: list[str] = []
+    _, reactions, energies = reaction_setup(pair, [t], thermo, settings, candidates, notes)
     uphill = [{"reaction": r.label, "kind": r.kind, "dG_eV_per_atom": dg,
                "score": score_rule(dg, r.kind, "full", settings)}
               for r, dg in zip(reactions, energies[t], strict=True) if dg > 0]
-    missing = sorted(set(candidates) - set(infos))
     if as_json:
         typer.echo(json.dumps({**report.model_dump(), "uphill_reactions": uphill,
-                               "no_melting_point": missing}, indent=1))
+                               "notes": notes}, indent=1))
         return
     from rich.console import Console
     from rich.table import Table
@@ -129,9 +125,8 @@ def hull(
     for item in sorted(uphill, key=lambda r: r["dG_eV_per_atom"]):
         rxns.add_row(item["reaction"], f"{item['dG_eV_per_atom']:+.4f}", item["score"])
     console.print(rxns)
-    if missing:
-        console.print(f"note: no melting point (not an automaton phase): {', '.join(missing)}",
-                      style="yellow")
+    for note in notes:
+        console.print(f"note: {note}", style="yellow")
 
 
 def register(app: typer.Typer) -> None:
