@@ -267,18 +267,11 @@ class SampledKD:
 
     def kd_cm2_s(self, product: str, temperature_K: float, reactants: tuple[str, str],
                  mode: str = "full") -> float:
-        from ionflux.kinetics.interpolation import arrhenius_interpolate
+        from ionflux.kinetics.interpolation import interpolate_tabulated
 
-        temps = sorted(float(t) for t in self.kd.temperatures_K(product))
-        t = float(temperature_K)
-        if t in temps or not temps[0] < t < temps[-1]:
-            if t not in temps:
-                return self.kd.kd_cm2_s(product, t, reactants, mode=mode)  # raises
-            return self._draw(product, t, reactants, mode)
-        below = max(x for x in temps if x < t)
-        above = min(x for x in temps if x > t)
-        values = [self._draw(product, x, reactants, mode) for x in (below, above)]
-        return arrhenius_interpolate([below, above], values, t, f"K_D of {product}")
+        return interpolate_tabulated(self.kd.temperatures_K(product),
+                                     lambda t: self._draw(product, t, reactants, mode),
+                                     temperature_K, f"K_D of {product}")
 
 
 def can_sample(kd: KDSource | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ionflux.errors import DataNotFoundError
 
@@ -36,3 +36,18 @@ def arrhenius_interpolate(temperatures_K: Sequence[float], values: Sequence[floa
         return 0.0
     w = (1.0 / t - 1.0 / t0) / (1.0 / t1 - 1.0 / t0)
     return math.exp(math.log(v0) + w * (math.log(v1) - math.log(v0)))
+
+
+def interpolate_tabulated(temperatures_K: Sequence[float], value_at: Callable[[float], float],
+                          temperature_K: float, what: str = "K_D") -> float:
+    """``value_at`` at a tabulated temperature, else :func:`arrhenius_interpolate` between the
+    two tabulated neighbours; ``value_at`` is called only at the temperatures it needs."""
+    temps = sorted(float(x) for x in temperatures_K)
+    t = float(temperature_K)
+    if not temps or not temps[0] <= t <= temps[-1]:
+        arrhenius_interpolate(temps, [1.0] * len(temps), t, what)  # raises
+    if t in temps:
+        return value_at(t)
+    below = max(x for x in temps if x < t)
+    above = min(x for x in temps if x > t)
+    return arrhenius_interpolate([below, above], [value_at(below), value_at(above)], t, what)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from ionflux.errors import DataNotFoundError, InputError
-from ionflux.kinetics.interpolation import arrhenius_interpolate
+from ionflux.kinetics.interpolation import interpolate_tabulated
 from ionflux.kinetics.kd import (
     DEFAULT_ANIONS,
     KDDoc,
@@ -170,18 +170,11 @@ class KDTable:
         """K_D (cm^2/s) of ``product`` at any T inside its tabulated range (Arrhenius interp.)."""
         if mode not in ("full", "self-only"):
             raise InputError(f"mode must be 'full' or 'self-only', got {mode!r}")
-        temps = self.temperatures_K(product)
-        t = float(temperature_K)
-        what = f"K_D of {reduced_formula(product)}"
-        if not temps[0] <= t <= temps[-1]:
-            arrhenius_interpolate(temps, [1.0] * len(temps), t, what)  # raises
         field = "K_D_cm2_s" if mode == "full" else "K_D_self_cm2_s"
-        if t in temps:
-            return getattr(self.doc(product, t, reactants), field)
-        below = max(x for x in temps if x < t)
-        above = min(x for x in temps if x > t)
-        values = [getattr(self.doc(product, x, reactants), field) for x in (below, above)]
-        return arrhenius_interpolate([below, above], values, t, what)
+        return interpolate_tabulated(
+            self.temperatures_K(product),
+            lambda t: getattr(self.doc(product, t, reactants), field), temperature_K,
+            f"K_D of {reduced_formula(product)}")
 
     @staticmethod
     def _pair(reactants: tuple[str, str]) -> tuple[str, str]:
