@@ -10,9 +10,10 @@ Ba-Ti-O transport data, seeds 1..11 in alphabetical order of formula)::
 
     python scripts/generate_amorphous.py --library src/ionflux/data/amorphous --seed 1
 
-This script runs the home-made numba integrator and reproduces the shipped snapshot library;
-new production cells come from LAMMPS: ``ionflux md amorphous`` or
-``scripts/make_trajectories.py`` (``ionflux.md.lammps``).
+Cells are made with LAMMPS (``--engine lammps``, the default: ``pair_style pedone`` with Ewald
+Coulomb, :mod:`ionflux.md.lammps`; Langevin melt, quench and equilibration at the same
+settings, Nose-Hoover production). ``--engine numba`` runs the project's own integrator
+(DSF Coulomb), kept only as a test oracle; the bundled library before 2026-12 came from it.
 
 ``--steps`` is the number of production steps at the target temperature; a frame is stored at
 the start of production and every ``--frame-every`` steps after it. Frames are written wrapped
@@ -35,6 +36,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ionflux.errors import IonfluxError
 from ionflux.md import MeltQuenchSchedule, melt_quench
 from ionflux.md.extxyz import write_extxyz
+from ionflux.md.meltquench import MeltQuenchResult
 
 
 def published_formulas() -> list[str]:
@@ -64,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--volume-scale", type=float, default=1.10,
                    help="amorphous volume / crystal (MP) volume")
     p.add_argument("--unwrapped", action="store_true", help="write continuous positions")
+    p.add_argument("--engine", choices=("lammps", "numba"), default="lammps",
+                   help="lammps (production) or numba (the project's test-oracle integrator)")
     args = p.parse_args(argv)
     if (args.out is None) == (args.library is None):
         p.error("give exactly one of --out and --library")
@@ -81,6 +85,41 @@ def schedule_from(args: argparse.Namespace) -> MeltQuenchSchedule:
         friction_per_fs=args.friction, volume_scale=args.volume_scale)
 
 
+def melt_quench_lammps(formula: str, atoms: int, seed: int, schedule: MeltQuenchSchedule,
+                       report) -> MeltQuenchResult:
+    """The same schedule run by LAMMPS, as a :class:`MeltQuenchResult` (for the writer)."""
+    import numpy as np
+
+    from ionflux.errors import AnalysisError
+    from ionflux.md.lammps import AmorphousSchedule, LammpsSettings, amorphous_lammps
+
+    settings = LammpsSettings(timestep_fs=schedule.timestep_fs,
+                              langevin_damp_fs=1.0 / schedule.friction_per_fs)
+    run = amorphous_lammps(formula, atoms, AmorphousSchedule(
+        temperature_K=schedule.temperature_K, melt_temperature_K=schedule.melt_temperature_K,
+        melt_steps=schedule.melt_steps, quench_steps=schedule.quench_steps,
+        equilibrate_steps=schedule.equilibrate_steps,
+        production_steps=(schedule.n_frames - 1) * schedule.frame_every,
+        frame_every=schedule.frame_every, volume_scale=schedule.volume_scale,
+        minimize_steps=schedule.relax_steps), settings, seed=seed, progress=report)
+    if run.partial:
+        raise AnalysisError(f"{formula}: the LAMMPS run stopped early: {run.stop_reason}")
+    n = len(run.symbols)
+    note = run.metadata["volume"]  # "V x scale Å^3/atom (source)"
+    source = note[note.index("(") + 1:-1]
+    return MeltQuenchResult(
+        formula=run.metadata["formula"], symbols=run.symbols, cell=run.cell,
+        positions=np.array(run.positions), times_fs=np.array(run.times_fs),
+        temperature_K=run.temperature_K,
+        kinetic_temperatures_K=np.array(run.kinetic_temperatures_K),
+        potential_energies_eV=np.array(run.potential_energies_eV), seed=seed,
+        schedule=schedule,
+        volume_per_atom_A3=float(np.linalg.det(run.cell)) / n / schedule.volume_scale,
+        volume_source=source,
+        log=[f"{run.metadata['formula']}: {n} atoms, {run.metadata['volume']}"],
+        engine=f"LAMMPS {run.metadata['versions'].get('lammps')} (Pedone, Ewald Coulomb)")
+
+
 def run_one(formula: str, seed: int, out: Path, args: argparse.Namespace,
             progress: Progress) -> dict:
     schedule = schedule_from(args)
@@ -91,8 +130,11 @@ def run_one(formula: str, seed: int, out: Path, args: argparse.Namespace,
                         description=f"{formula} (seed {seed}) {stage}")
 
     start = time.perf_counter()
-    result = melt_quench(formula, target_atoms=args.atoms, seed=seed, schedule=schedule,
-                         progress=report)
+    if args.engine == "lammps":
+        result = melt_quench_lammps(formula, args.atoms, seed, schedule, report)
+    else:
+        result = melt_quench(formula, target_atoms=args.atoms, seed=seed, schedule=schedule,
+                             progress=report)
     write_extxyz(out, result, wrapped=not args.unwrapped)
     elapsed = time.perf_counter() - start
     sha = hashlib.sha256(out.read_bytes()).hexdigest()

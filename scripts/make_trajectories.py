@@ -31,6 +31,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib.resources import files
 from pathlib import Path
 
@@ -43,22 +44,99 @@ def published_formulas() -> list[str]:
     return sorted({r["reduced_formula"] for r in records})
 
 
-def self_term_check(path: Path) -> dict:
+def self_term_quality(trajectory) -> dict:
     """Quality of the self terms of one trajectory (20 % rule, diffusive regime)."""
-    from ionflux.io import read_trajectory
     from ionflux.transport import analyze_trajectories
 
-    doc = analyze_trajectories([read_trajectory(path)])
-    out = {"D_self_cm2_s": doc.D_self_cm2_s, "fit_window_fs": doc.fit_window_fs,
-           "flags": {k: {"passed": f.passed, "value": f.value, "reason": f.reason}
-                     for k, f in doc.quality.items()}}
-    rel = {}
-    for i, el in enumerate(doc.species):
-        err = (doc.L_self_stderr or [None] * len(doc.species))[i]
-        val = doc.L_self[i]
-        rel[el] = None if err is None or not val else abs(err / val)
-    out["L_self_relative_error"] = rel
-    return out
+    doc = analyze_trajectories([trajectory])
+    flags = {k: {"passed": f.passed, "value": f.value, "reason": f.reason}
+             for k, f in doc.quality.items()}
+    errors = doc.L_self_stderr or [None] * len(doc.species)
+    rel = {el: None if err is None or not val else abs(err / val)
+           for el, err, val in zip(doc.species, errors, doc.L_self, strict=True)}
+    passed = all(f["passed"] for k, f in flags.items()
+                 if k.startswith(("diffusive_", "rel_stderr_L_self_")))
+    return {"D_self_cm2_s": doc.D_self_cm2_s, "fit_window_fs": doc.fit_window_fs,
+            "estimator": doc.estimator, "flags": flags, "L_self_relative_error": rel,
+            "self_terms_pass": passed}
+
+
+def self_term_check(path: Path) -> dict:
+    """:func:`self_term_quality` of a trajectory file."""
+    from ionflux.io import read_trajectory
+
+    return self_term_quality(read_trajectory(path))
+
+
+def converged_reason(run) -> str | None:
+    """Why production can stop (every species diffusive, self terms within 20 %), or None."""
+    from ionflux.errors import IonfluxError
+
+    try:
+        quality = self_term_quality(run.to_trajectory())
+    except IonfluxError:  # too few frames for the analysis yet: keep running
+        return None
+    if not quality["self_terms_pass"]:
+        return None
+    worst = max(v for v in quality["L_self_relative_error"].values() if v is not None)
+    return (f"every species diffusive and every self term within 20 % "
+            f"(worst {100 * worst:.0f} %, {quality['estimator']} estimator)")
+
+
+def make_one(job: dict) -> dict:
+    """One melt: run LAMMPS, write the trajectory and its sidecar, return the manifest line."""
+    from ionflux.errors import IonfluxError
+    from ionflux.md.lammps import AmorphousSchedule, LammpsSettings, amorphous_lammps
+    from ionflux.md.run import write_run
+
+    args = job["args"]
+    formula, temperature, seed = job["formula"], job["temperature"], job["seed"]
+    settings = LammpsSettings()
+    dt = settings.timestep_fs
+    schedule = AmorphousSchedule(
+        temperature_K=temperature, melt_temperature_K=args.melt_temperature,
+        melt_steps=round(args.melt_ps * 1000 / dt),
+        quench_steps=round(args.quench_ps * 1000 / dt),
+        equilibrate_steps=round(args.equilibrate_ps * 1000 / dt),
+        production_steps=round(args.production_ps * 1000 / dt),
+        frame_every=round(args.frame_every_fs / dt))
+    check_every = (max(1, round(args.check_every_ps * 1000 / args.frame_every_fs))
+                   if args.until_converged else 0)
+    start = time.perf_counter()
+    try:
+        run = amorphous_lammps(formula, args.atoms, schedule, settings, seed=seed,
+                               converged=converged_reason if args.until_converged else None,
+                               check_every_frames=check_every)
+    except IonfluxError as exc:
+        return {"formula": formula, "temperature_K": temperature, "seed": seed,
+                "error": str(exc)}
+    wall = time.perf_counter() - start
+    production_ps = run.times_fs[-1] / 1000.0 if run.times_fs else 0.0
+    sidecar = {"formula": run.metadata["formula"], "temperature_K": temperature,
+               "replicate": f"seed{seed}", "phase": "amorphous (melt-quenched)",
+               "potential": "Pedone 2006 (classical)",
+               "potential_version": "J. Phys. Chem. B 110, 11780",
+               "md_engine": "LAMMPS",
+               "md_engine_version": run.metadata["versions"].get("lammps"),
+               "notes": (f"make_trajectories.py seed {seed}, {len(run.symbols)} atoms, "
+                         f"melt {args.melt_temperature:g} K {args.melt_ps:g} ps, quench "
+                         f"{args.quench_ps:g} ps, equilibrate {args.equilibrate_ps:g} "
+                         f"ps, NVT production {production_ps:g} ps"
+                         + (" (stopped when converged)" if "converged" in run.metadata
+                            else "") + f"; {run.metadata['volume']}")}
+    name = f"{run.metadata['formula']}_{temperature:g}K.extxyz.gz"
+    traj, _ = write_run(args.out / name, run, sidecar)
+    steps = (schedule.melt_steps + schedule.quench_steps + schedule.equilibrate_steps
+             + round(production_ps * 1000 / dt))
+    line = {"file": traj.name, "formula": run.metadata["formula"],
+            "temperature_K": temperature, "seed": seed, "atoms": len(run.symbols),
+            "production_ps": production_ps, "wall_s": round(wall, 1),
+            "steps_per_s": round(steps / wall), "partial": run.partial,
+            "stop_reason": run.stop_reason,
+            "converged": run.metadata.get("converged")}
+    if (args.check or args.until_converged) and not run.partial:
+        line["check"] = self_term_check(traj)
+    return line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,72 +144,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--formulas", nargs="*", default=None,
                         help="default: the eleven compositions of the published data")
-    parser.add_argument("--temperatures", nargs="*", type=float, default=[1750.0, 2000.0])
+    parser.add_argument("--temperatures", nargs="*", type=float, default=[2000.0, 2250.0])
     parser.add_argument("--atoms", type=int, default=100)
     parser.add_argument("--melt-temperature", type=float, default=3500.0)
     parser.add_argument("--melt-ps", type=float, default=10.0)
     parser.add_argument("--quench-ps", type=float, default=10.0)
     parser.add_argument("--equilibrate-ps", type=float, default=10.0)
-    parser.add_argument("--production-ps", type=float, default=1000.0)
+    parser.add_argument("--production-ps", type=float, default=1500.0,
+                        help="production length; with --until-converged, its cap")
     parser.add_argument("--frame-every-fs", type=float, default=200.0)
+    parser.add_argument("--until-converged", action="store_true",
+                        help="end production once every species is diffusive and every self "
+                             "term is within 20 % (checked every --check-every-ps)")
+    parser.add_argument("--check-every-ps", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs in parallel (one LAMMPS thread each); seeds do not depend "
+                             "on it")
     parser.add_argument("--check", action="store_true",
                         help="analyse each trajectory and print the self-term quality")
     args = parser.parse_args(argv)
-
-    from ionflux.errors import IonfluxError
-    from ionflux.md.lammps import AmorphousSchedule, LammpsSettings, amorphous_lammps
-    from ionflux.md.run import write_run
+    if args.production_ps <= 0 or args.check_every_ps <= 0 or args.jobs < 1:
+        parser.error("--production-ps, --check-every-ps and --jobs must be positive")
 
     formulas = args.formulas or published_formulas()
-    settings = LammpsSettings()
-    dt = settings.timestep_fs
-    k = 0
-    summary = []
-    for formula in sorted(formulas):
-        for temperature in sorted(args.temperatures):
-            seed = args.seed + k
-            k += 1
-            schedule = AmorphousSchedule(
-                temperature_K=temperature, melt_temperature_K=args.melt_temperature,
-                melt_steps=round(args.melt_ps * 1000 / dt),
-                quench_steps=round(args.quench_ps * 1000 / dt),
-                equilibrate_steps=round(args.equilibrate_ps * 1000 / dt),
-                production_steps=round(args.production_ps * 1000 / dt),
-                frame_every=round(args.frame_every_fs / dt))
-            start = time.perf_counter()
-            try:
-                run = amorphous_lammps(formula, args.atoms, schedule, settings, seed=seed)
-            except IonfluxError as exc:
-                print(f"error: {formula} {temperature:g} K: {exc}", file=sys.stderr)
-                return 2
-            wall = time.perf_counter() - start
-            sidecar = {"formula": run.metadata["formula"], "temperature_K": temperature,
-                       "replicate": f"seed{seed}", "phase": "amorphous (melt-quenched)",
-                       "potential": "Pedone 2006 (classical)",
-                       "potential_version": "J. Phys. Chem. B 110, 11780",
-                       "md_engine": "LAMMPS",
-                       "md_engine_version": run.metadata["versions"].get("lammps"),
-                       "notes": (f"make_trajectories.py seed {seed}, {len(run.symbols)} atoms, "
-                                 f"melt {args.melt_temperature:g} K {args.melt_ps:g} ps, quench "
-                                 f"{args.quench_ps:g} ps, equilibrate {args.equilibrate_ps:g} "
-                                 f"ps, NVT production {args.production_ps:g} ps; "
-                                 f"{run.metadata['volume']}")}
-            name = f"{run.metadata['formula']}_{temperature:g}K.extxyz.gz"
-            traj, _ = write_run(args.out / name, run, sidecar)
-            line = {"file": traj.name, "seed": seed, "wall_s": round(wall, 1),
-                    "steps_per_s": round((schedule.melt_steps + schedule.quench_steps
-                                          + schedule.equilibrate_steps
-                                          + schedule.production_steps) / wall),
-                    "partial": run.partial, "stop_reason": run.stop_reason}
-            if args.check and not run.partial:
-                line["check"] = self_term_check(traj)
-            summary.append(line)
+    jobs = [{"formula": f, "temperature": t, "seed": args.seed + k, "args": args}
+            for k, (f, t) in enumerate((f, t) for f in sorted(formulas)
+                                       for t in sorted(args.temperatures))]
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest = args.out / "manifest.json"
+    previous = json.loads(manifest.read_text())["runs"] if manifest.exists() else []
+    summary = {(r["file"] if "file" in r else r.get("formula")): r for r in previous}
+    command = "python scripts/make_trajectories.py " + " ".join(argv or sys.argv[1:])
+    failed = 0
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for future in as_completed([pool.submit(make_one, job) for job in jobs]):
+            line = future.result()
+            failed += "error" in line or bool(line.get("partial"))
+            summary[line.get("file", line["formula"])] = line
             print(json.dumps(line), flush=True)
-    (args.out / "manifest.json").write_text(json.dumps(
-        {"command": "python scripts/make_trajectories.py " + " ".join(argv or sys.argv[1:]),
-         "runs": summary}, indent=1))
-    return 0
+            # written after every run: a long session that is stopped keeps what it made
+            manifest.write_text(json.dumps({"command": command,
+                                            "runs": list(summary.values())}, indent=1))
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

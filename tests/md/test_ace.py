@@ -135,3 +135,38 @@ def test_bad_potential_and_uncovered_elements(tmp_path, standin):
     atoms = Atoms("SrO", positions=[[0, 0, 0], [2, 2, 2]], cell=np.eye(3) * 6, pbc=True)
     with pytest.raises(InputError, match="does not cover Sr"):
         run_ace_md(atoms, standin, AceMDSettings(steps=2, frame_every=1))
+
+
+class _NanAfter:
+    """ASE calculator that delegates to pyace's and returns NaN energies from call ``n`` on."""
+
+    def __init__(self, inner, n: int) -> None:
+        self.inner, self.n, self.calls = inner, n, 0
+
+    def get_potential_energy(self, atoms=None, force_consistent=False):
+        self.calls += 1
+        energy = self.inner.get_potential_energy(atoms)
+        return float("nan") if self.calls >= self.n else energy
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_md_stops_on_nan_energy_and_keeps_the_good_frames(monkeypatch):
+    yaml_path, _ = standin_potential_files()
+    plain = load_potential(yaml_path)  # no active set: the blow-up check alone
+    inner_factory = plain.calculator
+    monkeypatch.setattr(type(plain), "calculator", lambda self: _NanAfter(inner_factory(), 3))
+    run = run_ace_md(_cell("BaTiO3", 4), plain, AceMDSettings(
+        temperature_K=1500.0, steps=20, frame_every=5, seed=2))
+    assert run.partial and run.n_frames == 2
+    assert "step 10 (10 fs): potential energy is nan" in run.stop_reason
+
+
+def test_md_stops_when_atoms_overlap(standin):
+    atoms = _cell("BaTiO3", 4)
+    atoms.positions[1] = atoms.positions[0] + [0.3, 0.0, 0.0]
+    run = run_ace_md(atoms, standin, AceMDSettings(temperature_K=1500.0, steps=10,
+                                                   frame_every=5, seed=2))
+    assert run.partial and run.n_frames == 0
+    assert "0.30 Å apart (atoms overlapping" in run.stop_reason

@@ -123,6 +123,25 @@ def test_langevin_melt_reaches_its_temperature_and_stores_unwrapped_frames():
     assert np.isfinite(run.potential_energies_eV).all()
 
 
+def test_convergence_check_ends_production_early_as_a_complete_run():
+    schedule = AmorphousSchedule(temperature_K=2500.0, melt_steps=200, quench_steps=200,
+                                 equilibrate_steps=200, production_steps=5000, frame_every=100)
+    seen: list[int] = []
+
+    def enough(run):
+        seen.append(run.n_frames)
+        return "enough frames" if run.n_frames >= 21 else None
+
+    run = amorphous_lammps("BaTiO3", 60, schedule, seed=5, converged=enough,
+                           check_every_frames=10)
+    # checked after 10 and 20 production intervals (11 and 21 frames with the t = 0 frame)
+    assert seen == [11, 21]
+    assert not run.partial and run.n_frames == 21
+    assert run.metadata["converged"] == {"reason": "enough frames", "production_fs": 2000.0}
+    with pytest.raises(InputError, match="check_every_frames"):
+        amorphous_lammps("BaTiO3", 60, schedule, converged=enough)
+
+
 def test_overlapping_atoms_stop_a_run():
     lattice = np.eye(3) * 10.0
     positions = np.array([[1.0, 1.0, 1.0], [1.4, 1.0, 1.0], [5.0, 5.0, 5.0], [7.0, 2.0, 6.0],

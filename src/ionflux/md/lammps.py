@@ -317,12 +317,19 @@ def amorphous_lammps(formula: str, n_atoms: int, schedule: AmorphousSchedule,
                      settings: LammpsSettings | None = None, seed: int = 1,
                      volume_per_atom_A3: float | None = None,
                      progress: Callable[[str, int, int], None] | None = None,
-                     chunk_steps: int = 1000) -> MDRun:
+                     chunk_steps: int = 1000,
+                     converged: Callable[[MDRun], str | None] | None = None,
+                     check_every_frames: int = 0) -> MDRun:
     """Melt-quench one cell with LAMMPS and store production frames every ``frame_every``.
 
     Stops early (a partial run) on a LAMMPS error, a non-finite energy or two atoms closer
-    than 0.7 Å; the frames stored so far are kept.
+    than 0.7 Å; the frames stored so far are kept. With ``converged`` (called on the run every
+    ``check_every_frames`` stored frames), production ends as soon as it returns a reason
+    instead of None: ``production_steps`` is then the cap, and the reason and the production
+    length reached are in ``metadata["converged"]``; such a run is complete, not partial.
     """
+    if converged is not None and check_every_frames < 1:
+        raise InputError("amorphous: a convergence check needs check_every_frames >= 1")
     settings = settings or LammpsSettings()
     reduced, symbols, cell, positions, volume_note = initial_cell(
         formula, n_atoms, seed, schedule.volume_scale, volume_per_atom_A3)
@@ -363,13 +370,19 @@ def amorphous_lammps(formula: str, n_atoms: int, schedule: AmorphousSchedule,
         md.run(0)
         _store(md, run)
         n_frames = schedule.production_steps // schedule.frame_every
-        for _ in range(n_frames):
+        for frame in range(1, n_frames + 1):
             md.run(schedule.frame_every)
             done += schedule.frame_every
             _check(md, "production")
             _store(md, run)
             if progress is not None:
                 progress("production", done, total)
+            if converged is not None and frame % check_every_frames == 0:
+                reason = converged(run)
+                if reason is not None:
+                    run.metadata["converged"] = {"reason": reason,
+                                                 "production_fs": md.time_fs}
+                    break
     except AnalysisError as exc:
         run.partial = True
         run.stop_reason = str(exc)

@@ -89,6 +89,7 @@ class MeltQuenchResult:
     volume_per_atom_A3: float
     volume_source: str
     log: list[str] = field(default_factory=list)
+    engine: str = "ionflux numba (Pedone, DSF Coulomb)"
 
     def to_trajectory(self) -> Trajectory:
         """The frames as an (unwrapped) ionflux trajectory."""
@@ -101,7 +102,8 @@ class MeltQuenchResult:
         """Settings for provenance notes and file headers."""
         return {"formula": self.formula, "n_atoms": len(self.symbols), "seed": self.seed,
                 "volume_per_atom_A3": self.volume_per_atom_A3,
-                "volume_source": self.volume_source, **asdict(self.schedule)}
+                "volume_source": self.volume_source, "engine": self.engine,
+                **asdict(self.schedule)}
 
 
 def cell_composition(formula: str, target_atoms: int) -> tuple[str, list[str]]:
