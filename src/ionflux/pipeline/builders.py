@@ -54,6 +54,7 @@ from ionflux.pipeline.documents import (
 )
 from ionflux.pipeline.loading import load_trajectory, resolve_function
 from ionflux.pipeline.stores import describe_store
+from ionflux.transport.window import ESTIMATOR_REVISIONS
 
 _RAW_PLAN_FIELDS = ["traj_id", "group_id", "fingerprint", "sha256", "path", "last_updated"]
 #: Keys fetched from a source per query (bounded ``$in`` lists).
@@ -349,7 +350,9 @@ class TransportBuilder(_ReplicateBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator,
+                "estimator_revision": ESTIMATOR_REVISIONS.get(self.estimator),
+                "analysis": self.analysis, "reader": self.reader}
 
     def analyze(self, trajectory: Any, raw: RawTrajectoryDoc) -> Any:
         analyze = resolve_function(self.analysis)
@@ -414,7 +417,9 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
-                "estimator": self.estimator, "analysis": self.analysis, "reader": self.reader}
+                "estimator": self.estimator,
+                "estimator_revision": ESTIMATOR_REVISIONS.get(self.estimator),
+                "analysis": self.analysis, "reader": self.reader}
 
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:
         groups: dict[str, list[dict]] = {}

@@ -12,6 +12,7 @@ instead of O(n^2) for a direct sum over origins.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import scipy.fft
 
@@ -109,3 +110,85 @@ def direct_displacement_correlation(x: np.ndarray, y: np.ndarray, n_lags: int) -
         dy = y[m:] - y[: len(y) - m]
         out[m] = np.einsum("tc,tc->t", dx, dy).mean()
     return out
+
+
+def windowed_block_correlations(positions: np.ndarray, group_of_atom: np.ndarray,
+                                n_groups: int, reference: np.ndarray, n_blocks: int,
+                                start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-block self MSDs and collective correlations at lags ``start..end`` only, by direct
+    sums over origins (cost ~ frames x atoms x (end - start + 1), cheaper than an FFT pass when
+    the window is short).
+
+    Args:
+        positions: (n_frames, n_atoms, 3) continuous positions (Å).
+        group_of_atom: (n_atoms,) group (species) index of every atom.
+        n_groups: number of groups.
+        reference: (n_frames, 3) point subtracted from every atom (the centre of mass).
+        n_blocks: contiguous blocks of ``n_frames // n_blocks`` frames each.
+        start, end: first and last lag (frames), ``1 <= start <= end < block length``.
+
+    Returns:
+        ``msd`` (n_blocks, end + 1, n_groups): summed per-atom MSD of each group, and
+        ``collective`` (n_blocks, end + 1, n_groups, n_groups): <dX_i . dX_j> of the group
+        sums; both origin-averaged within each block, zero at lags below ``start``; the same
+        numbers as :func:`self_msd_by_group` and :func:`collective_correlation` on each block.
+    """
+    n_frames = positions.shape[0]
+    length = n_frames // n_blocks
+    if not 1 <= start <= end < length:
+        raise ValueError(f"lags {start}..{end} do not fit blocks of {length} frames")
+    return _windowed_sums(np.ascontiguousarray(positions, dtype=np.float64),
+                          np.ascontiguousarray(reference, dtype=np.float64),
+                          group_of_atom.astype(np.int64), n_groups, n_blocks, length, start, end)
+
+
+@nb.njit(cache=True, fastmath=True)
+def _windowed_sums(positions, reference, group, n_groups, n_blocks, length, start, end):
+    """Per-block self MSD sums and collective correlations of the group displacements relative
+    to ``reference`` at lags start..end (see :func:`windowed_block_correlations`)."""
+    msd = np.zeros((n_blocks, end + 1, n_groups))
+    collective = np.zeros((n_blocks, end + 1, n_groups, n_groups))
+    n_atoms = positions.shape[1]
+    # atoms of one group in a contiguous run, so each sum is one scalar accumulation
+    order = np.argsort(group, kind="mergesort")
+    bounds = np.zeros(n_groups + 1, dtype=np.int64)
+    for a in range(n_atoms):
+        bounds[group[a] + 1] += 1
+    for g in range(n_groups):
+        bounds[g + 1] += bounds[g]
+    shift = np.zeros((n_groups, 3))
+    # origin-major order: frames t .. t + end stay in cache while every lag uses them
+    for b in range(n_blocks):
+        last = (b + 1) * length
+        for t in range(b * length, last - start):
+            for lag in range(start, min(end, last - 1 - t) + 1):
+                rx = reference[t + lag, 0] - reference[t, 0]
+                ry = reference[t + lag, 1] - reference[t, 1]
+                rz = reference[t + lag, 2] - reference[t, 2]
+                for g in range(n_groups):
+                    acc = 0.0
+                    sx = 0.0
+                    sy = 0.0
+                    sz = 0.0
+                    for k in range(bounds[g], bounds[g + 1]):
+                        a = order[k]
+                        dx = positions[t + lag, a, 0] - positions[t, a, 0] - rx
+                        dy = positions[t + lag, a, 1] - positions[t, a, 1] - ry
+                        dz = positions[t + lag, a, 2] - positions[t, a, 2] - rz
+                        acc += dx * dx + dy * dy + dz * dz
+                        sx += dx
+                        sy += dy
+                        sz += dz
+                    msd[b, lag, g] += acc
+                    shift[g, 0] = sx
+                    shift[g, 1] = sy
+                    shift[g, 2] = sz
+                for i in range(n_groups):
+                    for j in range(n_groups):
+                        collective[b, lag, i, j] += (shift[i, 0] * shift[j, 0]
+                                                     + shift[i, 1] * shift[j, 1]
+                                                     + shift[i, 2] * shift[j, 2])
+        for lag in range(start, end + 1):
+            msd[b, lag] /= length - lag
+            collective[b, lag] /= length - lag
+    return msd, collective

@@ -46,7 +46,11 @@ from ionflux import __version__
 from ionflux.errors import AnalysisError, InputError
 from ionflux.io.trajectory import Trajectory, species_order
 from ionflux.transport import quality
-from ionflux.transport.correlation import collective_correlation, self_msd_by_group
+from ionflux.transport.correlation import (
+    collective_correlation,
+    self_msd_by_group,
+    windowed_block_correlations,
+)
 from ionflux.transport.documents import (
     CorrelationCurves,
     Provenance,
@@ -61,6 +65,7 @@ from ionflux.transport.window import (
     DEFAULT_MIN_MSD_A2,
     DEFAULT_WINDOW_SPAN,
     END_RULES,
+    ESTIMATOR_REVISIONS,
     choose_window,
 )
 from ionflux.units import A2_PER_FS_TO_CM2_PER_S, INV_EV_A_FS_TO_INV_EV_CM_S, KB_EV_PER_K
@@ -80,6 +85,10 @@ ESTIMATORS = {
                   "functions, block means",
 }
 DEFAULT_ESTIMATOR = "scaled-window"
+#: "scaled-window": errors from more, shorter blocks when the window is short (see
+#: :func:`error_block_count`).
+ERROR_BLOCK_RULE = ("as many blocks as fit {span:g} window ends each, between n_blocks and "
+                    "{most}")
 #: How the window start is found (both estimators).
 START_RULE = ("earliest start from which doubling sub-windows of every mobile species' self MSD "
               "agree with the slope up to {check} within {tolerance:g} (relative) or 3 block "
@@ -98,6 +107,8 @@ class AnalysisSettings:
     min_msd_A2: float = DEFAULT_MIN_MSD_A2
     curve_points: int = 200
     fft_workers: int | None = None
+    max_error_blocks: int = 40
+    error_block_span: float = 8.0
 
 
 @dataclass
@@ -143,16 +154,25 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
     min_block = min(t.n_frames // settings.n_blocks for t in trajectories)
     max_end = int(settings.max_lag_fraction * min_block)
     n_lags = max_end + 1
-    blocks = [curves for r, traj in enumerate(trajectories)
-              for curves in _block_curves(traj.unwrap(), species, settings, n_lags, r)]
+    # kept unwrapped for the error blocks' second pass (one copy of the positions)
+    unwrapped = [traj.unwrap() for traj in trajectories]
+    blocks = [curves for r, traj in enumerate(unwrapped)
+              for curves in _block_curves(traj, species, settings, n_lags, r)]
 
     block_msd = np.stack([b.msd_per_atom for b in blocks])
     window = choose_window(block_msd, species, max_end, interval, window_fs,
                            settings.linearity_tolerance, settings.min_msd_A2,
                            end_rule=settings.estimator, span=settings.window_span)
     lags_fs = np.arange(window.start, window.end + 1) * interval
+    n_error_blocks = error_block_count(settings, min(t.n_frames for t in trajectories),
+                                       window.start, window.end)
+    fit_blocks = blocks
+    if n_error_blocks > settings.n_blocks:
+        fit_blocks = [curves for r, traj in enumerate(unwrapped)
+                      for curves in _window_block_curves(traj, species, n_error_blocks,
+                                                         window.start, window.end, r)]
     rows = np.stack([_block_coefficients(b, window.start, window.end, lags_fs, temperature)
-                     for b in blocks])
+                     for b in fit_blocks])
     n = len(species)
     masses = np.array([float(Element(el).atomic_mass) for el in species])
     estimates, stderrs, (L_cov, L_self_cov) = _estimates(rows, n, masses)
@@ -171,7 +191,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
             reason=(f"{el}: per-atom MSD at the longest usable lag (Å^2) must exceed "
                     f"{settings.min_msd_A2:g} Å^2 and grow linearly over the window"))
     if len(trajectories) > 1:
-        flags["replicates_consistent"] = _replicate_flag(rows, blocks, n, species)
+        flags["replicates_consistent"] = _replicate_flag(rows, fit_blocks, n, species)
 
     composition = trajectories[0].element_counts
     warnings = list(window.notes)
@@ -212,7 +232,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         window_rule=_window_rule(settings, window.source),
         quality=flags,
         correlation_functions=_curves(blocks, species, interval, settings.curve_points),
-        provenance=_provenance(trajectories, settings),
+        provenance=_provenance(trajectories, settings, n_error_blocks),
         warnings=warnings,
     )
 
@@ -226,6 +246,9 @@ def _check_replicates(trajectories: list[Trajectory], settings: AnalysisSettings
                          f"{', '.join(ESTIMATORS)}")
     if settings.n_blocks < 1:
         raise InputError(f"n_blocks must be >= 1, got {settings.n_blocks}")
+    if settings.error_block_span < 2:
+        raise InputError(f"error_block_span must be >= 2 window ends, got "
+                         f"{settings.error_block_span}")
     if not 0 < settings.max_lag_fraction <= 1:
         raise InputError(f"max_lag_fraction must be in (0, 1], got {settings.max_lag_fraction}")
     first = trajectories[0]
@@ -279,18 +302,54 @@ def _block_curves(traj: Trajectory, species: list[str], settings: AnalysisSettin
     com = np.einsum("a,tac->tc", masses / masses.sum(), traj.positions)
     length = traj.n_frames // settings.n_blocks
     volume = traj.mean_volume_A3
+    one_hot = np.zeros((len(group), len(species)))
+    one_hot[np.arange(len(group)), group] = 1.0
     out = []
     for b in range(settings.n_blocks):
         frames = slice(b * length, (b + 1) * length)
         positions, centre = traj.positions[frames], com[frames]
         msd = self_msd_by_group(positions, group, len(species), n_lags, reference=centre,
                                 workers=settings.fft_workers)
-        summed = np.stack([positions[:, group == k].sum(axis=1) for k in range(len(species))],
-                          axis=1)
+        # (frames, 3, species) by one matrix product, then (frames, species, 3)
+        summed = np.tensordot(positions, one_hot, axes=([1], [0])).transpose(0, 2, 1)
         summed -= counts[None, :, None] * centre[:, None, :]
         coll = collective_correlation(summed, n_lags, workers=settings.fft_workers)
         out.append(_BlockCurves(msd / counts, coll, counts, volume, replicate))
     return out
+
+
+def error_block_count(settings: AnalysisSettings, n_frames: int, start: int, end: int) -> int:
+    """Blocks per replicate for the slopes and their errors (``n_blocks`` unless refined).
+
+    The window is found on ``n_blocks`` blocks, whose longest lags it needs. A short window
+    (the ``"scaled-window"`` rule in a long run) is then fitted on as many blocks as are
+    ``error_block_span`` window ends long each, at most ``max_error_blocks``: the estimate is
+    the same mean slope with a few more origins lost at block edges (at most 1 in
+    ``error_block_span``), but its error comes from many more blocks. With 10 blocks the
+    jackknife error has 9 degrees of freedom and its own scatter makes z = (estimate - truth) /
+    stderr wider than normal (rms z of a Student t with 9 degrees of freedom is 1.13, more for
+    the skewed slopes of short runs): on the BaTiO3-like synthetic model at 5,000 frames, rms z
+    fell from 1.42 to 1.12 with 40 blocks at the same relative error (40 seeds). ``"half-block"``
+    is never refined (its window ends at half a block), nor is a window starting at lag 0.
+    """
+    if settings.estimator != "scaled-window" or start < 1:
+        return settings.n_blocks
+    fitting = int(n_frames // (settings.error_block_span * (end + 1)))
+    return max(settings.n_blocks, min(settings.max_error_blocks, fitting))
+
+
+def _window_block_curves(traj: Trajectory, species: list[str], n_blocks: int, start: int,
+                         end: int, replicate: int) -> list[_BlockCurves]:
+    """Block curves at the window's lags only (direct sums), for :func:`error_block_count`."""
+    group = np.array([species.index(el) for el in traj.species])
+    counts = np.bincount(group, minlength=len(species)).astype(float)
+    masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
+    com = np.einsum("a,tac->tc", masses / masses.sum(), traj.positions)
+    msd, coll = windowed_block_correlations(traj.positions, group, len(species), com, n_blocks,
+                                            start, end)
+    volume = traj.mean_volume_A3
+    return [_BlockCurves(msd[b] / counts, coll[b], counts, volume, replicate)
+            for b in range(n_blocks)]
 
 
 def _block_coefficients(block: _BlockCurves, start: int, end: int, lags_fs: np.ndarray,
@@ -374,7 +433,8 @@ def _curves(blocks: list[_BlockCurves], species: list[str], interval: float,
                              collective_A2=pairs)
 
 
-def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings) -> Provenance:
+def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings,
+                n_error_blocks: int) -> Provenance:
     sources = [SourceRecord(path=t.source.path, sha256=t.source.sha256, reader=t.source.reader,
                             n_frames=t.n_frames, n_atoms=t.n_atoms,
                             frame_interval_fs=t.frame_interval_fs, temperature_K=t.temperature_K,
@@ -388,8 +448,13 @@ def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings) -> P
             "estimator": settings.estimator,
             "estimator_description": ESTIMATORS[settings.estimator].format(
                 span=settings.window_span),
+            "estimator_revision": ESTIMATOR_REVISIONS[settings.estimator],
             "stderr": "delete-one-block jackknife over all blocks of all replicates",
             "n_blocks": settings.n_blocks,
+            "n_error_blocks": n_error_blocks,
+            "error_block_rule": (ERROR_BLOCK_RULE.format(span=settings.error_block_span,
+                                                         most=settings.max_error_blocks)
+                                 if settings.estimator == "scaled-window" else "n_blocks"),
             "window_span": settings.window_span,
             "max_lag_fraction": settings.max_lag_fraction,
             "linearity_tolerance": settings.linearity_tolerance,
