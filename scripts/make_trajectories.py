@@ -1,27 +1,25 @@
 """Demo melts of the eleven Ba-Ti-O compositions with LAMMPS (Pedone model), ready to ingest.
 
 Every cell: ~``--atoms`` atoms at the Materials Project density x 1.10, minimised, melted at
-``--melt-temperature`` (Langevin), quenched linearly to the target, equilibrated (Langevin),
-then ``--production-ps`` of Nose-Hoover NVT production with a frame every ``--frame-every-fs``
-(see ``ionflux.md.lammps``). Output per (composition, temperature): ``FORMULA_TK.extxyz.gz``
-plus the ingest sidecar ``FORMULA_TK.extxyz.gz.yaml``. The seed of run k (formulas in
-alphabetical order, then temperatures ascending) is ``--seed + k``: reruns are reproducible
-on the same LAMMPS build (MD trajectories diverge at round-off level between builds).
+``--melt-temperature`` (Langevin), quenched linearly to the target, equilibrated (Langevin,
+``--equilibrate-ps``, 100 ps by default), then Nose-Hoover NVT production with a frame every
+``--frame-every-fs`` (see ``ionflux.md.lammps``). Output per (composition, temperature):
+``FORMULA_TK.extxyz.gz`` plus the ingest sidecar ``FORMULA_TK.extxyz.gz.yaml``, and
+``manifest.json`` (rewritten after every run) with the production length, speed and self-term
+quality of each. The seed of run k (formulas in alphabetical order, then temperatures
+ascending) is ``--seed + k`` whatever ``--jobs`` is: reruns are reproducible on the same LAMMPS
+build (MD trajectories diverge at round-off level between builds).
 
-All eleven at 1750 and 2000 K, 1 ns of production each (~10-20 min per run on one core)::
+The README's set (all eleven at 2000 and 2250 K, each run stopped as soon as it is long
+enough, two runs at a time; ~40 min on two cores)::
 
-    nice -n 15 python scripts/make_trajectories.py --out demo-melts
+    nice -n 10 python scripts/make_trajectories.py --out demo-melts --until-converged --jobs 2
 
-How long is long enough (measured on ~100-atom cells, see the README): the fit window ends at
-half a block, i.e. at 1/20 of the run, and every mobile species needs an MSD above 1 Å^2
-there, so a run must exceed 20 / (6 D) (D in Å^2/fs); the jackknife errors of the self terms
-fall roughly as 1/sqrt(length). At 2000 K, 0.8 ns brings every self term of BaTi2O5 within
-20 % (measured; 0.4 ns does not), and BaTiO3 needs about as much (estimated); at 1750 K BaTiO3
-needs about 3 ns. Ba-rich melts are much faster (Ba2TiO4 passes in 0.4 ns at 1750 K).
-
-The small set shipped in ``src/ionflux/data/melts`` (see its PROVENANCE.md for the command).
-``--check`` runs the Onsager analysis on each result and prints whether every mobile species
-reached the diffusive regime and whether the self terms pass the 20 % rule.
+How long is long enough is measured, not guessed: with ``--until-converged`` production is
+checked every ``--check-every-ps`` (after ``--min-production-ps``) by
+:func:`ionflux.md.convergence.converged_reason` (every species diffusive, every self term
+within 20 %, the two halves of the run agreeing on every D) and ends when it passes;
+``--production-ps`` is then the cap, and the manifest records where each run stopped.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -44,48 +43,18 @@ def published_formulas() -> list[str]:
     return sorted({r["reduced_formula"] for r in records})
 
 
-def self_term_quality(trajectory) -> dict:
-    """Quality of the self terms of one trajectory (20 % rule, diffusive regime)."""
-    from ionflux.transport import analyze_trajectories
-
-    doc = analyze_trajectories([trajectory])
-    flags = {k: {"passed": f.passed, "value": f.value, "reason": f.reason}
-             for k, f in doc.quality.items()}
-    errors = doc.L_self_stderr or [None] * len(doc.species)
-    rel = {el: None if err is None or not val else abs(err / val)
-           for el, err, val in zip(doc.species, errors, doc.L_self, strict=True)}
-    passed = all(f["passed"] for k, f in flags.items()
-                 if k.startswith(("diffusive_", "rel_stderr_L_self_")))
-    return {"D_self_cm2_s": doc.D_self_cm2_s, "fit_window_fs": doc.fit_window_fs,
-            "estimator": doc.estimator, "flags": flags, "L_self_relative_error": rel,
-            "self_terms_pass": passed}
-
-
 def self_term_check(path: Path) -> dict:
-    """:func:`self_term_quality` of a trajectory file."""
+    """Self-term quality of a trajectory file (:func:`ionflux.md.convergence.self_term_quality`)."""
     from ionflux.io import read_trajectory
+    from ionflux.md.convergence import self_term_quality
 
     return self_term_quality(read_trajectory(path))
-
-
-def converged_reason(run) -> str | None:
-    """Why production can stop (every species diffusive, self terms within 20 %), or None."""
-    from ionflux.errors import IonfluxError
-
-    try:
-        quality = self_term_quality(run.to_trajectory())
-    except IonfluxError:  # too few frames for the analysis yet: keep running
-        return None
-    if not quality["self_terms_pass"]:
-        return None
-    worst = max(v for v in quality["L_self_relative_error"].values() if v is not None)
-    return (f"every species diffusive and every self term within 20 % "
-            f"(worst {100 * worst:.0f} %, {quality['estimator']} estimator)")
 
 
 def make_one(job: dict) -> dict:
     """One melt: run LAMMPS, write the trajectory and its sidecar, return the manifest line."""
     from ionflux.errors import IonfluxError
+    from ionflux.md.convergence import converged_reason
     from ionflux.md.lammps import AmorphousSchedule, LammpsSettings, amorphous_lammps
     from ionflux.md.run import write_run
 
@@ -104,9 +73,10 @@ def make_one(job: dict) -> dict:
                    if args.until_converged else 0)
     start = time.perf_counter()
     try:
+        converged = (partial(converged_reason, min_production_fs=args.min_production_ps * 1000)
+                     if args.until_converged else None)
         run = amorphous_lammps(formula, args.atoms, schedule, settings, seed=seed,
-                               converged=converged_reason if args.until_converged else None,
-                               check_every_frames=check_every)
+                               converged=converged, check_every_frames=check_every)
     except IonfluxError as exc:
         return {"formula": formula, "temperature_K": temperature, "seed": seed,
                 "error": str(exc)}
@@ -149,14 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--melt-temperature", type=float, default=3500.0)
     parser.add_argument("--melt-ps", type=float, default=10.0)
     parser.add_argument("--quench-ps", type=float, default=10.0)
-    parser.add_argument("--equilibrate-ps", type=float, default=10.0)
+    parser.add_argument("--equilibrate-ps", type=float, default=100.0)
     parser.add_argument("--production-ps", type=float, default=1500.0,
                         help="production length; with --until-converged, its cap")
     parser.add_argument("--frame-every-fs", type=float, default=200.0)
     parser.add_argument("--until-converged", action="store_true",
-                        help="end production once every species is diffusive and every self "
-                             "term is within 20 % (checked every --check-every-ps)")
+                        help="end production once it is long enough for transport "
+                             "(ionflux.md.convergence; checked every --check-every-ps)")
     parser.add_argument("--check-every-ps", type=float, default=100.0)
+    parser.add_argument("--min-production-ps", type=float, default=200.0,
+                        help="with --until-converged: never stop before this")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs in parallel (one LAMMPS thread each); seeds do not depend "

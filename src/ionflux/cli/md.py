@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,13 @@ def amorphous_command(
     gamma_stop: float = typer.Option(100.0, "--gamma-stop"),
     volume_scale: float = typer.Option(1.10, "--volume-scale",
                                        help="cell volume / Materials Project crystal volume"),
+    until_converged: bool = typer.Option(
+        False, "--until-converged",
+        help="engine lammps: end production once it is long enough for transport (every "
+             "species diffusive, self terms within 20 %, halves agreeing); --production-ps "
+             "is then the cap"),
+    check_every_ps: float = typer.Option(100.0, "--check-every-ps"),
+    min_production_ps: float = typer.Option(0.0, "--min-production-ps"),
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Melt -> quench -> equilibrate -> production of an amorphous cell, with a progress bar."""
@@ -143,11 +151,16 @@ def amorphous_command(
 
     from ionflux.errors import InputError
     from ionflux.md.ace import AceMDSettings, run_ace_md
+    from ionflux.md.convergence import converged_reason
     from ionflux.md.lammps import AmorphousSchedule, amorphous_lammps
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if engine not in ("lammps", "ace"):
         raise InputError(f"unknown engine {engine!r}; use lammps or ace")
+    if until_converged and engine != "lammps":
+        raise InputError("--until-converged: only with --engine lammps")
+    if until_converged and not check_every_ps > 0:
+        raise InputError(f"--check-every-ps must be positive, got {check_every_ps}")
     pot = _potential(potential, active_set) if engine == "ace" else None
     if pot is not None:
         from ionflux.md.meltquench import cell_composition
@@ -167,7 +180,17 @@ def amorphous_command(
         task = bar.add_task("LAMMPS Pedone", total=total)
         run = amorphous_lammps(composition, atoms, schedule, seed=seed,
                                progress=lambda stage, done, _total: bar.update(
-                                   task, completed=done, description=f"LAMMPS {stage}"))
+                                   task, completed=done, description=f"LAMMPS {stage}"),
+                               converged=(partial(converged_reason,
+                                                  min_production_fs=min_production_ps * 1000)
+                                          if until_converged else None),
+                               check_every_frames=max(1, round(check_every_ps * 1000 / every)))
+    if "converged" in run.metadata:
+        typer.echo(f"production ended at {run.metadata['converged']['production_fs'] / 1000:g}"
+                   f" ps: {run.metadata['converged']['reason']}")
+    elif until_converged and not run.partial:
+        typer.echo(f"warning: not converged within {production_ps:g} ps of production",
+                   err=True)
     formula = run.metadata["formula"]
     if engine == "lammps":
         sidecar = {"formula": formula, "temperature_K": temperature,

@@ -1,0 +1,50 @@
+"""When a run is long enough: the convergence checks on trajectories with known dynamics."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ionflux.io.trajectory import Trajectory
+from ionflux.md.convergence import converged_reason, self_term_quality, stationarity
+from ionflux.md.run import MDRun
+from ionflux.transport.synthetic import barium_titanate_like
+
+SYSTEM = barium_titanate_like(n_formula_units=8)
+
+
+def _joined(first: Trajectory, second: Trajectory) -> Trajectory:
+    """``second`` continued from where ``first`` ends (unwrapped positions)."""
+    a, b = first.unwrap().positions, second.unwrap().positions
+    positions = np.concatenate([a, b[1:] - b[0] + a[-1]])
+    return Trajectory(positions=positions, species=first.species, cells=first.cells[0],
+                      unwrapped=True, temperature_K=first.temperature_K,
+                      times_fs=np.arange(len(positions)) * SYSTEM.frame_interval_fs)
+
+
+def test_a_stationary_run_passes_and_an_ageing_one_does_not():
+    steady = SYSTEM.generate(4000, seed=11)
+    ok, note = stationarity(steady)
+    assert ok, note
+    faster = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
+        el: 2.0 * d for el, d in SYSTEM.self_diffusion_A2_fs.items()})
+    # first half diffuses twice as fast as the second: the run is still relaxing
+    ageing = _joined(faster.generate(2000, seed=12), SYSTEM.generate(2001, seed=13))
+    ok, note = stationarity(ageing)
+    assert not ok and "halves differ by" in note
+
+
+def test_converged_reason_waits_for_length_and_for_the_minimum():
+    long_enough = SYSTEM.generate(4000, seed=14)
+    assert self_term_quality(long_enough)["self_terms_pass"]
+    run = MDRun(symbols=list(long_enough.species), cell=long_enough.cells[0],
+                positions=list(long_enough.unwrap().positions),
+                times_fs=list(np.arange(4000) * 50.0), temperature_K=1500.0,
+                kinetic_temperatures_K=[1500.0] * 4000, potential_energies_eV=[0.0] * 4000)
+    reason = converged_reason(run)
+    assert reason is not None and "within 20 %" in reason and "halves differ" in reason
+    assert converged_reason(run, min_production_fs=1e6) is None
+    # 30 frames: too short to analyse at all, so the run goes on instead of failing
+    run.positions, run.times_fs = run.positions[:30], run.times_fs[:30]
+    assert converged_reason(run) is None
