@@ -12,6 +12,7 @@ from ionflux.io.writers import write_extxyz
 from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore, StoreConfig
 from ionflux.transport import DEFAULT_ESTIMATOR, analyze_trajectories
 from ionflux.transport.synthetic import SyntheticSystem
+from ionflux.transport.window import ESTIMATOR_REVISIONS
 
 
 def _write_runs(folder: Path) -> list:
@@ -36,7 +37,8 @@ def _stages(reports) -> dict[str, int]:
     return {r.stage: r.processed for r in reports}
 
 
-def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Path):
+def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Path,
+                                                                     monkeypatch):
     trajectories = _write_runs(tmp_path / "runs")
     name = f":memory:{uuid.uuid4().hex}"
     base = {"bonds": {"n_frames": 1}, "kd": {"thermo": "bundled"}}
@@ -65,6 +67,14 @@ def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Pat
         assert docs[0]["L"] == analyze_trajectories(trajectories, n_blocks=4,
                                                     estimator="half-block").L
         assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        pipe.close()
+
+        # Same name, new definition: a revision bump alone rebuilds, explicitly.
+        monkeypatch.setitem(ESTIMATOR_REVISIONS, "half-block", 99)
+        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=old)
+        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
+        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        assert docs[0]["pipeline"]["settings"]["estimator_revision"] == 99
         pipe.close()
     finally:
         SQLiteStore.drop_memory_database(name)

@@ -19,11 +19,14 @@ which the replicate-consistency flag is there to catch.
 Estimators (:data:`ESTIMATORS`; the name and window rule are recorded in every document):
 
 - ``"scaled-window"`` (default): the window starts where the self MSDs become linear and ends at
-  8 x its start (see :mod:`ionflux.transport.window`). Short lags carry most of the information
-  for diffusive motion: on 100 seeds of synthetic trajectories with exact L the relative error of
-  every L_ij is 5-27x smaller than with ``"half-block"`` at equal length (5,000-80,000 frames)
-  when the diffusive regime starts at the first lags, and 1.0-2.5x smaller when a cage pushes
-  the start out; errors stay calibrated (``scripts/bench_efficiency.py``, README).
+  8 x its start (see :mod:`ionflux.transport.window`); when that window is short against the
+  run, the slopes and their jackknife errors come from more, shorter blocks (as many as hold 8
+  window ends each, 10 to 40, :func:`error_block_count`), so the error bars themselves are less
+  noisy. Short lags carry most of the information for diffusive motion: on 100 seeds of
+  synthetic trajectories with exact L the relative error of every L_ij is 5-27x smaller than
+  with ``"half-block"`` at equal length (5,000-80,000 frames) when the diffusive regime starts
+  at the first lags, and 1.0-2.4x smaller when a cage pushes the start out; errors are
+  calibrated (rms z 1.00-1.22, ``scripts/bench_efficiency.py``, README).
 - ``"half-block"``: the estimator of ionflux before this choice existed; the window ends at half a
   block, where correlation functions are noisiest. Kept so older results can be reproduced.
 
