@@ -128,7 +128,10 @@ def amorphous_command(
     melt_temperature: float = typer.Option(3500.0, "--melt-temperature"),
     melt_ps: float = typer.Option(10.0, "--melt-ps"),
     quench_ps: float = typer.Option(10.0, "--quench-ps"),
-    equilibrate_ps: float = typer.Option(10.0, "--equilibrate-ps"),
+    equilibrate_ps: float = typer.Option(
+        100.0, "--equilibrate-ps",
+        help="a melt quenched in 10 ps keeps relaxing for hundreds of ps at 2000 K "
+             "(ionflux.md.convergence checks for it)"),
     production_ps: float = typer.Option(50.0, "--production-ps"),
     frame_every_fs: float = typer.Option(100.0, "--frame-every-fs"),
     potential: str = typer.Option(_STANDIN, "--potential", help="ACE .yaml (engine ace)"),
