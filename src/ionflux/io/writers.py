@@ -32,6 +32,9 @@ def iter_extxyz_frames(trajectory: Trajectory, *, wrap: bool = False,
     n_atoms = trajectory.n_atoms
     atom_line = f"%-2s %{float_format} %{float_format} %{float_format}\n"
     lattice_format = "." + float_format.split(".", 1)[1] if "." in float_format else float_format
+    if lattice_format.endswith("f") and lattice_format[1:-1].isdigit():
+        # the cell sets the volume (and so every L): never coarser than 1e-10 Å
+        lattice_format = f".{max(10, int(lattice_format[1:-1]))}f"
     times = trajectory.times_fs
     if times is None and trajectory.frame_interval_fs is not None:
         times = np.arange(trajectory.n_frames) * trajectory.frame_interval_fs
