@@ -39,7 +39,7 @@ def training_configurations(atoms_per_cell: int, snapshots: int, every_fs: float
     for formula in COMPOSITIONS:
         for temperature in TEMPERATURES:
             k += 1
-            _, symbols, cell, positions, _ = initial_cell(formula, atoms_per_cell, seed + k)
+            _, symbols, cell, positions, _, _ = initial_cell(formula, atoms_per_cell, seed + k)
             md = PedoneLammps(symbols, cell, positions, settings, seed=seed + k)
             try:
                 md.minimize(300)

@@ -105,8 +105,6 @@ def melt_quench_lammps(formula: str, atoms: int, seed: int, schedule: MeltQuench
     if run.partial:
         raise AnalysisError(f"{formula}: the LAMMPS run stopped early: {run.stop_reason}")
     n = len(run.symbols)
-    note = run.metadata["volume"]  # "V x scale Å^3/atom (source)"
-    source = note[note.index("(") + 1:-1]
     return MeltQuenchResult(
         formula=run.metadata["formula"], symbols=run.symbols, cell=run.cell,
         positions=np.array(run.positions), times_fs=np.array(run.times_fs),
@@ -114,8 +112,8 @@ def melt_quench_lammps(formula: str, atoms: int, seed: int, schedule: MeltQuench
         kinetic_temperatures_K=np.array(run.kinetic_temperatures_K),
         potential_energies_eV=np.array(run.potential_energies_eV), seed=seed,
         schedule=schedule,
-        volume_per_atom_A3=float(np.linalg.det(run.cell)) / n / schedule.volume_scale,
-        volume_source=source,
+        volume_per_atom_A3=run.metadata["volume_per_atom_A3"],
+        volume_source=run.metadata["volume_source"],
         log=[f"{run.metadata['formula']}: {n} atoms, {run.metadata['volume']}"],
         engine=f"LAMMPS {run.metadata['versions'].get('lammps')} (Pedone, Ewald Coulomb)")
 

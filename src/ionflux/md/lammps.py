@@ -293,8 +293,9 @@ class AmorphousSchedule:
 
 def initial_cell(formula: str, n_atoms: int, seed: int, volume_scale: float = 1.10,
                  volume_per_atom_A3: float | None = None
-                 ) -> tuple[str, list[str], np.ndarray, np.ndarray, str]:
-    """Reduced formula, symbols, cubic cell (Å), random positions (Å) and the volume source.
+                 ) -> tuple[str, list[str], np.ndarray, np.ndarray, float, str]:
+    """Reduced formula, symbols, cubic cell (Å), random positions (Å), the crystal volume per
+    atom before ``volume_scale`` (Å^3) and where it comes from.
 
     Density: Materials Project volume per atom x ``volume_scale`` (see
     :mod:`ionflux.md.meltquench`); atoms at least 1.6 Å apart, else an error (cannot pack).
@@ -309,8 +310,7 @@ def initial_cell(formula: str, n_atoms: int, seed: int, volume_scale: float = 1.
     length = (len(symbols) * v_atom * volume_scale) ** (1.0 / 3.0)
     cell = np.eye(3) * length
     positions = random_packing(symbols, cell, np.random.default_rng(seed))
-    note = f"{v_atom:.4f} x {volume_scale:g} Å^3/atom ({source})"
-    return reduced, symbols, cell, positions, note
+    return reduced, symbols, cell, positions, v_atom, source
 
 
 def amorphous_lammps(formula: str, n_atoms: int, schedule: AmorphousSchedule,
@@ -331,15 +331,17 @@ def amorphous_lammps(formula: str, n_atoms: int, schedule: AmorphousSchedule,
     if converged is not None and check_every_frames < 1:
         raise InputError("amorphous: a convergence check needs check_every_frames >= 1")
     settings = settings or LammpsSettings()
-    reduced, symbols, cell, positions, volume_note = initial_cell(
+    reduced, symbols, cell, positions, v_atom, source = initial_cell(
         formula, n_atoms, seed, schedule.volume_scale, volume_per_atom_A3)
+    volume_note = f"{v_atom:.4f} x {schedule.volume_scale:g} Å^3/atom ({source})"
     run = MDRun(symbols=symbols, cell=cell, positions=[], times_fs=[],
                 temperature_K=schedule.temperature_K, kinetic_temperatures_K=[],
                 potential_energies_eV=[])
     run.metadata = {
         "formula": reduced, "md_engine": "LAMMPS", "potential": "Pedone 2006 (classical)",
         "versions": package_versions("lammps", "ionflux"), "seed": seed,
-        "volume": volume_note, "schedule": asdict(schedule), "settings": asdict(settings)}
+        "volume": volume_note, "volume_per_atom_A3": v_atom, "volume_source": source,
+        "schedule": asdict(schedule), "settings": asdict(settings)}
     total = (schedule.melt_steps + schedule.quench_steps + schedule.equilibrate_steps
              + schedule.production_steps)
     done = 0
