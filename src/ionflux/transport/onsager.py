@@ -157,10 +157,10 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
     min_block = min(t.n_frames // settings.n_blocks for t in trajectories)
     max_end = int(settings.max_lag_fraction * min_block)
     n_lags = max_end + 1
-    # kept unwrapped for the error blocks' second pass (one copy of the positions)
-    unwrapped = [traj.unwrap() for traj in trajectories]
-    blocks = [curves for r, traj in enumerate(unwrapped)
-              for curves in _block_curves(traj, species, settings, n_lags, r)]
+    # kept for the error blocks' second pass (one unwrapped copy of the positions)
+    prepared = [_Replicate.of(traj.unwrap(), species) for traj in trajectories]
+    blocks = [curves for r, rep in enumerate(prepared)
+              for curves in _block_curves(rep, settings, n_lags, r)]
 
     block_msd = np.stack([b.msd_per_atom for b in blocks])
     window = choose_window(block_msd, species, max_end, interval, window_fs,
@@ -171,9 +171,9 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
                                        window.start, window.end)
     fit_blocks = blocks
     if n_error_blocks > settings.n_blocks:
-        fit_blocks = [curves for r, traj in enumerate(unwrapped)
-                      for curves in _window_block_curves(traj, species, n_error_blocks,
-                                                         window.start, window.end, r)]
+        fit_blocks = [curves for r, rep in enumerate(prepared)
+                      for curves in _window_block_curves(rep, n_error_blocks, window.start,
+                                                         window.end, r)]
     rows = np.stack([_block_coefficients(b, window.start, window.end, lags_fs, temperature)
                      for b in fit_blocks])
     n = len(species)
@@ -297,21 +297,38 @@ def _system_name(formula: str | None, reduced: Composition) -> str:
     return formula
 
 
-def _block_curves(traj: Trajectory, species: list[str], settings: AnalysisSettings,
-                  n_lags: int, replicate: int) -> list[_BlockCurves]:
-    group = np.array([species.index(el) for el in traj.species])
-    counts = np.bincount(group, minlength=len(species)).astype(float)
-    masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
-    com = np.einsum("a,tac->tc", masses / masses.sum(), traj.positions)
+@dataclass
+class _Replicate:
+    """One unwrapped replicate with what both block passes need: the species index of every
+    atom, atoms per species, the centre of mass per frame (Å) and the mean volume (Å^3)."""
+
+    traj: Trajectory
+    group: np.ndarray
+    counts: np.ndarray
+    com: np.ndarray
+    volume_A3: float
+
+    @classmethod
+    def of(cls, traj: Trajectory, species: list[str]) -> _Replicate:
+        group = np.array([species.index(el) for el in traj.species])
+        masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
+        return cls(traj, group, np.bincount(group, minlength=len(species)).astype(float),
+                   np.einsum("a,tac->tc", masses / masses.sum(), traj.positions),
+                   traj.mean_volume_A3)
+
+
+def _block_curves(rep: _Replicate, settings: AnalysisSettings, n_lags: int,
+                  replicate: int) -> list[_BlockCurves]:
+    traj, group, counts, com, volume = rep.traj, rep.group, rep.counts, rep.com, rep.volume_A3
+    n_species = len(counts)
     length = traj.n_frames // settings.n_blocks
-    volume = traj.mean_volume_A3
-    one_hot = np.zeros((len(group), len(species)))
+    one_hot = np.zeros((len(group), n_species))
     one_hot[np.arange(len(group)), group] = 1.0
     out = []
     for b in range(settings.n_blocks):
         frames = slice(b * length, (b + 1) * length)
         positions, centre = traj.positions[frames], com[frames]
-        msd = self_msd_by_group(positions, group, len(species), n_lags, reference=centre,
+        msd = self_msd_by_group(positions, group, n_species, n_lags, reference=centre,
                                 workers=settings.fft_workers)
         # (frames, 3, species) by one matrix product, then (frames, species, 3)
         summed = np.tensordot(positions, one_hot, axes=([1], [0])).transpose(0, 2, 1)
@@ -341,17 +358,12 @@ def error_block_count(settings: AnalysisSettings, n_frames: int, start: int, end
     return max(settings.n_blocks, min(settings.max_error_blocks, fitting))
 
 
-def _window_block_curves(traj: Trajectory, species: list[str], n_blocks: int, start: int,
-                         end: int, replicate: int) -> list[_BlockCurves]:
+def _window_block_curves(rep: _Replicate, n_blocks: int, start: int, end: int,
+                         replicate: int) -> list[_BlockCurves]:
     """Block curves at the window's lags only (direct sums), for :func:`error_block_count`."""
-    group = np.array([species.index(el) for el in traj.species])
-    counts = np.bincount(group, minlength=len(species)).astype(float)
-    masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
-    com = np.einsum("a,tac->tc", masses / masses.sum(), traj.positions)
-    msd, coll = windowed_block_correlations(traj.positions, group, len(species), com, n_blocks,
-                                            start, end)
-    volume = traj.mean_volume_A3
-    return [_BlockCurves(msd[b] / counts, coll[b], counts, volume, replicate)
+    msd, coll = windowed_block_correlations(rep.traj.positions, rep.group, len(rep.counts),
+                                            rep.com, n_blocks, start, end)
+    return [_BlockCurves(msd[b] / rep.counts, coll[b], rep.counts, rep.volume_A3, replicate)
             for b in range(n_blocks)]
 
 
