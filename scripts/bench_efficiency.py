@@ -116,6 +116,7 @@ def oracle_gls_gain(system: SyntheticSystem, case: dict, seeds: int, lag_step: i
     from lags >= the median detected start: the best any linear estimator of the MSD curve
     could do there. Relative standard deviations of the slope, whole-run MSDs."""
     from ionflux.transport.correlation import self_msd_by_group
+    from ionflux.transport.statistics import ols_weights
 
     start = int(np.median(case["half-block"]["window"][:, 0]) / interval_fs)
     half = int(np.median(case["half-block"]["window"][:, 1]) / interval_fs)
@@ -135,8 +136,7 @@ def oracle_gls_gain(system: SyntheticSystem, case: dict, seeds: int, lag_step: i
 
     def ols(end: int) -> float:
         inside = lags <= end
-        x = lags[inside].astype(float)
-        w = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+        w = ols_weights(lags[inside].astype(float))
         return float(np.sqrt(w @ cov[np.ix_(inside, inside)] @ w))
 
     return {"old": ols(half) / slope, "8x": ols(8 * start) / slope, "gls": gls / slope,

@@ -7,15 +7,20 @@ from collections.abc import Callable
 import numpy as np
 
 
+def ols_weights(x: np.ndarray) -> np.ndarray:
+    """Weights w with slope = w . y for the ordinary least-squares line (with intercept)
+    through (x, y); the slope's variance is w . Cov[y] . w."""
+    xc = x - x.mean()
+    return xc / np.dot(xc, xc)
+
+
 def ols_slopes(x: np.ndarray, y: np.ndarray, axis: int = 0) -> np.ndarray:
     """Ordinary least-squares slope (with intercept) of every series in ``y`` against ``x``.
 
     ``x`` has shape (n,); ``y`` has n entries along ``axis`` and any other shape elsewhere.
     """
     y = np.moveaxis(np.asarray(y, dtype=float), axis, 0)
-    xc = x - x.mean()
-    weights = xc / np.dot(xc, xc)
-    return np.tensordot(weights, y - y.mean(axis=0), axes=(0, 0))
+    return np.tensordot(ols_weights(x), y - y.mean(axis=0), axes=(0, 0))
 
 
 def jackknife_covariance(blocks: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
