@@ -49,13 +49,16 @@ def _kd(store: Any, group_id: str, source: str) -> dict[str, float | None]:
     return {"full": doc.get("K_D_cm2_s"), "self": doc.get("K_D_self_cm2_s")}
 
 
-def collect(folders: list[Path], data_dir: Path) -> list[dict[str, Any]]:
+def collect(folders: list[Path], data_dir: Path, estimator: str | None = None
+            ) -> list[dict[str, Any]]:
     """One record per demo (composition, temperature) with its published counterpart."""
     from pymatgen.core import Composition
 
     from ionflux.pipeline import Pipeline, PipelineSettings
 
-    settings = PipelineSettings.model_validate({"kd": {"thermo": "bundled"}})
+    transport = {} if estimator is None else {"estimator": estimator}
+    settings = PipelineSettings.model_validate({"kd": {"thermo": "bundled"},
+                                                "transport": transport})
     rows = []
     with Pipeline.open("local", data_dir=data_dir, settings=settings) as pipe:
         for folder in folders:
@@ -77,7 +80,8 @@ def collect(folders: list[Path], data_dir: Path) -> list[dict[str, Any]]:
             rows.append({
                 "formula": formula, "ba_ti": comp["Ba"] / comp["Ti"], "temperature_K": t,
                 "n_frames": agg["n_frames"], "fit_window_fs": agg["fit_window_fs"],
-                "estimator": agg.get("estimator"),
+                "estimator": agg["provenance"]["method"].get("estimator_spec",
+                                                             agg.get("estimator")),
                 "f": agg["correlation_factor"],
                 "D_self_cm2_s": agg["D_self_cm2_s"],
                 "L_self": _self_terms(agg),
@@ -137,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
+    parser.add_argument("--estimator", default=None,
+                        help="NAME or NAME@REVISION (default: the current default; the shipped "
+                             "results.json used scaled-window@2)")
     args = parser.parse_args(argv)
-    rows = collect(args.folders, args.data_dir)
+    rows = collect(args.folders, args.data_dir, args.estimator)
     print_tables(rows)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1))

@@ -43,12 +43,12 @@ def published_formulas() -> list[str]:
     return sorted({r["reduced_formula"] for r in records})
 
 
-def self_term_check(path: Path) -> dict:
+def self_term_check(path: Path, estimator: str | None) -> dict:
     """Self-term quality of a trajectory file (:func:`ionflux.md.convergence.self_term_quality`)."""
     from ionflux.io import read_trajectory
     from ionflux.md.convergence import self_term_quality
 
-    return self_term_quality(read_trajectory(path))
+    return self_term_quality(read_trajectory(path), estimator)
 
 
 def make_one(job: dict) -> dict:
@@ -73,7 +73,8 @@ def make_one(job: dict) -> dict:
                    if args.until_converged else 0)
     start = time.perf_counter()
     try:
-        converged = (partial(converged_reason, min_production_fs=args.min_production_ps * 1000)
+        converged = (partial(converged_reason, min_production_fs=args.min_production_ps * 1000,
+                             estimator=args.estimator)
                      if args.until_converged else None)
         run = amorphous_lammps(formula, args.atoms, schedule, settings, seed=seed,
                                converged=converged, check_every_frames=check_every)
@@ -105,7 +106,7 @@ def make_one(job: dict) -> dict:
             "stop_reason": run.stop_reason,
             "converged": run.metadata.get("converged")}
     if (args.check or args.until_converged) and not run.partial:
-        line["check"] = self_term_check(traj)
+        line["check"] = self_term_check(traj, args.estimator)
     return line
 
 
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-every-ps", type=float, default=100.0)
     parser.add_argument("--min-production-ps", type=float, default=200.0,
                         help="with --until-converged: never stop before this")
+    parser.add_argument("--estimator", default=None,
+                        help="estimator of the convergence check (NAME or NAME@REVISION; "
+                             "default: the current default; the shipped melts used "
+                             "scaled-window@2)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs in parallel (one LAMMPS thread each); seeds do not depend "

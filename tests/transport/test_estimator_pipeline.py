@@ -11,8 +11,8 @@ from ionflux.io import read_trajectory
 from ionflux.io.writers import write_extxyz
 from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore, StoreConfig
 from ionflux.transport import DEFAULT_ESTIMATOR, analyze_trajectories
+from ionflux.transport.estimators import ESTIMATOR_REVISIONS
 from ionflux.transport.synthetic import SyntheticSystem
-from ionflux.transport.window import ESTIMATOR_REVISIONS
 
 
 def _write_runs(folder: Path) -> list:
@@ -67,6 +67,18 @@ def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Pat
         assert docs[0]["L"] == analyze_trajectories(trajectories, n_blocks=4,
                                                     estimator="half-block").L
         assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        pipe.close()
+
+        # An earlier revision, pinned by name: rebuilt, and its documents reproduced exactly.
+        pinned = PipelineSettings.model_validate(
+            {**base, "transport": {"n_blocks": 4, "estimator": "half-block@1"}})
+        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=pinned)
+        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
+        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        assert docs[0]["pipeline"]["settings"]["estimator_revision"] == 1
+        assert docs[0]["provenance"]["method"]["estimator_spec"] == "half-block@1"
+        assert docs[0]["L_stderr"] == analyze_trajectories(trajectories, n_blocks=4,
+                                                           estimator="half-block@1").L_stderr
         pipe.close()
 
         # Same name, new definition: a revision bump alone rebuilds, explicitly.

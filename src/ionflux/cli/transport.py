@@ -45,7 +45,8 @@ def analyze(
     blocks: int = typer.Option(10, "--blocks", help="blocks per trajectory for standard errors"),
     estimator: str = typer.Option("scaled-window", "--estimator",
                                   help="scaled-window (default) | half-block (ionflux's "
-                                       "earlier estimator)"),
+                                       "earlier estimator); NAME@REVISION recomputes an "
+                                       "earlier revision, e.g. half-block@1"),
     type_map: str | None = typer.Option(None, "--type-map",
                                         help="LAMMPS types, e.g. 1=Ba,2=Ti,3=O"),
     formula: str | None = typer.Option(None, "--formula", help="system name (default: the "
@@ -79,6 +80,11 @@ def analyze(
         print_transport_table(doc)
 
 
+def _estimator_label(doc) -> str:
+    """NAME@REVISION where the document records it (what to pass to recompute it)."""
+    return str(doc.provenance.method.get("estimator_spec", doc.estimator))
+
+
 def print_transport_table(doc) -> None:
     """A readable summary of a TransportDoc on stdout."""
     from rich.console import Console
@@ -90,7 +96,7 @@ def print_transport_table(doc) -> None:
                   f"replicate(s), {doc.n_frames} frames every {doc.frame_interval_fs:g} fs, "
                   f"V = {doc.volume_A3:.1f} Å^3, fit window {window[0]:g}-{window[1]:g} fs "
                   f"({doc.fit_window_source}"
-                  f"{', estimator ' + doc.estimator if doc.estimator else ''})")
+                  f"{', estimator ' + _estimator_label(doc) if doc.estimator else ''})")
     per_species = Table(title="per species")
     for column in ("species", "D_self (cm^2/s)", "L_self (1/(eV cm s))", "f = L_dist/L_self"):
         per_species.add_column(column, justify="right")

@@ -2,7 +2,8 @@
 
 A production run is long enough when (1) every species is diffusive and every self term
 L_ii^self has a relative standard error within the analysis's 20 % limit (the quality flags of
-:func:`ionflux.transport.analyze_trajectories`, default estimator), and (2) the two halves of
+:func:`ionflux.transport.analyze_trajectories`, default estimator unless one is named: the
+demo melts' lengths were decided with ``scaled-window@2``), and (2) the two halves of
 the run agree on every self-diffusion coefficient within ``STATIONARY_Z`` combined standard
 errors. (2) catches a melt that is still relaxing after its quench: it diffuses faster at
 first (with 10 ps of equilibration, the halves of an 800 ps BaTi2O5 run at 2000 K differed by
@@ -27,12 +28,12 @@ from ionflux.md.run import MDRun
 STATIONARY_Z = 2.5
 
 
-def self_term_quality(trajectory: Trajectory) -> dict[str, Any]:
+def self_term_quality(trajectory: Trajectory, estimator: str | None = None) -> dict[str, Any]:
     """D (cm^2/s), fit window (fs), relative errors of L_ii^self and whether every species is
     diffusive with every self term within the 20 % limit (``self_terms_pass``)."""
     from ionflux.transport import analyze_trajectories
 
-    doc = analyze_trajectories([trajectory])
+    doc = analyze_trajectories([trajectory], estimator=estimator)
     flags = {k: {"passed": f.passed, "value": f.value, "reason": f.reason}
              for k, f in doc.quality.items()}
     errors = doc.L_self_stderr or [None] * len(doc.species)
@@ -41,16 +42,18 @@ def self_term_quality(trajectory: Trajectory) -> dict[str, Any]:
     passed = all(f["passed"] for k, f in flags.items()
                  if k.startswith(("diffusive_", "rel_stderr_L_self_")))
     return {"D_self_cm2_s": doc.D_self_cm2_s, "fit_window_fs": doc.fit_window_fs,
-            "estimator": doc.estimator, "flags": flags, "L_self_relative_error": rel,
-            "self_terms_pass": passed}
+            "estimator": doc.provenance.method["estimator_spec"], "flags": flags,
+            "L_self_relative_error": rel, "self_terms_pass": passed}
 
 
-def stationarity(trajectory: Trajectory, z_max: float = STATIONARY_Z) -> tuple[bool, str]:
+def stationarity(trajectory: Trajectory, z_max: float = STATIONARY_Z,
+                 estimator: str | None = None) -> tuple[bool, str]:
     """Whether the two halves of a run agree on every D within ``z_max`` combined errors."""
     from ionflux.transport import analyze_trajectories
 
     half = trajectory.n_frames // 2
-    docs = [analyze_trajectories([trajectory.subset_frames(start, start + half)])
+    docs = [analyze_trajectories([trajectory.subset_frames(start, start + half)],
+                                 estimator=estimator)
             for start in (0, half)]
     worst, which = 0.0, ""
     for el in docs[0].species:
@@ -64,16 +67,18 @@ def stationarity(trajectory: Trajectory, z_max: float = STATIONARY_Z) -> tuple[b
     return worst <= z_max, f"halves differ by {worst:.1f} sigma at most ({which})"
 
 
-def converged_reason(run: MDRun, min_production_fs: float = 0.0) -> str | None:
-    """Why production can stop (both checks pass), or None to keep running."""
+def converged_reason(run: MDRun, min_production_fs: float = 0.0,
+                     estimator: str | None = None) -> str | None:
+    """Why production can stop (both checks pass, errors from ``estimator``: a name or
+    NAME@REVISION, default the current default), or None to keep running."""
     if not run.times_fs or run.times_fs[-1] < min_production_fs:
         return None
     trajectory = run.to_trajectory()
     try:
-        quality = self_term_quality(trajectory)
+        quality = self_term_quality(trajectory, estimator)
         if not quality["self_terms_pass"]:
             return None
-        steady, note = stationarity(trajectory)
+        steady, note = stationarity(trajectory, estimator=estimator)
     except IonfluxError:  # too few frames for the analysis yet: keep running
         return None
     if not steady:

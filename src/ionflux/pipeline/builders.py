@@ -54,7 +54,7 @@ from ionflux.pipeline.documents import (
 )
 from ionflux.pipeline.loading import load_trajectory, resolve_function
 from ionflux.pipeline.stores import describe_store
-from ionflux.transport.window import ESTIMATOR_REVISIONS
+from ionflux.transport.estimators import parse_estimator
 
 _RAW_PLAN_FIELDS = ["traj_id", "group_id", "fingerprint", "sha256", "path", "last_updated"]
 #: Keys fetched from a source per query (bounded ``$in`` lists).
@@ -342,6 +342,7 @@ class TransportBuilder(_ReplicateBuilder):
                  delete_orphans: bool = True, chunk_size: int = 20):
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        parse_estimator(estimator)  # a bad name is a configuration error: fail before building
         self.estimator = estimator
         self.analysis = analysis
         super().__init__(raw, target, failures, blobs=blobs, reader=reader, keys=keys,
@@ -351,7 +352,7 @@ class TransportBuilder(_ReplicateBuilder):
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
                 "estimator": self.estimator,
-                "estimator_revision": ESTIMATOR_REVISIONS.get(self.estimator),
+                "estimator_revision": parse_estimator(self.estimator).revision,
                 "analysis": self.analysis, "reader": self.reader}
 
     def analyze(self, trajectory: Any, raw: RawTrajectoryDoc) -> Any:
@@ -408,6 +409,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
         self.raw = raw
         self.window_fs = None if window_fs is None else [float(w) for w in window_fs]
         self.n_blocks = n_blocks
+        parse_estimator(estimator)  # a bad name is a configuration error: fail before building
         self.estimator = estimator
         self.analysis = analysis
         self.blobs = blobs
@@ -418,7 +420,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
     def settings(self) -> dict[str, Any]:
         return {"window_fs": self.window_fs, "n_blocks": self.n_blocks,
                 "estimator": self.estimator,
-                "estimator_revision": ESTIMATOR_REVISIONS.get(self.estimator),
+                "estimator_revision": parse_estimator(self.estimator).revision,
                 "analysis": self.analysis, "reader": self.reader}
 
     def plan_entries(self) -> tuple[dict[str, PlanEntry], list[str]]:

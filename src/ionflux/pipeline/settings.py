@@ -27,9 +27,21 @@ class TransportSettings(BaseModel):
     window_fs: tuple[float, float] | None = Field(
         None, description="fit window [start, end] in fs; automatic when None")
     n_blocks: int = Field(10, ge=1, description="blocks per trajectory for standard errors")
-    estimator: str = Field("scaled-window", description="ionflux.transport.ESTIMATORS key; "
-                           "'half-block' reproduces documents built before the choice existed")
+    estimator: str = Field("scaled-window", description="ionflux.transport.ESTIMATORS key, "
+                           "optionally NAME@REVISION to reproduce documents of an earlier "
+                           "revision; 'half-block' is the estimator before the choice existed")
     analysis: str = "ionflux.transport:analyze_trajectories"
+
+    @field_validator("estimator")
+    @classmethod
+    def _known_estimator(cls, spec: str) -> str:
+        from ionflux.transport.estimators import parse_estimator
+
+        try:
+            parse_estimator(spec)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
+        return spec
 
 
 class BondSettings(BaseModel):

@@ -154,4 +154,10 @@ class TransportDoc(BaseModel):
                 "fit_window_fs", "fit_window_source", "estimator", "window_rule", "quality",
                 "warnings")
         data = self.model_dump(mode="json", include=set(keys))
-        return {k: data[k] for k in keys}
+        out = {k: data[k] for k in keys}
+        method = self.provenance.method
+        # NAME@REVISION and how the errors were made, so the numbers can be recomputed
+        for key in ("estimator_spec", "stderr", "stderr_dof", "stderr_scale"):
+            if key in method:
+                out[key] = method[key]
+        return out

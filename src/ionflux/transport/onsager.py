@@ -12,11 +12,16 @@ equally). Standard errors are delete-one-block jackknife errors over all blocks 
 replicates (for linear quantities, the standard error of the block mean; for ratios such as the
 correlation factor, the jackknife handles the non-linearity). The jackknife covariances of L and
 L_self are kept too, because entries fitted from the same blocks are correlated and quantities
-built from several of them (K_D) need that. Blocks of a Markovian trajectory are
-independent, so these errors are calibrated; with memory longer than a block they are too small,
-which the replicate-consistency flag is there to catch.
+built from several of them (K_D) need that. The current revision of either estimator multiplies
+the jackknife covariance by nu / (nu - 2), nu = blocks - 1: with normal block values z =
+(estimate - truth) / stderr is then a Student t with nu degrees of freedom, whose rms this
+factor brings to 1 (10 blocks: errors x1.134; 40 blocks: x1.026; recorded as ``stderr_scale``
+and ``stderr_dof``; with nu <= 2 the errors stay unscaled and a warning says so). Blocks of a
+Markovian trajectory are independent, so these errors are calibrated; with memory longer than a
+block they are too small, which the replicate-consistency flag is there to catch.
 
-Estimators (:data:`ESTIMATORS`; the name and window rule are recorded in every document):
+Estimators (:mod:`ionflux.transport.estimators`; the name, revision and window rule are recorded
+in every document, and ``NAME@REVISION`` recomputes any earlier revision exactly):
 
 - ``"scaled-window"`` (default): the window starts where the self MSDs become linear and ends at
   8 x its start (see :mod:`ionflux.transport.window`); when that window is short against the
@@ -26,9 +31,11 @@ Estimators (:data:`ESTIMATORS`; the name and window rule are recorded in every d
   synthetic trajectories with exact L the relative error of every L_ij is 5-27x smaller than
   with ``"half-block"`` at equal length (5,000-80,000 frames) when the diffusive regime starts
   at the first lags, and 1.0-2.4x smaller when a cage pushes the start out; errors are
-  calibrated (rms z 1.00-1.22, ``scripts/bench_efficiency.py``, README).
+  calibrated (rms z 0.98-1.08, ``scripts/bench_efficiency.py``, README).
 - ``"half-block"``: the estimator of ionflux before this choice existed; the window ends at half a
-  block, where correlation functions are noisiest. Kept so older results can be reproduced.
+  block, where correlation functions are noisiest. Kept so older results can be reproduced
+  (``"half-block@1"``: its errors unscaled, bit for bit). Its z is skewed in small cells (few
+  effective degrees of freedom per block at long lags), which no rescaling fixes.
 
 Ordinary least squares is used on purpose rather than generalised least squares with the lag-lag
 covariance: under the Brownian covariance model the GLS slope puts nearly all its weight on the
@@ -61,14 +68,19 @@ from ionflux.transport.documents import (
     SourceRecord,
     TransportDoc,
 )
-from ionflux.transport.statistics import jackknife_covariance, ols_slopes
+from ionflux.transport.estimators import (
+    DEFAULT_ESTIMATOR,
+    ESTIMATORS,
+    EstimatorSpec,
+    parse_estimator,
+)
+from ionflux.transport.statistics import jackknife_covariance, ols_slopes, t_variance_factor
 from ionflux.transport.window import (
     CHECK_RULES,
     DEFAULT_LINEARITY_TOLERANCE,
     DEFAULT_MIN_MSD_A2,
     DEFAULT_WINDOW_SPAN,
     END_RULES,
-    ESTIMATOR_REVISIONS,
     choose_window,
 )
 from ionflux.units import A2_PER_FS_TO_CM2_PER_S, INV_EV_A_FS_TO_INV_EV_CM_S, KB_EV_PER_K
@@ -80,18 +92,15 @@ MIN_BLOCK_FRAMES = 20
 _SAME_RTOL = 1e-6
 #: p-value below which replicate scatter is inconsistent with the block errors.
 REPLICATE_P_VALUE = 1e-3
-#: Estimator names and what they do (the window start rule is shared, see ``window.py``).
-ESTIMATORS = {
-    "scaled-window": "OLS slope over [start, {span:g} x start] of origin-averaged (FFT) "
-                     "correlation functions, block means",
-    "half-block": "OLS slope over [start, half a block] of origin-averaged (FFT) correlation "
-                  "functions, block means",
-}
-DEFAULT_ESTIMATOR = "scaled-window"
 #: "scaled-window": errors from more, shorter blocks when the window is short (see
 #: :func:`error_block_count`).
 ERROR_BLOCK_RULE = ("as many blocks as fit {span:g} window ends each, between n_blocks and "
                     "{most}")
+#: Standard errors (every revision).
+JACKKNIFE_RULE = "delete-one-block jackknife over all blocks of all replicates"
+#: Standard errors from the revisions that scale them (``EstimatorSpec.scales_stderr``).
+STDERR_RULE = (JACKKNIFE_RULE + ", times sqrt(nu / (nu - 2)) with nu = blocks - 1 (the rms of a "
+               "Student t, so z = error / stderr has unit variance); unscaled if nu <= 2")
 #: How the window start is found (both estimators).
 START_RULE = ("earliest start from which doubling sub-windows of every mobile species' self MSD "
               "agree with the slope up to {check} within {tolerance:g} (relative) or 3 block "
@@ -151,6 +160,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
     if estimator is not None and estimator != settings.estimator:
         settings = AnalysisSettings(**{**settings.__dict__, "estimator": estimator})
     trajectories = list(trajectories)
+    spec = parse_estimator(settings.estimator)
     species, temperature, interval, reduced = _check_replicates(trajectories, settings)
     name = _system_name(formula, reduced)
 
@@ -165,9 +175,9 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
     block_msd = np.stack([b.msd_per_atom for b in blocks])
     window = choose_window(block_msd, species, max_end, interval, window_fs,
                            settings.linearity_tolerance, settings.min_msd_A2,
-                           end_rule=settings.estimator, span=settings.window_span)
+                           end_rule=spec.name, span=settings.window_span)
     lags_fs = np.arange(window.start, window.end + 1) * interval
-    n_error_blocks = error_block_count(settings, min(t.n_frames for t in trajectories),
+    n_error_blocks = error_block_count(settings, spec, min(t.n_frames for t in trajectories),
                                        window.start, window.end)
     fit_blocks = blocks
     if n_error_blocks > settings.n_blocks:
@@ -178,7 +188,8 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
                      for b in fit_blocks])
     n = len(species)
     masses = np.array([float(Element(el).atomic_mass) for el in species])
-    estimates, stderrs, (L_cov, L_self_cov) = _estimates(rows, n, masses)
+    variance_scale = _variance_scale(spec, len(rows))
+    estimates, stderrs, (L_cov, L_self_cov) = _estimates(rows, n, masses, variance_scale or 1.0)
     L, L_self, L_distinct, f, D, _ = estimates
     L_se, L_self_se, L_distinct_se, f_se, D_se, mass_sums_se = stderrs
 
@@ -198,6 +209,11 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
 
     composition = trajectories[0].element_counts
     warnings = list(window.notes)
+    if spec.scales_stderr and variance_scale is None and len(rows) > 1:
+        warnings.append(f"only {len(rows)} blocks: the jackknife errors ({len(rows) - 1} degrees "
+                        "of freedom) are reported unscaled and are too small as Gaussian sigmas "
+                        "(a Student t with <= 2 degrees of freedom has no variance); use more "
+                        "blocks or replicates")
     if any(t.element_counts != composition for t in trajectories[1:]):
         warnings.append("replicates have different atom counts; composition is the first one's")
     if len({t.n_frames for t in trajectories}) > 1:
@@ -231,11 +247,12 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         D_self_cm2_s_stderr=_by_element(species, D_se) if D_se is not None else None,
         fit_window_fs=window.fs(interval),
         fit_window_source=window.source,  # type: ignore[arg-type]
-        estimator=settings.estimator,
-        window_rule=_window_rule(settings, window.source),
+        estimator=spec.name,
+        window_rule=_window_rule(settings, spec, window.source),
         quality=flags,
         correlation_functions=_curves(blocks, species, interval, settings.curve_points),
-        provenance=_provenance(trajectories, settings, n_error_blocks),
+        provenance=_provenance(trajectories, settings, spec, n_error_blocks, len(rows),
+                               variance_scale),
         warnings=warnings,
     )
 
@@ -244,9 +261,6 @@ def _check_replicates(trajectories: list[Trajectory], settings: AnalysisSettings
                       ) -> tuple[list[str], float, float, Composition]:
     if not trajectories:
         raise InputError("no trajectories given")
-    if settings.estimator not in ESTIMATORS:
-        raise InputError(f"unknown estimator {settings.estimator!r}; choose one of "
-                         f"{', '.join(ESTIMATORS)}")
     if settings.n_blocks < 1:
         raise InputError(f"n_blocks must be >= 1, got {settings.n_blocks}")
     if settings.error_block_span < 2:
@@ -338,7 +352,8 @@ def _block_curves(rep: _Replicate, settings: AnalysisSettings, n_lags: int,
     return out
 
 
-def error_block_count(settings: AnalysisSettings, n_frames: int, start: int, end: int) -> int:
+def error_block_count(settings: AnalysisSettings, spec: EstimatorSpec, n_frames: int, start: int,
+                      end: int) -> int:
     """Blocks per replicate for the slopes and their errors (``n_blocks`` unless refined).
 
     The window is found on ``n_blocks`` blocks, whose longest lags it needs. A short window
@@ -350,9 +365,10 @@ def error_block_count(settings: AnalysisSettings, n_frames: int, start: int, end
     stderr wider than normal (rms z of a Student t with 9 degrees of freedom is 1.13, more for
     the skewed slopes of short runs): on the BaTiO3-like synthetic model at 5,000 frames, rms z
     fell from 1.42 to 1.12 with 40 blocks at the same relative error (40 seeds). ``"half-block"``
-    is never refined (its window ends at half a block), nor is a window starting at lag 0.
+    is never refined (its window ends at half a block), nor is a window starting at lag 0, nor
+    ``"scaled-window@1"``.
     """
-    if settings.estimator != "scaled-window" or start < 1:
+    if not spec.uses_error_blocks or start < 1:
         return settings.n_blocks
     fitting = int(n_frames // (settings.error_block_span * (end + 1)))
     return max(settings.n_blocks, min(settings.max_error_blocks, fitting))
@@ -379,9 +395,16 @@ def _block_coefficients(block: _BlockCurves, start: int, end: int, lags_fs: np.n
     return np.concatenate([L.ravel(), L_self, D])
 
 
-def _estimates(rows: np.ndarray, n: int, masses: np.ndarray):
+def _variance_scale(spec: EstimatorSpec, n_rows: int) -> float | None:
+    """Factor on the jackknife covariance: the Student-t variance for ``n_rows - 1`` degrees of
+    freedom where the revision uses it (None if that is undefined), else 1."""
+    return t_variance_factor(n_rows - 1) if spec.scales_stderr else 1.0
+
+
+def _estimates(rows: np.ndarray, n: int, masses: np.ndarray, variance_scale: float = 1.0):
     """Estimates and stderrs of (L, L_self, L_distinct, f, D, mass-weighted row sums), and the
-    covariances of L (row-major, n*n) and L_self; errors are None for a single block."""
+    covariances of L (row-major, n*n) and L_self, the jackknife covariance times
+    ``variance_scale``; errors are None for a single block."""
     def unpack(v: np.ndarray) -> np.ndarray:
         L = v[: n * n].reshape(n, n)
         L = 0.5 * (L + L.T)
@@ -392,6 +415,8 @@ def _estimates(rows: np.ndarray, n: int, masses: np.ndarray):
         return np.concatenate([L.ravel(), L_self, distinct.ravel(), f, D, masses @ L])
 
     estimate, covariance = jackknife_covariance(rows, unpack)
+    if covariance is not None:
+        covariance = covariance * variance_scale
     sizes = [n * n, n, n * n, n, n, n]
 
     def split(v: np.ndarray | None):
@@ -448,8 +473,8 @@ def _curves(blocks: list[_BlockCurves], species: list[str], interval: float,
                              collective_A2=pairs)
 
 
-def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings,
-                n_error_blocks: int) -> Provenance:
+def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings, spec: EstimatorSpec,
+                n_error_blocks: int, n_rows: int, variance_scale: float | None) -> Provenance:
     sources = [SourceRecord(path=t.source.path, sha256=t.source.sha256, reader=t.source.reader,
                             n_frames=t.n_frames, n_atoms=t.n_atoms,
                             frame_interval_fs=t.frame_interval_fs, temperature_K=t.temperature_K,
@@ -460,16 +485,18 @@ def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings,
         package_versions=package_versions("numpy", "scipy", "pymatgen"),
         method={
             "frame": "centre of mass (mass-weighted, whole cell)",
-            "estimator": settings.estimator,
-            "estimator_description": ESTIMATORS[settings.estimator].format(
-                span=settings.window_span),
-            "estimator_revision": ESTIMATOR_REVISIONS[settings.estimator],
-            "stderr": "delete-one-block jackknife over all blocks of all replicates",
+            "estimator": spec.name,
+            "estimator_description": ESTIMATORS[spec.name].format(span=settings.window_span),
+            "estimator_revision": spec.revision,
+            "estimator_spec": f"{spec.name}@{spec.revision}",
+            "stderr": STDERR_RULE if spec.scales_stderr else JACKKNIFE_RULE,
+            "stderr_dof": n_rows - 1,
+            "stderr_scale": None if variance_scale is None else float(np.sqrt(variance_scale)),
             "n_blocks": settings.n_blocks,
             "n_error_blocks": n_error_blocks,
             "error_block_rule": (ERROR_BLOCK_RULE.format(span=settings.error_block_span,
                                                          most=settings.max_error_blocks)
-                                 if settings.estimator == "scaled-window" else "n_blocks"),
+                                 if spec.uses_error_blocks else "n_blocks"),
             "window_span": settings.window_span,
             "max_lag_fraction": settings.max_lag_fraction,
             "linearity_tolerance": settings.linearity_tolerance,
@@ -478,11 +505,11 @@ def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings,
     )
 
 
-def _window_rule(settings: AnalysisSettings, source: str) -> str:
+def _window_rule(settings: AnalysisSettings, spec: EstimatorSpec, source: str) -> str:
     if source == "user":
         return "user window"
-    end = END_RULES[settings.estimator].format(span=settings.window_span)
-    start = START_RULE.format(check=CHECK_RULES[settings.estimator],
+    end = END_RULES[spec.name].format(span=settings.window_span)
+    start = START_RULE.format(check=CHECK_RULES[spec.name],
                               tolerance=settings.linearity_tolerance)
     return f"start: {start}; end: {end}"
 

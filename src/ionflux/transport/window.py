@@ -51,10 +51,6 @@ END_RULES = {
     "half-block": "half a block",
     "scaled-window": "{span:g} x start (>= start + 2 lags, <= half a block)",
 }
-#: Revision of each estimator's definition; pipeline fingerprints include it, so a change of
-#: what a name computes rebuilds the documents it made (scaled-window 2: error blocks, see
-#: :func:`ionflux.transport.onsager.error_block_count`).
-ESTIMATOR_REVISIONS = {"scaled-window": 2, "half-block": 1}
 #: Where the start rule's linearity check ends, by estimator name.
 CHECK_RULES = {
     "half-block": "half a block",
