@@ -3,7 +3,9 @@ current ones scale the jackknife error to the variance of a Student t."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +97,16 @@ def test_pipeline_settings_reject_unknown_estimators_and_pin_revisions():
     with pytest.raises(ValueError, match=re.escape("half-block has revisions 1..2")):
         TransportSettings(estimator="half-block@7")
     assert TransportSettings(estimator="half-block@1").estimator == "half-block@1"
+
+
+def test_pinned_revisions_match_numbers_made_by_the_code_before_revisions_existed():
+    """Golden numbers written by commit 7c9d4db (``data/estimators_before_revisions.json``):
+    ``NAME@REVISION`` must keep reproducing them, window, estimates and errors."""
+    golden = json.loads((Path(__file__).parent / "data" / "estimators_before_revisions.json")
+                        .read_text())
+    trajectory = barium_titanate_like(n_formula_units=2).generate(6000, seed=5)
+    for spec in ("half-block@1", "scaled-window@2"):
+        doc = analyze_trajectories([trajectory], estimator=spec)
+        assert doc.fit_window_fs == golden[spec]["window"]
+        assert np.allclose(doc.L, golden[spec]["L"], rtol=1e-9, atol=0)
+        assert np.allclose(doc.L_stderr, golden[spec]["L_stderr"], rtol=1e-9, atol=0)
