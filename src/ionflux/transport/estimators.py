@@ -58,10 +58,9 @@ class EstimatorSpec:
         return self.revision >= _T_SCALED_FROM[self.name]
 
     @property
-    def label(self) -> str:
-        """``NAME`` at the current revision, ``NAME@REVISION`` otherwise."""
-        current = self.revision == ESTIMATOR_REVISIONS[self.name]
-        return self.name if current else f"{self.name}@{self.revision}"
+    def pinned(self) -> str:
+        """``NAME@REVISION``: what to pass to recompute exactly this definition."""
+        return f"{self.name}@{self.revision}"
 
 
 def parse_estimator(spec: str) -> EstimatorSpec:

@@ -209,7 +209,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
 
     composition = trajectories[0].element_counts
     warnings = list(window.notes)
-    if spec.scales_stderr and variance_scale is None and len(rows) > 1:
+    if variance_scale is None and len(rows) > 1:  # None: scaling wanted but undefined
         warnings.append(f"only {len(rows)} blocks: the jackknife errors ({len(rows) - 1} degrees "
                         "of freedom) are reported unscaled and are too small as Gaussian sigmas "
                         "(a Student t with <= 2 degrees of freedom has no variance); use more "
@@ -488,7 +488,7 @@ def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings, spec
             "estimator": spec.name,
             "estimator_description": ESTIMATORS[spec.name].format(span=settings.window_span),
             "estimator_revision": spec.revision,
-            "estimator_spec": f"{spec.name}@{spec.revision}",
+            "estimator_spec": spec.pinned,
             "stderr": STDERR_RULE if spec.scales_stderr else JACKKNIFE_RULE,
             "stderr_dof": n_rows - 1,
             "stderr_scale": None if variance_scale is None else float(np.sqrt(variance_scale)),
