@@ -14,6 +14,8 @@ from ionflux.transport import DEFAULT_ESTIMATOR, analyze_trajectories
 from ionflux.transport.estimators import ESTIMATOR_REVISIONS
 from ionflux.transport.synthetic import SyntheticSystem
 
+STAGES = ["transport", "aggregate"]
+
 
 def _write_runs(folder: Path) -> list:
     """Two fast-diffusing BaTiO3 replicates (extended XYZ + YAML sidecars), as read back."""
@@ -37,44 +39,49 @@ def _stages(reports) -> dict[str, int]:
     return {r.stage: r.processed for r in reports}
 
 
+def _build(name: str, settings: PipelineSettings, runs: Path | None = None):
+    """Open the in-memory pipeline ``name``, optionally ingest ``runs``, build transport and
+    aggregates; return the pipeline, what each stage processed and the aggregate documents."""
+    pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=settings)
+    if runs is not None:
+        pipe.ingest(runs)
+    built = _stages(pipe.build(STAGES))
+    return pipe, built, list(pipe.stores.stores["transport_aggregate"].query())
+
+
 def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Path,
                                                                      monkeypatch):
     trajectories = _write_runs(tmp_path / "runs")
     name = f":memory:{uuid.uuid4().hex}"
     base = {"bonds": {"n_frames": 1}, "kd": {"thermo": "bundled"}}
-    stages = ["transport", "aggregate"]
     try:
         default = PipelineSettings.model_validate({**base, "transport": {"n_blocks": 4}})
         assert default.transport.estimator == DEFAULT_ESTIMATOR
-        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=default)
-        pipe.ingest(tmp_path / "runs")
-        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
-        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        pipe, built, docs = _build(name, default, tmp_path / "runs")
+        assert built == {"transport": 2, "aggregate": 1}
         assert [d["estimator"] for d in docs] == [DEFAULT_ESTIMATOR]
         direct = analyze_trajectories(trajectories, n_blocks=4)
         assert docs[0]["L"] == direct.L and docs[0]["window_rule"] == direct.window_rule
-        assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        assert _stages(pipe.build(STAGES)) == {"transport": 0, "aggregate": 0}
         pipe.close()
 
         old = PipelineSettings.model_validate(
             {**base, "transport": {"n_blocks": 4, "estimator": "half-block"}})
-        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=old)
         # New settings, new fingerprints: every transport document is rebuilt, explicitly.
-        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
-        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        pipe, built, docs = _build(name, old)
+        assert built == {"transport": 2, "aggregate": 1}
         assert [d["estimator"] for d in docs] == ["half-block"]
         assert docs[0]["pipeline"]["settings"]["estimator"] == "half-block"
         assert docs[0]["L"] == analyze_trajectories(trajectories, n_blocks=4,
                                                     estimator="half-block").L
-        assert _stages(pipe.build(stages)) == {"transport": 0, "aggregate": 0}
+        assert _stages(pipe.build(STAGES)) == {"transport": 0, "aggregate": 0}
         pipe.close()
 
         # An earlier revision, pinned by name: rebuilt, and its documents reproduced exactly.
         pinned = PipelineSettings.model_validate(
             {**base, "transport": {"n_blocks": 4, "estimator": "half-block@1"}})
-        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=pinned)
-        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
-        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        pipe, built, docs = _build(name, pinned)
+        assert built == {"transport": 2, "aggregate": 1}
         assert docs[0]["pipeline"]["settings"]["estimator_revision"] == 1
         assert docs[0]["provenance"]["method"]["estimator_spec"] == "half-block@1"
         assert docs[0]["L_stderr"] == analyze_trajectories(trajectories, n_blocks=4,
@@ -83,9 +90,8 @@ def test_changing_the_estimator_rebuilds_transport_and_is_recorded(tmp_path: Pat
 
         # Same name, new definition: a revision bump alone rebuilds, explicitly.
         monkeypatch.setitem(ESTIMATOR_REVISIONS, "half-block", 99)
-        pipe = Pipeline.open(StoreConfig(backend="memory", memory_name=name), settings=old)
-        assert _stages(pipe.build(stages)) == {"transport": 2, "aggregate": 1}
-        docs = list(pipe.stores.stores["transport_aggregate"].query())
+        pipe, built, docs = _build(name, old)
+        assert built == {"transport": 2, "aggregate": 1}
         assert docs[0]["pipeline"]["settings"]["estimator_revision"] == 99
         pipe.close()
     finally:
