@@ -157,3 +157,17 @@ def test_replicates_of_different_lengths_are_allowed_and_recorded():
     assert any("different lengths (4000, 6000 frames)" in w for w in doc.warnings)
     truth = np.array(system.truth().L_self)
     assert np.all(np.abs(np.array(doc.L_self) - truth) < 3.5 * np.array(doc.L_self_stderr))
+
+
+def test_run_shorter_than_160_window_starts_gains_nothing():
+    """The new window (8 starts) is capped at half a block (a twentieth of the run), so on a
+    run under ~160 starts long both estimators fit the same lags on the same 10 blocks and give
+    the same L and errors (README, "On MD melts": ratio 1.00 on such melts)."""
+    system = _caged(2)
+    trajectory = system.generate(6000, seed=11)  # start ~70 frames: 8 x 70 > 6000 / 20
+    new = analyze_trajectories([trajectory])
+    old = analyze_trajectories([trajectory], estimator="half-block")
+    assert new.fit_window_fs == old.fit_window_fs == [new.fit_window_fs[0], 300 * 50.0]
+    assert 8 * new.fit_window_fs[0] > new.fit_window_fs[1]
+    assert np.array_equal(new.L, old.L)
+    assert np.array_equal(new.L_stderr, old.L_stderr)
