@@ -31,8 +31,9 @@ over the old estimator there (measured, instead of a Brownian-motion bound that 
 cage's own noise). With --gls-seeds N (default 300; 0 skips) it also estimates the lag-lag
 covariance of the Ba self MSD from N fresh runs and prints the error of generalised least
 squares with it: by the GLS variance formula in-sample (an upper bound on what the exact
-covariance could gain, since a sample covariance's inverse is biased up) and with weights fitted
-on half of the runs, tested on the other half (what an estimated covariance really gives).
+covariance could gain: its expected variance is (n - p + 1) / (n - 1) of the exact one), and
+with weights fitted on half of the runs, tested on the other half (what an estimated
+covariance really gives).
 
 The melts part (``--melts``; default the shipped 2250 K demo melts) prints both estimators' error
 bars on MD runs, where the truth is unknown: both are calibrated above, so their ratio is the
@@ -149,8 +150,9 @@ def oracle_gls_gain(system: SyntheticSystem, case: dict, seeds: int, lag_step: i
     slope = float(np.mean([np.polyfit(lags, c, 1)[0] for c in curves]))
     design = np.stack([np.ones(len(lags)), lags.astype(float)], axis=1)
     inverse = np.linalg.pinv(cov)
-    # In-sample GLS formula: a sample covariance of p lags from n runs inverts to about
-    # (n - 1) / (n - p - 2) x the true inverse, so this variance is optimistic.
+    # In-sample GLS formula: with a sample covariance of p lags from n runs, (D' C^-1 D)^-1 is
+    # Wishart with n - p + 1 degrees of freedom, so its mean is (n - p + 1) / (n - 1) of the
+    # exact-covariance GLS variance: optimistic.
     gls = float(np.sqrt(np.linalg.inv(design.T @ inverse @ design)[1, 1]))
     # Honest version: GLS weights from half of the runs, their variance on the other half.
     first, second = curves[: seeds // 2], curves[seeds // 2:]
@@ -415,10 +417,10 @@ def main() -> int:
             print(f"  Ba self-MSD slope, relative sd from lags >= the start ({g['n_lags']} lags, "
                   f"{g['seeds']} fresh runs): old window {g['old']:.3f}, 8 x window "
                   f"{g['8x']:.3f}, GLS with their covariance {g['gls']:.3f} in-sample "
-                  f"(old / GLS = {g['old'] / g['gls']:.2f}x, optimistic: the inverse of a "
-                  f"sample covariance is biased up) and {g['gls_split']:.3f} with weights "
-                  f"from half of the runs tested on the other half (old / GLS = "
-                  f"{g['old'] / g['gls_split']:.2f}x)")
+                  f"(old / GLS = {g['old'] / g['gls']:.2f}x, optimistic: its expected variance "
+                  "is (n - p + 1) / (n - 1) of the exact-covariance one) and "
+                  f"{g['gls_split']:.3f} with weights from half of the runs tested on the "
+                  f"other half (old / GLS = {g['old'] / g['gls_split']:.2f}x)")
     print("\nPer L_ij entry: mean z / rms z for half-block | scaled-window "
           "(x: old / new relative error)")
     for label, case in results:
