@@ -45,6 +45,17 @@ class SeriesPoint(BaseModel):
     mol_fraction_stderr: dict[str, float | None]
 
 
+class StepEnd(BaseModel):
+    """Mole fractions of every realisation at the end of one profile step (for verdicts that
+    need the spread, e.g. "ahead by more than three standard errors")."""
+
+    step: int = Field(description="index of the profile step")
+    time: float = Field(description="profile-duration units since the start")
+    temperature_K: float
+    mol_fraction_realisations: list[dict[str, float]] = Field(
+        description="one mapping phase -> mole fraction per realisation")
+
+
 class ReactionSummary(BaseModel):
     """One offered reaction: energetics, K_D, score per profile temperature, events per run."""
 
@@ -81,6 +92,14 @@ class PredictionDoc(BaseModel):
     hull: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="energy above the G_f(T) hull (eV/atom) of every "
                                           "candidate phase at every profile temperature")
+    step_ends: list[StepEnd] = Field(default_factory=list,
+                                     description="per-realisation fractions at each step's end")
+    majority_probability: dict[str, float] = Field(
+        default_factory=dict, description="fraction of realisations in which each product "
+                                          "(precursors excluded) is the largest at the end")
+    uncertainty: dict = Field(default_factory=dict, description="what was sampled per "
+                                                                "realisation and which input "
+                                                                "dominates the spread")
     mean_swaps: float | None = Field(None, description="cell swaps per realisation")
     ionflux_version: str
     created_at: datetime = Field(default_factory=utcnow)

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from ionflux.ca.cache import PredictionCache, StoreCache
-from ionflux.ca.documents import PredictionDoc, PredictionInputs, ReactionSummary, SeriesPoint
+from ionflux.ca.documents import (
+    PredictionDoc,
+    PredictionInputs,
+    ReactionSummary,
+    SeriesPoint,
+    StepEnd,
+)
 from ionflux.ca.reactions import (
     BA_TI_O_PRODUCTS,
     PhaseInfo,
@@ -315,10 +321,36 @@ def _stderr(phases: Sequence[str], values: np.ndarray | None) -> dict[str, float
     return _fractions(phases, values)
 
 
+def step_ends(result: Any, steps: Sequence[tuple[float, float]]) -> list[StepEnd]:
+    """Per-realisation mole fractions at the end of every profile step."""
+    frac = result.mol_fractions
+    ends = np.cumsum([d for _, d in steps])
+    out = []
+    for k, ((temperature, _), end) in enumerate(zip(steps, ends, strict=True)):
+        i = int(np.argmin(np.abs(result.times - end)))
+        out.append(StepEnd(step=k, time=float(result.times[i]), temperature_K=float(temperature),
+                           mol_fraction_realisations=[_fractions(result.phases, row[i])
+                                                      for row in frac]))
+    return out
+
+
+def majority_probability(result: Any, precursors: Sequence[str]) -> dict[str, float]:
+    """Fraction of realisations in which each product is the largest product at the end."""
+    final = result.mol_fractions[:, -1, :]
+    products = [i for i, p in enumerate(result.phases) if p not in precursors]
+    counts = dict.fromkeys((result.phases[i] for i in products), 0.0)
+    for row in final:
+        best = max(products, key=lambda i: row[i])
+        if row[best] > 0:
+            counts[result.phases[best]] += 1.0
+    return {p: c / final.shape[0] for p, c in counts.items()}
+
+
 def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
               table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
               warnings: list[str], *, runtime_s: float, automaton_s: float,
-              model: dict | None = None, hull: dict | None = None) -> PredictionDoc:
+              model: dict | None = None, hull: dict | None = None,
+              uncertainty: dict | None = None) -> PredictionDoc:
     from ionflux import __version__
 
     mean, err = result.mean_and_stderr()
@@ -345,6 +377,9 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         reactions=summaries, element_drift_max_rel=result.element_drift,
         cell_updates=result.cell_updates, runtime_s=runtime_s, automaton_s=automaton_s,
         warnings=warnings, model=model or {}, hull=hull or {},
+        step_ends=step_ends(result, inputs.profile),
+        majority_probability=majority_probability(result, list(inputs.precursors)),
+        uncertainty=uncertainty or {},
         mean_swaps=None if swaps is None else float(np.mean(swaps)),
         ionflux_version=__version__)
 
