@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote_plus, unquote_plus
 
 from maggma.core import Store
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -119,9 +120,99 @@ def load_store_config(name_or_path: str | StoreConfig) -> StoreConfig:
                          f"{' '.join(str(exc).split())}") from exc
 
 
-def redact_uri(uri: str) -> str:
-    """A MongoDB URI with its password replaced by ``***``."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
+_MONGO_SCHEME = re.compile(r"\s*(mongodb(?:\+srv)?)://", re.IGNORECASE)
+#: Option names whose values are secrets even when pymongo does not list them as sensitive.
+_SECRET_OPTION = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
+_PLAIN_HOSTS = re.compile(r"(?:[A-Za-z0-9._%-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+                          r"(?:,(?:[A-Za-z0-9._%-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?)*")
+
+
+def redact_uri(text: str) -> str:
+    """A MongoDB URI without its secrets, for messages and the web API; other text unchanged.
+
+    The URI is split by pymongo's own parser (``pymongo.uri_parser``): the password becomes
+    ``***``, so do the values of pymongo's sensitive options (``tlsCertificateKeyFilePassword``,
+    ``proxyPassword``, ``proxyUsername``), of any option named like a password, secret, token
+    or credential, and of ``authMechanismProperties`` other than the ones pymongo itself shows;
+    options pymongo does not accept are left out. A URI pymongo cannot parse shows only its
+    scheme and hosts (when those are plain ``host[:port]`` names), never the rest.
+    """
+    match = _MONGO_SCHEME.match(text)
+    if not match:
+        return text
+    try:
+        return _redact_parsed(text.strip())
+    except Exception:  # whatever fails to parse is shown without its user info and options
+        return _redact_unparsed(text.strip(), match.group(1).lower())
+
+
+def _redact_parsed(uri: str) -> str:
+    import warnings
+
+    from pymongo import common, uri_parser
+
+    scheme, _, scheme_free = uri.partition("://")
+    if scheme not in ("mongodb", "mongodb+srv"):
+        raise ValueError("scheme")  # pymongo's schemes are lower case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # parse_uri resolves the DNS records of a +srv URI; its text has the grammar of a
+        # single-host mongodb:// URI, which is parsed instead (no network)
+        parsed = uri_parser.parse_uri("mongodb://" + scheme_free, warn=True, normalize=False)
+    # the same split as pymongo's: options after the first "?", the path after the first "/",
+    # user info before the last "@"; each part was validated by the parser above
+    head, _, opts = scheme_free.partition("?")
+    hostinfo, slash, path = head.partition("/")
+    _, at, hosts = hostinfo.rpartition("@")
+    out = f"{scheme}://"
+    if at:
+        user = parsed.get("username")
+        out += (quote_plus(user) if user else "")
+        out += (":***" if parsed.get("password") is not None else "") + "@"
+    out += hosts + slash + path
+    known = {str(name).lower() for name in parsed.get("options", {})}  # what pymongo accepted
+    safe_props = getattr(common, "_SAFE_AUTH_MECHANISM_PROPS_FOR_REPR", frozenset())
+    kept = []
+    delimiter = ";" if ";" in opts and "&" not in opts else "&"
+    for pair in filter(None, opts.split(delimiter)):
+        key, _, value = pair.partition("=")
+        lower = key.lower()
+        if lower not in known:
+            continue
+        if lower in common.SENSITIVE_OPTIONS_FOR_REPR or _SECRET_OPTION.search(key):
+            value = "***"
+        elif lower == "authmechanismproperties":
+            props = [prop.partition(":") for prop in unquote_plus(value).split(",")]
+            value = ",".join(name + sep + (val if name.upper() in safe_props else "***")
+                             for name, sep, val in props)
+        kept.append(f"{key}={value}")
+    return out + ("?" + delimiter.join(kept) if kept else "")
+
+
+def _redact_unparsed(uri: str, scheme: str) -> str:
+    scheme_free = uri.partition("://")[2]
+    head = scheme_free.partition("?")[0]
+    if "@" not in head and "@" in scheme_free:
+        return f"{scheme}://(invalid URI, not shown)"
+    _, at, rest = head.rpartition("@")
+    hosts = rest.partition("/")[0]
+    if not _PLAIN_HOSTS.fullmatch(hosts):
+        return f"{scheme}://(invalid URI, not shown)"
+    return f"{scheme}://{'***@' if at else ''}{hosts}"
+
+
+def _uri_error(uri: str, exc: BaseException) -> str:
+    """pymongo's reason a URI is invalid, unless it quotes any part that may be a secret."""
+    reason = " ".join(str(exc).split())
+    scheme_free = uri.partition("://")[2]
+    head, _, opts = scheme_free.partition("?")
+    fragments = [head.rpartition("@")[0], *head.rpartition("@")[0].split(":")]
+    for pair in re.split("[&;]", opts):
+        fragments.append(pair.partition("=")[2])
+    fragments += [unquote_plus(f) for f in fragments]
+    if any(len(f) >= 3 and f in reason for f in fragments):
+        return type(exc).__name__
+    return reason
 
 
 def describe_store(store: Store) -> str:
@@ -172,8 +263,8 @@ def _mongo_database(config: StoreConfig, uri: str) -> str:
     try:
         parsed = uri_parser.parse_uri(uri)
     except (PyMongoError, ValueError) as exc:
-        raise StoreError(f"invalid MongoDB URI {redact_uri(uri)}: {' '.join(str(exc).split())}"
-                         ) from exc
+        raise StoreError(f"invalid MongoDB URI {redact_uri(uri)}: {_uri_error(uri, exc)}"
+                         ) from None
     return parsed.get("database") or config.database
 
 
