@@ -35,7 +35,8 @@ def test_full_mode_on_bundled_data(tmp_path):
     g = {f: thermo.gibbs_formation_energy_per_atom(f, 1250.0) for f in ("BaO", "TiO2", "BaTiO3")}
     by_hand = (5 * g["BaTiO3"] - 2 * g["BaO"] - 3 * g["TiO2"]) / 5
     assert direct.energy_eV_per_atom[0] == pytest.approx(by_hand, abs=1e-12)
-    assert -0.26 < by_hand < -0.2  # the mixed NIST + MP source gave ~-0.42 (issue 10)
+    # rutile (mp-2657); mp-2420244 gave -0.24, the mixed NIST + MP source ~-0.42 (issue 10)
+    assert -0.34 < by_hand < -0.28
     assert doc.inputs.thermo_source == "MP+Bartel"
     assert direct.mean_events > 0
     assert doc.final_mol_fraction["TiO2"] < 0.5  # precursors are being consumed at 1250 K
@@ -80,8 +81,8 @@ def test_predictions_name_phases_off_the_hull_and_record_the_model():
     assert any(w.startswith("BaTiO3 is above the G_f(T) hull at 1300 K") for w in doc.warnings)
     model = doc.model
     assert model["thermodynamics"] == "MP + Bartel for every solid"
-    assert model["molar_volumes"]["TiO2"]["A3_per_formula_unit"] == pytest.approx(31.22)
+    assert model["molar_volumes"]["TiO2"]["A3_per_formula_unit"] == pytest.approx(3 * 10.711)
     assert "rutile" in model["molar_volumes"]["TiO2"]["source"]
     assert model["inertia"]["value"] == 4.0 and model["cell_swaps"]["rule"] == "reference"
-    assert model["s"]["value_per_s"] == pytest.approx(1.0e8)
+    assert model["s"]["value_per_s"] == pytest.approx(1.3e8)
     assert doc.mean_swaps is not None and doc.mean_swaps > 0

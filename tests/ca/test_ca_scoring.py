@@ -74,25 +74,55 @@ def test_self_only_uses_self_kd_and_thermo_only_needs_none():
         _two_phase_case("fast", st, kd)
 
 
-def test_uphill_reactions_keep_a_vanishing_thermodynamic_score_without_kd():
-    """No hard cut at dG = 0: beyond the threshold (0.01 eV/atom) a reaction is scored by
-    (dG*/2) sigma2 in every mode, as the reference CA, and needs no K_D."""
+def test_reference_gate_scores_uphill_reactions_by_their_thermodynamic_factor():
+    """thermo_gate='reference' (the reference CA): beyond the threshold (0.01 eV/atom) a
+    reaction is scored by (dG*/2) sigma2 in every mode and needs no K_D; below it the plain
+    score, with K_D."""
     kd = FakeKD({"XY": 3e-3})
+    ref = ScoringSettings(thermo_gate="reference")
     t, dg = 1250.0, 0.02
     expected = 0.5 * (1 + math.erf(-35 * (dg + 0.03))) * 0.5 * math.log(
         1 + math.exp(14 * t / 1500.0 - 11.2))
     for mode in ("full", "self-only", "thermo-only"):
-        scored = _two_phase_case(mode, ScoringSettings(), None if mode == "thermo-only" else kd,
-                                 dg_h=dg)
+        scored = _two_phase_case(mode, ref, None if mode == "thermo-only" else kd, dg_h=dg)
         assert scored.scores[0][0] == pytest.approx(expected, rel=1e-12)
-        assert 0 < scored.scores[0][0]
     assert kd.calls == []
-    # inside the erf window (0 < dG <= 0.01) the ordinary score, with K_D, still applies
-    inside = _two_phase_case("full", ScoringSettings(), kd, dg_h=0.005)
-    x = 3e-3 * 1e-4 / (1e-14 * ScoringSettings().s) * (1 + math.erf(-35 * 0.035)) / (KB * t)
+    inside = _two_phase_case("full", ref, kd, dg_h=0.005)
+    x = 3e-3 * 1e-4 / (1e-14 * ref.s) * (1 + math.erf(-35 * 0.035)) / (KB * t)
     assert inside.scores[0][0] == pytest.approx(math.log(1 + math.exp(3 * x)) / 3 * 0.5 * (
         math.log(1 + math.exp(14 * t / 1500.0 - 11.2))), rel=1e-12)
     assert kd.calls == [("XY", t, ("X", "Y"), "full")]
+
+
+def _gate_by_hand(dg: float) -> float:
+    star = 1 + math.erf(-35 * (dg + 0.03))
+    zero = 1 + math.erf(-35 * 0.03)
+    return max(0.0, (star - zero) / (2 - zero))
+
+
+def test_second_law_gate_by_hand_and_continuous_at_zero():
+    """Default gate: S = [sigma1(x) - sigma1(0)(1 - g)] sigma2 with x built on 2g, written out
+    by hand; zero for dG >= 0 (no K_D looked up), continuous as dG -> 0 from below."""
+    kd = FakeKD({"XY": 3e-3})
+    st = ScoringSettings()
+    t = 1250.0
+    tammann = 0.5 * math.log(1 + math.exp(14 * t / 1500.0 - 11.2))
+    for dg in (-0.2, -0.03, -0.005):
+        g = _gate_by_hand(dg)
+        x = 3e-3 * 1e-4 / (1e-14 * st.s) * 2 * g / (KB * t)
+        expected = (math.log(1 + math.exp(3 * x)) - math.log(2) * (1 - g)) / 3 * tammann
+        assert _two_phase_case("full", st, kd, dg_h=dg).scores[0][0] == pytest.approx(
+            expected, rel=1e-10)
+    calls = len(kd.calls)
+    for dg in (0.0, 0.005, 0.2):
+        for mode in ("full", "thermo-only"):
+            scored = _two_phase_case(mode, st, None if mode == "thermo-only" else kd, dg_h=dg)
+            assert scored.scores[0][0] == 0.0
+    assert len(kd.calls) == calls
+    # continuity: below zero the score vanishes linearly with the affinity
+    near = [_two_phase_case("full", st, kd, dg_h=-v).scores[0][0] for v in (1e-3, 1e-4, 1e-5)]
+    assert near[0] / near[1] == pytest.approx(10, rel=0.1)
+    assert near[1] / near[2] == pytest.approx(10, rel=0.01)
 
 
 def test_kd_outside_its_table_is_an_error_unless_clamped():
@@ -107,8 +137,9 @@ def test_kd_outside_its_table_is_an_error_unless_clamped():
 
 
 def test_decomposition_has_no_flux_in_transport_modes():
-    """A single-phase reaction has no pair of domains (Delta_mu = 0): sigma1's floor
-    ln(2)/3 in the transport modes, sigma1(dG*) in thermo-only mode; no K_D look-up."""
+    """A single-phase reaction has no pair of domains (Delta_mu = 0): x = 0, so the gated floor
+    ln(2)/3 g in the transport modes, sigma1(2g) - floor (1 - g) in thermo-only mode; no K_D
+    look-up; not offered at all uphill (dG >= 0)."""
     phases = simple_phases()
     decomposition = rxn("decomposition", {"C": 2}, {"A": 1, "E": 1})
     st = ScoringSettings()
@@ -116,10 +147,16 @@ def test_decomposition_has_no_flux_in_transport_modes():
     full = score_reactions([decomposition], phases, {1500.0: [-0.1]}, "full", st, kd)
     thermo = score_reactions([decomposition], phases, {1500.0: [-0.1]}, "thermo-only", st)
     tammann = float(sigma2(1500.0 / phases["C"].melting_point_K, st))
-    assert full.scores[0][0] == pytest.approx(math.log(2) / 3 * tammann, rel=1e-12)
+    g = _gate_by_hand(-0.1)
+    assert full.scores[0][0] == pytest.approx(math.log(2) / 3 * g * tammann, rel=1e-12)
     assert full.kd_cm2_s[0][0] == 0.0 and kd.calls == []
     assert thermo.scores[0][0] == pytest.approx(
-        float(sigma1(dg_star(-0.1, st), st)) * tammann, rel=1e-12)
+        (float(sigma1(2 * g, st)) - math.log(2) / 3 * (1 - g)) * tammann, rel=1e-12)
+    uphill = score_reactions([decomposition], phases, {1500.0: [0.004]}, "full", st, kd)
+    assert uphill.scores[0][0] == 0.0
+    ref = score_reactions([decomposition], phases, {1500.0: [0.004]}, "full",
+                          ScoringSettings(thermo_gate="reference"), kd)
+    assert ref.scores[0][0] == pytest.approx(math.log(2) / 3 * tammann, rel=1e-12)
 
 
 def test_several_products_use_the_reference_rule():

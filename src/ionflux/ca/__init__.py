@@ -18,15 +18,14 @@ Thermodynamics
     NIST-JANAF binaries are opt-in (``nist=True``, ``--nist``) and recorded in the document
     (``inputs.thermo_source``). Mixing them shifted BaO + TiO2 -> BaTiO3 from -0.24 to
     -0.42 eV/atom and over-favoured everything that eats TiO2.
-  * Molar volumes (cell counts, event volumes): the polymorph used as a powder where the
-    computed entry is another one (TiO2: rutile, 31.22 Å^3 per formula unit; the entry
-    mp-2420244 has 51.2), else the computed entry's volume; recorded per phase in
+  * Polymorphs: each composition is its observed polymorph with its own enthalpy and volume,
+    in G_f(T) and in the cell counts alike (TiO2: rutile, mp-2657; SCIENCE.md §4); loading a
+    thermo file audits it (``ionflux thermo audit``). Molar volumes are recorded per phase in
     ``PredictionDoc.model``.
   * Every candidate above the G_f(T) hull at a profile temperature is named in the warnings
     (``ionflux thermo hull`` shows the hull and the uphill reactions). With MP + Bartel, BaTiO3
-    lies 2-15 meV/atom above the Ba2TiO4-BaTi2O5 tie line at 1000-1500 K (on the hull below
-    ~900 K): given enough events it decomposes, and re-forms only from BaO + BaTi2O5 or
-    BaO + TiO2 (Ba2TiO4 + BaTi2O5 -> BaTiO3 is uphill).
+    lies 0-21 meV/atom above the Ba2TiO4-BaTi2O5 tie line from ~950 K (Bartel's volume terms;
+    tests/thermo name it as the one change of the BaO-TiO2 hull between 600 and 1750 K).
 
 Reactions
   * Candidate phases: the precursors plus, for Ba-Ti-O, the nine products of SCIENCE §6; for
@@ -43,11 +42,11 @@ Reactions
     Coefficients are per reduced formula unit.
 
 Scores (SCIENCE §5; constants in :class:`~ionflux.ca.settings.ScoringSettings`)
-  * Every enumerated reaction is scored at every profile temperature; nothing is cut at
-    dG_rxn = 0 (the reference CA keeps reactions inside the erf window at sigma1's floor).
-    Beyond ``uphill_threshold_eV_per_atom`` (0.01 eV/atom, the reference's) a reaction is scored
-    by its thermodynamic factor alone, (dG*/2) sigma2 (the reference's ``erf(dG) * onset``),
-    which vanishes for strongly uphill reactions instead of running thermodynamics backwards.
+  * Thermodynamic gate (``thermo_gate``, ionflux.ca.scoring): by default ("second-law") a
+    reaction with dG_rxn >= 0 is not offered, and the score falls continuously to zero as
+    dG_rxn -> 0 (the erf window rescaled to vanish at dG = 0, sigma1's floor gated by it); far
+    downhill it is the score of SCIENCE §5. "reference" keeps the reference CA's rule: (dG*/2)
+    sigma2 above 0.01 eV/atom, the plain score (floor included) below it.
   * K_D from ``KDTable.kd_cm2_s(product, T, (A, B), mode)`` in cm^2/s, converted to m^2/s for
     r0 in m; s in 1/s makes K_D/(r0^2 s) dimensionless; kB T in eV. K_D is interpolated by the
     kinetics layer (log K_D linear in 1/T). Profile temperatures outside the K_D table
@@ -56,14 +55,13 @@ Scores (SCIENCE §5; constants in :class:`~ionflux.ca.settings.ScoringSettings`)
     below 1000 K rests on the unreliable 750 K cross terms: recorded as a warning.
   * Several products (not produced by our enumeration, supported for custom reactions): the
     reference's rule, K_D = max over products of K_D(p) * nu_p / sum nu.
-  * Decompositions have no pair of reactant domains: Delta_mu = 0, so K_D = 0 and sigma1 sits at
-    its floor ln(2)/3 in the transport modes; thermo-only mode scores them sigma1(dG*) like any
-    reaction.
+  * Decompositions have no pair of reactant domains: Delta_mu = 0, so K_D = 0 and x = 0 (the
+    gated floor); thermo-only mode scores them like any reaction. Offered only downhill.
   * T_m,reactant = lowest melting point of the reactants (a decomposition: its one reactant).
     A phase without a melting point is an error unless given in ``melting_points_K``; for
     Ba6Ti17O40 (missing from the ML estimates) 2185 K is interpolated between its neighbours on
     the BaO-TiO2 line and recorded as a warning.
-  * s (``CALIBRATED_S`` = 1.0e8 1/s) from one physical rule, the reported onset of BaO + TiO2
+  * s (``CALIBRATED_S`` = 1.3e8 1/s) from one physical rule, the reported onset of BaO + TiO2
     at 1100 K: there the transport factor K_D/(r0^2 s kB T) of BaO + TiO2 -> BaTiO3 is one
     (``ionflux.ca.calibration``; no event budget or recipe enters it). Self-only uses the same
     s. scripts/bench_fidelity.py shows how outcomes move with s (x0.1, x10, and a scan).

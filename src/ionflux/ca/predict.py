@@ -404,10 +404,16 @@ def model_description(mode: str, scoring: ScoringSettings, automaton: AutomatonS
         "s": {"value_per_s": scoring.s,
               "rule": "K_D(BaO + TiO2 -> BaTiO3) / (r0^2 s kB T) = 1 at the reported onset, "
                       "1100 K (ionflux.ca.calibration)"},
-        "uphill": f"dG_rxn > {scoring.uphill_threshold_eV_per_atom:g} eV/atom: (dG*/2) sigma2, "
-                  "as the reference CA; every enumerated reaction is offered",
-        "decompositions": "no pair of domains, Delta_mu = 0: sigma1 at its floor (transport "
-                          "modes), sigma1(dG*) in thermo-only mode; need a same-phase neighbour",
+        "thermo_gate": (
+            {"rule": "second-law", "what": "dG_rxn >= 0: not offered; below, S = [sigma1(x) - "
+             "sigma1(0)(1 - g)] sigma2 with g = max(0, (dG*(dG) - dG*(0))/(2 - dG*(0))) and 2g "
+             "in place of dG* (continuous, zero at dG = 0; ionflux.ca.scoring)"}
+            if scoring.thermo_gate == "second-law" else
+            {"rule": "reference", "what": f"dG_rxn > {scoring.uphill_threshold_eV_per_atom:g} "
+             "eV/atom: (dG*/2) sigma2, as the reference CA; below it the plain score"}),
+        "decompositions": "no pair of domains, Delta_mu = 0: x = 0 in the transport modes, "
+                          "x = 2g (dG* under the reference gate) in thermo-only mode; need a "
+                          "same-phase neighbour",
         "inertia": {"value": automaton.inertia,
                     "rule": "the reference CA's no-op weight 2, offered twice"},
         "cell_swaps": {"rule": automaton.cell_swaps,

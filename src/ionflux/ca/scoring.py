@@ -7,17 +7,36 @@
 cm^2/s and is converted to m^2/s to match r0 in m; s is in 1/s, so K_D/(r0^2 s) is a pure number
 and kB T is in eV. T_m,reactant is the lowest melting point among the reactants (Tammann).
 
-Every enumerated reaction is scored; nothing is cut at dG_rxn = 0 (SCIENCE.md §5, as the
-reference CA). Choices the page leaves open, taken from the reference (all recorded in
-``ionflux.ca``):
+Every enumerated reaction is scored; how thermodynamics gates the score is ``thermo_gate``:
 
-* Uphill reactions, dG_rxn > ``uphill_threshold_eV_per_atom`` (0.01 eV/atom), are scored by the
-  thermodynamic factor alone, (dG*/2) sigma2 (the reference's ``erf(dG) * onset``): vanishing
-  for strongly uphill reactions, never sigma1's floor, which would run thermodynamics backwards.
-* Single-phase reactions (decompositions) have no pair of reactant domains, so Delta_mu = 0 and
-  K_D = 0: sigma1 at its floor ln(2)/3 in the transport modes, sigma1(dG*) in thermo-only mode.
-* A reaction with several products uses the reference's K_D, the largest of the products' K_D
-  weighted by their share of product formula units.
+* ``"second-law"`` (default). A reaction with dG_rxn >= 0 does not run: per particle the free
+  energy change is dG_rxn times ~1e9 atoms, so the reverse direction always wins. Rates fall
+  continuously to zero as the affinity does (linear irreversible thermodynamics: J ~ L dmu), so
+  the score must be continuous at dG_rxn = 0. The minimal change of SCIENCE.md §5 that does both
+  rescales the erf window so that it vanishes at dG = 0,
+
+      g(dG) = max(0, (dG*(dG) - dG*(0)) / (2 - dG*(0)))      (0 at dG >= 0, -> 1 downhill)
+
+  uses 2g in place of dG* and gates sigma1's floor with the same factor:
+
+      S = [sigma1(x) - sigma1(0) (1 - g)] sigma2,   x = K_D/(r0^2 s) 2g/(kB T)   (thermo-only:
+      x = 2g).
+
+  Far downhill (dG_rxn < -0.08 eV/atom, g > 0.99) this is the score of SCIENCE.md §5 to within
+  1 %; inside the erf window it goes smoothly to zero; there is no threshold, so no jump. The
+  reference's rule has one: at its 0.01 eV/atom threshold a decomposition's score drops from
+  sigma1's floor, ln(2)/3, to (dG*/2) = 0.024 (10x), and between 0 and 0.01 eV/atom uphill
+  reactions run at the floor as often as downhill ones. Near-degenerate reactions are thus
+  slow, not frozen; whether they are downhill at all is left to the thermodynamic uncertainty
+  (``ionflux.thermo.uncertainty``), which draws each realisation's energies.
+* ``"reference"``: the reference CA (rxn-ca ``DiffusionScorer``). Uphill reactions, dG_rxn >
+  ``uphill_threshold_eV_per_atom`` (0.01 eV/atom), are scored by the thermodynamic factor alone,
+  (dG*/2) sigma2 (its ``erf(dG) * onset``); below it the plain score, sigma1's floor included.
+
+Single-phase reactions (decompositions) have no pair of reactant domains, so Delta_mu = 0 and
+K_D = 0: x = 0 in the transport modes (the gated floor under ``second-law``), x = dG* (or 2g) in
+thermo-only mode. A reaction with several products uses the reference's K_D, the largest of the
+products' K_D weighted by their share of product formula units.
 """
 
 from __future__ import annotations
@@ -74,38 +93,76 @@ def dg_star(dg_eV_per_atom: np.ndarray | float, settings: ScoringSettings) -> np
     return 1.0 + erf(-settings.d * (np.asarray(dg_eV_per_atom, float) + settings.e))
 
 
+def gate(dg_eV_per_atom: np.ndarray | float, settings: ScoringSettings) -> np.ndarray:
+    """g = max(0, (dG*(dG) - dG*(0)) / (2 - dG*(0))): 0 for dG >= 0, -> 1 far downhill."""
+    zero = dg_star(0.0, settings)
+    return np.clip((dg_star(dg_eV_per_atom, settings) - zero) / (2.0 - zero), 0.0, 1.0)
+
+
+def thermo_factor(dg_eV_per_atom: np.ndarray | float, settings: ScoringSettings) -> np.ndarray:
+    """The thermodynamic factor inside sigma1: dG* ('reference') or 2g ('second-law')."""
+    if settings.thermo_gate == "reference":
+        return dg_star(dg_eV_per_atom, settings)
+    return 2.0 * gate(dg_eV_per_atom, settings)
+
+
 def kd_argument(kd_cm2_s: np.ndarray | float, dg_eV_per_atom: np.ndarray | float,
                 temperature_K: float, settings: ScoringSettings) -> np.ndarray:
-    """x = K_D / (r0^2 s) * dG* / (kB T), the argument of sigma1 in the transport modes."""
+    """x = K_D / (r0^2 s) * dG* / (kB T), the argument of sigma1 in the transport modes
+    (2g in place of dG* under ``thermo_gate='second-law'``)."""
     rate = np.asarray(kd_cm2_s, float) * CM2_TO_M2 / (settings.r0_m ** 2 * settings.s)
-    return rate * dg_star(dg_eV_per_atom, settings) / (KB_EV_PER_K * temperature_K)
+    return rate * thermo_factor(dg_eV_per_atom, settings) / (KB_EV_PER_K * temperature_K)
+
+
+def needs_kd(dg_eV_per_atom: float, settings: ScoringSettings) -> bool:
+    """Whether the score of a pair reaction with this dG_rxn uses K_D."""
+    if settings.thermo_gate == "reference":
+        return dg_eV_per_atom <= settings.uphill_threshold_eV_per_atom
+    return dg_eV_per_atom < 0.0
 
 
 def score_value(dg_eV_per_atom: float, temperature_K: float, tm_reactant_K: float,
                 settings: ScoringSettings, kd_cm2_s: float | None) -> float:
     """Score of one reaction; ``kd_cm2_s=None`` gives the thermodynamics-only score.
 
-    ``kd_cm2_s=0`` (no flux: a decomposition, or touching domains) puts sigma1 at its floor.
-    Uphill reactions beyond the threshold get (dG*/2) sigma2 whatever the mode.
+    ``kd_cm2_s=0`` (no flux: a decomposition, or touching domains) puts sigma1 at its floor
+    (gated by g under ``second-law``). See the module docstring for the two gates.
     """
-    if dg_eV_per_atom > settings.uphill_threshold_eV_per_atom:
-        first = 0.5 * dg_star(dg_eV_per_atom, settings)
-    elif kd_cm2_s is None:
-        first = sigma1(dg_star(dg_eV_per_atom, settings), settings)
-    else:
-        first = sigma1(kd_argument(kd_cm2_s, dg_eV_per_atom, temperature_K, settings), settings)
-    return float(first * sigma2(temperature_K / tm_reactant_K, settings))
+    dg = float(dg_eV_per_atom)
+    tammann = sigma2(temperature_K / tm_reactant_K, settings)
+    if settings.thermo_gate == "reference":
+        if dg > settings.uphill_threshold_eV_per_atom:
+            first = 0.5 * dg_star(dg, settings)
+        elif kd_cm2_s is None:
+            first = sigma1(dg_star(dg, settings), settings)
+        else:
+            first = sigma1(kd_argument(kd_cm2_s, dg, temperature_K, settings), settings)
+        return float(first * tammann)
+    if dg >= 0.0:
+        return 0.0
+    g = gate(dg, settings)
+    x = 2.0 * g if kd_cm2_s is None else kd_argument(kd_cm2_s, dg, temperature_K, settings)
+    first = sigma1(x, settings) - sigma1(0.0, settings) * (1.0 - g)
+    return float(max(first, 0.0) * tammann)
 
 
 def score_rule(dg_eV_per_atom: float, kind: str, mode: str, settings: ScoringSettings) -> str:
     """Which branch of :func:`score_value` a reaction takes (for tables and documents)."""
-    if dg_eV_per_atom > settings.uphill_threshold_eV_per_atom:
-        return "uphill: (dG*/2) sigma2"
+    if settings.thermo_gate == "reference":
+        if dg_eV_per_atom > settings.uphill_threshold_eV_per_atom:
+            return "uphill: (dG*/2) sigma2"
+        if mode == "thermo-only":
+            return "sigma1(dG*) sigma2"
+        if kind == "decomposition":
+            return "no flux: sigma1 floor x sigma2"
+        return "sigma1(K_D dG*/(r0^2 s kB T)) sigma2"
+    if dg_eV_per_atom >= 0:
+        return "not offered: dG_rxn >= 0 (second law)"
     if mode == "thermo-only":
-        return "sigma1(dG*) sigma2"
+        return "[sigma1(2g) - floor (1 - g)] sigma2"
     if kind == "decomposition":
-        return "no flux: sigma1 floor x sigma2"
-    return "sigma1(K_D dG*/(r0^2 s kB T)) sigma2"
+        return "no flux: floor g sigma2"
+    return "[sigma1(K_D 2g/(r0^2 s kB T)) - floor (1 - g)] sigma2"
 
 
 class ScoredReactions(BaseModel):
@@ -177,8 +234,8 @@ def score_reactions(reactions: Sequence[Reaction], phases: Mapping[str, PhaseInf
                     settings: ScoringSettings, kd: KDSource | None = None) -> ScoredReactions:
     """Score every reaction at every temperature of ``energies`` (K -> dG per reaction).
 
-    K_D is looked up only for pair reactions that are not uphill beyond the threshold (the
-    others do not use it); decompositions get K_D = 0 in the transport modes.
+    K_D is looked up only for pair reactions whose score uses it (:func:`needs_kd`);
+    decompositions get K_D = 0 in the transport modes.
     """
     if mode not in SCORE_MODES:
         raise InputError(f"unknown scoring mode {mode!r}; use one of {', '.join(SCORE_MODES)}")
@@ -196,7 +253,7 @@ def score_reactions(reactions: Sequence[Reaction], phases: Mapping[str, PhaseInf
         row_kd = []
         for reaction, dg in zip(reactions, dgs, strict=True):
             value = None
-            if mode != "thermo-only" and dg <= settings.uphill_threshold_eV_per_atom:
+            if mode != "thermo-only" and needs_kd(dg, settings):
                 value = (0.0 if reaction.kind == "decomposition"
                          else reaction_kd(reaction, t, kd, mode, settings, warnings))
             row_kd.append(value)
@@ -218,10 +275,12 @@ def rescore(scored: ScoredReactions, reactions: Sequence[Reaction],
                            scored.kd_cm2_s, strict=True):
         row = []
         for reaction, dg, value in zip(reactions, dgs, kds, strict=True):
-            if (value is None and scored.mode != "thermo-only"
-                    and dg <= settings.uphill_threshold_eV_per_atom):
+            if (value is None and scored.mode != "thermo-only" and reaction.kind == "pair"
+                    and needs_kd(dg, settings)):
                 raise InputError(f"{reaction.label} at {t:g} K has no stored K_D; score it with "
                                  "score_reactions instead")
+            if reaction.kind == "decomposition" and scored.mode != "thermo-only":
+                value = 0.0  # no pair of domains: no flux, whatever was stored
             tm = min(phases[f].melting_point_K for f in reaction.reactants)
             row.append(score_value(dg, t, tm, settings, value))
         rows.append(row)

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: ``s`` (1/s) from the onset rule of ionflux.ca.calibration on the bundled data (K_D of BaO +
 #: TiO2 -> BaTiO3 at 1100 K = r0^2 s kB T); scripts/calibrate_s.py recomputes it.
-CALIBRATED_S = 1.0e8
+CALIBRATED_S = 1.3e8
 
 #: Weight of "no reaction": the reference CA offers its no-op twice with weight 2 each.
 INERTIA = 4.0
@@ -42,9 +42,16 @@ class ScoringSettings(BaseSettings):
     r0_m: float = Field(1e-7, gt=0, description="particle radius r0, m")
     s: float = Field(CALIBRATED_S, gt=0,
                      description="rate scale s, 1/s (K_D/(r0^2 s) is dimensionless)")
+    thermo_gate: Literal["second-law", "reference"] = Field(
+        "second-law", description="'second-law': no reaction with dG_rxn >= 0, and the score "
+                                  "falls continuously to zero as dG_rxn -> 0 (the erf window "
+                                  "rescaled to vanish at dG = 0, sigma1's floor gated by it); "
+                                  "'reference': the reference CA's rule, (dG*/2) sigma2 above "
+                                  "uphill_threshold_eV_per_atom, the plain score below it")
     uphill_threshold_eV_per_atom: float = Field(
-        0.01, description="above this dG_rxn a reaction is scored by its thermodynamic factor "
-                          "alone, (dG*/2) sigma2, as the reference CA does (no hard cut)")
+        0.01, description="thermo_gate='reference' only: above this dG_rxn a reaction is scored "
+                          "by its thermodynamic factor alone, (dG*/2) sigma2, as the reference "
+                          "CA does")
     kd_sampling: Literal["lognormal", "off"] = Field(
         "lognormal", description="draw each realisation's K_D from its standard error "
                                  "(log-normal with the same mean and standard deviation) where "

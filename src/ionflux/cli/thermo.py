@@ -61,6 +61,44 @@ def show(
     Console().print(table)
 
 
+@thermo_app.command("audit")
+def audit(
+    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    path: str = typer.Option(None, "--file", help="audit this thermo JSON file instead"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Each entry's volume against its experimental cell, and breaches of the observed-polymorph
+    rule (SCIENCE.md §4). Exit code 1 when a rule is broken."""
+    import warnings
+
+    from ionflux.thermo.audit import ThermoDataWarning
+    from ionflux.thermo.data import ThermoData
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThermoDataWarning)  # printed below, once
+        thermo = (ThermoData.from_file(path) if path else ThermoData.load(system))
+    checks, findings = thermo.volume_audit, thermo.audit_findings
+    if as_json:
+        typer.echo(json.dumps({"volumes": [c.model_dump() for c in checks],
+                               "findings": [f.model_dump() for f in findings]}, indent=1))
+    else:
+        typer.echo(f"{'phase':<12}{'entry':<12}{'V entry':>9}{'V exp':>8}{'ratio':>7}  cell")
+        for c in checks:
+            typer.echo(f"{c.formula:<12}{c.material_id or '-':<12}{c.volume_per_atom_A3:9.2f}"
+                       f"{c.experimental_volume_per_atom_A3:8.2f}{c.ratio:7.3f}  "
+                       f"{c.cell_status}: {c.reference}")
+        audited = {c.formula for c in checks}
+        missing = sorted(f for f in thermo.formulas
+                         if f not in audited and len(thermo.composition(f).elements) > 1)
+        typer.echo(f"no experimental cell in the data: {', '.join(missing) or 'none'}")
+        for f in findings:
+            typer.echo(f"warning: {f.message}")
+        typer.echo("rule broken" if findings else "every audited entry is its observed "
+                                                  "polymorph within 15 % of its cell")
+    if findings:
+        raise typer.Exit(1)
+
+
 @thermo_app.command("hull")
 def hull(
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
@@ -75,8 +113,8 @@ def hull(
     """Energy above the G_f(T) hull of every phase, and which automaton reactions are uphill.
 
     Shows why a phase is or is not offered: a phase above the hull can decompose and forms only
-    by downhill reactions; uphill reactions (dG_rxn > 0.01 eV/atom) keep only the vanishing
-    thermodynamic score (dG*/2) sigma2.
+    by downhill reactions; uphill reactions (dG_rxn >= 0) are not offered (ionflux.ca.scoring,
+    thermo_gate).
     """
     from ionflux.ca.predict import chemical_system, default_phases, reaction_setup
     from ionflux.ca.scoring import score_rule

@@ -21,9 +21,14 @@ the NIST-JANAF G_f(T) are interpolated linearly in T (the same rule as pymatgen'
 100 K is below ~1 meV/atom). Bartel's G_delta is analytic in T. Outside the grid:
 :class:`~ionflux.errors.DataNotFoundError`, never extrapolation.
 
-Polymorphs: when several entries share a reduced formula, the one with the lowest formation
-enthalpy per atom (the 0 K ground state) is used at every temperature; ``polymorph_notes`` says
-which. Its volume is the one used by Bartel's descriptor and by ``volume_per_atom_A3``.
+Polymorphs (SCIENCE.md §4): each composition is represented by its observed polymorph, with
+that polymorph's own enthalpy and volume, in G_f(T) and in the automaton's cell counts. When a
+file has several entries for a formula, an entry marked ``observed`` is used, else the one with
+the lowest formation enthalpy per atom (the 0 K ground state), never the lowest G at some
+temperature (Bartel's descriptor rewards open computed structures); ``polymorph_notes`` says
+which. Loading a file audits it (:mod:`ionflux.thermo.audit`): duplicates, entries that are not
+the observed polymorph and volumes more than 15 % off the experimental cell are warned about
+(:class:`~ionflux.thermo.audit.ThermoDataWarning`) and listed in :meth:`ThermoData.describe`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import bisect
 import hashlib
 import json
 import os
+import warnings
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -41,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Composition
 
 from ionflux.errors import DataNotFoundError, InputError
+from ionflux.thermo.audit import ExperimentalCell, ThermoDataWarning, audit_thermo
 from ionflux.thermo.bartel import bartel_g_delta_eV_per_atom, bartel_reduced_mass_amu
 from ionflux.thermo.system import parse_system, reduced_formula, system_key
 
@@ -49,6 +56,7 @@ NIST_KEY = "nist_janaf_gibbs_formation_eV_per_formula_unit"
 ELEMENTS_KEY = "factsage_elemental_chemical_potentials_eV_per_atom"
 MELTING_KEY = "melting_points_K_ml_estimates_reactca"
 POWDER_VOLUME_KEY = "powder_molar_volumes_A3_per_formula_unit"
+CELLS_KEY = "experimental_cells"
 
 #: Environment variable that overrides the cache directory (default ~/.cache/ionflux).
 CACHE_ENV = "IONFLUX_CACHE_DIR"
@@ -65,6 +73,9 @@ class ThermoEntry(BaseModel):
     formation_enthalpy_per_atom: float = Field(description="eV/atom")
     volume_per_atom: float | None = Field(None, description="Å^3/atom")
     e_above_hull_300K: float | None = None
+    polymorph: str | None = Field(None, description="structure name and space group")
+    observed: bool | None = Field(None, description="whether this is the observed polymorph "
+                                                    "(None: not stated)")
     source: str | None = None
 
     @property
@@ -105,6 +116,9 @@ class ThermoData(BaseModel):
     powder_molar_volumes: dict[str, PowderVolume] = Field(
         default_factory=dict, description="molar volumes of the polymorph used as a powder in "
                                           "practice, where the computed entry is another one")
+    experimental_cells: dict[str, ExperimentalCell] = Field(
+        default_factory=dict, description="published cell of each composition's observed "
+                                          "polymorph (for the volume audit)")
     prefer_experimental: bool = False
     source: ThermoSource
 
@@ -148,14 +162,21 @@ class ThermoData(BaseModel):
         try:
             powder = {reduced_formula(f): PowderVolume.model_validate(v)
                       for f, v in data.get(POWDER_VOLUME_KEY, {}).items() if in_system(f)}
+            cells = {reduced_formula(f): ExperimentalCell.model_validate(v)
+                     for f, v in data.get(CELLS_KEY, {}).items() if in_system(f)}
         except ValueError as exc:
-            raise InputError(f"thermo data: bad {POWDER_VOLUME_KEY} ({exc})") from None
+            raise InputError(f"thermo data: bad {POWDER_VOLUME_KEY} or {CELLS_KEY} "
+                             f"({str(exc).splitlines()[0]})") from None
         name = system if system else "-".join(elements)
-        return cls(system=name, elements=elements, entries=entries,
-                   nist_janaf_G_eV_per_fu=nist, elemental_mu_eV_per_atom=elemental,
-                   melting_points_K=melting, powder_molar_volumes=powder,
-                   prefer_experimental=prefer_experimental,
-                   source=source or ThermoSource(label="python"))
+        thermo = cls(system=name, elements=elements, entries=entries,
+                     nist_janaf_G_eV_per_fu=nist, elemental_mu_eV_per_atom=elemental,
+                     melting_points_K=melting, powder_molar_volumes=powder,
+                     experimental_cells=cells, prefer_experimental=prefer_experimental,
+                     source=source or ThermoSource(label="python"))
+        where = thermo.source.path or thermo.source.label
+        for finding in thermo.audit_findings:
+            warnings.warn(f"{where}: {finding.message}", ThermoDataWarning, stacklevel=2)
+        return thermo
 
     @classmethod
     def from_file(cls, path: str | Path, system: str | None = None,
@@ -222,8 +243,23 @@ class ThermoData(BaseModel):
         groups: dict[str, list[ThermoEntry]] = {}
         for entry in self.entries:
             groups.setdefault(entry.reduced_formula, []).append(entry)
-        return {f: min(g, key=lambda e: e.formation_enthalpy_per_atom)
+        # observed polymorph first, then the 0 K ground state; never the lowest G(T)
+        return {f: min(g, key=lambda e: (e.observed is not True, e.formation_enthalpy_per_atom))
                 for f, g in groups.items()}
+
+    @cached_property
+    def _audit(self) -> tuple[list, list]:
+        return audit_thermo(self.entries, self.experimental_cells, self.powder_molar_volumes)
+
+    @property
+    def volume_audit(self) -> list:
+        """Each entry's volume against its experimental cell (``VolumeCheck`` rows)."""
+        return self._audit[0]
+
+    @property
+    def audit_findings(self) -> list:
+        """Breaches of the observed-polymorph rule (``ThermoFinding`` rows, naming the entry)."""
+        return self._audit[1]
 
     @cached_property
     def polymorph_notes(self) -> list[str]:
@@ -231,8 +267,9 @@ class ThermoData(BaseModel):
         counts: dict[str, int] = {}
         for entry in self.entries:
             counts[entry.reduced_formula] = counts.get(entry.reduced_formula, 0) + 1
-        return [f"{f}: {n} entries, using {self._selected[f].material_id} (lowest formation "
-                f"enthalpy per atom) at every temperature"
+        return [f"{f}: {n} entries, using {self._selected[f].material_id} ("
+                + ("marked observed" if self._selected[f].observed else
+                   "lowest formation enthalpy per atom") + ") at every temperature"
                 for f, n in sorted(counts.items()) if n > 1]
 
     @cached_property
@@ -299,6 +336,8 @@ class ThermoData(BaseModel):
         entry = self.entry(key)
         atoms = Composition(key).num_atoms
         where = entry.material_id if entry is not None and entry.material_id else "entry"
+        if entry is not None and entry.polymorph:
+            where += f", {entry.polymorph}"
         return self.volume_per_atom_A3(key) * atoms, f"computed entry {where}"
 
     def melting_point_K(self, formula: str) -> float | None:
@@ -393,7 +432,8 @@ class ThermoData(BaseModel):
                                  if self.prefer_experimental else "MP + Bartel for every solid"),
                 "powder_molar_volumes": {f: v.model_dump()
                                          for f, v in self.powder_molar_volumes.items()},
-                "polymorph_notes": self.polymorph_notes}
+                "polymorph_notes": self.polymorph_notes,
+                "audit_findings": [f.message for f in self.audit_findings]}
 
     def to_json_dict(self) -> dict[str, Any]:
         """The file layout read by :meth:`from_dict` (used for the fetch cache)."""
@@ -405,6 +445,7 @@ class ThermoData(BaseModel):
             ELEMENTS_KEY: self.elemental_mu_eV_per_atom,
             MELTING_KEY: self.melting_points_K,
             POWDER_VOLUME_KEY: {f: v.model_dump() for f, v in self.powder_molar_volumes.items()},
+            CELLS_KEY: {f: v.model_dump() for f, v in self.experimental_cells.items()},
         }
 
 
