@@ -102,7 +102,7 @@ def test_missing_field_and_unknown_source(tmp_path):
     del record["L_tensor_self"]
     with pytest.raises(InputError, match=r"record 0 .*missing 'L_tensor_self'"):
         load_published(_write(tmp_path, [record]))
-    with pytest.raises(InputError, match="neither a file nor a system"):
+    with pytest.raises(InputError, match=r"nope\.json: cannot read the published tensor file"):
         load_published(tmp_path / "nope.json")
 
 

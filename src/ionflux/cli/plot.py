@@ -59,7 +59,9 @@ def kd(
 @plot_app.command("correlation")
 def correlation(
     out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
-    system: str = typer.Option("Ba-Ti-O", "--system", help="system with published tensors"),
+    system: str = typer.Option("Ba-Ti-O", "--system",
+                               help="system with published tensors, or a tensor file given as "
+                                    "a path (./NAME, NAME.json)"),
     cations: str = typer.Option("Ba,Ti", "--cations", help="the two cations, e.g. Ba,Ti"),
     source: str = typer.Option("published", "--source", help="published | store"),
     store: str | None = typer.Option(None, "--store", help="with --source store: which store"),
@@ -72,7 +74,9 @@ def correlation(
     from ionflux.plotting.correlation import plot_correlation
 
     pair = parse_pair(cations, "--cations")
-    if not Path(system).is_file():  # a published tensor file, or a system name
+    from ionflux.transport.published import published_file
+
+    if published_file(system) is None:  # a system name (a file is given as a path)
         from ionflux.cli._parse import system_elements
 
         system_elements(system)

@@ -188,8 +188,9 @@ def synthetic(
 
 @transport_app.command("import")
 def import_published(
-    path: str = typer.Argument(..., help="published tensor file, or a bundled system "
-                                         "(Ba-Ti-O, Li-Ti-O)"),
+    path: str = typer.Argument(..., help="a bundled system (Ba-Ti-O, Li-Ti-O), or a "
+                                         "published tensor file given as a path (./NAME, "
+                                         "NAME.json)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     store: str | None = typer.Option(None, "--store", help="import into this store (local | "
                                      "mongo | memory | config file) instead of printing"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -253,23 +254,46 @@ def record_to_doc(record: dict, index: int, *, source: SourceRecord, source_labe
         warnings=warnings, assumptions=assumptions)
 
 
-def load_published(path_or_system: str | Path, thermo=None) -> list[TransportDoc]:
+def published_file(path_or_system: str | os.PathLike) -> Path | None:
+    """The file ``path_or_system`` names, or None when it is a system name.
+
+    A system name ("Ba-Ti-O") is never a path, whatever files the working directory holds: a
+    file is given as a ``Path``, or as text with a path separator or a suffix ("./Ba-Ti-O",
+    "tensors.json"). What is read is then what is hashed, so a stray file cannot stand in
+    for the bundled data under its cache keys.
+    """
+    if isinstance(path_or_system, os.PathLike):
+        return Path(path_or_system)
+    text = str(path_or_system)
+    if "/" in text or os.sep in text or (os.altsep and os.altsep in text) \
+            or Path(text).suffix:
+        return Path(text)
+    return None
+
+
+def load_published(path_or_system: str | os.PathLike, thermo=None) -> list[TransportDoc]:
     """TransportDocs from a published tensor JSON file, or the bundled set of a system.
 
-    ``path_or_system`` is a file path, or a system name with bundled data ("Ba-Ti-O",
-    "Li-Ti-O"). ``thermo`` (ThermoData) is used only to estimate atom counts; by default the
-    bundled or cached thermo data of the records' elements is used when there is one.
+    ``path_or_system`` is a system name with bundled data ("Ba-Ti-O", "Li-Ti-O"), or a file
+    given as a path (see :func:`published_file`). ``thermo`` (ThermoData) is used only to
+    estimate atom counts; by default the bundled or cached thermo data of the records'
+    elements is used when there is one.
     """
-    path = Path(str(path_or_system))
-    if path.is_file():
-        raw = path.read_bytes()
-        shown = str(path)
+    path = published_file(path_or_system)
+    if path is not None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DataNotFoundError(f"{path}: cannot read the published tensor file "
+                                    f"({exc.strerror or type(exc).__name__})") from None
+        shown = os.fspath(path_or_system)  # as given: "./Ba-Ti-O" is not the system
         label = "published Onsager tensor file"
     else:
         found = _bundled_path(str(path_or_system))
         if found is None:
-            raise DataNotFoundError(f"{path_or_system!s} is neither a file nor a system with "
-                                    "bundled published tensors (Ba-Ti-O, Li-Ti-O)")
+            raise DataNotFoundError(f"{path_or_system!s} is not a system with bundled published "
+                                    "tensors (Ba-Ti-O, Li-Ti-O); give a file as a path "
+                                    f"(./{path_or_system!s} or a name ending in .json)")
         resource, folder = found
         raw = resource.read_bytes()
         shown = f"ionflux/data/{folder}/{PUBLISHED_FILE}"
