@@ -190,7 +190,7 @@ def _consumed(doc: PredictionDoc, phase: str, at: float, factor: float, strict: 
     value = next(p for p in reversed(doc.series) if p.time <= at + 1e-9).mol_fraction.get(
         phase, 0.0)
     ok = top > 0 and (value < factor * top if strict else value <= factor * top)
-    return ok, f"{phase} peak {top:.3f} (t={when:g}), then {value:.3f} (t={at:g})"
+    return ok, f"{phase} peak {top:.3f} (t={when:.1f}), then {value:.3f} (t={at:.1f})"
 
 
 def _all(parts: Iterable[tuple[bool, str]]) -> tuple[bool, str]:
