@@ -43,7 +43,10 @@ def test_prediction_document_is_consistent(tmp_path):
     assert doc.element_drift_max_rel < 1e-12
     assert doc.final_mol_fraction["BaO"] < 1 / 3  # something reacted
     fired = [r for r in doc.reactions if r.mean_events > 0]
-    assert fired and all(max(r.score) > 0 for r in fired)
+    # a reaction fires only where offered: in the mean table, or (thermodynamics drawn per
+    # realisation) within a few own-spreads (~10 meV/atom) of downhill
+    assert doc.uncertainty["sampled"]["thermodynamics"]
+    assert fired and all(max(r.score) > 0 or min(r.energy_eV_per_atom) < 0.05 for r in fired)
     assert all(v is not None and v >= 0 for v in doc.final_mol_fraction_stderr.values())
     assert 0 < doc.automaton_s < doc.runtime_s
     payload = json.loads(doc.model_dump_json())

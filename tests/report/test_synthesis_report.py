@@ -25,7 +25,7 @@ def test_report_runs_end_to_end_and_a_rerun_recomputes_nothing(tmp_path):
     assert all("Ba4TiO6" in f["item_key"] for f in first.kd_failures)
     text = first.markdown.read_text()
     assert "| BaTiO3 |" in text and "### R4" in text and "| dominant |" in text
-    assert "MP + Bartel for every solid" in text and "- s: value_per_s: 100000000.0" in text
+    assert "MP + Bartel for every solid" in text and "- s: value_per_s: 130000000.0" in text
     for figure in first.figures:
         assert figure.exists() and figure.stat().st_size > 10_000, figure
     assert {d.inputs.mode for d in first.predictions} == {"full", "thermo-only"}

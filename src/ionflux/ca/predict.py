@@ -49,7 +49,7 @@ from ionflux.ca.table import CATable, build_table
 from ionflux.errors import DataNotFoundError, InputError
 
 #: Bump when the automaton's rules change, so cached predictions are recomputed.
-CA_ENGINE_VERSION = "2"
+CA_ENGINE_VERSION = "3"
 
 #: Melting points used only when the thermo data has none (K), with how they were estimated.
 MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
@@ -229,21 +229,101 @@ def build_reaction_table(precursors: Sequence[str], temperatures_K: Sequence[flo
     return _table(infos, reactions, scored), reactions, scored
 
 
+def draw_layout(realisations: int) -> list[tuple[int, int]]:
+    """(thermodynamic draw, K_D draw) of each realisation.
+
+    In multiples of four, blocks of four realisations cross two thermodynamic draws with two
+    K_D draws, (a, a), (a, b), (b, a), (b, b), so the spread can be split into thermodynamics,
+    K_D and automaton noise (:func:`attribute_spread`); otherwise every realisation has its own
+    draws.
+    """
+    if realisations % 4 == 0:
+        return [(2 * (r // 4) + (r % 4) // 2, 2 * (r // 4) + r % 2) for r in range(realisations)]
+    return [(r, r) for r in range(realisations)]
+
+
+def error_model(scoring: ScoringSettings) -> Any:
+    """The G_delta error model of the settings, or None when thermodynamics is not sampled."""
+    if scoring.thermo_sampling == "off":
+        return None
+    from ionflux.thermo.uncertainty import GibbsErrorModel
+
+    return GibbsErrorModel(sigma_1800K_eV_per_atom=scoring.gibbs_sigma_1800K_eV_per_atom,
+                           shared_fraction=scoring.gibbs_shared_fraction,
+                           sigma_floor_eV_per_atom=scoring.gibbs_sigma_floor_eV_per_atom)
+
+
 def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
-                   energies: Mapping[float, Sequence[float]], mode: str, kd: KDSource,
-                   scoring: ScoringSettings, realisations: int, seed: int
-                   ) -> list[CATable] | None:
-    """One table per realisation with K_D drawn from its standard error (SampledKD); None when
-    no K_D document has a standard error (nothing to draw)."""
+                   energies: Mapping[float, Sequence[float]], mode: str, kd: KDSource | None,
+                   scoring: ScoringSettings, realisations: int, seed: int, thermo_model: Any = None
+                   ) -> tuple[list[CATable] | None, dict[str, bool]]:
+    """One table per realisation: G_delta errors drawn from ``thermo_model`` and K_D from its
+    standard errors (SampledKD), laid out by :func:`draw_layout`. Returns (None, ...) when
+    nothing could be drawn, and which inputs were sampled."""
+    layout = draw_layout(realisations)
+    n_draws = max(max(t, k) for t, k in layout) + 1
+    streams = np.random.SeedSequence([seed, 0x4B44]).spawn(2 * n_draws)
+    shifted: list[Mapping[float, Sequence[float]]] = [energies] * n_draws
+    if thermo_model is not None:
+        from ionflux.ca.reactions import reaction_energy_per_atom
+        from ionflux.thermo.uncertainty import draw_errors
+
+        comps = {f: p.composition for f, p in infos.items()}
+        shifted = []
+        for i in range(n_draws):
+            eps = draw_errors(thermo_model, comps, list(energies),
+                              np.random.default_rng(streams[n_draws + i]))
+            shifted.append({t: [dg + reaction_energy_per_atom(r, eps[t], infos)
+                                for r, dg in zip(reactions, row, strict=True)]
+                            for t, row in energies.items()})
+    use_kd = (mode != "thermo-only" and scoring.kd_sampling != "off" and can_sample(kd))
+    sources = [SampledKD(kd, np.random.default_rng(streams[i])) if use_kd else kd
+               for i in range(n_draws)]
     tables = []
-    for child in np.random.SeedSequence([seed, 0x4B44]).spawn(realisations):
-        sampled = SampledKD(kd, np.random.default_rng(child))
-        scored = score_reactions(reactions, infos, energies, mode, scoring, sampled)
-        if not sampled.sampled:
-            # every realisation looks up the same documents: none has an error to draw from
-            return None
+    for t_draw, k_draw in layout:
+        scored = score_reactions(reactions, infos, shifted[t_draw], mode, scoring,
+                                 None if mode == "thermo-only" else sources[k_draw])
         tables.append(_table(infos, reactions, scored))
-    return tables
+    sampled = {"thermodynamics": thermo_model is not None,
+               "K_D": use_kd and any(getattr(s, "sampled", False) for s in sources)}
+    return (tables if any(sampled.values()) else None), sampled
+
+
+def attribute_spread(result: Any, precursors: Sequence[str], realisations: int
+                     ) -> dict[str, Any]:
+    """Split the spread of the leading product's final share into thermodynamics, K_D and
+    automaton noise from the crossed blocks of :func:`draw_layout` (variances, share^2).
+
+    In a block y_ab (thermo draw a/b, K_D draw a/b) with y = mu + T + K + noise, the contrasts
+    D_T = (y_aa + y_ab - y_ba - y_bb)/2, D_K = (y_aa - y_ab + y_ba - y_bb)/2 and
+    D_I = (y_aa - y_ab - y_ba + y_bb)/2 have expectations 2 var_T + var_e, 2 var_K + var_e
+    and var_e.
+    """
+    final = result.mol_fractions[:, -1, :]
+    products = [i for i, p in enumerate(result.phases) if p not in precursors]
+    made = final[:, products]
+    totals = made.sum(axis=1, keepdims=True)
+    shares = np.divide(made, totals, out=np.zeros_like(made), where=totals > 0)
+    lead = int(np.argmax(shares.mean(axis=0)))
+    y = shares[:, lead]
+    out: dict[str, Any] = {"quantity": f"final share of {result.phases[products[lead]]} in the "
+                                       "products",
+                           "mean": float(y.mean()),
+                           "std": float(y.std(ddof=1)) if len(y) > 1 else None}
+    if realisations % 4 or realisations < 8:
+        out["attribution"] = "needs realisations in multiples of 4, at least 8"
+        return out
+    blocks = y.reshape(-1, 4)
+    d_t = (blocks[:, 0] + blocks[:, 1] - blocks[:, 2] - blocks[:, 3]) / 2
+    d_k = (blocks[:, 0] - blocks[:, 1] + blocks[:, 2] - blocks[:, 3]) / 2
+    d_i = (blocks[:, 0] - blocks[:, 1] - blocks[:, 2] + blocks[:, 3]) / 2
+    noise = float(np.mean(d_i ** 2))
+    parts = {"thermodynamics": max(0.0, (float(np.mean(d_t ** 2)) - noise) / 2),
+             "K_D": max(0.0, (float(np.mean(d_k ** 2)) - noise) / 2),
+             "automaton": noise}
+    out["variance"] = parts
+    out["dominant"] = max(parts, key=parts.__getitem__)
+    return out
 
 
 def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[float],
@@ -529,23 +609,44 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         # ThermoSource protocol the automaton uses
         hull = (hull_positions(thermo, candidates, temps, warnings)
                 if hasattr(thermo, "gibbs_source") else {})
+        thermo_model = error_model(scoring)
+        if thermo_model is not None and hasattr(thermo, "entry"):
+            from ionflux.thermo.uncertainty import check_error_model
+
+            entries = {f: thermo.entry(f) for f in infos}
+            check_error_model(thermo_model,
+                              {f: e.formation_enthalpy_per_atom for f, e in entries.items()
+                               if e is not None},
+                              {f: infos[f].composition for f, e in entries.items()
+                               if e is not None})
+        sampled = {"thermodynamics": False, "K_D": False}
+        if thermo_model is not None or (mode != "thermo-only" and can_sample(kd)):
+            tables, sampled = sampled_tables(infos, reactions, energies, mode, kd, scoring,
+                                             realisations, seed, thermo_model)
         if mode == "thermo-only":
             kd_uncertainty = "not used (thermo-only mode)"
         elif scoring.kd_sampling == "off":
             kd_uncertainty = "off: every realisation uses the mean K_D"
         elif not can_sample(kd):
-            kd_uncertainty = "not available from this K_D source: automaton noise only"
+            kd_uncertainty = "not available from this K_D source"
         else:
-            tables = sampled_tables(infos, reactions, energies, mode, kd, scoring,
-                                    realisations, seed)
             kd_uncertainty = (
                 "each realisation draws K_D (log-normal, mean and standard error of its "
-                "document): the spread includes transport uncertainty" if tables is not None
+                "document): the spread includes transport uncertainty" if sampled["K_D"]
                 else "the K_D documents have no standard error (published tensors carry "
-                     "none): the spread is automaton noise only")
-    if tables is None and mode != "thermo-only":
+                     "none): K_D adds no spread")
+        thermo_uncertainty = (
+            "off: every realisation uses the mean G_f(T)" if thermo_model is None else
+            f"each realisation draws G_delta errors (ionflux.thermo.uncertainty): "
+            f"{1000 * thermo_model.own_sigma(1000.0):.0f}/"
+            f"{1000 * thermo_model.own_sigma(1500.0):.0f} meV/atom at 1000/1500 K move "
+            "reaction energies (shared fraction "
+            f"{thermo_model.shared_fraction:g} of {1000 * thermo_model.sigma(1800.0):.0f} "
+            "meV/atom at 1800 K cancels)")
+    if not sampled["K_D"] and mode != "thermo-only":
         warnings.append(f"K_D uncertainty: {kd_uncertainty}")
     model = model_description(mode, scoring, automaton, thermo, infos, kd_uncertainty)
+    model["thermo_uncertainty"] = thermo_uncertainty
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)
@@ -555,9 +656,13 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
                                seed=seed, settings=automaton, on_updates=tick, tables=tables)
     t_end = time.perf_counter()
+    uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
+                                                 "K_D draws" if realisations % 4 == 0 else
+                   "own draws per realisation",
+                   **attribute_spread(result, list(ratios), realisations)}
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
                     warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,
-                    model=model, hull=hull)
+                    model=model, hull=hull, uncertainty=uncertainty)
     if store is not None and version is not None:
         store.put(key, doc.model_dump(mode="json"))
     return doc

@@ -56,6 +56,17 @@ class ScoringSettings(BaseSettings):
         "lognormal", description="draw each realisation's K_D from its standard error "
                                  "(log-normal with the same mean and standard deviation) where "
                                  "the K_D data has one; 'off' uses the mean in every realisation")
+    thermo_sampling: Literal["correlated", "off"] = Field(
+        "correlated", description="draw each realisation's G_delta errors from the correlated "
+                                  "error model of ionflux.thermo.uncertainty, or 'off'")
+    gibbs_sigma_1800K_eV_per_atom: float = Field(
+        0.05, ge=0, description="G_delta error model: total spread at 1800 K (Bartel's ~50 "
+                                "meV/atom), falling linearly to 0 at 298 K")
+    gibbs_shared_fraction: float = Field(
+        0.8, ge=0, le=1, description="G_delta error model: share of the variance common to the "
+                                     "family (cancels in reactions)")
+    gibbs_sigma_floor_eV_per_atom: float = Field(
+        0.0, ge=0, description="G_delta error model: spread at every temperature")
     kd_out_of_range: Literal["error", "clamp"] = Field(
         "error", description="profile temperature outside the K_D table: error, or use the "
                              "nearest tabulated temperature (recorded as a warning)")

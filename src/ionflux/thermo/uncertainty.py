@@ -1,0 +1,121 @@
+"""Uncertainty of Bartel's G_delta: an error model and per-realisation draws (pure functions).
+
+Bartel et al. (Nat. Commun. 9, 4168 (2018)) predict G for inorganic solids "with ~50 meV/atom
+resolution ... for temperatures ranging from 300-1800 K". Independent errors of that size per
+phase would overstate the uncertainty of reaction energies: compounds of one chemical family share
+most of the descriptor's error (it is a smooth function of volume and reduced mass). The model:
+
+    eps_p(T) = sigma(T) [ sqrt(rho) sum_el x_el,p z_el + sqrt(1 - rho) z_p ],
+    sigma(T) = sigma_1800 (T - 298.15 K) / (1800 K - 298.15 K) + sigma_floor       [eV/atom]
+
+with x_el,p the atom fractions of phase p and z standard normal draws, one per element (shared)
+and one per phase (own). The shared part is linear in composition, so it cancels exactly in every
+balanced reaction and in the hull: only the own part, sqrt(1 - rho) sigma(T), moves reaction
+energies. sigma_1800 = 50 meV/atom is the published resolution, taken at the top of the range
+because G_delta is fitted to G(T) - H(298 K) and its error grows from ~0 at 298 K. rho = 0.8 puts
+the own part at 10 meV/atom at 1000 K and 16 at 1400 K, the scatter measured among the Ti oxides
+of the bundled data against NIST-JANAF (9 and 19 meV/atom after removing the common offset;
+scripts/bench_fidelity.py shows how outcomes move with rho). sigma_floor (default 0) is an error
+present at every temperature, e.g. of the 0 K enthalpies.
+
+A model whose own spread at 0 K (2 sqrt(1 - rho) sigma_floor) exceeds the 0 K stability margin
+of a phase on the hull would reorder the hull the DFT enthalpies give: it is refused
+(:func:`check_error_model`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ionflux.errors import InputError
+
+T_REFERENCE_K = 298.15
+T_TOP_K = 1800.0
+
+
+class GibbsErrorModel(BaseModel):
+    """Constants of the G_delta error model (module docstring)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sigma_1800K_eV_per_atom: float = Field(0.05, ge=0, description="total spread at 1800 K")
+    shared_fraction: float = Field(0.8, ge=0, le=1, description="rho: share of the variance "
+                                                                "common to the family")
+    sigma_floor_eV_per_atom: float = Field(0.0, ge=0, description="spread at every T (0 K too)")
+
+    def sigma(self, temperature_K: float) -> float:
+        """Total standard deviation (eV/atom) at ``temperature_K``."""
+        ramp = max(0.0, (temperature_K - T_REFERENCE_K) / (T_TOP_K - T_REFERENCE_K))
+        return self.sigma_1800K_eV_per_atom * ramp + self.sigma_floor_eV_per_atom
+
+    def own_sigma(self, temperature_K: float) -> float:
+        """Standard deviation (eV/atom) of the part that does not cancel in reactions."""
+        return math.sqrt(1.0 - self.shared_fraction) * self.sigma(temperature_K)
+
+
+def draw_errors(model: GibbsErrorModel, compositions: Mapping[str, Mapping[str, float]],
+                temperatures_K: Sequence[float], rng: np.random.Generator
+                ) -> dict[float, dict[str, float]]:
+    """One realisation's errors eps_p(T) (eV/atom) per temperature and phase.
+
+    One draw per element and per phase, used at every temperature (the descriptor's error of a
+    compound is one number scaled by sigma(T), not new noise at each temperature).
+    """
+    elements = sorted({el for comp in compositions.values() for el in comp})
+    shared = dict(zip(elements, rng.standard_normal(len(elements)), strict=True))
+    own = dict(zip(compositions, rng.standard_normal(len(compositions)), strict=True))
+    out: dict[float, dict[str, float]] = {}
+    for t in temperatures_K:
+        s = model.sigma(float(t))
+        row = {}
+        for phase, comp in compositions.items():
+            total = sum(comp.values())
+            common = sum(n / total * shared[el] for el, n in comp.items())
+            row[phase] = s * (math.sqrt(model.shared_fraction) * common
+                              + math.sqrt(1.0 - model.shared_fraction) * own[phase])
+        out[float(t)] = row
+    return out
+
+
+def hull_margins_0K(enthalpies: Mapping[str, float],
+                    compositions: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """For each phase on the 0 K hull of ``enthalpies`` (eV/atom), how far (eV/atom) it lies
+    below the hull of the others: the error that would take it off."""
+    from scipy.optimize import linprog
+
+    names = list(enthalpies)
+    elements = sorted({el for c in compositions.values() for el in c})
+    frac = np.array([[compositions[f].get(el, 0.0) / sum(compositions[f].values())
+                      for f in names] for el in elements])
+    energies = np.array([enthalpies[f] for f in names])
+    margins = {}
+    for i, name in enumerate(names):
+        others = [k for k in range(len(names)) if k != i]
+        res = linprog(energies[others], A_eq=frac[:, others], b_eq=frac[:, i],
+                      bounds=(0, None), method="highs")
+        if res.success and res.fun - energies[i] > 0:
+            margins[name] = float(res.fun - energies[i])
+    return margins
+
+
+def check_error_model(model: GibbsErrorModel, enthalpies: Mapping[str, float],
+                      compositions: Mapping[str, Mapping[str, float]]) -> None:
+    """Refuse a model whose own spread at 0 K (two standard deviations) would reorder the 0 K
+    hull of ``enthalpies``; one-line InputError naming the phase."""
+    spread = 2.0 * math.sqrt(1.0 - model.shared_fraction) * model.sigma_floor_eV_per_atom
+    if spread <= 0:
+        return
+    margins = hull_margins_0K(enthalpies, compositions)
+    if not margins:
+        return
+    phase = min(margins, key=margins.__getitem__)
+    if spread > margins[phase]:
+        raise InputError(
+            f"thermodynamic error model refused: its own spread at 0 K, {1000 * spread:.1f} "
+            f"meV/atom (2 sigma), exceeds {phase}'s 0 K stability margin of "
+            f"{1000 * margins[phase]:.1f} meV/atom, so it would reorder the hull the enthalpies "
+            "give; lower sigma_floor or raise shared_fraction")

@@ -1,0 +1,88 @@
+"""The correlated G_delta error model: what cancels, what it refuses, what the spread is."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ionflux.ca.predict import attribute_spread, draw_layout
+from ionflux.ca.reactions import enumerate_reactions, phase_infos, reaction_energy_per_atom
+from ionflux.errors import InputError
+from ionflux.thermo import ThermoData
+from ionflux.thermo.uncertainty import GibbsErrorModel, check_error_model, draw_errors
+
+LINE = ("BaO", "TiO2", "BaTiO3", "Ba2TiO4", "BaTi2O5", "BaTi5O11", "Ba2Ti9O20")
+
+
+@pytest.fixture(scope="module")
+def infos():
+    return phase_infos(LINE, ThermoData.bundled(), {"Ba2Ti9O20": 2000.0})
+
+
+def test_shared_part_cancels_in_every_balanced_reaction(infos):
+    """rho = 1: all error shared and linear in composition, so no reaction energy moves."""
+    comps = {f: p.composition for f, p in infos.items()}
+    reactions = enumerate_reactions(comps)
+    eps = draw_errors(GibbsErrorModel(shared_fraction=1.0), comps, [1500.0],
+                      np.random.default_rng(3))[1500.0]
+    assert max(abs(e) for e in eps.values()) > 0.005
+    shifts = [reaction_energy_per_atom(r, eps, infos) for r in reactions]
+    assert max(abs(v) for v in shifts) < 1e-12
+
+
+def test_own_part_has_the_stated_spread(infos):
+    """The part that moves reaction energies: sqrt(1 - rho) sigma(T), sigma linear in T from 0
+    at 298 K to 50 meV/atom at 1800 K; one draw per phase used at every temperature."""
+    model = GibbsErrorModel()
+    comps = {f: p.composition for f, p in infos.items()}
+    rng = np.random.default_rng(0)
+    # BaO + TiO2 -> BaTiO3 moves by own(BaTiO3) - (2 own(BaO) + 3 own(TiO2))/5 (atom weights)
+    draws = []
+    for _ in range(4000):
+        eps = draw_errors(model, comps, [1000.0, 1500.0], rng)
+        draws.append([eps[t]["BaTiO3"] - (2 * eps[t]["BaO"] + 3 * eps[t]["TiO2"]) / 5
+                      for t in (1000.0, 1500.0)])
+    draws = np.array(draws)
+    expected = math.sqrt(1 + (4 + 9) / 25) * math.sqrt(0.2) * 0.05 * (
+        np.array([1000.0, 1500.0]) - 298.15) / (1800 - 298.15)
+    assert draws.std(axis=0) == pytest.approx(expected, rel=0.05)
+    assert np.corrcoef(draws.T)[0, 1] > 0.999  # one error per phase, scaled by sigma(T)
+
+
+def test_a_model_that_would_reorder_the_0K_hull_is_refused(infos):
+    thermo = ThermoData.bundled()
+    enthalpies = {f: thermo.entry(f).formation_enthalpy_per_atom for f in infos}
+    comps = {f: p.composition for f, p in infos.items()}
+    check_error_model(GibbsErrorModel(), enthalpies, comps)  # no floor: accepted
+    check_error_model(GibbsErrorModel(sigma_floor_eV_per_atom=0.0005), enthalpies, comps)
+    with pytest.raises(InputError, match=r"exceeds Ba2Ti9O20.s 0 K stability margin of 0\.8"):
+        check_error_model(GibbsErrorModel(sigma_floor_eV_per_atom=0.02), enthalpies, comps)
+
+
+class _Result:
+    def __init__(self, shares: np.ndarray) -> None:
+        self.phases = ("BaO", "TiO2", "A", "B")
+        frac = np.zeros((len(shares), 2, 4))
+        frac[:, -1, 2] = shares
+        frac[:, -1, 3] = 1 - shares
+        self.mol_fractions = frac
+
+
+def test_crossed_blocks_recover_known_variances():
+    """y = T + K + noise with known variances: the block contrasts give them back."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    layout = draw_layout(n)
+    assert layout[:4] == [(0, 0), (0, 1), (1, 0), (1, 1)] and layout[4] == (2, 2)
+    t_eff = rng.normal(0, 0.05, n)
+    k_eff = rng.normal(0, 0.02, n)
+    y = 0.6 + np.array([t_eff[t] + k_eff[k] for t, k in layout]) + rng.normal(0, 0.01, n)
+    out = attribute_spread(_Result(y), ["BaO", "TiO2"], n)
+    assert out["variance"]["thermodynamics"] == pytest.approx(0.05 ** 2, rel=0.15)
+    assert out["variance"]["K_D"] == pytest.approx(0.02 ** 2, rel=0.25)
+    assert out["variance"]["automaton"] == pytest.approx(0.01 ** 2, rel=0.15)
+    assert out["dominant"] == "thermodynamics"
+    assert "multiples of 4" in attribute_spread(_Result(y[:6]), ["BaO", "TiO2"], 6)[
+        "attribution"]
