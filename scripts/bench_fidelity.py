@@ -67,8 +67,12 @@ def variants(base_s: float) -> list[Variant]:
         Variant("event budget x3", automaton={"sweeps_per_unit": 3.0}),
         Variant("event budget x10", automaton={"sweeps_per_unit": 10.0}),
         Variant("pair weight max", automaton={"pair_weight": "max"}),
-        # ---- new scoring rules: each is a ScoringSettings field; append one line per rule,
-        # e.g. Variant("rule X on", scoring={"rule_x": True}),
+        # ---- the rules of issue 20: the reference's uphill rule instead of the second-law
+        # gate, and the thermodynamic uncertainty off or with another shared fraction
+        Variant("reference uphill gate", scoring={"thermo_gate": "reference"}),
+        Variant("G errors off", scoring={"thermo_sampling": "off"}),
+        Variant("G shared fraction 0.5", scoring={"gibbs_shared_fraction": 0.5}),
+        Variant("G shared fraction 0.95", scoring={"gibbs_shared_fraction": 0.95}),
     ]
 
 
