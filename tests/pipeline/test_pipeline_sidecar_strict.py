@@ -28,6 +28,13 @@ def _sidecar(tmp_path: Path, text: str) -> Path:
     ("frame_interval_fs: true", "frame_interval_fs: must be a number, not a boolean"),
     ("temperature_K: '1500'", "temperature_K: must be a number, not text"),
     ("temperature_K: -3", "temperature_K: Input should be greater than 0"),
+    # physically meaningless values break the numerics downstream: refused at ingest
+    ("temperature_K: 1.0e+300", "temperature_K: value 1e+300 K is outside the physically "
+                                "sensible range 1-10000 K"),
+    ("temperature_K: 1.0e-300", "temperature_K: value 1e-300 K is outside"),
+    ("frame_interval_fs: 1.0e-300", "frame_interval_fs: value 1e-300 fs is outside the "
+                                    "physically sensible range 0.001-1e+06 fs"),
+    ("frame_interval_fs: 1.0e+300", "frame_interval_fs: value 1e+300 fs is outside"),
     ("replicate: true", "replicate: must be text or an integer"),
 ])
 def test_bad_numbers_are_refused_with_the_field_named(tmp_path: Path, line: str, message: str):

@@ -107,3 +107,11 @@ def positive(value: float, option: str, what: str = "value") -> float:
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"{option}: {what} must be > 0 and finite, got {value:g}")
     return value
+
+
+def in_range(value: float, option: str, what: str, lo: float, hi: float) -> float:
+    """``value`` if finite and within [lo, hi], else a one-line InputError."""
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise InputError(f"{option}: {what} must be a finite number from {lo:g} to {hi:g}, "
+                         f"got {value:g}")
+    return value

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import typer
 
-from ionflux.cli._parse import NIST_HELP, check_phases, formula_elements, positive
+from ionflux.cli._parse import NIST_HELP, check_phases, formula_elements, in_range, positive
 from ionflux.errors import InputError
 
 _MODES = ("full", "self-only", "thermo-only")
+#: Accepted --sweeps-per-unit: the default is 1; below 1e-3 a step is a handful of updates,
+#: above 1e3 one hour of profile is thousands of sweeps of every cell.
+SWEEPS_PER_UNIT_RANGE = (1e-3, 1e3)
 
 
 def parse_precursors(text: str) -> dict[str, float]:
@@ -202,6 +205,12 @@ def predict_command(
         check_phases(candidates, "--phases")
     if s is not None:
         positive(s, "--s", "score scale (1/s)")
+    if inertia is not None:
+        positive(inertia, "--inertia", "weight of 'no reaction'")
+    if sweeps_per_unit is not None:
+        # the event budget of a step is duration x sweeps_per_unit x cells updates
+        in_range(sweeps_per_unit, "--sweeps-per-unit", "sweeps per profile duration unit",
+                 *SWEEPS_PER_UNIT_RANGE)
     if plot is not None:
         from ionflux.cli.plot import check_out
 

@@ -16,6 +16,7 @@ import numpy as np
 from pymatgen.core import Element
 
 from ionflux.errors import InputError
+from ionflux.units import FRAME_INTERVAL_RANGE_FS, TEMPERATURE_RANGE_K, range_problem
 
 #: Relative tolerance for "the flag and the file say the same number".
 _METADATA_RTOL = 1e-6
@@ -168,10 +169,12 @@ class Trajectory:
                                "--temperature", self.label)
         interval = _resolve(self.frame_interval_fs, frame_interval_fs, "frame interval", "fs",
                             "--frame-interval-fs", self.label)
-        if not temperature > 0:
-            raise InputError(f"{self.label}: temperature must be positive, got {temperature} K")
-        if not interval > 0:
-            raise InputError(f"{self.label}: frame interval must be positive, got {interval} fs")
+        for value, what, unit, bounds in (
+                (temperature, "temperature", "K", TEMPERATURE_RANGE_K),
+                (interval, "frame interval", "fs", FRAME_INTERVAL_RANGE_FS)):
+            problem = range_problem(value, what, unit, bounds)
+            if problem:
+                raise InputError(f"{self.label}: {problem}")
         return replace(self, temperature_K=float(temperature), frame_interval_fs=float(interval))
 
     def subset_frames(self, start: int = 0, stop: int | None = None, step: int = 1) -> Trajectory:
@@ -218,6 +221,11 @@ def _resolve(from_file: float | None, from_flag: float | None, what: str, unit: 
              flag: str, where: str) -> float:
     if from_file is None and from_flag is None:
         raise InputError(f"{where}: the file does not give the {what}; pass {flag}")
+    if from_flag is not None:
+        bounds = TEMPERATURE_RANGE_K if unit == "K" else FRAME_INTERVAL_RANGE_FS
+        problem = range_problem(float(from_flag), what, unit, bounds)
+        if problem:
+            raise InputError(f"{where}: {flag}: {problem}")
     if from_file is None:
         return float(from_flag)  # type: ignore[arg-type]
     if from_flag is not None and abs(from_flag - from_file) > _METADATA_RTOL * abs(from_file):

@@ -17,9 +17,10 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ionflux import __version__
+from ionflux.units import FRAME_INTERVAL_RANGE_FS, TEMPERATURE_RANGE_K, range_problem
 
 #: Stages in build order; "ingest" registers files, the others are builders.
 STAGES: tuple[str, ...] = ("ingest", "gamma", "transport", "bonds", "aggregate", "kd")
@@ -132,6 +133,18 @@ class TrajectoryMetadata(BaseModel):
             raise ValueError("must be a number, not text")
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("temperature_K", "frame_interval_fs", mode="after")
+    @classmethod
+    def _physical_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return value
+        bounds, unit = ((TEMPERATURE_RANGE_K, "K") if info.field_name == "temperature_K"
+                        else (FRAME_INTERVAL_RANGE_FS, "fs"))
+        problem = range_problem(value, "value", unit, bounds)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("type_map", mode="before")
