@@ -100,6 +100,8 @@ def test_predict_validation_and_budget(client):
         ({**good, "precursors": {"BaO": 1}}, "precursors"),
         ({**good, "precursors": {"BaO": 1, "TiO2": -1}}, "must be > 0"),
         ({**good, "precursors": {"BaO": 1, "Zz": 1}}, "Zz"),
+        # no grid gives the smaller precursor a cell
+        ({**good, "precursors": {"BaO": 1e5, "TiO2": 1e-3}}, "BaO:TiO2 = 1e+08 is too large"),
         ({**good, "profile": []}, "profile"),
         ({**good, "profile": [{"temperature_K": -5, "hours": 1}]}, "temperature_K"),
         ({**good, "mode": "fast"}, "mode"),

@@ -115,3 +115,41 @@ def in_range(value: float, option: str, what: str, lo: float, hi: float) -> floa
         raise InputError(f"{option}: {what} must be a finite number from {lo:g} to {hi:g}, "
                          f"got {value:g}")
     return value
+
+
+#: Largest molar ratio of a precursor, and largest ratio of the largest to the smallest: beyond
+#: it the smaller precursor gets no cell on any grid the automaton can run (the web API's
+#: limit too).
+MAX_RATIO = 1e6
+
+
+def check_ratios(ratios: dict[str, float], option: str) -> dict[str, float]:
+    """Molar ratios that are finite, > 0, at most MAX_RATIO and within MAX_RATIO of each
+    other, else a one-line InputError (checked before any cell count is computed, where a
+    huge ratio would overflow)."""
+    for name, ratio in ratios.items():
+        positive(ratio, option, f"ratio of {name}")
+        if ratio > MAX_RATIO:
+            raise InputError(f"{option}: ratio of {name} ({ratio:g}) is too large; give "
+                             f"ratios up to {MAX_RATIO:g} (only their proportions matter)")
+    if ratios:
+        big = max(ratios, key=ratios.__getitem__)
+        small = min(ratios, key=ratios.__getitem__)
+        if ratios[big] > MAX_RATIO * ratios[small]:
+            raise InputError(f"{option}: the ratio {big}:{small} = "
+                             f"{ratios[big] / ratios[small]:g} is too large (at most "
+                             f"{MAX_RATIO:g}): {small} would get no cell on any grid")
+    return ratios
+
+
+def check_output_file(path, option: str):
+    """``path`` (a Path) if a regular file may be written there: it is a regular file or does
+    not exist yet, in an existing folder; else a one-line InputError before any work (a device
+    such as /dev/full, a folder or a socket is never written to, nor used to name files)."""
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+        raise InputError(f"{option} {path} is {kind}; give the name of a file to write")
+    if not path.parent.is_dir():
+        raise InputError(f"{option} {path}: folder {path.parent} does not exist (create it "
+                         "first)")
+    return path

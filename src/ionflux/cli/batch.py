@@ -18,8 +18,12 @@ _STORE = typer.Option(None, help="local | mongo | memory | config file (default 
 _DATA_DIR = typer.Option(None, help="local store folder (default ./ionflux-data)")
 
 
-def parse_ratios(text: str, n: int) -> list[list[float]]:
-    """'1:1,1:2' -> [[1, 1], [1, 2]] (each with ``n`` positive numbers)."""
+def parse_ratios(text: str, names: list[str]) -> list[list[float]]:
+    """'1:1,1:2' -> [[1, 1], [1, 2]] (each with a positive number per precursor in ``names``,
+    within the limits of :func:`~ionflux.cli._parse.check_ratios`)."""
+    from ionflux.cli._parse import check_ratios
+
+    n = len(names)
     out = []
     for item in (p.strip() for p in text.split(",")):
         if not item:
@@ -31,6 +35,7 @@ def parse_ratios(text: str, n: int) -> list[list[float]]:
         if len(values) != n or any(not v > 0 for v in values):
             raise InputError(f"--ratios: {item!r} needs {n} positive numbers (one per "
                              "precursor)")
+        check_ratios(dict(zip(names, values, strict=True)), f"--ratios {item}")
         out.append(values)
     if not out:
         raise InputError("--ratios is empty; e.g. 1:1,1:2")
@@ -89,7 +94,7 @@ def request_command(
         raise InputError(f"--modes: unknown {bad or 'none given'}; use full, self-only, "
                          "thermo-only")
     try:
-        requests = request_grid(names, parse_ratios(ratios, len(names)), steps, mode_list,
+        requests = request_grid(names, parse_ratios(ratios, names), steps, mode_list,
                                 realisations=realisations, seed=seed, grid=grid)
     except ValueError as exc:
         raise InputError(" ".join(str(exc).split())) from None

@@ -17,15 +17,17 @@ plot_app = typer.Typer(help="Figures (PNG).", no_args_is_help=True)
 
 
 def check_out(out: Path, option: str = "--out") -> Path:
-    """``out`` if its folder exists and it is not a folder itself; checked before any work."""
+    """The file a figure asked for as ``out`` is written to (``out``, or ``out.png`` without a
+    suffix), if its folder exists and it is not a folder itself; checked before any work."""
+    from ionflux.cli._parse import check_output_file
     from ionflux.errors import InputError
+    from ionflux.plotting.figures import figure_path
 
     if out.is_dir():
         raise InputError(f"{option} {out} is a folder; give a file name such as "
                          f"{out / 'plot.png'}")
-    if not out.parent.is_dir():
-        raise InputError(f"{option} {out}: folder {out.parent} does not exist (create it first)")
-    return out
+    check_output_file(out, option)
+    return check_output_file(figure_path(out, option), option)
 
 
 @plot_app.command("kd")
@@ -44,7 +46,7 @@ def kd(
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """K_D versus cation ratio, one line per temperature (log axes)."""
-    check_out(out)
+    out = check_out(out)
     from ionflux.cli.kd import compute_rows
     from ionflux.plotting.kd import plot_kd
 
@@ -68,7 +70,7 @@ def correlation(
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
 ) -> None:
     """Correlation factors f_i of the two cations versus their ratio, one line per temperature."""
-    check_out(out)
+    out = check_out(out)
     from ionflux.cli._parse import parse_pair
     from ionflux.kinetics.report import load_transport_docs
     from ionflux.plotting.correlation import plot_correlation
@@ -92,7 +94,7 @@ def bonds(
     frames: int = typer.Option(5, "--frames", help="frames per bundled amorphous cell"),
 ) -> None:
     """CrystalNN bond counts per atom versus Ba:Ti for the bundled amorphous Ba-Ti-O cells."""
-    check_out(out)
+    out = check_out(out)
     from ionflux.cli.structure import bonds_plot_command
 
     bonds_plot_command(str(out), frames)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from ionflux.cli._parse import NIST_HELP, check_phases, formula_elements, in_range, positive
+from ionflux.cli._parse import (
+    NIST_HELP,
+    check_phases,
+    check_ratios,
+    formula_elements,
+    in_range,
+    positive,
+)
 from ionflux.errors import InputError
 
 _MODES = ("full", "self-only", "thermo-only")
@@ -37,7 +44,7 @@ def parse_precursors(text: str) -> dict[str, float]:
         out[name.strip()] = ratio
     if not out:
         raise InputError("--precursors is empty; e.g. BaO=1,TiO2=2")
-    return out
+    return check_ratios(out, "--precursors")
 
 
 def parse_profile(text: str) -> list[tuple[float, float]]:
@@ -214,7 +221,7 @@ def predict_command(
     if plot is not None:
         from ionflux.cli.plot import check_out
 
-        check_out(plot, "--plot")
+        plot = check_out(plot, "--plot")
     from ionflux.ca.settings import AutomatonSettings, ScoringSettings
 
     scoring = settings_from_options(ScoringSettings, {"s": s, "kd_sampling": kd_sampling})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ionflux.cli._parse import check_output_file
 from ionflux.errors import InputError
 
 transport_app = typer.Typer(help="Onsager transport coefficients.", no_args_is_help=True)
@@ -164,21 +165,24 @@ def synthetic(
 
     if frames < 2 or formula_units < 1 or replicates < 1:
         raise InputError("--frames must be >= 2, --formula-units and --replicates >= 1")
+    check_output_file(out, "OUT")
     name = out.name
     suffix = next((s for s in _TRAJECTORY_SUFFIXES if name.endswith(s)), None)
     if suffix is None:
         suffix = ".extxyz"
-        typer.echo(f"note: {out} has no trajectory extension; writing {out}{suffix}")
+        typer.echo(f"note: {out} has no trajectory extension; adding {suffix}")
     stem = name[:-len(suffix)] if name.endswith(suffix) else name
     system = validation_system(formula_units)
     paths = ([out.with_name(stem + suffix)] if replicates == 1 else
              [out.with_name(f"{stem}.r{r}{suffix}") for r in range(1, replicates + 1)])
+    truth = out.with_name(stem + suffix + ".truth.json") if replicates == 1 else \
+        out.with_name(stem + ".truth.json")
+    for path in (*paths, truth):
+        check_output_file(path, "OUT")
     rng = np.random.default_rng(seed)
     seeds = [seed] if replicates == 1 else [int(s) for s in rng.integers(0, 2**31, replicates)]
     for path, s in zip(paths, seeds, strict=True):
         write_extxyz(path, system.generate(frames, seed=s))
-    truth = out.with_name(stem + suffix + ".truth.json") if replicates == 1 else \
-        out.with_name(stem + ".truth.json")
     truth.write_text(system.truth().model_dump_json(indent=1))
     written = ", ".join(str(p) for p in paths)
     typer.echo(f"wrote {written} and {truth} (T = {system.temperature_K:g} K, frame interval "

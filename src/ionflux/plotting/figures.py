@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ionflux.errors import InputError
+
+
+def figure_path(out: str | Path, option: str = "--out") -> Path:
+    """The file a figure asked for as ``out`` is written to, so messages name the real one.
+
+    A name without a suffix gets ``.png`` (matplotlib's default format); a suffix matplotlib
+    cannot write is a one-line InputError (it would otherwise fail after all the work).
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    out = Path(out)
+    suffix = out.suffix.lower().lstrip(".")
+    if not suffix:
+        return out.with_name(out.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise InputError(f"{option} {out}: matplotlib cannot write '.{suffix}' figures; end "
+                         f"the name with one of {', '.join('.' + f for f in sorted(formats))}")
+    return out
+
 
 def save_figure(fig, out: str | Path, dpi: int = 150) -> Path:
-    """Write ``fig`` to ``out`` (parent folders created) and free it; return the path."""
-    out = Path(out)
+    """Write ``fig`` to :func:`figure_path` of ``out`` (parent folders created) and free it;
+    return the path written."""
+    out = figure_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi)
     # Figures made through pyplot stay registered (and in memory) until closed.

@@ -85,6 +85,12 @@ class PredictRequest(BaseModel):
         for name, ratio in value.items():
             if not math.isfinite(ratio) or ratio <= 0 or ratio > 1e6:
                 raise ValueError(f"ratio of {name!r} must be > 0 and <= 1e6")
+        from ionflux.cli._parse import check_ratios  # the command line's limits
+
+        try:
+            check_ratios(value, "precursors")
+        except InputError as exc:
+            raise ValueError(str(exc).removeprefix("precursors: ")) from None
         return value
 
 
