@@ -216,3 +216,45 @@ def test_kd_ratio_falls_back_to_the_bundled_tensors():
                                              rel=1e-12)
     with pytest.raises(Exception, match="1500, 1750"):
         kd_ratio_rows(stores, ["BaO", "TiO2"], 1600.0)
+
+
+def test_large_bodies_are_refused_with_413_before_parsing(client):
+    """A 38 MB JSON body took 7 s and +500 MB before its 422: now 413 from its length."""
+    huge = b'{"precursors": {"BaO": 1, "TiO2": 1}, "pad": "' + b"x" * 38_000_000 + b'"}'
+    response = client.post("/api/predict", content=huge,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "larger than the server's limit of 65536 bytes" in response.json()["detail"]
+    # a streamed body without Content-Length is cut off once it passes the limit
+    chunks = iter([b'{"pad": "', *([b"x" * 8192] * 100), b'"}'])
+    response = client.post("/api/predict", content=chunks,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "more than 65536 bytes" in response.json()["detail"]
+
+
+def test_body_limit_refuses_without_reading_the_body():
+    import asyncio
+
+    from ionflux.web.app import BodyLimit
+
+    called = []
+
+    async def app(scope, receive, send):
+        called.append(scope)
+
+    async def receive():
+        raise AssertionError("the body must not be read")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/predict",
+             "headers": [(b"content-length", b"38000000")]}
+    asyncio.run(BodyLimit(app, 1024)(scope, receive, send))
+    assert not called and sent[0]["status"] == 413
+    asyncio.run(BodyLimit(app, 1024)({**scope, "headers": [(b"content-length", b"-1")]},
+                                     receive, send))
+    assert not called and sent[2]["status"] == 400

@@ -18,6 +18,8 @@ def serve_command(
                                                      "runs (cell updates; ~1e7 per second)"),
     predict_timeout: float = typer.Option(120.0, help="seconds a request waits for a "
                                                       "prediction before answering 504"),
+    max_body_bytes: int = typer.Option(64 * 1024, min=1, help="largest request body; a "
+                                       "larger one is refused with 413 before it is read"),
 ) -> None:
     """Serve the API (/api/..., schema at /openapi.json) and the web page (/)."""
     import uvicorn
@@ -26,7 +28,7 @@ def serve_command(
 
     settings = ServeSettings(store=store or os.environ.get("IONFLUX_STORE") or "local",
                              data_dir=data_dir, max_cell_updates=max_cell_updates,
-                             predict_timeout_s=predict_timeout)
+                             predict_timeout_s=predict_timeout, max_body_bytes=max_body_bytes)
     app = create_app(settings)
     typer.echo(f"ionflux serving {app.state.access.location} on http://{host}:{port}/ "
                "(Ctrl-C stops)", err=True)

@@ -12,6 +12,7 @@ fixed message (the traceback goes to the server log only).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException
 
 from ionflux.errors import DataNotFoundError, InputError, IonfluxError, StoreError
 from ionflux.web.data import (
@@ -56,6 +58,63 @@ class ServeSettings:
     max_page: int = 500
     max_cell_updates: float = 5e7  # ~5 s of automaton at ~1e7 updates/s
     predict_timeout_s: float = 120.0
+    #: Largest request body, bytes: the largest valid prediction request (6 precursors, 50
+    #: profile steps) is ~4 KB of JSON; a bigger body is refused with 413 before it is read.
+    max_body_bytes: int = 64 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes is answered 413 before anything
+    parses it, from its Content-Length when it has one, else as soon as the streamed body
+    passes the limit (the rest is never read)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                size = -1
+            if size < 0:
+                await self._refuse(send, 400, "invalid Content-Length header")
+                return
+            if size > self.limit:
+                await self._refuse(send, 413, self._message(f"{size} bytes"))
+                return
+        received = 0
+
+        async def counted_receive() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # raised while the body is read, before it is parsed; answered by the
+                    # framework's HTTPException handler as {"detail": ...}
+                    raise HTTPException(413, self._message(f"more than {self.limit} bytes"))
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+    def _message(self, size: str) -> str:
+        return (f"request body of {size} is larger than the server's limit of {self.limit} "
+                "bytes")
+
+    @staticmethod
+    async def _refuse(send: Any, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
 
 
 # ------------------------------------------------------------------ request models
@@ -176,6 +235,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     app = FastAPI(title="ionflux", version=__version__, docs_url=None, redoc_url=None,
                   description="Onsager transport, K_D and synthesis predictions of the ionflux "
                               "store. Units are in the field names (K, cm2_s, eV).")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     limit_q = Query(50, ge=1, le=settings.max_page, description="items per page")
     offset_q = Query(0, ge=0, le=10**9, description="items to skip")
 
