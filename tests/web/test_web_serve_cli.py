@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from ionflux.cli import main
 
 BIN = Path(sys.executable).parent
@@ -59,3 +61,14 @@ def test_serve_answers_api_and_page(tmp_path):
 def test_serve_refuses_a_bad_store(capsys, tmp_path):
     assert main(["serve", "--store", str(tmp_path / "missing.yaml")]) == 2
     assert "unknown store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("missing", ["fastapi", "uvicorn"])
+def test_serve_without_the_web_extra_names_it(monkeypatch, capsys, missing: str):
+    for name in [m for m in sys.modules if m == "ionflux.web" or m.startswith("ionflux.web.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, missing, None)  # import fails as if not installed
+    assert main(["serve", "--store", "memory"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: ionflux serve needs the web extra ({missing} is not installed): "
+                   "pip install 'ionflux[web]'\n")

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import typer
 
+from ionflux.errors import InputError
+
+#: Top-level modules of the ``web`` extra (fastapi, uvicorn) and what they bring.
+WEB_EXTRA_MODULES = frozenset({"fastapi", "uvicorn", "starlette", "h11", "anyio"})
+
 
 def serve_command(
     store: str = typer.Option(None, help="local | mongo | memory | config file (default "
@@ -22,9 +27,15 @@ def serve_command(
                                        "larger one is refused with 413 before it is read"),
 ) -> None:
     """Serve the API (/api/..., schema at /openapi.json) and the web page (/)."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from ionflux.web import ServeSettings, create_app
+        from ionflux.web import ServeSettings, create_app
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in WEB_EXTRA_MODULES:
+            raise  # anything else missing is a bug, with its traceback
+        raise InputError(f"ionflux serve needs the web extra ({exc.name} is not installed): "
+                         "pip install 'ionflux[web]'") from None
 
     settings = ServeSettings(store=store or os.environ.get("IONFLUX_STORE") or "local",
                              data_dir=data_dir, max_cell_updates=max_cell_updates,
