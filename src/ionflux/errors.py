@@ -29,3 +29,7 @@ class DataNotFoundError(InputError, LookupError):
 
 class StoreError(IonfluxError):
     """A store that cannot be reached, read or written."""
+
+
+class OutputError(IonfluxError):
+    """A file that could not be written (full disk, no permission); nothing partial is left."""

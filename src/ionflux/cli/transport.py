@@ -158,9 +158,12 @@ def synthetic(
     The defaults (4 replicates of 20,000 frames) pass every quality check of `ionflux transport
     analyze` on all of them together: total L_ij errors shrink with replicates, not length.
     """
+    from contextlib import ExitStack
+
     import numpy as np
 
-    from ionflux.io.writers import write_extxyz
+    from ionflux.io.atomic import atomic_output
+    from ionflux.io.writers import write_extxyz_stream
     from ionflux.transport.synthetic import validation_system
 
     if frames < 2 or formula_units < 1 or replicates < 1:
@@ -181,9 +184,15 @@ def synthetic(
         check_output_file(path, "OUT")
     rng = np.random.default_rng(seed)
     seeds = [seed] if replicates == 1 else [int(s) for s in rng.integers(0, 2**31, replicates)]
-    for path, s in zip(paths, seeds, strict=True):
-        write_extxyz(path, system.generate(frames, seed=s))
-    truth.write_text(system.truth().model_dump_json(indent=1))
+    # every file under a temporary name until all are complete: a full disk or an interrupt
+    # leaves none of them (and no truncated one), with a one-line error
+    with ExitStack() as files:
+        for path, s in zip(paths, seeds, strict=True):
+            raw = files.enter_context(atomic_output(path, "wb"))
+            write_extxyz_stream(raw, system.generate(frames, seed=s),
+                                gzipped=path.suffix == ".gz")
+        files.enter_context(atomic_output(truth, "w", encoding="utf-8")).write(
+            system.truth().model_dump_json(indent=1))
     written = ", ".join(str(p) for p in paths)
     typer.echo(f"wrote {written} and {truth} (T = {system.temperature_K:g} K, frame interval "
                f"{system.frame_interval_fs:g} fs, both stored in the file); analyse them "

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from ionflux.io.atomic import atomic_output
 from ionflux.io.trajectory import Trajectory
 
 
@@ -64,18 +66,32 @@ def iter_extxyz_frames(trajectory: Trajectory, *, wrap: bool = False,
 def write_extxyz(path: str | Path, trajectory: Trajectory, **options) -> Path:
     """Write ``trajectory`` to ``path`` (gzip if it ends in ``.gz``; options as
     :func:`iter_extxyz_frames`). A gzip file has no name or time in its header, so its bytes
-    (and their sha256) depend only on the content."""
+    (and their sha256) depend only on the content. The file appears complete or not at all
+    (:func:`~ionflux.io.atomic.atomic_output`; an OSError is a one-line OutputError)."""
     path = Path(path)
     frames = iter_extxyz_frames(trajectory, **options)
-    if path.suffix == ".gz":
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb",
-                                                    mtime=0) as stream:
+    # under a temporary name, renamed when complete: a full disk leaves no truncated file
+    with atomic_output(path, "wb") as raw:
+        _write_frames(raw, frames, gzipped=path.suffix == ".gz")
+    return path
+
+
+def write_extxyz_stream(raw: BinaryIO, trajectory: Trajectory, *, gzipped: bool = False,
+                        **options) -> None:
+    """Write ``trajectory`` as extended XYZ into an open binary file (gzip-compressed with
+    ``gzipped``), e.g. one of several :func:`~ionflux.io.atomic.atomic_output` files that
+    should appear together."""
+    _write_frames(raw, iter_extxyz_frames(trajectory, **options), gzipped=gzipped)
+
+
+def _write_frames(raw: BinaryIO, frames: Iterator[str], *, gzipped: bool) -> None:
+    if gzipped:
+        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as stream:
             for text in frames:
                 stream.write(text.encode())
     else:
-        with open(path, "w") as stream:
-            stream.writelines(frames)
-    return path
+        for text in frames:
+            raw.write(text.encode())
 
 
 def _token(value: object) -> str:

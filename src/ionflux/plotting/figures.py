@@ -28,13 +28,20 @@ def figure_path(out: str | Path, option: str = "--out") -> Path:
 
 def save_figure(fig, out: str | Path, dpi: int = 150) -> Path:
     """Write ``fig`` to :func:`figure_path` of ``out`` (parent folders created) and free it;
-    return the path written."""
+    return the path written. The file appears complete or not at all (an OSError is a
+    one-line OutputError)."""
+    from ionflux.io.atomic import atomic_output
+
     out = figure_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    # Figures made through pyplot stay registered (and in memory) until closed.
-    if fig.canvas.manager is not None:
-        import matplotlib.pyplot as plt
+    try:
+        # under a temporary name until complete: a full disk leaves no truncated figure
+        with atomic_output(out, "wb") as handle:
+            fig.savefig(handle, dpi=dpi, format=out.suffix.lstrip(".").lower())
+    finally:
+        # Figures made through pyplot stay registered (and in memory) until closed.
+        if fig.canvas.manager is not None:
+            import matplotlib.pyplot as plt
 
-        plt.close(fig)
+            plt.close(fig)
     return out
