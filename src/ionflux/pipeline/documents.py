@@ -17,7 +17,14 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from ionflux import __version__
 from ionflux.units import FRAME_INTERVAL_RANGE_FS, TEMPERATURE_RANGE_K, range_problem
@@ -82,6 +89,39 @@ _SHORT = 100
 _LABEL = 300
 
 
+def _no_bool_finite(value: Any) -> Any:
+    # YAML turns `yes` into True and `.inf` into inf: neither is a number of frames or a grade
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class SidecarGamma(BaseModel):
+    """Extrapolation-grade statistics an ACE MD run records in its sidecar
+    (:func:`ionflux.md.run.gamma_statistics`); every field typed, nothing else accepted.
+    Fields left out stay out of the dump, so a recorded dictionary reads back unchanged."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    n_frames: int | None = Field(None, ge=0, le=10**12)
+    max: float | None = None
+    mean: float | None = None
+    p95: float | None = None
+    n_above_warn: int | None = Field(None, ge=0, le=10**12)
+    n_above_stop: int | None = Field(None, ge=0, le=10**12)
+    warn_threshold: float | None = None
+    stop_threshold: float | None = None
+
+    _finite = field_validator("*", mode="before")(classmethod(
+        lambda cls, value: _no_bool_finite(value)))
+
+    @model_serializer(mode="wrap")
+    def _given_fields_only(self, handler: Any) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+
 class TrajectoryMetadata(BaseModel):
     """The metadata sidecar of one trajectory file (YAML or JSON).
 
@@ -120,7 +160,7 @@ class TrajectoryMetadata(BaseModel):
     active_set_file: str | None = Field(None, max_length=_LABEL,
                                         description="its active set (.asi)")
     active_set_sha256: str | None = Field(None, max_length=64)
-    gamma: dict[str, Any] | None = Field(
+    gamma: SidecarGamma | None = Field(
         None, description="extrapolation-grade statistics recorded by the MD run")
 
     @field_validator("temperature_K", "frame_interval_fs", mode="before")

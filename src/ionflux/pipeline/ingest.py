@@ -122,6 +122,28 @@ def find_sidecar(path: Path) -> Path:
     return present[0]
 
 
+class _AliasFound(Exception):
+    """A YAML alias (``*name``, also in a merge key ``<<: *name``); the message is ``*name``."""
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses aliases before anything is expanded (so a 600-byte
+    'billion laughs' costs nothing), and with them merge keys."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise _AliasFound(f"*{self.peek_event().anchor}")
+            return super().compose_node(parent, index)
+
+    loader = NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def read_sidecar(path: Path) -> TrajectoryMetadata:
     """Parse and validate a sidecar; errors are one line naming the file and the field."""
     import yaml
@@ -133,9 +155,15 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
             raise InputError(f"{path}: sidecar is {size} bytes; the limit is "
                              f"{MAX_SIDECAR_BYTES} (put long notes in a file of their own)")
         text = path.read_text()
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml(text)
     except OSError as exc:
         raise InputError(f"{path}: cannot read sidecar: {exc.strerror}") from exc
+    except _AliasFound as exc:
+        raise InputError(f"{path}: sidecar uses YAML aliases ({exc}); write the values out "
+                         "(aliases are refused: a few of them expand a small file into "
+                         "gigabytes)") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: sidecar is nested too deeply to be a sidecar") from exc
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: sidecar is not valid {path.suffix[1:].upper()}: "
                          f"{one_line(exc)}") from exc
@@ -175,7 +203,10 @@ def _unchanged_metadata(previous: dict | None, sidecar: Path, stat: Any,
             or previous.get("sidecar_mtime_ns") != stat.st_mtime_ns
             or previous.get("metadata") is None):
         return None
-    return TrajectoryMetadata.model_validate(previous["metadata"])
+    try:
+        return TrajectoryMetadata.model_validate(previous["metadata"])
+    except ValidationError:  # registered under looser rules (e.g. an untyped gamma): reread
+        return None
 
 
 def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, int, int]:
