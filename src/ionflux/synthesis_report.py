@@ -30,7 +30,7 @@ class ReportSettings:
     kd_temperatures_K: tuple[float, ...] = (1000.0, 1250.0, 1500.0, 1750.0)
     recipes: tuple[str, ...] = ("R1", "R2", "R3", "R4")
     modes: tuple[str, ...] = ("full", "thermo-only")
-    realisations: int = 3
+    realisations: int = 8
     grid: int = 30
     seed: int = 0
 

@@ -44,7 +44,12 @@ from ionflux.ca.scoring import (
     can_sample,
     score_reactions,
 )
-from ionflux.ca.settings import SCORE_MODES, AutomatonSettings, ScoringSettings
+from ionflux.ca.settings import (
+    DEFAULT_REALISATIONS,
+    SCORE_MODES,
+    AutomatonSettings,
+    ScoringSettings,
+)
 from ionflux.ca.table import CATable, build_table
 from ionflux.errors import DataNotFoundError, InputError
 
@@ -517,7 +522,8 @@ def prediction_key(inputs: PredictionInputs, version: str) -> str:
 
 # ------------------------------------------------------------------ public API
 def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, float]],
-            mode: str = "full", realisations: int = 3, seed: int = 0, grid: int = 30, *,
+            mode: str = "full", realisations: int = DEFAULT_REALISATIONS, seed: int = 0,
+            grid: int = 30, *,
             phases: Sequence[str] | None = None, scoring: ScoringSettings | None = None,
             automaton: AutomatonSettings | None = None, thermo: Any = None, kd: Any = None,
             cache: PredictionCache | bool | None = True, progress: bool = False,
@@ -669,7 +675,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
 
 
 def run_recipes(recipes: Sequence[str] = ("R1", "R2", "R3", "R4"),
-                modes: Sequence[str] = ("full", "thermo-only"), realisations: int = 3,
+                modes: Sequence[str] = ("full", "thermo-only"),
+                realisations: int = DEFAULT_REALISATIONS,
                 seed: int = 0, grid: int = 30, progress: bool = True,
                 cache: PredictionCache | bool | None = True,
                 scoring: ScoringSettings | None = None,

@@ -19,6 +19,10 @@ CALIBRATED_S = 1.3e8
 #: Weight of "no reaction": the reference CA offers its no-op twice with weight 2 each.
 INERTIA = 4.0
 
+#: Realisations per prediction by default: two blocks of four, so the spread can be split into
+#: thermodynamics, K_D and automaton noise (ionflux.ca.predict.attribute_spread).
+DEFAULT_REALISATIONS = 8
+
 ScoreMode = Literal["full", "self-only", "thermo-only"]
 SCORE_MODES: tuple[str, ...] = ("full", "self-only", "thermo-only")
 

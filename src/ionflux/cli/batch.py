@@ -70,7 +70,7 @@ def request_command(
     profiles: str = typer.Option(..., help="heating profiles separated by ';', each like "
                                            "'1200K:4h,1300K:4h' (durations in sweeps or h)"),
     modes: str = typer.Option("full", help="comma-separated: full, self-only, thermo-only"),
-    realisations: int = typer.Option(3, min=1),
+    realisations: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0),
     grid: int = typer.Option(30, min=3, help="edge of the cubic grid in cells"),
     run: bool = typer.Option(False, "--run", help="run the pending requests right away"),

@@ -109,10 +109,18 @@ def _print_human(doc) -> None:
     table.add_column("phase")
     table.add_column("mole fraction", justify="right")
     table.add_column("stderr", justify="right")
+    table.add_column("P(largest product)", justify="right")
     for phase, value in sorted(doc.final_mol_fraction.items(), key=lambda kv: -kv[1]):
         err = doc.final_mol_fraction_stderr[phase]
-        table.add_row(phase, f"{value:.4f}", "-" if err is None else f"{err:.4f}")
+        chance = doc.majority_probability.get(phase)
+        table.add_row(phase, f"{value:.4f}", "-" if err is None else f"{err:.4f}",
+                      "-" if chance is None else f"{chance:.2f}")
     console.print(table)
+    spread = doc.uncertainty.get("variance")
+    if spread:
+        parts = ", ".join(f"{k} {v ** 0.5:.3f}" for k, v in spread.items())
+        console.print(f"spread of the {doc.uncertainty['quantity']} (standard deviations): "
+                      f"{parts}; dominated by {doc.uncertainty['dominant']}")
     if doc.from_cache:
         timing = "served from the cache"
     elif doc.automaton_s is not None:
@@ -153,7 +161,8 @@ def predict_command(
     recipe: str = typer.Option(None, help="preset R1 | R2 | R3 | R4 (SCIENCE.md §6) instead of "
                                           "--precursors/--profile"),
     mode: str = typer.Option("full", help="full | self-only | thermo-only"),
-    realisations: int = typer.Option(3, help="independent realisations"),
+    realisations: int = typer.Option(8, help="independent realisations (multiples of 4 split "
+                                                "the spread by input)"),
     seed: int = typer.Option(0, help="random seed (same seed, same result)"),
     grid: int = typer.Option(30, help="edge of the cubic grid in cells"),
     phases: str = typer.Option(None, help="candidate phases, comma-separated (default: the "

@@ -13,7 +13,7 @@ def report_command(
                                      "file (default $IONFLUX_STORE or the embedded local store)"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="with the local store: data "
                                          "folder (default $IONFLUX_DATA_DIR or ./ionflux-data)"),
-    realisations: int = typer.Option(3, "--realisations", help="CA realisations per recipe"),
+    realisations: int = typer.Option(8, "--realisations", help="CA realisations per recipe"),
     grid: int = typer.Option(30, "--grid", help="edge of the CA grid in cells"),
     seed: int = typer.Option(0, "--seed", help="random seed of the CA"),
 ) -> None:

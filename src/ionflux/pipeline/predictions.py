@@ -41,7 +41,7 @@ class PredictionRequest(BaseModel):
     profile: list[tuple[float, float]] = Field(
         description="(temperature K, duration in sweeps; 10 sweeps = 1 h) steps")
     mode: Literal["full", "self-only", "thermo-only"] = "full"
-    realisations: int = Field(3, ge=1)
+    realisations: int = Field(8, ge=1)
     seed: int = Field(0, ge=0)
     grid: int = Field(30, ge=3)
     label: str | None = Field(None, description="free name (e.g. a recipe); not in the key")
@@ -60,7 +60,7 @@ class PredictionRequest(BaseModel):
 
 def request_grid(precursors: Sequence[str], ratios: Sequence[Sequence[float]],
                  profiles: Sequence[Sequence[tuple[float, float]]], modes: Sequence[str],
-                 *, realisations: int = 3, seed: int = 0, grid: int = 30
+                 *, realisations: int = 8, seed: int = 0, grid: int = 30
                  ) -> list[PredictionRequest]:
     """Every (ratio, profile, mode) combination as a request."""
     out = []

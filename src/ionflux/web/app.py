@@ -134,7 +134,7 @@ class PredictRequest(BaseModel):
                                          examples=[{"BaO": 1, "TiO2": 2}])
     profile: list[ProfileStep] = Field(min_length=1, max_length=50)
     mode: Literal["full", "self-only", "thermo-only"] = "full"
-    realisations: int = Field(3, ge=1, le=16)
+    realisations: int = Field(8, ge=1, le=16)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     grid: int = Field(20, ge=4, le=60, description="edge of the cubic grid, cells")
 
