@@ -31,7 +31,6 @@ from maggma.core import Builder, Store
 from ionflux import __version__
 from ionflux.errors import (
     AnalysisError,
-    InputError,
     IonfluxError,
     StoreError,
     TrajectoryFormatError,
@@ -91,6 +90,16 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, TrajectoryFormatError):
         return redact_contents(one_line(exc))
     return one_line(exc)
+
+
+def _replicate_reason(exc: BaseException) -> str:
+    """Why a replicate was left out of its aggregate: ionflux's own one-line message, or the
+    exception type and its message (LinAlgError, MemoryError, ...) with quotes of file bytes
+    left out."""
+    if isinstance(exc, IonfluxError):
+        return _reason(exc)
+    name, text = type(exc).__name__, redact_contents(one_line(exc))
+    return name if text == name else f"{name}: {text}"
 
 
 def _wrap_store_errors(what: str, func: Any, *args: Any) -> Any:
@@ -393,8 +402,8 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
     Membership is part of the fingerprint, so adding, changing or removing one replicate
     rebuilds exactly its group (maggma's GroupBuilder misses member updates). Replicates that
-    cannot be read, or cannot be analysed on their own, are excluded with the reason; a group
-    with none left fails.
+    cannot be read, or cannot be analysed on their own, are excluded with the reason, whatever
+    they raise (InputError, LinAlgError, MemoryError, ...); a group with none left fails.
     """
 
     stage: ClassVar[str] = "aggregate"
@@ -452,8 +461,9 @@ class TransportAggregateBuilder(IncrementalBuilder):
             try:
                 trajectories.append(load_trajectory(raw, reader=self.reader, blobs=self.blobs))
                 used.append(raw.traj_id)
-            except InputError as exc:
-                excluded.append(ExcludedReplicate(traj_id=raw.traj_id, reason=_reason(exc)))
+            except Exception as exc:  # one bad replicate never fails its group
+                excluded.append(ExcludedReplicate(traj_id=raw.traj_id,
+                                                  reason=_replicate_reason(exc)))
         if not trajectories:
             reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
             raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})")
@@ -466,7 +476,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
 
         try:
             doc = run(trajectories)
-        except IonfluxError as exc:
+        except Exception as exc:
             # find the replicates that cannot be analysed on their own and exclude them with
             # their reason, like unreadable ones (only on this failure path: costs one
             # analysis per replicate)
@@ -475,8 +485,9 @@ class TransportAggregateBuilder(IncrementalBuilder):
                 try:
                     run([traj])
                     keep.append((traj, traj_id))
-                except IonfluxError as alone:
-                    excluded.append(ExcludedReplicate(traj_id=traj_id, reason=one_line(alone)))
+                except Exception as alone:
+                    excluded.append(ExcludedReplicate(traj_id=traj_id,
+                                                      reason=_replicate_reason(alone)))
             if not keep:
                 reasons = "; ".join(f"{e.traj_id}: {e.reason}" for e in excluded)
                 raise AnalysisError(f"{item['key']}: no usable replicate ({reasons})") from exc
