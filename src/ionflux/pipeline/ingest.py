@@ -25,9 +25,10 @@ they were.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,19 +80,55 @@ def is_trajectory_name(name: str) -> bool:
     return base.endswith(TRAJECTORY_SUFFIXES) or "xdatcar" in base
 
 
-def find_trajectories(directory: Path, recursive: bool = True) -> list[Path]:
-    """Trajectory files under ``directory`` (sorted, hidden folders skipped)."""
+def shown(path: str | Path) -> str:
+    """``path`` as text that can be stored and printed: bytes of a file name that are not
+    UTF-8 appear as ``\\xe9`` (identical to ``str(path)`` for every valid name)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _os_problem(path: str | Path, exc: OSError, what: str = "cannot read") -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return (f"{shown(path)}: path is longer than this system allows ({len(os.fsencode(path))}"
+                " bytes); move it to a shorter path")
+    return f"{shown(path)}: {what}: {exc.strerror or type(exc).__name__}"
+
+
+def _walk(directory: Path, recursive: bool, problems: dict[str, str] | None) -> Iterator[Path]:
+    """Files under ``directory``: hidden files and folders skipped, linked folders not entered.
+    A folder that cannot be listed (too long a path, no permission) goes to ``problems``."""
+    stack = [directory]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            if folder == directory:
+                raise InputError(_os_problem(folder, exc, "cannot list folder")) from exc
+            if problems is not None:
+                problems[shown(folder)] = _os_problem(folder, exc, "cannot list folder")
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if recursive:
+                        stack.append(Path(entry.path))
+                elif entry.is_file():
+                    yield Path(entry.path)
+            except OSError as exc:
+                if problems is not None:
+                    problems[shown(entry.path)] = _os_problem(entry.path, exc)
+
+
+def find_trajectories(directory: Path, recursive: bool = True,
+                      problems: dict[str, str] | None = None) -> list[Path]:
+    """Trajectory files under ``directory`` (sorted, hidden folders skipped); folders that
+    cannot be listed go to ``problems`` (path -> one-line reason)."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
-    pattern = directory.rglob("*") if recursive else directory.glob("*")
-    found = []
-    for path in pattern:
-        rel = path.relative_to(directory).parts
-        if any(p.startswith(".") for p in rel) or not path.is_file():
-            continue
-        if is_trajectory_name(path.name):
-            found.append(path)
-    return sorted(found)
+    return sorted(p for p in _walk(directory, recursive, problems) if is_trajectory_name(p.name))
 
 
 def sidecar_candidates(path: Path) -> list[Path]:
@@ -120,6 +157,30 @@ def find_sidecar(path: Path) -> Path:
         raise InputError(f"{path}: several metadata sidecars ({', '.join(p.name for p in present)}"
                          "); keep one")
     return present[0]
+
+
+def _invalid_text(value: Any, where: str = "") -> str | None:
+    """Where in parsed sidecar data a text is not valid Unicode (None when all are)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        label = f"{where}.{key}" if where else str(key)
+        found = _invalid_text(key, label) if isinstance(key, str) else None
+        if found is None:
+            found = _invalid_text(item, label)
+        if found is not None:
+            return found
+    return None
 
 
 class _AliasFound(Exception):
@@ -164,12 +225,20 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
                          "gigabytes)") from exc
     except RecursionError as exc:
         raise InputError(f"{path}: sidecar is nested too deeply to be a sidecar") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: sidecar is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                         f"at position {exc.start}); save it as UTF-8") from exc
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: sidecar is not valid {path.suffix[1:].upper()}: "
                          f"{one_line(exc)}") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: sidecar must be a mapping of fields, got "
                          f"{type(data).__name__}")
+    where = _invalid_text(data)
+    if where is not None:
+        # YAML's "\udce9" escapes make lone surrogates, which no store or hash can take
+        raise InputError(f"{path}: invalid sidecar: {where or 'sidecar'}: text that is not "
+                         "valid Unicode (a lone surrogate)")
     try:
         return TrajectoryMetadata.model_validate(data)
     except ValidationError as exc:
@@ -253,17 +322,18 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     directory = Path(directory).expanduser().resolve()
     raw_store, failures = stores.raw_trajectories, stores.failures
     report = IngestReport()
-    files = find_trajectories(directory, recursive)
+    errors: dict[str, str] = {}
+    files = find_trajectories(directory, recursive, problems=errors)
     existing = {d["traj_id"]: d for d in raw_store.query(
         properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns",
                     "sidecar_path", "sidecar_size_bytes", "sidecar_mtime_ns", "metadata"])}
     by_path = {d["path"]: d for d in existing.values()}
-    errors: dict[str, str] = {}
     candidates: list[_Candidate] = []
     for i, path in enumerate(files):
         if progress:
-            progress(i, len(files), str(path))
+            progress(i, len(files), shown(path))
         try:
+            _check_name(path)
             if not follow_links and _outside(path, directory):
                 raise InputError(f"{path}: symbolic link to a file outside {directory}; not "
                                  "followed (ingest with --follow-links to allow)")
@@ -278,10 +348,14 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
                 meta = read_sidecar(sidecar)
             sha, size, mtime = _file_hash(path, previous, rehash)
         except InputError as exc:
-            errors[str(path)] = one_line(exc)
+            errors[shown(path)] = one_line(exc)
             continue
         except OSError as exc:
-            errors[str(path)] = f"{path}: cannot read: {exc.strerror}"
+            errors[shown(path)] = _os_problem(path, exc)
+            continue
+        except Exception as exc:  # one odd entry never aborts the ingest of the others
+            errors[shown(path)] = (f"{shown(path)}: cannot be ingested: {type(exc).__name__}: "
+                                   f"{redact_contents(one_line(exc))}")
             continue
         candidates.append(_Candidate(path, sidecar, meta, sha, size, mtime, side_stat.st_size,
                                      side_stat.st_mtime_ns))
@@ -364,7 +438,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     ok_paths = [str(c.path) for c in accepted]
     under = [d["item_key"] for d in failures.query({"stage": "ingest"}, properties=["item_key"])
              if Path(d["item_key"]).is_relative_to(directory)]
-    resolved = [p for p in under if p in ok_paths or not Path(p).exists()]
+    resolved = [p for p in under if p in ok_paths or not _exists(p)]
     if resolved:
         failures.remove_docs({"failure_id": {"$in": [FailureDoc.make_id("ingest", p)
                                                       for p in resolved]}})
@@ -380,6 +454,25 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     return report
 
 
+def _check_name(path: Path) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        what = "file name" if path.name != shown(path.name) else "folder name"
+        raise InputError(f"{shown(path)}: {what} is not valid UTF-8; rename it") from None
+
+
+def _exists(path: str) -> bool:
+    """False only when ``path`` is known to be gone (a path too long to look at exists)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
 def _existing_time(store: Any, traj_id: str) -> Any:
     doc = store.query_one({"traj_id": traj_id}, properties=["traj_id", "last_updated"])
     return doc["last_updated"]
@@ -387,10 +480,9 @@ def _existing_time(store: Any, traj_id: str) -> Any:
 
 def _orphan_sidecars(directory: Path, files: list[Path], recursive: bool) -> list[str]:
     used = {s for f in files for s in sidecar_candidates(f)}
-    pattern = directory.rglob("*") if recursive else directory.glob("*")
     notes = []
-    for path in sorted(pattern):
-        if path.suffix.lower() in SIDECAR_SUFFIXES and path.is_file() and path not in used \
-                and not any(p.startswith(".") for p in path.relative_to(directory).parts):
-            notes.append(f"{path}: sidecar without a trajectory file next to it (ignored)")
+    for path in sorted(_walk(directory, recursive, None)):
+        if path.suffix.lower() in SIDECAR_SUFFIXES and path not in used:
+            notes.append(f"{shown(path)}: sidecar without a trajectory file next to it "
+                         "(ignored)")
     return notes
