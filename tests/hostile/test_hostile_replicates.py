@@ -4,12 +4,11 @@ with its reason and the group aggregates from the others."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from hostile_data import write_runs
 
 from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore, StoreConfig
 
@@ -32,26 +31,6 @@ def fragile_analysis(trajectories, **kwargs):
     return analyze_trajectories(trajectories, **kwargs)
 
 
-def _runs(folder: Path, names: list[str]) -> Path:
-    from ionflux.io.writers import write_extxyz
-    from ionflux.transport.synthetic import SyntheticSystem
-
-    # fast diffusion, so that 300 frames of 20 atoms reach the diffusive regime
-    model = SyntheticSystem(counts={"Ba": 4, "Ti": 4, "O": 12},
-                            self_diffusion_A2_fs={"Ba": 5e-4, "Ti": 4e-4, "O": 1e-3},
-                            collective_modes=({"Ba": 2e-3, "Ti": -2e-3, "O": 2e-3},),
-                            temperature_K=1500.0)
-    folder.mkdir()
-    for seed, name in enumerate(names):
-        traj = model.generate(300, seed=seed)
-        bare = replace(traj, temperature_K=None, frame_interval_fs=None, times_fs=None)
-        write_extxyz(folder / f"{name}.extxyz", bare)
-        (folder / f"{name}.extxyz.yaml").write_text(yaml.safe_dump(
-            {"formula": "BaTiO3", "temperature_K": 1500, "replicate": name,
-             "frame_interval_fs": traj.frame_interval_fs}))
-    return folder
-
-
 @pytest.fixture
 def pipe():
     import uuid
@@ -67,7 +46,7 @@ def pipe():
 
 
 def test_a_bad_replicate_is_excluded_with_its_reason(tmp_path: Path, pipe: Pipeline):
-    runs = _runs(tmp_path / "runs", ["good1", "good2", "singular", "oom", "odd"])
+    runs = write_runs(tmp_path / "runs", ["good1", "good2", "singular", "oom", "odd"])
     assert not pipe.ingest(runs).failed
     [report] = pipe.build(["aggregate"])
     assert (report.succeeded, report.failed) == (1, 0)
@@ -82,7 +61,7 @@ def test_a_bad_replicate_is_excluded_with_its_reason(tmp_path: Path, pipe: Pipel
 
 
 def test_a_group_of_bad_replicates_fails_with_every_reason(tmp_path: Path, pipe: Pipeline):
-    runs = _runs(tmp_path / "runs", ["singular", "oom"])
+    runs = write_runs(tmp_path / "runs", ["singular", "oom"])
     assert not pipe.ingest(runs).failed
     [report] = pipe.build(["aggregate"])
     assert (report.succeeded, report.failed) == (0, 1)

@@ -66,6 +66,7 @@ def run_builder(builder: Builder, progress: Progress | None = None, processes: i
     """Run one builder like maggma's serial runner, with a progress callback and counts.
 
     ``processes > 1`` processes items in a process pool (results written by this process).
+    Each result is written when it is done, whatever the builder's ``chunk_size``.
     """
     label = label or getattr(builder, "stage", type(builder).__name__)
     start = perf_counter()
@@ -79,21 +80,17 @@ def run_builder(builder: Builder, progress: Progress | None = None, processes: i
             progress(label, 0, total)
         if first is not None:
             pending = _chain(first, items)
-            chunk: list = []
             pool = ProcessPoolExecutor(processes) if processes > 1 else None
             try:
                 results = (pool.map(builder.process_item, pending, chunksize=1) if pool
                            else map(builder.process_item, pending))
                 for result in results:
-                    chunk.append(result)
+                    # each result is written as soon as it is done: a build killed at any
+                    # point keeps every finished item (results are expensive, writes cheap)
+                    builder.update_targets([result])
                     report.processed += 1
                     if progress:
                         progress(label, report.processed, total)
-                    if len(chunk) >= builder.chunk_size:
-                        builder.update_targets(chunk)
-                        chunk = []
-                if chunk:
-                    builder.update_targets(chunk)
             finally:
                 if pool is not None:
                     pool.shutdown(cancel_futures=True)

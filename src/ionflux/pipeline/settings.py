@@ -99,7 +99,9 @@ class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reader: str = "ionflux.io:read_trajectory"
-    chunk_size: int = Field(20, ge=1, description="documents written per store transaction")
+    chunk_size: int = Field(1, ge=1, description=(
+        "results written per store transaction by maggma's own runners (mrun); `ionflux "
+        "build` writes each result as soon as it is done"))
     transport: TransportSettings = Field(default_factory=TransportSettings)
     bonds: BondSettings = Field(default_factory=BondSettings)
     kd: KDSettings = Field(default_factory=KDSettings)
