@@ -124,7 +124,7 @@ def test_new_or_changed_trajectory_rebuilds_only_what_it_touches(tmp_path: Path,
         "raw_trajectories": {"BaTiO3@1500K#d"}, "transport": {"BaTiO3@1500K#d"},
         "bonds": {"BaTiO3@1500K#d"}, "transport_aggregate": {"BaTiO3@1500K"},
         "kd": {"BaTiO3@1500K:BaO+TiO2"}, "failures": set(), "predictions": set(),
-        "published_transport": set(), "gamma": set()}
+        "published_transport": set(), "gamma": set(), "retired": set()}
 
     # new content for one file: that replicate, its group and its K_D, nothing else
     write_run(runs, "b2to_1500_a", replicate="a", seed=42, formula="Ba2TiO4", formula_units=3)
@@ -135,7 +135,7 @@ def test_new_or_changed_trajectory_rebuilds_only_what_it_touches(tmp_path: Path,
         "raw_trajectories": {"Ba2TiO4@1500K#a"}, "transport": {"Ba2TiO4@1500K#a"},
         "bonds": {"Ba2TiO4@1500K#a"}, "transport_aggregate": {"Ba2TiO4@1500K"},
         "kd": {"Ba2TiO4@1500K:BaO+TiO2"}, "failures": set(), "predictions": set(),
-            "published_transport": set(), "gamma": set()}
+            "published_transport": set(), "gamma": set(), "retired": set()}
     assert final["transport"]["Ba2TiO4@1500K#a"]["L"] != after["transport"]["Ba2TiO4@1500K#a"][
         "L"]
 

@@ -79,6 +79,36 @@ def ingest(
         raise typer.Exit(1)
 
 
+def retire(
+    paths: list[Path] = typer.Argument(None, help="registered trajectory files that were "
+                                                  "deleted"),
+    missing: bool = typer.Option(False, "--missing",
+                                 help="retire every registered trajectory whose file is gone"),
+    reason: str = typer.Option(None, "--reason", help="why (kept in the record)"),
+    store: str = _STORE,
+    data_dir: Path = _DATA_DIR,
+    as_json: bool = typer.Option(False, "--json", help="print the records as JSON"),
+) -> None:
+    """Unregister deleted trajectory files: their raw and per-replicate documents go, a record
+    of what was removed stays (the `retired` store); `ionflux build` then updates their groups.
+
+    A file that still exists is refused (it would come back with the next ingest).
+    """
+    pipe = _open(store, data_dir)
+    try:
+        report = pipe.retire(paths or [], missing=missing, reason=reason)
+    finally:
+        pipe.close()
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in report.retired], indent=1))
+        return
+    for r in report.retired:
+        others = ", ".join(f"{len(v)} {k}" for k, v in r.removed.items()
+                           if k != "raw_trajectories")
+        typer.echo(f"retired {r.traj_id} ({r.path})" + (f"; removed {others}" if others else ""))
+    typer.echo(report.summary())
+
+
 def build(
     store: str = _STORE,
     stage: list[str] = typer.Option(None, "--stage",
@@ -271,5 +301,6 @@ def _num(value: float | None, fmt: str) -> str:
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.command("build")(build)
+    app.command("retire")(retire)
     app.command("status")(status)
     app.command("query")(query)

@@ -83,7 +83,8 @@ def load_trajectory(raw: RawTrajectoryDoc | dict, *, reader: str = "ionflux.io:r
         if not has_copy:
             raise _changed(path)
     elif not has_copy:
-        raise InputError(f"{path}: trajectory file not found (moved or deleted since ingest)")
+        raise InputError(f"{path}: trajectory file not found (moved or deleted since ingest; "
+                         "`ionflux retire` unregisters a deleted file)")
     # the registered content, from the shared store
     assert blobs is not None
     with tempfile.TemporaryDirectory(prefix="ionflux-") as tmp:

@@ -22,6 +22,7 @@ from ionflux.pipeline.settings import PipelineSettings
 from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
 
 if TYPE_CHECKING:
+    from ionflux.pipeline.retire import RetireReport
     from ionflux.transport.documents import TransportDoc
 
 #: Progress callback: (stage, done, total).
@@ -204,6 +205,15 @@ class Pipeline:
         self.stores.connect()
         return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
                                 follow_links=follow_links, progress=progress)
+
+    def retire(self, paths: Sequence[str | Path] | None = None, *, missing: bool = False,
+               reason: str | None = None) -> RetireReport:
+        """Unregister deleted trajectory files (and their per-replicate documents), recorded
+        in the ``retired`` store; see :mod:`ionflux.pipeline.retire`."""
+        from ionflux.pipeline.retire import retire
+
+        self.stores.connect()
+        return retire(self.stores, list(paths or []), missing=missing, reason=reason)
 
     def import_published(self, source: str) -> IngestReport:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)

@@ -35,9 +35,10 @@ ROLE_KEYS: dict[str, str] = {
     "kd": "kd_id",
     "predictions": "prediction_id",
     "failures": "failure_id",
+    "retired": "traj_id",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
-_LATER_ROLES = ("gamma",)
+_LATER_ROLES = ("gamma", "retired")
 #: Extra fields each role indexes (store key and last_updated always are).
 ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "raw_trajectories": ("fingerprint", "group_id"),
@@ -49,6 +50,7 @@ ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "kd": ("input_fingerprint", "group_id"),
     "predictions": (),
     "failures": ("stage", "item_key"),
+    "retired": ("group_id",),
 }
 
 DATA_DIR_ENV = "IONFLUX_DATA_DIR"
@@ -399,6 +401,10 @@ class StoreSet:
     @property
     def failures(self) -> Store:
         return self.stores["failures"]
+
+    @property
+    def retired(self) -> Store:
+        return self.stores["retired"]
 
     def connect(self) -> StoreSet:
         """Connect every store (again, after a builder closed them); the first time, check the
