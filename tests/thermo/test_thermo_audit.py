@@ -25,10 +25,13 @@ def test_bundled_data_hold_the_rule():
     ratios = {c.formula: c.ratio for c in thermo.volume_audit}
     assert not thermo.audit_findings
     assert all(abs(r - 1) <= VOLUME_TOLERANCE for r in ratios.values())
-    # every recipe phase with a published cell is audited; BaTi2O5 is the outlier
+    # every recipe phase with a published cell is audited; BaTi2O5 (mp-3943, no published
+    # volume) is its cell times the median ratio of the others
     assert {"BaO", "TiO2", "BaTiO3", "Ba2TiO4", "BaTi2O5", "Ba2Ti9O20"} <= set(ratios)
-    assert max(ratios, key=lambda f: ratios[f]) == "BaTi2O5"
-    assert sorted(ratios.values())[len(ratios) // 2] == pytest.approx(1.038, abs=0.003)
+    others = sorted(r for f, r in ratios.items() if f != "BaTi2O5")
+    assert ratios["BaTi2O5"] == pytest.approx(others[len(others) // 2], abs=1e-4)
+    assert ratios["BaTi2O5"] == pytest.approx(1.038, abs=0.002)
+    assert thermo.entry("BaTi2O5").material_id == "mp-3943"
 
 
 def test_the_unobserved_tio2_entry_is_named():

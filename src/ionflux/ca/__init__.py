@@ -23,9 +23,9 @@ Thermodynamics
     thermo file audits it (``ionflux thermo audit``). Molar volumes are recorded per phase in
     ``PredictionDoc.model``.
   * Every candidate above the G_f(T) hull at a profile temperature is named in the warnings
-    (``ionflux thermo hull`` shows the hull and the uphill reactions). With MP + Bartel, BaTiO3
-    lies 0-21 meV/atom above the Ba2TiO4-BaTi2O5 tie line from ~950 K (Bartel's volume terms;
-    tests/thermo name it as the one change of the BaO-TiO2 hull between 600 and 1750 K).
+    (``ionflux thermo hull`` shows the hull and the uphill reactions). With MP + Bartel and the
+    observed polymorphs, BaTi2O5 (mp-3943) lies ~5 meV/atom above BaTiO3 + Ba4Ti13O30 at every
+    temperature, and BaTiO3 leaves the hull only above 1660 K (tests/thermo name both).
 
 Reactions
   * Candidate phases: the precursors plus, for Ba-Ti-O, the nine products of SCIENCE §6; for
