@@ -227,7 +227,7 @@ class IncrementalBuilder(Builder):
         tkey = self.target.key
         for item in items:
             fp = item["entry"].fingerprint
-            if not self._claims.acquire(FailureDoc.make_id(self.stage, item["key"])):
+            if not self._claim("acquire", FailureDoc.make_id(self.stage, item["key"])):
                 self.n_claimed_elsewhere += 1
                 continue
             done = self.target.query_one({tkey: item["key"]}, properties=[tkey,
@@ -236,10 +236,18 @@ class IncrementalBuilder(Builder):
                 self.stage, item["key"])}, properties=["failure_id", "input_fingerprint"])
             if (done or {}).get("input_fingerprint") == fp or (
                     not self.retry_failed and (failed or {}).get("input_fingerprint") == fp):
-                self._claims.release([FailureDoc.make_id(self.stage, item["key"])])
+                self._claim("release", [FailureDoc.make_id(self.stage, item["key"])])
                 self.n_claimed_elsewhere += 1
                 continue
             yield item
+
+    def _claim(self, action: str, ids: Any) -> Any:
+        """Claims.acquire / release; a claims table that cannot be written (full disk, lost
+        server) stops the build with a one-line StoreError. Results are written before their
+        claims are released, so nothing is half-written, and claims of a process that ended
+        are taken over by the next build."""
+        return _wrap_store_errors(f"build_claims in {describe_store(self.failures)}",
+                                  getattr(self._claims, action), ids)
 
     def finalize(self) -> None:
         if self._claims is not None:
@@ -273,7 +281,7 @@ class IncrementalBuilder(Builder):
         if failures:
             _wrap_store_errors(describe_store(self.failures), self.failures.update, failures)
         if self._claims is not None:
-            self._claims.release([FailureDoc.make_id(self.stage, i["key"]) for i in items])
+            self._claim("release", [FailureDoc.make_id(self.stage, i["key"]) for i in items])
         self.n_succeeded += len(records)
         self.n_failed += len(failures)
 
