@@ -252,6 +252,49 @@ def sensitivity_row(label: str, docs: dict, seeds) -> str:
     return f"{label:<20}{cells}{f'{total}/{judged}':>8}"
 
 
+#: Literature statements about the thermodynamics alone, checked on the data the recipes use
+#: (independent of the recipes): (phase, statement, source, expected on the hull 1200-1750 K).
+THERMO_CHECKS = (
+    ("BaTiO3", "stable up to its congruent melting point, ~1890 K",
+     "SCIENCE.md / data README", True),
+    ("Ba2TiO4", "stable (melts congruently above 2000 K)", "BaO-TiO2 phase diagram", True),
+    ("BaTi2O5", "crystalline BaTi2O5 is metastable",
+     "Yu et al., Chem. Mater. 21, 259 (2009)", False),
+)
+LINE = ("BaO", "TiO2", "BaTiO3", "Ba2TiO4", "BaTi2O5", "BaTi4O9", "BaTi5O11", "Ba2Ti9O20",
+        "Ba4Ti13O30", "Ba6Ti17O40", "Ba3TiO5")
+
+
+def print_thermo_checks(draws: int) -> None:
+    """Each THERMO_CHECKS statement on the mean data, with the probability (over ``draws``
+    draws of the G_delta error model) that the phase is on the hull; and the temperature where
+    BaO2 gives off oxygen (BaO2 -> BaO + O2; it does near 1070 K, ~800 C, the Brin process)."""
+    import numpy as np
+
+    from ionflux.thermo import ThermoData
+    from ionflux.thermo.hull import hull_at
+    from ionflux.thermo.uncertainty import GibbsErrorModel, hull_probabilities
+
+    thermo = ThermoData.bundled("Ba-Ti-O")
+    temps = (1200.0, 1500.0, 1750.0)
+    probs = {t: hull_probabilities(thermo, LINE, t, GibbsErrorModel(), draws,
+                                   np.random.default_rng(7)) for t in temps}
+    for phase, text, source, stable in THERMO_CHECKS:
+        mean_on = [hull_at(thermo, t, LINE).phases[LINE.index(phase)].e_above_hull_eV_per_atom
+                   == 0 for t in temps]
+        ok = all(on == stable for on in mean_on)
+        chances = ", ".join(f"{probs[t][phase]:.2f} at {t:g} K" for t in temps)
+        on_at = ", ".join(f"{t:g} K" for t, on in zip(temps, mean_on, strict=True) if on)
+        print(f"{phase}: {text} ({source}): {'PASS' if ok else 'fail'} on the mean data "
+              f"(on the hull at {on_at or 'none of them'}); P(on the hull) {chances}")
+    release = next((t for t in range(600, 2001, 10)
+                    if hull_at(thermo, float(t), ["BaO2"]).phases[0].e_above_hull_eV_per_atom > 0),
+                   None)
+    ok = release is not None and abs(release - 1070) <= 100
+    print(f"BaO2 -> BaO + O2 near 1070 K (Brin process): {'PASS' if ok else 'fail'}, BaO2 leaves "
+          f"the hull at {release} K")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="independent seeds per run")
@@ -302,6 +345,10 @@ def main() -> None:
     print("\n== summary")
     print_summary(table)
     print("met: " + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met.items()))
+
+    print("\n== independent thermodynamic checks (not the recipes): mean data, and the "
+          "probability of being on the hull of the BaO-TiO2 line under the G_delta error model")
+    print_thermo_checks(40 if args.quick else 200)
 
     print("\n== why the modes differ: scores of BaO + TiO2 -> product (R1 full vs thermo-only, "
           f"seed {seeds[0]})")

@@ -119,3 +119,29 @@ def check_error_model(model: GibbsErrorModel, enthalpies: Mapping[str, float],
             f"meV/atom (2 sigma), exceeds {phase}'s 0 K stability margin of "
             f"{1000 * margins[phase]:.1f} meV/atom, so it would reorder the hull the enthalpies "
             "give; lower sigma_floor or raise shared_fraction")
+
+
+def hull_probabilities(thermo, formulas: Sequence[str], temperature_K: float,
+                       model: GibbsErrorModel, draws: int, rng: np.random.Generator
+                       ) -> dict[str, float]:
+    """Probability (over ``draws`` draws of the error model) that each of ``formulas`` is on
+    the G_f(T) hull of ``formulas`` at ``temperature_K``."""
+    from scipy.optimize import linprog
+
+    names = [thermo.composition(f).reduced_formula for f in formulas]
+    comps = {f: {el.symbol: float(n) for el, n in thermo.composition(f).items()} for f in names}
+    elements = sorted({el for c in comps.values() for el in c})
+    frac = np.array([[comps[f].get(el, 0.0) / sum(comps[f].values()) for f in names]
+                     for el in elements])
+    mean = np.array([thermo.gibbs_formation_energy_per_atom(f, temperature_K) for f in names])
+    on = dict.fromkeys(names, 0)
+    for _ in range(draws):
+        eps = draw_errors(model, comps, [temperature_K], rng)[float(temperature_K)]
+        energies = mean + np.array([eps[f] for f in names])
+        for i, name in enumerate(names):
+            others = [k for k in range(len(names)) if k != i]
+            res = linprog(energies[others], A_eq=frac[:, others], b_eq=frac[:, i],
+                          bounds=(0, None), method="highs")
+            if not res.success or res.fun > energies[i]:
+                on[name] += 1
+    return {f: n / draws for f, n in on.items()}
