@@ -97,3 +97,19 @@ def test_crossed_blocks_recover_known_variances():
     assert out["dominant"] == "thermodynamics"
     assert "multiples of 4" in attribute_spread(_Result(y[:6]), ["BaO", "TiO2"], 6)[
         "attribution"]
+
+
+def test_hull_probabilities_reduce_to_the_mean_hull_without_own_errors():
+    from ionflux.thermo.hull import hull_at
+    from ionflux.thermo.uncertainty import hull_probabilities
+
+    thermo = ThermoData.bundled()
+    rng = np.random.default_rng(1)
+    shared_only = hull_probabilities(thermo, LINE, 1500.0, GibbsErrorModel(shared_fraction=1.0),
+                                     20, rng)
+    mean = {p.formula: p.e_above_hull_eV_per_atom == 0
+            for p in hull_at(thermo, 1500.0, LINE).phases}
+    assert shared_only == {f: float(on) for f, on in mean.items()}
+    spread = hull_probabilities(thermo, LINE, 1500.0, GibbsErrorModel(), 60, rng)
+    # Ba2Ti9O20 is ~1 meV/atom above the hull, 16 meV/atom own spread: on it in some draws
+    assert 0.1 < spread["Ba2Ti9O20"] < 0.9 and spread["BaO"] == 1.0
