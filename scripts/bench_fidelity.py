@@ -86,12 +86,16 @@ def variants(base_s: float) -> list[Variant]:
     ]
 
 
-@cache
 def data_sources(entries: tuple) -> tuple:
     """(ThermoData, KDTable) with bundled entries replaced, or (None, None) for the bundled
     data."""
-    if not entries:
-        return None, None
+    import json
+
+    return _data_sources(json.dumps(entries, sort_keys=True)) if entries else (None, None)
+
+
+@cache
+def _data_sources(key: str) -> tuple:
     import json
     import warnings
     from importlib import resources
@@ -100,7 +104,7 @@ def data_sources(entries: tuple) -> tuple:
     from ionflux.thermo import ThermoData
 
     raw = json.loads((resources.files("ionflux") / "data/ba-ti-o/thermo.json").read_text())
-    for formula, fields in entries:
+    for formula, fields in json.loads(key):
         entry = next(e for e in raw["entries"] if e["formula"] == formula)
         entry.update(fields)
     with warnings.catch_warnings():
