@@ -53,14 +53,19 @@ def read_trajectory(path: str | Path, format: str = "auto", *,
     fmt = _canonical(format)
     if fmt != "auto" and type_map is not None and fmt != "lammps-dump":
         raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
-    raw = read_bytes(path)
+    sniffed: list[str] = []
+
+    def check_head(head: bytes) -> None:
+        # the first bytes decide, before the rest is read (or inflated)
+        sniffed.append(sniff(head, fmt, Path(path).name, str(path)))
+
+    raw = read_bytes(path, check_head)
     buf = raw.data
     if buf.size == 0:
         raise TrajectoryFormatError(f"{path}: empty file")
-    if fmt == "auto":
-        fmt = _detect(buf[:_SNIFF_BYTES].tobytes(), Path(path).name, str(path))
-        if type_map is not None and fmt != "lammps-dump":
-            raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
+    fmt = sniffed[0]
+    if type_map is not None and fmt != "lammps-dump":
+        raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
     source = TrajectorySource(reader=fmt, path=str(path), sha256=raw.sha256)
     if fmt == "traj":
         from ionflux.io.structures import read_ase_traj
@@ -129,6 +134,46 @@ def detect_format(path: str | Path) -> str:
     if not head.strip():
         raise TrajectoryFormatError(f"{path}: empty file")
     return _detect(head, path.name, str(path))
+
+
+def sniff(head: bytes, format: str, name: str, where: str) -> str:
+    """The format of a file from its first bytes (``format`` unless ``"auto"``); text formats
+    with binary data (NUL bytes: a sparse or binary file) fail here, before the rest is read."""
+    fmt = _detect(head, name, where) if format == "auto" else format
+    if fmt != "traj" and b"\0" in head:
+        raise TrajectoryFormatError(
+            f"{where}: binary data (NUL bytes) in its first {min(len(head), _SNIFF_BYTES)} "
+            f"bytes: not a text trajectory ({fmt}); a sparse, binary or corrupt file")
+    return fmt
+
+
+def check_head(path: str | Path, format: str = "auto") -> str:
+    """Fail early on a file that is not a trajectory: sniff its first bytes (inflating at most
+    64 KiB of gzip data) and, for gzip, check the inflated size its trailer states against
+    the limit of :func:`ionflux.io.textscan.inflation_limit`. Returns the format; reads
+    nothing else."""
+    from ionflux.io.textscan import inflation_limit, too_inflated
+
+    path = Path(path)
+    fmt = _canonical(format)
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+        if head[:2] == b"\x1f\x8b" and size >= 18:
+            handle.seek(size - 4)
+            stated = int.from_bytes(handle.read(4), "little")  # inflated size mod 2**32
+            limit, setting = inflation_limit(path, size)
+            if stated > limit:
+                raise too_inflated(path, limit, setting)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise TrajectoryFormatError(f"{path}: corrupt gzip data ({exc})") from exc
+    if not head:
+        raise TrajectoryFormatError(f"{path}: empty file")
+    return sniff(head, fmt, path.name, str(path))
 
 
 def _canonical(format: str) -> str:

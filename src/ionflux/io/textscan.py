@@ -22,7 +22,7 @@ import hashlib
 import mmap
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -575,26 +575,107 @@ def _sha256_hex(data: object) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: str | Path) -> RawFile:
+#: Settings (environment variables) that cap how far a gzip file is inflated: an absolute
+#: size, and a ratio to the compressed size (text trajectories compress 3-8 times; a file that
+#: inflates far more is a decompression bomb or not a trajectory).
+MAX_INFLATED_ENV = "IONFLUX_MAX_INFLATED_BYTES"
+MAX_RATIO_ENV = "IONFLUX_MAX_INFLATION_RATIO"
+DEFAULT_MAX_INFLATED = 16 << 30
+DEFAULT_MAX_RATIO = 50.0
+#: Inflated sizes up to this are allowed whatever the ratio (small, very regular files).
+_RATIO_FREE = 64 << 20
+#: Bytes of a file's (inflated) start that are sniffed before the rest is read.
+SNIFF_BYTES = 1 << 16
+_INFLATE_CHUNK = 4 << 20
+
+
+def _setting(name: str, default: float, path: Path) -> float:
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise TrajectoryFormatError(f"{path}: {name} must be a positive number, got {text!r}")
+    return value
+
+
+def inflation_limit(path: str | Path, compressed_bytes: int) -> tuple[int, str]:
+    """Most bytes a gzip file of ``compressed_bytes`` may inflate to, and the setting that
+    sets it (``IONFLUX_MAX_INFLATED_BYTES``, default 16 GiB, or ``IONFLUX_MAX_INFLATION_RATIO``
+    x the compressed size, default 50, but at least 64 MiB)."""
+    path = Path(path)
+    absolute = int(_setting(MAX_INFLATED_ENV, DEFAULT_MAX_INFLATED, path))
+    by_ratio = int(max(_RATIO_FREE, _setting(MAX_RATIO_ENV, DEFAULT_MAX_RATIO, path)
+                       * compressed_bytes))
+    if by_ratio < absolute:
+        return by_ratio, f"{MAX_RATIO_ENV} x the compressed size"
+    return absolute, MAX_INFLATED_ENV
+
+
+def too_inflated(path: str | Path, limit: int, setting: str) -> TrajectoryFormatError:
+    return TrajectoryFormatError(
+        f"{path}: gzip data inflates to more than {limit / 2**20:.0f} MiB (the limit set by "
+        f"{setting}); not read (a decompression bomb, or set {setting} higher)")
+
+
+def _inflate(path: Path, limit: int, setting: str,
+             check_head: Callable[[bytes], object] | None) -> bytearray:
+    """A gzip file's content, inflated chunk by chunk: ``check_head`` sees the first
+    ``SNIFF_BYTES`` before more is inflated, and inflating stops past ``limit`` bytes."""
+    out = bytearray()
+    checked = check_head is None
+    with gzip.open(path, "rb") as handle:
+        while chunk := handle.read(_INFLATE_CHUNK if checked else SNIFF_BYTES):
+            out += chunk
+            if not checked and len(out) >= SNIFF_BYTES:
+                check_head(bytes(out[:SNIFF_BYTES]))  # type: ignore[misc]
+                checked = True
+            if len(out) > limit:
+                raise too_inflated(path, limit, setting)
+    if not checked and out:
+        check_head(bytes(out))  # type: ignore[misc]
+    return out
+
+
+def read_bytes(path: str | Path, check_head: Callable[[bytes], object] | None = None
+               ) -> RawFile:
     """Map (or, for gzip, decompress) a file. Gzip is recognised by its magic number, whatever
-    the file is called; an uncompressed file is memory-mapped, so it costs no private memory."""
+    the file is called; an uncompressed file is memory-mapped, so it costs no private memory.
+
+    ``check_head(first_bytes)`` is called with the (inflated) first ``SNIFF_BYTES`` before the
+    rest is read and may raise; gzip data is inflated up to :func:`inflation_limit`."""
     path = Path(path)
     if not path.is_file():
         raise TrajectoryFormatError(f"{path}: no such file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         return RawFile(np.empty(0, np.uint8), False, _sha256_hex(b""))
     with open(path, "rb") as handle:
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if mapped[:2] != _GZIP_MAGIC:
+        if check_head is not None:
+            check_head(mapped[:SNIFF_BYTES])
+        return RawFile(np.frombuffer(mapped, dtype=np.uint8), False, _hash_behind(mapped))
+    limit, setting = inflation_limit(path, size)
+    sha = _hash_behind(mapped)
+    try:
+        data = _inflate(path, limit, setting, check_head)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TrajectoryFormatError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+    array = np.frombuffer(data, dtype=np.uint8)
+    array.flags.writeable = False
+    return RawFile(array, True, sha)
+
+
+def _hash_behind(mapped: mmap.mmap) -> Future[str]:
+    """SHA-256 of the mapped bytes, computed in a background thread."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-sha256")
     sha = pool.submit(_sha256_hex, mapped)
     pool.shutdown(wait=False)
-    if mapped[:2] != _GZIP_MAGIC:
-        return RawFile(np.frombuffer(mapped, dtype=np.uint8), False, sha)
-    try:
-        data = gzip.decompress(mapped)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TrajectoryFormatError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
-    return RawFile(np.frombuffer(data, dtype=np.uint8), True, sha)
+    return sha
 
 
 @dataclass

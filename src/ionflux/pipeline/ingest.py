@@ -288,6 +288,14 @@ def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, in
     return file_sha256(path), stat.st_size, stat.st_mtime_ns
 
 
+def _check_head(path: Path, meta: TrajectoryMetadata) -> None:
+    """New content that is not a trajectory fails here, on its first bytes (a sparse or binary
+    file, a gzip bomb by the size its trailer states), not when a build reads all of it."""
+    from ionflux.io.reader import check_head  # lazy: ionflux.io loads numba
+
+    check_head(path, meta.format)
+
+
 def _outside(path: Path, directory: Path) -> bool:
     """True when ``path``, a symbolic link, resolves outside ``directory``. (The folder walk
     does not enter linked folders, so only the file itself can be a link.)"""
@@ -347,6 +355,8 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             if meta is None:
                 meta = read_sidecar(sidecar)
             sha, size, mtime = _file_hash(path, previous, rehash)
+            if previous is None or previous.get("sha256") != sha:
+                _check_head(path, meta)
         except InputError as exc:
             errors[shown(path)] = one_line(exc)
             continue
