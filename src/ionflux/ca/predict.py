@@ -351,7 +351,8 @@ def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[
         meV = [e for _, e, _ in rows]
         into = ", ".join(sorted({d for _, _, d in rows}))
         span = f"{temps[0]:g} K" if len(temps) == 1 else f"{temps[0]:g}-{temps[-1]:g} K"
-        size = f"{meV[0]:.0f}" if len(meV) == 1 else f"{min(meV):.0f}-{max(meV):.0f}"
+        low, high = f"{min(meV):.0f}", f"{max(meV):.0f}"
+        size = low if low == high else f"{low}-{high}"
         warnings.append(f"{formula} is above the G_f(T) hull at {span} ({size} meV/atom; -> "
                         f"{into}): it can decompose and forms only by downhill reactions "
                         "(ionflux thermo hull)")
