@@ -156,6 +156,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
         docs = [d for d in predictions if d.inputs.recipe == name]
         lines += [f"### {name}: {get_recipe(name).description}", ""]
         lines += _prediction_table(docs)
+        lines += ["", *_statement_lines(docs)]
         lines += [""] + [f"![{d.inputs.recipe} {d.inputs.mode}]({d.inputs.recipe}_"
                          f"{d.inputs.mode}.png)" for d in docs] + [""]
     lines += ["![all recipes](recipes.png)", "", "![final fractions](final_fractions.png)", "",
@@ -176,8 +177,8 @@ def _model_lines(predictions: Sequence[Any]) -> list[str]:
         return []
     out = ["Modelling choices (recorded in every prediction document; see the README for how "
            "outcomes move when they change):", ""]
-    for name in ("s", "inertia", "cell_swaps", "time", "uphill", "decompositions",
-                 "kd_uncertainty"):
+    for name in ("s", "inertia", "cell_swaps", "time", "thermo_gate", "decompositions",
+                 "kd_uncertainty", "thermo_uncertainty"):
         value = model.get(name)
         if isinstance(value, dict):
             value = "; ".join(f"{k}: {v}" for k, v in value.items())
@@ -214,7 +215,32 @@ def _prediction_table(docs: Sequence[Any]) -> list[str]:
             err = d.final_mol_fraction_stderr.get(phase)
             cells.append(f"{value:.3f}" + ("" if err is None else f" ± {err:.3f}"))
         out.append(f"| {phase} | " + " | ".join(cells) + " |")
-    out.append("| dominant | " + " | ".join(d.dominant_phase() for d in docs) + " |")
+    out.append("| largest product (P over realisations) | " + " | ".join(
+        _largest_product(d) for d in docs) + " |")
+    return out
+
+
+def _largest_product(doc: Any) -> str:
+    chances = doc.majority_probability
+    if not chances:
+        return "-"
+    best = max(chances, key=chances.__getitem__)
+    return f"{best} ({chances[best]:.2f})"
+
+
+def _statement_lines(docs: Sequence[Any]) -> list[str]:
+    """PASS/fail of every literature statement of the recipe (ionflux.ca.fidelity), per mode.
+
+    One seed here; scripts/bench_fidelity.py judges over several seeds.
+    """
+    from ionflux.ca.fidelity import evaluate
+
+    by_mode = {d.inputs.mode: d for d in docs}
+    out = []
+    for doc in docs:
+        for statement, ok, detail in evaluate(doc, by_mode):
+            out.append(f"- {'PASS' if ok else 'fail'} ({doc.inputs.mode}): {statement.text} "
+                       f"[test: {statement.test}] {detail}")
     return out
 
 

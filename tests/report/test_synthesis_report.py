@@ -24,7 +24,10 @@ def test_report_runs_end_to_end_and_a_rerun_recomputes_nothing(tmp_path):
     assert first.kd_built == 50 and len(first.kd_failures) == 5
     assert all("Ba4TiO6" in f["item_key"] for f in first.kd_failures)
     text = first.markdown.read_text()
-    assert "| BaTiO3 |" in text and "### R4" in text and "| dominant |" in text
+    assert "| BaTiO3 |" in text and "### R4" in text and "| largest product" in text
+    # every literature statement of each recipe, with its verdict (ionflux.ca.fidelity)
+    assert text.count("(full): ") == 3 and text.count("(thermo-only): ") == 3
+    assert "(full): BaTiO3 is the majority product after the first anneal" in text
     assert "MP + Bartel for every solid" in text and "- s: value_per_s: 130000000.0" in text
     for figure in first.figures:
         assert figure.exists() and figure.stat().st_size > 10_000, figure

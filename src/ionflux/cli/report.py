@@ -39,10 +39,17 @@ def report_command(
         result = run_synthesis_report(out, store=store, data_dir=data_dir, settings=settings,
                                       say=lambda line: typer.echo(line, err=True),
                                       progress=tick)
+    from ionflux.ca.fidelity import evaluate
+
+    by_recipe = {(d.inputs.recipe, d.inputs.mode): d for d in result.predictions}
     for doc in result.predictions:
-        typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} dominant {doc.dominant_phase()} "
-                   f"({doc.final_mol_fraction[doc.dominant_phase()]:.2f})"
-                   + (" [cached]" if doc.from_cache else ""))
+        chances = doc.majority_probability
+        best = max(chances, key=chances.__getitem__) if chances else "-"
+        others = {m: d for (r, m), d in by_recipe.items() if r == doc.inputs.recipe}
+        verdicts = [ok for _, ok, _ in evaluate(doc, others)]
+        typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} largest product {best} "
+                   f"(P {chances.get(best, 0.0):.2f}); literature statements met "
+                   f"{sum(verdicts)}/{len(verdicts)}" + (" [cached]" if doc.from_cache else ""))
     typer.echo(f"report written to {result.markdown.resolve()}")
 
 
