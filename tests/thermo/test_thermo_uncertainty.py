@@ -97,6 +97,12 @@ def test_crossed_blocks_recover_known_variances():
     assert out["dominant"] == "thermodynamics"
     assert "multiples of 4" in attribute_spread(_Result(y[:6]), ["BaO", "TiO2"], 6)[
         "attribution"]
+    # K_D not drawn: its variance is 0 and its contrast joins the noise estimate
+    no_kd = attribute_spread(_Result(0.6 + np.array([t_eff[t] for t, _ in layout])
+                                     + rng.normal(0, 0.01, n)), ["BaO", "TiO2"], n,
+                             {"thermodynamics": True, "K_D": False})
+    assert no_kd["variance"]["K_D"] == 0.0
+    assert no_kd["variance"]["automaton"] == pytest.approx(0.01 ** 2, rel=0.1)
 
 
 def test_hull_probabilities_reduce_to_the_mean_hull_without_own_errors():

@@ -294,15 +294,16 @@ def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction]
     return (tables if any(sampled.values()) else None), sampled
 
 
-def attribute_spread(result: Any, precursors: Sequence[str], realisations: int
-                     ) -> dict[str, Any]:
+def attribute_spread(result: Any, precursors: Sequence[str], realisations: int,
+                     sampled: Mapping[str, bool] | None = None) -> dict[str, Any]:
     """Split the spread of the leading product's final share into thermodynamics, K_D and
     automaton noise from the crossed blocks of :func:`draw_layout` (variances, share^2).
 
     In a block y_ab (thermo draw a/b, K_D draw a/b) with y = mu + T + K + noise, the contrasts
     D_T = (y_aa + y_ab - y_ba - y_bb)/2, D_K = (y_aa - y_ab + y_ba - y_bb)/2 and
     D_I = (y_aa - y_ab - y_ba + y_bb)/2 have expectations 2 var_T + var_e, 2 var_K + var_e
-    and var_e.
+    and var_e. An input that was not drawn (``sampled``) gets variance 0 and its contrast
+    joins the noise estimate.
     """
     final = result.mol_fractions[:, -1, :]
     products = [i for i, p in enumerate(result.phases) if p not in precursors]
@@ -322,10 +323,13 @@ def attribute_spread(result: Any, precursors: Sequence[str], realisations: int
     d_t = (blocks[:, 0] + blocks[:, 1] - blocks[:, 2] - blocks[:, 3]) / 2
     d_k = (blocks[:, 0] - blocks[:, 1] + blocks[:, 2] - blocks[:, 3]) / 2
     d_i = (blocks[:, 0] - blocks[:, 1] - blocks[:, 2] + blocks[:, 3]) / 2
-    noise = float(np.mean(d_i ** 2))
-    parts = {"thermodynamics": max(0.0, (float(np.mean(d_t ** 2)) - noise) / 2),
-             "K_D": max(0.0, (float(np.mean(d_k ** 2)) - noise) / 2),
-             "automaton": noise}
+    drawn = {"thermodynamics": True, "K_D": True, **(sampled or {})}
+    contrasts = {"thermodynamics": d_t, "K_D": d_k}
+    noise_terms = [d_i ** 2] + [c ** 2 for k, c in contrasts.items() if not drawn[k]]
+    noise = float(np.mean(np.concatenate(noise_terms)))
+    parts = {k: (max(0.0, (float(np.mean(c ** 2)) - noise) / 2) if drawn[k] else 0.0)
+             for k, c in contrasts.items()}
+    parts["automaton"] = noise
     out["variance"] = parts
     out["dominant"] = max(parts, key=parts.__getitem__)
     return out
@@ -666,7 +670,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
                                                  "K_D draws" if realisations % 4 == 0 else
                    "own draws per realisation",
-                   **attribute_spread(result, list(ratios), realisations)}
+                   **attribute_spread(result, list(ratios), realisations, sampled)}
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
                     warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,
                     model=model, hull=hull, uncertainty=uncertainty)
