@@ -3,6 +3,7 @@ usable offline; missing key, network failure and write failure leave nothing beh
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import pytest
@@ -67,7 +68,11 @@ def test_fetch_writes_a_cache_that_loads_offline(cache):
     assert offline.entry("BaO").material_id == "mp-bao"
     assert offline.entry("BaO").formation_enthalpy_per_atom == pytest.approx(-2.4, abs=1e-12)
     assert offline.volume_per_atom_A3("BaO") == pytest.approx(3.5 ** 3 / 2, rel=1e-12)
-    assert offline.polymorph_notes and "mp-bao" in offline.polymorph_notes[0]
+    # one entry per formula (SCIENCE.md §4): BaO's cell-matched entry; the other is recorded
+    assert not offline.polymorph_notes and not offline.audit_findings
+    assert offline.entry("BaO").observed
+    dropped = json.loads(path.read_text())["replaced_entries"]
+    assert [d["material_id"] for d in dropped] == ["mp-bao2"]
     # NIST-JANAF BaO from the bundled tables still wins for G_f; elements come from g_els.json.
     bundled = ThermoData.bundled("Ba-Ti-O", prefer_experimental=True)
     assert offline.gibbs_formation_energy_per_atom("BaO", 1000.0) == (
@@ -107,3 +112,24 @@ def test_failed_rename_leaves_no_partial_file(cache, monkeypatch):
     with pytest.raises(StoreError, match="cannot write the thermo cache"):
         fetch_thermo("Ba-O", api_key="k" * 32, rester_factory=FakeRester)
     assert [p for p in cache.rglob("*") if p.is_file()] == []
+
+
+def test_fetch_keeps_the_cell_matched_polymorph_not_the_lowest_enthalpy():
+    """An open polymorph with the lower enthalpy (37 Å^3/atom against BaO's 21.1 Å^3/atom cell)
+    is dropped for the entry that matches the observed cell; without a cell, the 0 K ground
+    state is kept."""
+    from ionflux.thermo.fetch import entries_to_thermo_dict
+
+    entries = [_entry(["Ba", "Ba"], 5.0, -1.9, "mp-ba"), _entry(["O", "O"], 4.0, -4.9, "mp-o2"),
+               _entry(["Ba", "O"], 3.5, -5.8, "mp-bao"),
+               _entry(["Ba", "O"], 4.2, -5.9, "mp-bao-open")]
+    data = entries_to_thermo_dict(entries, ["Ba", "O"])
+    kept = {r["formula"]: r for r in data["entries"]}
+    assert kept["BaO"]["material_id"] == "mp-bao" and kept["BaO"]["observed"]
+    assert data["replaced_entries"][0]["material_id"] == "mp-bao-open"
+    assert "observed rock salt cell" in data["replaced_entries"][0]["why"]
+    two_o = [_entry(["O", "O"], 4.0, -4.9, "mp-o2"), _entry(["O", "O"], 4.5, -4.8, "mp-o2b"),
+             _entry(["Ba", "Ba"], 5.0, -1.9, "mp-ba")]
+    data = entries_to_thermo_dict(two_o, ["Ba", "O"])
+    assert [r["material_id"] for r in data["entries"] if r["formula"] == "O2"] == ["mp-o2"]
+    assert "0 K ground state" in data["replaced_entries"][0]["why"]

@@ -27,6 +27,7 @@ from pymatgen.core import Composition
 
 from ionflux.errors import DataNotFoundError, InputError, StoreError
 from ionflux.thermo.data import (
+    CELLS_KEY,
     ELEMENTS_KEY,
     MELTING_KEY,
     NIST_KEY,
@@ -51,11 +52,13 @@ def _default_rester(api_key: str) -> Any:
 
 
 def _bundled_tables() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]],
-                              dict[str, dict[str, Any]]]:
-    """NIST-JANAF, melting-point and powder-volume tables of every bundled thermo file."""
+                              dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """NIST-JANAF, melting-point, powder-volume and experimental-cell tables of every bundled
+    thermo file."""
     nist: dict[str, dict[str, float]] = {}
     melting: dict[str, dict[str, float]] = {}
     powder: dict[str, dict[str, Any]] = {}
+    cells: dict[str, dict[str, Any]] = {}
     root = resources.files("ionflux") / "data"
     for folder in root.iterdir():
         thermo = folder / "thermo.json"
@@ -64,7 +67,8 @@ def _bundled_tables() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, 
             nist.update(data.get(NIST_KEY, {}))
             melting[folder.name] = data.get(MELTING_KEY, {})
             powder.update(data.get(POWDER_VOLUME_KEY, {}))
-    return nist, melting, powder
+            cells.update(data.get(CELLS_KEY, {}))
+    return nist, melting, powder, cells
 
 
 def _elemental_references() -> dict[str, dict[str, float]]:
@@ -103,7 +107,8 @@ def entries_to_thermo_dict(entries: list, elements: list[str]) -> dict[str, Any]
             "e_above_hull_0K": float(pd.get_e_above_hull(entry)),
             "source": "Materials Project (mp-api), GGA/GGA+U",
         })
-    nist, melting_by_folder, powder = _bundled_tables()
+    nist, melting_by_folder, powder, cells = _bundled_tables()
+    rows, dropped = one_entry_per_formula(rows, cells)
     folder = "-".join(sorted(e.lower() for e in elements))
     melting = next((table for name, table in melting_by_folder.items()
                     if sorted(name.split("-")) == folder.split("-")), {})
@@ -118,7 +123,52 @@ def entries_to_thermo_dict(entries: list, elements: list[str]) -> dict[str, Any]
         MELTING_KEY: melting,
         POWDER_VOLUME_KEY: {f: v for f, v in powder.items()
                             if {el.symbol for el in Composition(f).elements} <= set(elements)},
+        CELLS_KEY: {f: v for f, v in cells.items()
+                    if {el.symbol for el in Composition(f).elements} <= set(elements)},
+        "replaced_entries": dropped,
     }
+
+
+#: A computed entry matches an experimental cell when its volume is within this fraction of
+#: the cell's volume times the median GGA/experiment ratio (1.038 on the bundled data).
+MATCH_TOLERANCE = 0.15
+GGA_VOLUME_RATIO = 1.038
+
+
+def one_entry_per_formula(rows: list[dict[str, Any]], cells: dict[str, dict[str, Any]]
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Keep one entry per reduced formula (SCIENCE.md §4), and list the dropped ones.
+
+    Where a bundled experimental cell exists, the observed polymorph is taken to be the
+    lowest-enthalpy entry whose volume is within MATCH_TOLERANCE of the cell (times the GGA
+    ratio), marked ``observed``; otherwise, or when none matches, the 0 K ground state (never
+    the lowest G at some temperature: Bartel's descriptor rewards open structures).
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["formula"], []).append(row)
+    kept, dropped = [], []
+    for formula, group in groups.items():
+        cell = cells.get(formula)
+        matching = []
+        if cell is not None:
+            target = cell["volume_per_atom_A3"] * GGA_VOLUME_RATIO
+            matching = [r for r in group if r["volume_per_atom"] is not None
+                        and abs(r["volume_per_atom"] / target - 1) <= MATCH_TOLERANCE]
+        pool = matching or group
+        best = min(pool, key=lambda r: r["formation_enthalpy_per_atom"])
+        if matching:
+            best = {**best, "observed": True,
+                    "polymorph": f"matches the {cell['polymorph']} cell ({cell['space_group']})"}
+        kept.append(best)
+        why = (f"not the entry matching the observed {cell['polymorph']} cell" if matching
+               else "not the 0 K ground state of its formula")
+        dropped += [{"material_id": r["material_id"], "formula": formula,
+                     "formation_enthalpy_per_atom": r["formation_enthalpy_per_atom"],
+                     "volume_per_atom": r["volume_per_atom"], "replaced_by": best["material_id"],
+                     "why": why} for r in group if r is not best and r["material_id"] !=
+                    best["material_id"]]
+    return kept, dropped
 
 
 def write_atomically(path: Path, text: str) -> None:
