@@ -119,3 +119,23 @@ def test_hull_probabilities_reduce_to_the_mean_hull_without_own_errors():
     spread = hull_probabilities(thermo, LINE, 1500.0, GibbsErrorModel(), 60, rng)
     # Ba2Ti9O20 is ~1 meV/atom above the hull, 16 meV/atom own spread: on it in some draws
     assert 0.1 < spread["Ba2Ti9O20"] < 0.9 and spread["BaO"] == 1.0
+
+
+@pytest.mark.parametrize("temperature", [1000.0, 1200.0, 1400.0, 1600.0])
+def test_own_spread_matches_the_descriptor_scatter_against_nist_janaf(temperature):
+    """The model's own part against an independent measurement: MP + Bartel minus NIST-JANAF
+    for the four Ti oxides with NIST data, less its 300 K value (the enthalpy error) and less a
+    linear fit in composition (what the shared part absorbs); residual rms with 2 dof."""
+    mp = ThermoData.bundled()
+    nist = ThermoData.bundled(prefer_experimental=True)
+    oxides = ("TiO", "Ti2O3", "Ti3O5", "TiO2")
+
+    def error(f, t):
+        return (mp.gibbs_formation_energy_per_atom(f, t)
+                - nist.gibbs_formation_energy_per_atom(f, t))
+
+    d = np.array([error(f, temperature) - error(f, 300.0) for f in oxides])
+    x = np.array([mp.composition(f).get_atomic_fraction("O") for f in oxides])
+    residual = d - np.polyval(np.polyfit(x, d, 1), x)
+    measured = math.sqrt(float((residual ** 2).sum()) / 2)
+    assert GibbsErrorModel().own_sigma(temperature) == pytest.approx(measured, rel=0.35)
