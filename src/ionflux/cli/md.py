@@ -43,7 +43,9 @@ def _ace_sidecar(run, potential, formula: str, replicate: str, out: Path) -> dic
         "md_engine_version": "ase {ase}, python-ace {python-ace}".format(
             **run.metadata["versions"]),
         "potential_file": str(potential.path.resolve()),
-        "potential_sha256": potential.sha256}
+        "potential_sha256": potential.sha256,
+        # Langevin production: D is checked against the free-particle bound kB T/(m gamma)
+        "thermostat_gamma_per_fs": run.metadata.get("settings", {}).get("friction_per_fs")}
     if potential.active_set_path is not None:
         side["active_set_file"] = str(potential.active_set_path.resolve())
         side["active_set_sha256"] = potential.active_set_sha256

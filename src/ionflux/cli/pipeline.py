@@ -274,6 +274,10 @@ def _format_transport(doc: dict) -> str:
     for s in species:
         d, f = doc["D_self_cm2_s"].get(s), doc["correlation_factor"].get(s)
         lines.append(f"  {s}: D_self = {_num(d, '.3e')} cm^2/s, f = {_num(f, '.3f')}")
+    for flag in doc.get("physics_flags") or []:
+        lines.append(f"  physics flag {flag.get('code')}"
+                     + (f" ({flag['species']})" if flag.get("species") else "")
+                     + (f": {flag['detail']}" if flag.get("detail") else ""))
     lines += [f"  warning: {w}" for w in doc.get("warnings", [])]
     return "\n".join(lines)
 

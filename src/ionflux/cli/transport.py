@@ -208,18 +208,25 @@ def import_published(
     store: str | None = typer.Option(None, "--store", help="import into this store (local | "
                                      "mongo | memory | config file) instead of printing"),
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
+    time_axis_factor: float | None = typer.Option(
+        None, "--time-axis-factor", min=1e-6, max=1e6,
+        help="correction on request: divide every published L by F (the true time between "
+             "frames taken as F times the stated one); recorded in each document's provenance "
+             "and hashes. Without it the published numbers are kept"),
 ) -> None:
-    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents;
-    with --store, import them into the store so `ionflux build` makes K_D documents."""
+    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents
+    and run the physics checks on them (free-particle bound, centre-of-mass constraint, D
+    monotonic in T, MSD floor); with --store, import them into the store so `ionflux build`
+    makes K_D documents."""
     if store is None:
         from ionflux.cli.transport_import import import_command
 
-        import_command(path, as_json)
+        import_command(path, as_json, time_axis_factor)
         return
     from ionflux.pipeline import Pipeline
 
     with Pipeline.open(store, data_dir=data_dir) as pipeline:
-        report = pipeline.import_published(path)
+        report = pipeline.import_published(path, time_axis_factor=time_axis_factor)
         location = pipeline.stores.location
     if as_json:
         typer.echo(json.dumps({"store": location, "new": report.new, "changed": report.changed,
@@ -229,3 +236,8 @@ def import_published(
     typer.echo(f"{path} -> {location}: {report.summary()}, {len(report.removed)} removed")
     for note in report.notes:
         typer.echo(f"note: {note}")
+    from ionflux.transport.physics_checks import summary_lines
+    from ionflux.transport.published import load_published
+
+    for line in summary_lines(load_published(path, time_axis_factor=time_axis_factor)):
+        typer.echo(line)

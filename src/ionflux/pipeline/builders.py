@@ -375,8 +375,21 @@ class TransportBuilder(_ReplicateBuilder):
     def analyze(self, trajectory: Any, raw: RawTrajectoryDoc) -> Any:
         analyze = resolve_function(self.analysis)
         window = None if self.window_fs is None else tuple(self.window_fs)
-        return analyze([trajectory], window_fs=window, n_blocks=self.n_blocks,
-                       estimator=self.estimator, formula=raw.formula)
+        doc = analyze([trajectory], window_fs=window, n_blocks=self.n_blocks,
+                      estimator=self.estimator, formula=raw.formula)
+        return _physics_checked(doc, [raw])
+
+
+def _physics_checked(doc: Any, raws: list[RawTrajectoryDoc]) -> Any:
+    """The physics checks (ionflux.transport.physics_checks) of an MD document, with the
+    sidecars' Langevin friction when every replicate states the same one."""
+    from ionflux.transport.documents import TransportDoc
+    from ionflux.transport.physics_checks import check_md_document
+
+    if not isinstance(doc, TransportDoc):  # a custom analysis function's own document
+        return doc
+    gammas = {raw.metadata.thermostat_gamma_per_fs for raw in raws}
+    return check_md_document(doc, gammas.pop() if len(gammas) == 1 else None)
 
 
 class BondsBuilder(_ReplicateBuilder):
@@ -503,6 +516,7 @@ class TransportAggregateBuilder(IncrementalBuilder):
                 raise  # every replicate works alone: the failure is of the combination
             trajectories, used = [t for t, _ in keep], [k for _, k in keep]
             doc = run(trajectories)
+        doc = _physics_checked(doc, [raw for raw in members if raw.traj_id in used])
         warnings = [w for raw in members if raw.traj_id in used for w in raw.warnings]
         warnings += [f"replicate {e.traj_id} excluded: {e.reason}" for e in excluded]
         fields = self.fields(AggregateFields, item["entry"], list(dict.fromkeys(warnings)),

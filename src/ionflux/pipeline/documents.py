@@ -162,8 +162,22 @@ class TrajectoryMetadata(BaseModel):
     active_set_sha256: str | None = Field(None, max_length=64)
     gamma: SidecarGamma | None = Field(
         None, description="extrapolation-grade statistics recorded by the MD run")
+    thermostat_gamma_per_fs: float | None = Field(
+        None, gt=0, le=100.0,
+        description="Langevin thermostat friction of the production run, 1/fs (e.g. 0.01); "
+                    "when given, D is checked against the free-particle bound kB T/(m gamma). "
+                    "Leave out for other thermostats (Nose-Hoover) or NVE")
 
-    @field_validator("temperature_K", "frame_interval_fs", mode="before")
+    @model_serializer(mode="wrap")
+    def _omit_unset_thermostat(self, handler: Any) -> dict[str, Any]:
+        # left out when empty, so sidecars without it keep their fingerprints
+        data = handler(self)
+        if data.get("thermostat_gamma_per_fs") is None:
+            data.pop("thermostat_gamma_per_fs", None)
+        return data
+
+    @field_validator("temperature_K", "frame_interval_fs", "thermostat_gamma_per_fs",
+                     mode="before")
     @classmethod
     def _finite_number(cls, value: Any) -> Any:
         # YAML turns `yes` into True and `.inf` into inf: neither is a temperature or a time

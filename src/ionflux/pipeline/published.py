@@ -32,15 +32,19 @@ class PublishedFields(DerivedFields):
     published_source: str = Field(description="the file or bundled system it came from")
 
 
-def import_published(source: str, stores: StoreSet) -> IngestReport:
+def import_published(source: str, stores: StoreSet, *,
+                     time_axis_factor: float | None = None) -> IngestReport:
     """Import the published tensors of ``source`` (a file path or a bundled system name).
 
     ``stores`` must be connected. The report lists group ids as new, changed, unchanged and
-    removed.
+    removed. ``time_axis_factor`` divides every L by it (recorded in the documents and in
+    their fingerprints); the documents carry the physics checks' flags.
     """
+    from ionflux.transport.physics_checks import REVISION
     from ionflux.transport.published import load_published
 
-    docs = load_published(source)
+    docs = load_published(source, time_axis_factor=time_axis_factor)
+    factor = None if time_axis_factor in (None, 1.0) else float(time_axis_factor)
     store = stores.published_transport
     label = str(source)
     existing = {d["group_id"]: d for d in store.query(
@@ -51,7 +55,8 @@ def import_published(source: str, stores: StoreSet) -> IngestReport:
     for doc in docs:
         group = doc.key()
         file_hash = doc.provenance.sources[0].sha256 or ""
-        fp = fingerprint("published", __version__, file_hash, group)
+        fp = fingerprint("published", __version__, file_hash, group,
+                         {"physics_checks": REVISION, "time_axis_factor": factor})
         old = existing.get(group)
         if old is not None and old.get("input_fingerprint") == fp:
             report.unchanged.append(group)

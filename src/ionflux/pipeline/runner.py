@@ -215,13 +215,15 @@ class Pipeline:
         self.stores.connect()
         return retire(self.stores, list(paths or []), missing=missing, reason=reason)
 
-    def import_published(self, source: str) -> IngestReport:
+    def import_published(self, source: str, time_axis_factor: float | None = None
+                         ) -> IngestReport:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
-        into the ``published_transport`` store; the K_D stage then builds from it."""
+        into the ``published_transport`` store; the K_D stage then builds from it.
+        ``time_axis_factor``: divide every L by it (recorded; never applied otherwise)."""
         from ionflux.pipeline.published import import_published
 
         self.stores.connect()
-        return import_published(source, self.stores)
+        return import_published(source, self.stores, time_axis_factor=time_axis_factor)
 
     def build(self, stages: Sequence[str] | None = None, *, retry_failed: bool = False,
               processes: int = 1, progress: Progress | None = None) -> list[StageReport]:
@@ -306,6 +308,9 @@ class Pipeline:
             raise DataNotFoundError(f"no transport document for {group} in "
                                     f"{self.stores.location}{self._known('transport_aggregate')}")
         doc = self._mark_stale("aggregate", [_clean(doc)], "group_id")[0]
+        from ionflux.transport.physics_checks import with_monotonic_flags
+
+        doc = with_monotonic_flags([doc], self.stores.transport_aggregate)[0]
         return {**doc, "transport_source": "md"}
 
     def _mark_stale(self, stage: str, docs: list[dict], key: str) -> list[dict]:

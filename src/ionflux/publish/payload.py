@@ -134,6 +134,14 @@ def correlation_table(transport: Any) -> Any:
     return frame
 
 
+def _flag_text(flag: Any) -> str:
+    """``code species ratio`` of a physics flag, e.g. ``above_free_particle_bound Ba 3.1x``."""
+    parts = [flag.code] + ([flag.species] if flag.species else [])
+    if flag.ratio is not None and math.isfinite(flag.ratio):
+        parts.append(f"{flag.ratio:.3g}x")
+    return " ".join(parts)
+
+
 def build_contribution(group: GroupData) -> Contribution:
     """The MPContribs contribution of one group (pure: no I/O)."""
     from ionflux import __version__
@@ -164,6 +172,11 @@ def build_contribution(group: GroupData) -> Contribution:
         b.text(f"KD.{pair}.precursors", " + ".join(kd.precursors))
         b.number(f"KD.{pair}.full", kd.K_D_cm2_s, UNIT_KD, kd.K_D_stderr_cm2_s)
         b.number(f"KD.{pair}.self", kd.K_D_self_cm2_s, UNIT_KD, kd.K_D_self_stderr_cm2_s)
+    # physics checks (ionflux.transport.physics_checks): count and one line per flag
+    b.data["physics.nflags"] = quantity(float(len(doc.physics_flags)), UNIT_NONE)
+    b.columns["physics.nflags"] = UNIT_NONE
+    if doc.physics_flags:
+        b.text("physics.flags", "; ".join(_flag_text(f) for f in doc.physics_flags))
     b.text("ionflux.key", group.key)
     b.text("ionflux.version", __version__)
     b.text("ionflux.note", "identifier = formula; one contribution per (phase, temperature); "

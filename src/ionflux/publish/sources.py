@@ -100,6 +100,13 @@ def store_groups(stores: Any, formulas: Sequence[str] | None = None, *,
         for rec in store.query(sort={"group_id": 1}):
             if wanted is None or rec["formula"] in wanted:
                 records[rec["group_id"]] = (source, rec)
+    from ionflux.transport.physics_checks import with_monotonic_flags
+
+    # D monotonic in T spans the MD documents (built one at a time): judged as they are read
+    md_keys = [k for k in sorted(records) if records[k][0] == "md"]
+    for key, rec in zip(md_keys, with_monotonic_flags([records[k][1] for k in md_keys],
+                                                      stores.transport_aggregate), strict=True):
+        records[key] = ("md", rec)
     groups = []
     for key in sorted(records):
         source, rec = records[key]

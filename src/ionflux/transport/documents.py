@@ -7,7 +7,7 @@ Onsager coefficients in 1/(eV cm s), diffusion coefficients in cm^2/s, times in 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -27,6 +27,20 @@ class QualityFlag(BaseModel):
     value: float | None = Field(None, description="the quantity that was checked")
     threshold: float | None = Field(None, description="the limit it was checked against")
     reason: str
+
+
+class PhysicsFlag(BaseModel):
+    """One violated physical bound (:mod:`ionflux.transport.physics_checks`): a short code and
+    the numbers it was judged on. ``ratio`` is value / limit where that means something."""
+
+    code: str = Field(description="above_free_particle_bound, com_constraint_violated, "
+                      "D_falls_with_T or not_diffusive")
+    species: str | None = None
+    value: float | None = None
+    limit: float | None = None
+    ratio: float | None = None
+    z: float | None = Field(None, description="significance in standard errors, where known")
+    detail: str = ""
 
 
 class SourceRecord(BaseModel):
@@ -49,6 +63,9 @@ class Provenance(BaseModel):
     method: dict[str, str | float | int | bool | None] = Field(
         default_factory=dict, description="analysis settings, e.g. number of blocks")
     created_at: datetime = Field(default_factory=utcnow)
+    physics_checks: dict[str, Any] | None = Field(
+        None, description="evidence of the physics checks (ionflux.transport.physics_checks): "
+        "thermostat friction and its source, atom counts, D, bounds, residuals, assumptions")
 
 
 class CorrelationCurves(BaseModel):
@@ -105,6 +122,9 @@ class TransportDoc(BaseModel):
         "published tables and documents older than the choice")
     window_rule: str | None = Field(None, description="how the fit window was chosen")
     quality: dict[str, QualityFlag] = Field(default_factory=dict)
+    physics_flags: list[PhysicsFlag] = Field(
+        default_factory=list, description="violated physical bounds (empty: none found among "
+        "the checks that could be made; see provenance.physics_checks)")
     correlation_functions: CorrelationCurves | None = None
 
     provenance: Provenance
@@ -152,7 +172,7 @@ class TransportDoc(BaseModel):
                 "L_distinct", "L_distinct_stderr", "correlation_factor",
                 "correlation_factor_stderr", "D_self_cm2_s", "D_self_cm2_s_stderr",
                 "fit_window_fs", "fit_window_source", "estimator", "window_rule", "quality",
-                "warnings")
+                "physics_flags", "warnings")
         data = self.model_dump(mode="json", include=set(keys))
         out = {k: data[k] for k in keys}
         method = self.provenance.method

@@ -42,6 +42,9 @@ PUBLISHED_FILE = "transport_tensors_ace_md.json"
 #: (metadata label, temperature K) pairs whose cross terms the source calls unreliable.
 UNRELIABLE_CROSS_TERMS: dict[str, set[float]] = {"ACE_PBEsol_nospin_MDSetGenerator": {750.0}}
 
+#: Metadata labels of the published ACE-MD study (Langevin gamma = 0.01 1/fs).
+ACE_MD_LABELS = frozenset({"ACE_PBEsol_nospin_MDSetGenerator"})
+
 #: Relative tolerances of the quality checks (relative to max |L_ij| of the record).
 SYMMETRY_RTOL = 1e-6
 DISTINCT_RTOL = 1e-6
@@ -271,13 +274,20 @@ def published_file(path_or_system: str | os.PathLike) -> Path | None:
     return None
 
 
-def load_published(path_or_system: str | os.PathLike, thermo=None) -> list[TransportDoc]:
+def load_published(path_or_system: str | os.PathLike, thermo=None, *,
+                   time_axis_factor: float | None = None) -> list[TransportDoc]:
     """TransportDocs from a published tensor JSON file, or the bundled set of a system.
 
     ``path_or_system`` is a system name with bundled data ("Ba-Ti-O", "Li-Ti-O"), or a file
     given as a path (see :func:`published_file`). ``thermo`` (ThermoData) is used only to
-    estimate atom counts; by default the bundled or cached thermo data of the records'
-    elements is used when there is one.
+    estimate atom counts (for ``composition`` and the physics checks); by default the bundled
+    or cached thermo data of the records' elements is used when there is one.
+
+    Every document carries the physics checks of :mod:`ionflux.transport.physics_checks`
+    (``physics_flags``, evidence in ``provenance.physics_checks``); the numbers are the
+    published ones unless ``time_axis_factor`` F is given: then every L is divided by F
+    (recorded in the provenance, assumptions and warnings, and so in every hash of the
+    numbers), and the checks judge the corrected numbers.
     """
     path = published_file(path_or_system)
     if path is not None:
@@ -312,5 +322,20 @@ def load_published(path_or_system: str | os.PathLike, thermo=None) -> list[Trans
         elements = {str(k) for r in records if isinstance(r, dict)
                     for k in dict(r.get("mapping", {}))}
         thermo = _load_thermo_for(elements) if elements else None
-    return [record_to_doc(r, i, source=source, source_label=label, thermo=thermo)
+    from ionflux.transport.physics_checks import (
+        PUBLISHED_EVIDENCE,
+        apply_time_axis_factor,
+        check_published_documents,
+    )
+
+    docs = [record_to_doc(r, i, source=source, source_label=label, thermo=thermo)
             for i, r in enumerate(records)]
+    if time_axis_factor is not None and time_axis_factor != 1.0:
+        docs = [apply_time_axis_factor(d, time_axis_factor) for d in docs]
+    # the study's Langevin friction and the evidence on the set hold for the ACE-MD sets; a
+    # file given as a path is another set: its thermostat is unknown
+    ace = path is None or any(d.provenance.method.get("metadata_label") in ACE_MD_LABELS
+                              for d in docs)
+    if ace:
+        return check_published_documents(docs, thermo, notes=PUBLISHED_EVIDENCE)
+    return check_published_documents(docs, thermo, gamma_per_fs=None)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from ionflux.errors import DataNotFoundError, InputError, IonfluxError, StoreError
+from ionflux.transport.physics_checks import with_monotonic_flags
 from ionflux.web.data import (
     StoreAccess,
     clean,
@@ -290,7 +291,10 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
             criteria["formula"] = parse_formula(formula)
         stores = access.stores()
         store = stores.transport_aggregate if source == "md" else stores.published_transport
-        return filtered_page(store, criteria, "group_id", limit, offset, _keep_system(system))
+        result = filtered_page(store, criteria, "group_id", limit, offset, _keep_system(system))
+        if source == "md":  # D monotonic in T spans documents: judged as they are read
+            result["items"] = with_monotonic_flags(result["items"], store)
+        return result
 
     @app.get("/api/transport/{group_id}", responses=ERRORS, tags=["documents"])
     def transport_one(group_id: Annotated[str, PathParam(max_length=128)]) -> dict[str, Any]:
@@ -299,6 +303,8 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         for store in (stores.transport_aggregate, stores.published_transport):
             doc = store.query_one({"group_id": group_id})
             if doc is not None:
+                if store is stores.transport_aggregate:
+                    return with_monotonic_flags([clean(doc)], store)[0]
                 return clean(doc)
         raise DataNotFoundError(f"no transport document {group_id!r}")
 
