@@ -125,3 +125,15 @@ def test_cli_import_prints_the_physics_summary(capsys: pytest.CaptureFixture):
     assert "time-axis factor 10 applied on request" in out
     assert "above_free_particle_bound" not in out.split("physics checks on")[1]
     assert main(["transport", "import", "Ba-Ti-O", "--time-axis-factor", "0"]) != 0
+
+
+def test_cli_query_shows_the_flags_of_an_imported_record(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture):
+    args = ["--store", "local", "--data-dir", str(tmp_path)]
+    assert main(["transport", "import", "Ba-Ti-O", *args]) == 0
+    assert "above_free_particle_bound: 23 flag(s)" in capsys.readouterr().out
+    assert main(["query", "transport", "--formula", "Ba4Ti13O30", "--temperature", "1750",
+                 *args]) == 0
+    out = capsys.readouterr().out
+    assert "physics flag above_free_particle_bound (Ba): D_Ba = 0.000577 cm^2/s is 5.45x" in out
+    assert "physics flag com_constraint_violated" in out

@@ -20,6 +20,13 @@ self_diagonal, self_positive, positive_semidefinite, mass_weighted_rows_vanish
 and cross_terms_reliable (False for records the source marks as unreliable: 750 K in the ACE-MD
 Ba-Ti-O set). Without published uncertainties the PSD and mass-balance checks use fixed
 relative tolerances (PSD_MIN_RATIO, COM_MAX_RATIO), looser than the MD analysis uses.
+
+Physics checks (:mod:`ionflux.transport.physics_checks`, issue 23): every loaded set carries
+``physics_flags`` (free-particle bound at the ACE-MD study's Langevin gamma = 0.01 1/fs with D
+from L_self and a crystal-density atom count, centre-of-mass residual, D monotonic in T, MSD
+floor) and the evidence in ``provenance.physics_checks``. The numbers stay as published unless
+a time-axis factor is asked for (``load_published(..., time_axis_factor=F)``), which divides
+every L by F and is recorded.
 """
 
 from __future__ import annotations
@@ -240,7 +247,9 @@ def record_to_doc(record: dict, index: int, *, source: SourceRecord, source_labe
     assumptions += [
         "no uncertainties published: stderr fields are None",
         "replicate count not stored (values are replicate means): n_replicates set to 1",
-        "D_self not derived: it needs the atom count, which the file does not hold",
+        "D_self not filled: it needs the atom count, which the file does not hold (the "
+        "physics checks derive D from a crystal-density count, an upper bound of N: see "
+        "provenance.physics_checks)",
     ]
     warnings = [f"quality check {name} failed: {flag.reason} = {flag.value}"
                 if flag.value is not None else f"quality check {name} failed: {flag.reason}"
