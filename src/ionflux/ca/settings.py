@@ -86,8 +86,9 @@ class AutomatonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
 
-    inertia: float = Field(INERTIA, gt=0, description="weight of 'no reaction' per update (the "
-                                                      "reference's 2, offered twice)")
+    inertia: float = Field(INERTIA, gt=0, allow_inf_nan=False,
+                           description="weight of 'no reaction' per update (the reference's 2, "
+                                       "offered twice)")
     cell_swaps: Literal["reference", "off", "fixed"] = Field(
         "reference", description="before reacting, swap the chosen cell with a random neighbour "
                                  "with probability swap(T/T_m of its phase) ('reference'), "
@@ -106,7 +107,8 @@ class AutomatonSettings(BaseSettings):
         1.0, gt=0, description="expected reactant volume (in nominal cell volumes) consumed by "
                                "one chosen event; larger extents proceed with prob. v/dV")
     sweeps_per_unit: float = Field(
-        1.0, gt=0, description="sweeps per unit of profile duration (1 sweep = N updates)")
+        1.0, gt=0, allow_inf_nan=False,
+        description="sweeps per unit of profile duration (1 sweep = N updates)")
     min_cells_per_precursor: int = Field(
         10, ge=1, description="smallest number of cells any precursor may occupy")
     series_points: int = Field(200, ge=2, description="about this many recorded time points")
@@ -114,3 +116,8 @@ class AutomatonSettings(BaseSettings):
         1e10, gt=0, description="refuse requests larger than this (total over realisations)")
     assumed_rate_per_s: float = Field(
         5e6, gt=0, description="cell updates per second used for run-time estimates")
+    # a limit, not an input of the model: excluded from dumps, so prediction keys stay the same
+    max_memory_bytes: float = Field(
+        4 * 2**30, gt=0, exclude=True,
+        description="refuse requests whose memory estimate (ionflux.ca.request.estimate_memory)"
+                    " is larger")

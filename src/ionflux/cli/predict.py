@@ -239,6 +239,10 @@ def predict_command(
         "sweeps_per_unit": sweeps_per_unit})
     if swap_rate is not None and swaps != "fixed":
         raise InputError("--swap-rate needs --swaps fixed")
+    from ionflux.ca.request import check_size
+
+    # memory and time estimate before any store is opened or anything allocated
+    check_size(steps, grid ** 3, realisations, automaton)
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
 

@@ -62,7 +62,15 @@ def request_grid(precursors: Sequence[str], ratios: Sequence[Sequence[float]],
                  profiles: Sequence[Sequence[tuple[float, float]]], modes: Sequence[str],
                  *, realisations: int = 8, seed: int = 0, grid: int = 30
                  ) -> list[PredictionRequest]:
-    """Every (ratio, profile, mode) combination as a request."""
+    """Every (ratio, profile, mode) combination as a request; each profile's size (memory and
+    time estimate of :func:`ionflux.ca.request.check_size`) is checked before anything is filed.
+    """
+    from ionflux.ca.request import check_size, parse_profile
+    from ionflux.ca.settings import AutomatonSettings
+
+    settings = AutomatonSettings()
+    for profile in profiles:
+        check_size(parse_profile(profile), grid ** 3, realisations, settings)
     out = []
     for ratio, profile, mode in product(ratios, profiles, modes):
         if len(ratio) != len(precursors):

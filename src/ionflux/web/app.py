@@ -209,6 +209,16 @@ def _cost(request: PredictRequest) -> float:
     return float(per_realisation * request.realisations)
 
 
+def _check_size(request: PredictRequest) -> None:
+    """The memory and time estimate every entry point applies (ionflux.ca.request)."""
+    from ionflux.ca.recipes import SWEEPS_PER_HOUR
+    from ionflux.ca.request import check_size
+    from ionflux.ca.settings import AutomatonSettings
+
+    steps = [(s.temperature_K, s.hours * SWEEPS_PER_HOUR) for s in request.profile]
+    check_size(steps, request.grid ** 3, request.realisations, AutomatonSettings())
+
+
 def run_prediction(request: PredictRequest, store: str, data_dir: Any) -> dict:
     """Run (or fetch from the cache) one prediction; its JSON document."""
     from ionflux.ca.cache import StoreCache
@@ -396,6 +406,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
             raise InputError(f"the prediction needs {cost:.3g} cell updates, more than this "
                              f"server's limit {settings.max_cell_updates:.3g}; use a smaller "
                              "grid, fewer realisations or a shorter profile")
+        _check_size(request)
         key = request.model_dump_json()
         job = running.get(key)  # a concurrent.futures.Future: event loops may differ per call
         if job is None:
