@@ -14,6 +14,10 @@ The key is the SHA-256 of all of these. Entries live in one SQLite file,
 ``$IONFLUX_CACHE_DIR/driving_forces.sqlite`` (default ``~/.cache/ionflux``); set
 ``IONFLUX_DRIVING_FORCE_CACHE`` to another file, or to ``off`` to disable it. The cache is an
 optimisation only: when its file cannot be opened or written, results are computed as usual.
+
+The cache stores JSON text and knows nothing of ``DrivingForce``: ``DrivingForceCalculator``
+serialises and validates, so this module sits below ``driving_force.py`` and the two do not
+import each other (issue #24).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from typing import TYPE_CHECKING
 import orjson
 
 if TYPE_CHECKING:
-    from ionflux.chempot.driving_force import DrivingForce
     from ionflux.thermo.data import ThermoData
 
 CACHE_ENV = "IONFLUX_DRIVING_FORCE_CACHE"
@@ -106,9 +109,8 @@ class DrivingForceCache:
                 self.broken = True  # an optimisation only: compute as usual
         return self._conn
 
-    def get(self, key: str) -> DrivingForce | None:
-        from ionflux.chempot.driving_force import DrivingForce
-
+    def get(self, key: str) -> bytes | str | None:
+        """The JSON text stored under ``key``, or None (a miss)."""
         db = self._db()
         row = None
         if db is not None:
@@ -119,15 +121,16 @@ class DrivingForceCache:
             self.misses += 1
             return None
         self.hits += 1
-        return DrivingForce.model_validate_json(row[0])
+        return row[0]
 
-    def put(self, key: str, force: DrivingForce) -> None:
+    def put(self, key: str, doc_json: str) -> None:
+        """Store the JSON text ``doc_json`` under ``key`` (silently skipped when unwritable)."""
         db = self._db()
         if db is None:
             return
         with contextlib.suppress(sqlite3.Error):
             db.execute("INSERT OR REPLACE INTO driving_forces VALUES (?, ?)",
-                       (key, force.model_dump_json()))
+                       (key, doc_json))
 
     def close(self) -> None:
         if self._conn is not None:

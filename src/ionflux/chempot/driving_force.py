@@ -19,11 +19,10 @@ artificial limit, ``depends_on_artificial_limit`` is True and a warning says so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ionflux.chempot.cache import DrivingForceCache, data_digest
 from ionflux.chempot.diagram import (
     DEFAULT_LOWER_LIMIT_EV,
     DEFAULT_METASTABLE_TOL_EV,
@@ -31,9 +30,6 @@ from ionflux.chempot.diagram import (
     Faces,
 )
 from ionflux.chempot.geometry import closest_points, share_a_point
-
-if TYPE_CHECKING:
-    from ionflux.chempot.cache import DrivingForceCache
 from ionflux.errors import InputError
 from ionflux.thermo.data import ThermoData
 from ionflux.thermo.system import reduced_formula
@@ -173,8 +169,6 @@ class DrivingForceCalculator:
     def __init__(self, thermo: ThermoData, lower_limit_eV: float = DEFAULT_LOWER_LIMIT_EV,
                  metastable_tol_eV: float = DEFAULT_METASTABLE_TOL_EV,
                  persistent: DrivingForceCache | str | None = "default") -> None:
-        from ionflux.chempot.cache import DrivingForceCache
-
         self.thermo = thermo
         self.diagrams = ChempotDiagrams(thermo, lower_limit_eV, metastable_tol_eV)
         self.lower_limit_eV = lower_limit_eV
@@ -185,8 +179,6 @@ class DrivingForceCalculator:
         self._data_digest: str | None = None
 
     def _stored_key(self, a: str, b: str, t: float) -> str:
-        from ionflux.chempot.cache import DrivingForceCache, data_digest
-
         if self._data_digest is None:
             self._data_digest = data_digest(self.thermo)
         return DrivingForceCache.key(self._data_digest, a, b, t, self.lower_limit_eV,
@@ -204,7 +196,7 @@ class DrivingForceCalculator:
         if key not in self._cache and self.persistent is not None:
             stored = self.persistent.get(self._stored_key(a, b, t))
             if stored is not None:
-                self._cache[key] = stored
+                self._cache[key] = DrivingForce.model_validate_json(stored)
         if key not in self._cache:
             faces = self.diagrams.faces([a, b], t)
             p, q, touching = _solve(faces, a, b)
@@ -220,5 +212,6 @@ class DrivingForceCalculator:
                 element_order=list(thermo.elements), e_above_hull=hull, wider_faces=wider,
                 thermo_info=thermo.describe())
             if self.persistent is not None:
-                self.persistent.put(self._stored_key(a, b, t), self._cache[key])
+                self.persistent.put(self._stored_key(a, b, t),
+                                    self._cache[key].model_dump_json())
         return self._cache[key]
