@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException
 from ionflux.errors import DataNotFoundError, InputError, IonfluxError, StoreError
 from ionflux.transport.physics_checks import with_monotonic_flags
 from ionflux.web.data import (
+    PathScrubber,
     StoreAccess,
     clean,
     elements_of,
@@ -243,7 +244,15 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     predictor = predictor or run_prediction
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-predict")
     running: dict[str, Any] = {}
+    # nothing served names a server path: relative to the ingest or store root, or a file name
+    scrub = PathScrubber(access.root, access.ingest_paths)
+
+    class Served(JSONResponse):
+        def render(self, content: Any) -> bytes:
+            return super().render(scrub(content))
+
     app = FastAPI(title="ionflux", version=__version__, docs_url=None, redoc_url=None,
+                  default_response_class=Served,
                   description="Onsager transport, K_D and synthesis predictions of the ionflux "
                               "store. Units are in the field names (K, cm2_s, eV).")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
@@ -257,24 +266,24 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg', 'invalid')}")
-        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+        return Served({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
 
     @app.exception_handler(IonfluxError)
     async def _ionflux(_: Request, exc: IonfluxError) -> JSONResponse:
         status = (404 if isinstance(exc, DataNotFoundError) else
                   422 if isinstance(exc, InputError) else
                   503 if isinstance(exc, StoreError) else 500)
-        return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=status)
+        return Served({"detail": " ".join(str(exc).split())}, status_code=status)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error")
-        return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
+        return Served({"detail": "internal error; see the server log"}, status_code=500)
 
     # -- meta -----------------------------------------------------------------------------
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, Any]:
-        """Version and store location (without passwords)."""
+        """Version and store location (without passwords; a local store's file name)."""
         return {"status": "ok", "version": __version__, "store": access.location}
 
     @app.get("/api/recipes", tags=["meta"])

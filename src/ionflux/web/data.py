@@ -6,7 +6,10 @@ plain endpoints from a thread pool, so every worker thread opens its own ``Store
 
 from __future__ import annotations
 
+import os
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,9 @@ class StoreAccess:
         # opened once here so a bad configuration fails at start-up, not on the first request
         first = StoreSet.open(store, data_dir=data_dir).connect()
         self.location = first.location
+        #: the local store's data folder (paths under it are served relative to it)
+        self.root = (Path(first.location).parent
+                     if first.config.backend == "local" and first.location else None)
         self._local = threading.local()
         self._local.stores = first
 
@@ -66,6 +72,11 @@ class StoreAccess:
             stores = StoreSet.open(self.store, data_dir=self.data_dir).connect()
             self._local.stores = stores
         return stores
+
+    def ingest_paths(self) -> list[str]:
+        """Paths of the registered trajectories (where they were at ingest)."""
+        return [d["path"] for d in self.stores().raw_trajectories.query(properties=["path"])
+                if "path" in d]
 
 
 def page(records: Iterable[dict], limit: int, offset: int, total: int) -> dict[str, Any]:
@@ -90,3 +101,76 @@ def filtered_page(store: Any, criteria: dict, key: str, limit: int, offset: int,
     docs = {d[key]: d for d in store.query(
         {key: {"$in": wanted}}, properties=list(properties) if properties else None)}
     return page([docs[k] for k in wanted if k in docs], limit, offset, len(heads))
+
+
+#: An absolute path inside free text: starts after the beginning, a space, a quote or a bracket
+#: (never inside a URL or a unit such as 1/fs), and runs to the next space, quote or bracket.
+_START = r"(?<![^\s'\"(\[=,])"
+_ABSOLUTE = re.compile(_START + r"/[^\s/'\"()\[\]{},;]+(?:/[^\s/'\"()\[\]{},;]*)*")
+
+
+class PathScrubber:
+    """Rewrites server paths in everything served to clients: a path under the ingest root
+    (the folder every registered trajectory shares) or the store root (the local store's data
+    folder) becomes relative to it, any other absolute path its file name. Nothing served is
+    an absolute path.
+
+    ``ingest_paths()`` lists the registered trajectory paths; the ingest root is recomputed
+    from it at most every ``ttl_s`` seconds (new ingests move it).
+    """
+
+    def __init__(self, store_root: str | Path | None,
+                 ingest_paths: Callable[[], Iterable[str]], ttl_s: float = 30.0) -> None:
+        self.store_root = os.path.normpath(store_root) if store_root else None
+        self._ingest_paths = ingest_paths
+        self.ttl_s = ttl_s
+        self._roots: list[str] = []
+        self._at = -float("inf")
+        self._lock = threading.Lock()
+
+    def roots(self) -> list[str]:
+        """Known roots, longest first."""
+        with self._lock:
+            if time.monotonic() - self._at > self.ttl_s:
+                roots = [self.store_root] if self.store_root else []
+                try:
+                    folders = {os.path.dirname(p) for p in self._ingest_paths()
+                               if isinstance(p, str) and os.path.isabs(p)}
+                except Exception:  # the store's own errors are answered where they occur
+                    folders = set()
+                if folders:
+                    common = os.path.commonpath(sorted(folders))
+                    if common != os.path.dirname(common):  # never the file system root
+                        roots.append(common)
+                self._roots = sorted(set(roots), key=len, reverse=True)
+                self._at = time.monotonic()
+            return self._roots
+
+    def path(self, value: str) -> str:
+        """One absolute path, relative to the first root that holds it, else its file name."""
+        norm = os.path.normpath(value)
+        for root in self.roots():
+            if norm == root:
+                return "."
+            if norm.startswith(root + os.sep):
+                return norm[len(root) + 1:]
+        return os.path.basename(norm) or "."
+
+    def text(self, value: str) -> str:
+        if "/" not in value:
+            return value
+        for root in self.roots():  # first whole roots, which may hold spaces
+            if root in value:
+                value = re.sub(_START + re.escape(root) + r"(?:/|(?=[\s'\"()\[\]{},;:]|$))",
+                               lambda m: "" if m.group(0).endswith("/") else ".", value)
+        return _ABSOLUTE.sub(lambda m: self.path(m.group(0)), value)
+
+    def __call__(self, obj: Any) -> Any:
+        """``obj`` (JSON-like) with every string scrubbed."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {k: self(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self(v) for v in obj]
+        return obj
