@@ -283,7 +283,9 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     # -- meta -----------------------------------------------------------------------------
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, Any]:
-        """Version and store location (without passwords; a local store's file name)."""
+        """Version and store location (without passwords; a local store's file name); 503
+        when the store's database file was deleted or replaced under the server."""
+        access.check()
         return {"status": "ok", "version": __version__, "store": access.location}
 
     @app.get("/api/recipes", tags=["meta"])
@@ -408,6 +410,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
               tags=["predictions"])
     async def predict(request: Annotated[PredictRequest, Body()]) -> dict[str, Any]:
         """Phase fractions versus time for precursors and a heating profile (cached)."""
+        access.check()  # the run's cache write must not create a new store
         for name in request.precursors:
             parse_formula(name, "precursor")
         cost = _cost(request)

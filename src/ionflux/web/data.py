@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ionflux.errors import InputError
+from ionflux.errors import InputError, StoreError
 from ionflux.pipeline.documents import finite_or_none, reduced_formula
 
 
@@ -56,15 +56,42 @@ class StoreAccess:
         self.store = store
         self.data_dir = data_dir
         # opened once here so a bad configuration fails at start-up, not on the first request
-        first = StoreSet.open(store, data_dir=data_dir).connect()
+        first = StoreSet.open(store, data_dir=data_dir)
         self.location = first.location
+        local = first.config.backend == "local" and bool(first.location)
         #: the local store's data folder (paths under it are served relative to it)
-        self.root = (Path(first.location).parent
-                     if first.config.backend == "local" and first.location else None)
+        self.root = Path(first.location).parent if local else None
+        if self.root is not None and not self.root.is_dir():
+            raise InputError(f"data folder {self.root} does not exist: the server never creates "
+                             "one; check --data-dir (or $IONFLUX_DATA_DIR), or ingest or import "
+                             "data there first")
+        first.connect()
+        #: (device, inode) of the local database file: a store deleted or replaced under the
+        #: running server is refused (503), never read from the old file and written to a new one
+        self._identity = None
+        if local:
+            stat = os.stat(first.location)
+            self._identity = (stat.st_dev, stat.st_ino)
         self._local = threading.local()
         self._local.stores = first
 
+    def check(self) -> None:
+        """StoreError (one line) when the local database file was deleted or replaced since
+        the server started."""
+        if self._identity is None:
+            return
+        name = Path(self.location).name
+        try:
+            stat = os.stat(self.location)
+        except OSError:
+            raise StoreError(f"the store's database file {name} was deleted while the server "
+                             "was running; restore it and restart ionflux serve") from None
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            raise StoreError(f"the store's database file {name} was replaced while the server "
+                             "was running; restart ionflux serve to serve the new one")
+
     def stores(self) -> Any:
+        self.check()
         stores = getattr(self._local, "stores", None)
         if stores is None:
             from ionflux.pipeline.stores import StoreSet
