@@ -25,6 +25,8 @@ def serve_command(
                                                       "prediction before answering 504"),
     max_body_bytes: int = typer.Option(64 * 1024, min=1, help="largest request body; a "
                                        "larger one is refused with 413 before it is read"),
+    max_queue: int = typer.Option(4, min=1, help="predictions queued or running at once; "
+                                  "one more is refused with 429 and Retry-After"),
 ) -> None:
     """Serve the API (/api/..., schema at /openapi.json) and the web page (/)."""
     try:
@@ -39,7 +41,8 @@ def serve_command(
 
     settings = ServeSettings(store=store or os.environ.get("IONFLUX_STORE") or "local",
                              data_dir=data_dir, max_cell_updates=max_cell_updates,
-                             predict_timeout_s=predict_timeout, max_body_bytes=max_body_bytes)
+                             predict_timeout_s=predict_timeout, max_body_bytes=max_body_bytes,
+                             max_queue=max_queue)
     app = create_app(settings)
     typer.echo(f"ionflux serving {app.state.access.location} on http://{host}:{port}/ "
                "(Ctrl-C stops)", err=True)

@@ -2,9 +2,12 @@
 
 Read endpoints filter by formula, chemical system, temperature range and precursors and page
 with ``limit``/``offset`` (at most ``max_page`` items per response). ``POST /api/predict``
-returns a cached prediction or runs one when its size (cell updates) is within the server's
-budget, and gives up waiting after ``predict_timeout_s`` (504; the run finishes in the
-background and lands in the cache, so a retry is served from it). Errors are JSON
+returns a cached prediction or runs one when its cost (cell updates, plus the thermodynamics
+of every profile step and each realisation's set-up in the same units) is within the server's
+budget; at most ``max_queue`` distinct predictions wait or run (429 with Retry-After beyond),
+queued work whose clients have all gone is dropped before it starts, and a request gives up
+waiting after ``predict_timeout_s`` (504; the run finishes in the background and lands in the
+cache, so a retry is served from it). Errors are JSON
 ``{"detail": ...}`` with a 4xx status for bad requests; anything unexpected is a 500 with a
 fixed message (the traceback goes to the server log only).
 """
@@ -15,7 +18,8 @@ import asyncio
 import json
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -60,6 +64,8 @@ class ServeSettings:
     max_page: int = 500
     max_cell_updates: float = 5e7  # ~5 s of automaton at ~1e7 updates/s
     predict_timeout_s: float = 120.0
+    #: Distinct predictions queued or running at once; one more is refused with 429.
+    max_queue: int = 4
     #: Largest request body, bytes: the largest valid prediction request (6 precursors, 50
     #: profile steps) is ~4 KB of JSON; a bigger body is refused with 413 before it is read.
     max_body_bytes: int = 64 * 1024
@@ -198,8 +204,19 @@ def _precursor_list(text: str | None) -> list[str]:
     return names
 
 
+#: Cell updates per second the cost limit assumes (Retry-After is estimated with it).
+UPDATES_PER_S = 1e7
+#: Cost of each profile step besides its cell updates: G_f(T), reaction energies and scores at
+#: its temperature (measured 30-40 ms per step, Ba-Ti-O), in cell updates at UPDATES_PER_S.
+STEP_COST = 5e5
+#: Cost of each realisation besides its cell updates: its drawn score table, seeds and records
+#: (measured 6-10 ms), in cell updates.
+REALISATION_COST = 1e5
+
+
 def _cost(request: PredictRequest) -> float:
-    """Cell updates of the request (as the automaton counts them)."""
+    """Cost of the request in cell updates: the automaton's updates, plus the thermodynamics
+    of every profile step and each realisation's set-up in the same units."""
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
     from ionflux.ca.settings import AutomatonSettings
 
@@ -207,7 +224,17 @@ def _cost(request: PredictRequest) -> float:
     cells = request.grid ** 3
     per_realisation = sum(max(1, round(s.hours * SWEEPS_PER_HOUR * sweeps_per_unit * cells))
                           for s in request.profile)
-    return float(per_realisation * request.realisations)
+    return float((per_realisation + REALISATION_COST) * request.realisations
+                 + STEP_COST * len(request.profile))
+
+
+@dataclass
+class _Job:
+    """A queued or running prediction and the requests waiting for it."""
+
+    future: Future
+    cost: float
+    waiters: int = 0
 
 
 def _check_size(request: PredictRequest) -> None:
@@ -243,7 +270,12 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     access = StoreAccess(settings.store, settings.data_dir)
     predictor = predictor or run_prediction
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-predict")
-    running: dict[str, Any] = {}
+    jobs: dict[str, _Job] = {}  # request JSON -> job; requests may come from several loops
+    jobs_lock = threading.RLock()  # a cancelled future calls _forget at once
+    def _forget(key: str) -> None:
+        with jobs_lock:
+            jobs.pop(key, None)
+
     # nothing served names a server path: relative to the ingest or store root, or a file name
     scrub = PathScrubber(access.root, access.ingest_paths)
 
@@ -406,31 +438,68 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
             raise DataNotFoundError(f"no prediction {prediction_id!r}")
         return clean(record["prediction"])
 
-    @app.post("/api/predict", responses={**ERRORS, 504: {"model": ErrorBody}},
+    def _busy() -> JSONResponse:
+        """429: the queue is full; Retry-After from the cost of what is queued and running."""
+        wait = max(1, math.ceil(sum(j.cost for j in jobs.values()) / UPDATES_PER_S))
+        return Served({"detail": f"the server is busy: {len(jobs)} predictions are queued or "
+                                 f"running (at most {settings.max_queue}); retry in {wait} s"},
+                      status_code=429, headers={"Retry-After": str(wait)})
+
+    async def _outcome(job: _Job, http: Request) -> Any:
+        """The job's result; "gone" when the client disconnected, "timeout" after
+        predict_timeout_s (the job goes on)."""
+        waited = asyncio.wrap_future(job.future)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.predict_timeout_s
+        while True:
+            left = deadline - loop.time()
+            done, _ = await asyncio.wait({waited}, timeout=max(0.0, min(0.2, left)))
+            if done:
+                return waited.result()
+            if await http.is_disconnected():
+                return "gone"
+            if loop.time() >= deadline:
+                return "timeout"
+
+    @app.post("/api/predict", responses={**ERRORS, 429: {"model": ErrorBody},
+                                         503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
               tags=["predictions"])
-    async def predict(request: Annotated[PredictRequest, Body()]) -> dict[str, Any]:
+    async def predict(request: Annotated[PredictRequest, Body()],
+                      http: Request) -> dict[str, Any]:
         """Phase fractions versus time for precursors and a heating profile (cached)."""
         access.check()  # the run's cache write must not create a new store
         for name in request.precursors:
             parse_formula(name, "precursor")
         cost = _cost(request)
         if cost > settings.max_cell_updates:
-            raise InputError(f"the prediction needs {cost:.3g} cell updates, more than this "
-                             f"server's limit {settings.max_cell_updates:.3g}; use a smaller "
-                             "grid, fewer realisations or a shorter profile")
+            raise InputError(f"the prediction costs {cost:.3g} cell updates (automaton, plus "
+                             f"{STEP_COST:.0e} per profile step for its thermodynamics), more "
+                             f"than this server's limit {settings.max_cell_updates:.3g}; use a "
+                             "smaller grid, fewer realisations or a shorter profile")
         _check_size(request)
         key = request.model_dump_json()
-        job = running.get(key)  # a concurrent.futures.Future: event loops may differ per call
-        if job is None:
-            # identical requests share one run; a finished run is served by the cache
-            job = pool.submit(predictor, request, settings.store, settings.data_dir)
-            running[key] = job
-            job.add_done_callback(lambda _, key=key: running.pop(key, None))
-        try:
-            result = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)),
-                                            settings.predict_timeout_s)
-        except TimeoutError:
-            return JSONResponse(  # type: ignore[return-value]
+        with jobs_lock:
+            job = jobs.get(key)
+            if job is None:
+                # identical requests share one run; a finished run is served by the cache
+                if len(jobs) >= settings.max_queue:
+                    return _busy()  # type: ignore[return-value]
+                job = _Job(pool.submit(predictor, request, settings.store, settings.data_dir),
+                           cost)
+                jobs[key] = job
+                job.future.add_done_callback(lambda _, key=key: _forget(key))
+            job.waiters += 1
+        result = await _outcome(job, http)
+        with jobs_lock:
+            job.waiters -= 1
+            if result == "gone" and job.waiters == 0 and job.future.cancel():
+                jobs.pop(key, None)  # nobody waits for it: never started
+                logger.info("dropped a queued prediction whose client disconnected")
+        if result == "gone":
+            return Served({"detail": "client disconnected"},  # type: ignore[return-value]
+                          status_code=499)
+        if result == "timeout":
+            return Served(  # type: ignore[return-value]
                 {"detail": f"the prediction did not finish within "
                            f"{settings.predict_timeout_s:g} s; it goes on and is cached when "
                            "done: retry later"}, status_code=504)
