@@ -4,6 +4,7 @@ the key never leaks."""
 
 from __future__ import annotations
 
+import importlib
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -20,6 +21,8 @@ from ionflux.publish import (
     validate,
 )
 
+#: the module (``ionflux.publish.submit`` is also the name of its function)
+submit_module = importlib.import_module("ionflux.publish.submit")
 KEY = "k" * 32
 
 
@@ -65,6 +68,7 @@ def fake_client(monkeypatch):
     FakeClient.instances = []
     FakeClient.fail_submit = []
     monkeypatch.setattr(mc, "Client", FakeClient)
+    monkeypatch.setattr(submit_module, "healthcheck", lambda url, timeout_s: 200)
     return FakeClient
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -155,16 +157,21 @@ class SubmitReport:
 def with_retries(call: Callable[[], Any], *, attempts: int = 4, base_delay_s: float = 1.0,
                  sleep: Callable[[float], Any] = time.sleep,
                  on_retry: Callable[[], Any] | None = None) -> Any:
-    """``call()``, retried on TransientError with delays base, 2 base, 4 base, ..."""
+    """``call()``, retried on TransientError with delays base, 2 base, 4 base, ... (at most
+    ``base (2^(attempts-1) - 1)`` of waiting in all); the last error says how long it tried."""
+    waited = 0.0
     for attempt in range(attempts):
         try:
             return call()
-        except TransientError:
+        except TransientError as exc:
             if attempt == attempts - 1:
-                raise
+                raise TransientError(f"{exc}; gave up after {attempts} attempts "
+                                     f"({waited:g} s of waiting)") from None
             if on_retry:
                 on_retry()
-            sleep(base_delay_s * 2 ** attempt)
+            delay = base_delay_s * 2 ** attempt
+            sleep(delay)
+            waited += delay
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -245,8 +252,69 @@ def submit(api: ContribsAPI, project: str, contributions: Sequence[Contribution]
 
 
 # ------------------------------------------------------------------ mpcontribs-client
+#: Seconds to wait for MPContribs to answer its health check before the client is made (the
+#: client's own check waits 30 s three times and then fails without naming the cause).
+CONNECT_TIMEOUT_S = 10.0
+
+
+def api_url(host: str | None) -> tuple[str, str]:
+    """(host, base URL) as mpcontribs.client.Client forms them."""
+    from mpcontribs.client import DEFAULT_HOST
+
+    host = host or os.environ.get("MPCONTRIBS_API_HOST") or DEFAULT_HOST
+    ssl = host.endswith(".materialsproject.org") and not host.startswith("localhost.")
+    return host, f"{'https' if ssl else 'http'}://{host}"
+
+
+def healthcheck(url: str, timeout_s: float) -> int:
+    """HTTP status of ``url/healthcheck`` (errors of the HTTP stack propagate)."""
+    import requests
+
+    return requests.get(f"{url}/healthcheck", timeout=timeout_s).status_code
+
+
+_CONNECTION_NAMES = frozenset({
+    "ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "MaxRetryError",
+    "NewConnectionError", "NameResolutionError", "ProtocolError", "BravadoConnectionError",
+    "BravadoTimeoutError", "RemoteDisconnected"})
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it (causes, contexts, urllib3 reasons, args)."""
+    seen: list[BaseException] = []
+    stack: list[Any] = [exc]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        stack.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return seen
+
+
+def connection_cause(exc: BaseException) -> str | None:
+    """The cause of a failed connection in a few words ('[Errno -2] Name or service not
+    known', 'timed out', ...), or None when ``exc`` is not a connection problem."""
+    chain = _chain(exc)
+    if not any(isinstance(e, ConnectionError | TimeoutError | socket.gaierror)
+               or type(e).__name__ in _CONNECTION_NAMES for e in chain):
+        return None
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    found = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if found:
+        return found.group(0).strip()
+    if re.search(r"time[ds]? ?out|Timeout", text, re.IGNORECASE):
+        return "timed out"
+    return type(chain[-1]).__name__
+
+
 class MPContribsAPI:
-    """:class:`ContribsAPI` on ``mpcontribs.client.Client`` (needs the network and a key)."""
+    """:class:`ContribsAPI` on ``mpcontribs.client.Client`` (needs the network and a key).
+
+    The host's health check is asked first, with a timeout: an unreachable host is a
+    TransientError that names the host and the cause (retried by :func:`submit`), and the
+    client is made only once the host answers.
+    """
 
     def __init__(self, apikey: str, host: str | None = None) -> None:
         check_api_key(apikey)
@@ -254,17 +322,36 @@ class MPContribsAPI:
         self._host = host
         self._client: Any = None
 
+    def _reach(self, what: str) -> None:
+        from mpcontribs.client import DEFAULT_HOST, VALID_URLS
+
+        host, url = api_url(self._host)
+        if url not in VALID_URLS:
+            raise PublishError(f"{what}: {host} is not an MPContribs API host that "
+                               f"mpcontribs-client accepts (e.g. {DEFAULT_HOST})")
+        try:
+            status = healthcheck(url, CONNECT_TIMEOUT_S)
+        except Exception as exc:
+            raise classify(exc, what, [self._key], host) from None
+        if status == 429 or status >= 500:
+            raise TransientError(f"{what}: MPContribs at {host} answered {status} to its "
+                                 "health check")
+        if status not in (200, 403):
+            raise PublishError(f"{what}: {url}/healthcheck answered {status}: is {host} an "
+                               "MPContribs API host? (--host)")
+
     def _call(self, what: str, func: Callable[[], Any]) -> Any:
         try:
             if self._client is None:
                 from mpcontribs.client import Client
 
+                self._reach(what)
                 self._client = Client(apikey=self._key, host=self._host)
             return func()
         except IonfluxError:
             raise
         except Exception as exc:  # bravado/requests/client errors: classify, never echo the key
-            raise classify(exc, what, [self._key]) from None
+            raise classify(exc, what, [self._key], api_url(self._host)[0]) from None
 
     def project(self, name: str) -> ProjectInfo:
         resp = self._call("get project", lambda: self._client.get_project(
@@ -313,8 +400,14 @@ class MPContribsAPI:
                                                                        ignore_dupes=True))
 
 
-def classify(exc: BaseException, what: str, secrets: Sequence[str | None]) -> PublishError:
-    """An exception of the HTTP stack as Transient/Auth/PublishError with a scrubbed message."""
+def classify(exc: BaseException, what: str, secrets: Sequence[str | None],
+             host: str | None = None) -> PublishError:
+    """An exception of the HTTP stack as Transient/Auth/PublishError with a scrubbed message;
+    a connection problem anywhere in its chain is transient and named with ``host``."""
+    cause = connection_cause(exc)
+    if cause is not None:
+        return TransientError(scrub(f"{what}: cannot reach MPContribs at {host or 'its host'} "
+                                    f"({cause})", secrets))
     status = getattr(getattr(exc, "response", None), "status_code", None) or \
         getattr(exc, "status_code", None)
     text = scrub(" ".join(str(exc).split()) or type(exc).__name__, secrets)[:300]
