@@ -245,12 +245,16 @@ def predict_command(
     check_size(steps, grid ** 3, realisations, automaton)
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
+    from ionflux.pipeline.predictions import BestEffortCache
 
-    cache = False if no_cache else StoreCache.open(store, data_dir)
+    # a cache write blocked by another writer never costs the computed prediction
+    cache = False if no_cache else BestEffortCache(StoreCache.open(store, data_dir))
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,
                   progress=True, recipe=recipe, nist=nist)
+    for note in getattr(cache, "skipped", []):
+        typer.echo(f"note: {note}", err=True)
     if plot is not None:
         from ionflux.plotting.ca import plot_prediction
 

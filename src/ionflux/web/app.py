@@ -252,12 +252,18 @@ def run_prediction(request: PredictRequest, store: str, data_dir: Any) -> dict:
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
+    from ionflux.pipeline.predictions import BestEffortCache
 
     steps = [(s.temperature_K, s.hours * SWEEPS_PER_HOUR) for s in request.profile]
+    # a cache write blocked by another writer never costs the client its prediction
+    cache = BestEffortCache(StoreCache.open(store, data_dir))
     doc = predict(request.precursors, steps, mode=request.mode,
                   realisations=request.realisations, seed=request.seed, grid=request.grid,
-                  cache=StoreCache.open(store, data_dir))
-    return clean(doc.model_dump(mode="json"))
+                  cache=cache)
+    result = clean(doc.model_dump(mode="json"))
+    if cache.skipped:
+        result["warnings"] = [*result.get("warnings", []), *cache.skipped]
+    return result
 
 
 # ------------------------------------------------------------------ app
