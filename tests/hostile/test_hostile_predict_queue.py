@@ -137,3 +137,50 @@ def _fresh_memory_store():
     SQLiteStore.drop_memory_database(":memory:ionflux-queue")
     yield
     SQLiteStore.drop_memory_database(":memory:ionflux-queue")
+
+
+class Cancellable:
+    """A predictor that runs until its ``cancel`` callback says stop (or 30 s)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.stopped = threading.Event()
+
+    def __call__(self, request, store, data_dir, cancel) -> dict:
+        self.started.set()
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline:
+            if cancel():
+                self.stopped.set()
+                raise RuntimeError("cancelled")
+            time.sleep(0.02)
+        return {"seed": request.seed}
+
+
+def test_a_running_prediction_whose_client_has_gone_stops():
+    predictor = Cancellable()
+    app = _app(predictor, max_queue=4, predict_timeout_s=10)
+    assert asyncio.run(_post_and_disconnect(app, _body(3))) == 499
+    assert predictor.started.is_set()
+    assert predictor.stopped.wait(5)  # not after the 30 s it would otherwise run
+
+
+def test_predict_stops_when_cancel_says_so():
+    """The hook inside ionflux.ca.predict: asked before scoring and between automaton chunks;
+    never asked to stop, the result is the one without a hook."""
+    from ionflux.ca.predict import PredictionCancelled, predict
+
+    kwargs = {"mode": "thermo-only", "grid": 8, "realisations": 2, "cache": False}
+    with pytest.raises(PredictionCancelled):
+        predict({"BaO": 1, "TiO2": 1}, [(1300.0, 2.0)], cancel=lambda: True, **kwargs)
+    asked: list[int] = []
+
+    def after_three() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(PredictionCancelled):
+        predict({"BaO": 1, "TiO2": 1}, [(1300.0, 2.0)], cancel=after_three, **kwargs)
+    plain = predict({"BaO": 1, "TiO2": 1}, [(1300.0, 2.0)], **kwargs)
+    hooked = predict({"BaO": 1, "TiO2": 1}, [(1300.0, 2.0)], cancel=lambda: False, **kwargs)
+    assert hooked.final_mol_fraction == plain.final_mol_fraction

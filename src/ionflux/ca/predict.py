@@ -364,6 +364,26 @@ def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[
 
 
 # ------------------------------------------------------------------ progress
+class PredictionCancelled(Exception):
+    """Raised inside ``predict`` when its ``cancel`` callback says nobody waits any more."""
+
+
+def with_cancel(tick: Callable[[int], None] | None, cancel: Callable[[], bool] | None
+                ) -> Callable[[int], None] | None:
+    """``tick`` that first raises PredictionCancelled when ``cancel()`` is true."""
+    if cancel is None:
+        return tick
+
+    def checked(n: int) -> None:
+        if cancel():
+            raise PredictionCancelled("prediction cancelled: nobody waits for it")
+        if tick is not None:
+            tick(n)
+
+    return checked
+
+
+
 @contextmanager
 def progress_bar(total_updates: int, enabled: bool, label: str,
                  settings: AutomatonSettings) -> Iterator[Callable[[int], None] | None]:
@@ -532,7 +552,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
             phases: Sequence[str] | None = None, scoring: ScoringSettings | None = None,
             automaton: AutomatonSettings | None = None, thermo: Any = None, kd: Any = None,
             cache: PredictionCache | bool | None = True, progress: bool = False,
-            recipe: str | None = None, nist: bool = False) -> PredictionDoc:
+            recipe: str | None = None, nist: bool = False,
+            cancel: Callable[[], bool] | None = None) -> PredictionDoc:
     """Predict phase fractions for ``precursors`` (formula -> molar ratio) over ``profile``.
 
     ``profile`` is a list of (temperature K, duration) steps; one duration unit is
@@ -544,6 +565,9 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     store of the default store configuration (``$IONFLUX_STORE`` or the embedded ``local`` store
     in ``./ionflux-data``); pass a PredictionCache to use another, or False/None to skip
     caching. Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
+    ``cancel()`` is asked before the reactions are scored and between automaton chunks; when it
+    returns True the run stops with :class:`PredictionCancelled` (the web API uses it for
+    requests whose clients have all gone).
     """
     t_start = time.perf_counter()
     if mode not in SCORE_MODES:
@@ -600,6 +624,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                 doc = None  # stale layout: recompute
             if doc is not None:
                 return doc.model_copy(update={"from_cache": True})
+    if cancel is not None and cancel():
+        raise PredictionCancelled("prediction cancelled: nobody waits for it")
     if mode != "thermo-only" and kd is None:
         # after the cache look-up: building the table is slow
         kd = load_kd(system, nist_used)
@@ -663,9 +689,12 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     plan = plan_profile(table, steps, grid ** 3, automaton)
     label = f"{recipe or 'predict'} {mode}"
     t_automaton = time.perf_counter()
+    if cancel is not None and cancel():
+        raise PredictionCancelled("prediction cancelled: nobody waits for it")
     with progress_bar(plan.total_updates * realisations, progress, label, automaton) as tick:
         result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
-                               seed=seed, settings=automaton, on_updates=tick, tables=tables)
+                               seed=seed, settings=automaton,
+                               on_updates=with_cancel(tick, cancel), tables=tables)
     t_end = time.perf_counter()
     uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
                                                  "K_D draws" if realisations % 4 == 0 else

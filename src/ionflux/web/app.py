@@ -15,12 +15,14 @@ fixed message (the traceback goes to the server log only).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -230,11 +232,13 @@ def _cost(request: PredictRequest) -> float:
 
 @dataclass
 class _Job:
-    """A queued or running prediction and the requests waiting for it."""
+    """A queued or running prediction and the requests waiting for it; ``abandoned`` is set
+    when every client has gone, and a predictor that takes ``cancel`` then stops."""
 
     future: Future
     cost: float
     waiters: int = 0
+    abandoned: threading.Event = field(default_factory=threading.Event)
 
 
 def _check_size(request: PredictRequest) -> None:
@@ -247,8 +251,10 @@ def _check_size(request: PredictRequest) -> None:
     check_size(steps, request.grid ** 3, request.realisations, AutomatonSettings())
 
 
-def run_prediction(request: PredictRequest, store: str, data_dir: Any) -> dict:
-    """Run (or fetch from the cache) one prediction; its JSON document."""
+def run_prediction(request: PredictRequest, store: str, data_dir: Any,
+                   cancel: Callable[[], bool] | None = None) -> dict:
+    """Run (or fetch from the cache) one prediction; its JSON document. ``cancel()`` true stops
+    the run (ionflux.ca.predict.PredictionCancelled)."""
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
@@ -259,7 +265,7 @@ def run_prediction(request: PredictRequest, store: str, data_dir: Any) -> dict:
     cache = BestEffortCache(StoreCache.open(store, data_dir))
     doc = predict(request.precursors, steps, mode=request.mode,
                   realisations=request.realisations, seed=request.seed, grid=request.grid,
-                  cache=cache)
+                  cache=cache, cancel=cancel)
     result = clean(doc.model_dump(mode="json"))
     if cache.skipped:
         result["warnings"] = [*result.get("warnings", []), *cache.skipped]
@@ -275,6 +281,8 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     settings = settings or ServeSettings()
     access = StoreAccess(settings.store, settings.data_dir)
     predictor = predictor or run_prediction
+    # stand-ins in tests may take (request, store, data_dir) only
+    takes_cancel = "cancel" in inspect.signature(predictor).parameters
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-predict")
     jobs: dict[str, _Job] = {}  # request JSON -> job; requests may come from several loops
     jobs_lock = threading.RLock()  # a cancelled future calls _forget at once
@@ -490,17 +498,23 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
                 # identical requests share one run; a finished run is served by the cache
                 if len(jobs) >= settings.max_queue:
                     return _busy()  # type: ignore[return-value]
-                job = _Job(pool.submit(predictor, request, settings.store, settings.data_dir),
-                           cost)
+                abandoned = threading.Event()
+                extra = {"cancel": abandoned.is_set} if takes_cancel else {}
+                job = _Job(pool.submit(predictor, request, settings.store, settings.data_dir,
+                                       **extra), cost, abandoned=abandoned)
                 jobs[key] = job
                 job.future.add_done_callback(lambda _, key=key: _forget(key))
             job.waiters += 1
         result = await _outcome(job, http)
         with jobs_lock:
             job.waiters -= 1
-            if result == "gone" and job.waiters == 0 and job.future.cancel():
-                jobs.pop(key, None)  # nobody waits for it: never started
-                logger.info("dropped a queued prediction whose client disconnected")
+            if result == "gone" and job.waiters == 0:
+                if job.future.cancel():
+                    jobs.pop(key, None)  # nobody waits for it: never started
+                    logger.info("dropped a queued prediction whose client disconnected")
+                else:  # running: a predictor that takes ``cancel`` stops at its next check
+                    job.abandoned.set()
+                    logger.info("stopping a running prediction whose client disconnected")
         if result == "gone":
             return Served({"detail": "client disconnected"},  # type: ignore[return-value]
                           status_code=499)
