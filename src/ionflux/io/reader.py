@@ -124,16 +124,21 @@ def detect_format(path: str | Path) -> str:
     if not path.is_file():
         raise TrajectoryFormatError(f"{path}: no such file")
     with open(path, "rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(_SNIFF_BYTES)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise TrajectoryFormatError(f"{path}: corrupt gzip data ({exc})") from exc
+        head = _inflated_head(path, handle.read(_SNIFF_BYTES))
     if not head.strip():
         raise TrajectoryFormatError(f"{path}: empty file")
     return _detect(head, path.name, str(path))
+
+
+def _inflated_head(path: Path, head: bytes) -> bytes:
+    """The first bytes of ``path``'s content: ``head`` itself, or inflated when gzip."""
+    if head[:2] != b"\x1f\x8b":
+        return head
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TrajectoryFormatError(f"{path}: corrupt gzip data ({exc})") from exc
 
 
 def sniff(head: bytes, format: str, name: str, where: str) -> str:
@@ -165,12 +170,7 @@ def check_head(path: str | Path, format: str = "auto") -> str:
             limit, setting = inflation_limit(path, size)
             if stated > limit:
                 raise too_inflated(path, limit, setting)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(_SNIFF_BYTES)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise TrajectoryFormatError(f"{path}: corrupt gzip data ({exc})") from exc
+    head = _inflated_head(path, head)
     if not head:
         raise TrajectoryFormatError(f"{path}: empty file")
     return sniff(head, fmt, path.name, str(path))
