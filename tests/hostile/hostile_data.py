@@ -27,3 +27,14 @@ def write_runs(folder: Path, names: list[str], n_frames: int = 300) -> Path:
             {"formula": "BaTiO3", "temperature_K": 1500, "replicate": name,
              "frame_interval_fs": traj.frame_interval_fs}))
     return folder
+
+
+def one_line_error(capsys, args: list[str]) -> str:
+    """Run the CLI with ``args``: exit code 2 and exactly one ``error: ...`` line on stderr
+    (a progress display may leave an empty line), which is returned."""
+    from ionflux.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err

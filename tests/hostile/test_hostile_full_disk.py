@@ -7,6 +7,7 @@ import errno
 from pathlib import Path
 
 import pytest
+from hostile_data import one_line_error
 
 from ionflux.cli import main
 from ionflux.errors import OutputError
@@ -40,19 +41,13 @@ def _disk_full_after(limit: int):
     return lambda *args, **kwargs: Full(real(*args, **kwargs))
 
 
-def _error(capsys, args: list[str]) -> str:
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
-    return err
-
 
 @pytest.mark.parametrize("name", ["s.extxyz", "s.extxyz.gz"])
 @pytest.mark.parametrize("replicates", ["1", "3"])
 def test_synthetic_on_a_full_disk_leaves_nothing(tmp_path: Path, capsys, monkeypatch,
                                                  name: str, replicates: str):
     monkeypatch.setattr("ionflux.io.atomic.os.fdopen", _disk_full_after(30_000))
-    err = _error(capsys, ["transport", "synthetic", str(tmp_path / name), "--frames", "400",
+    err = one_line_error(capsys, ["transport", "synthetic", str(tmp_path / name), "--frames", "400",
                           "--replicates", replicates])
     assert "No space left on device; nothing was written" in err
     assert list(tmp_path.iterdir()) == []
@@ -65,14 +60,14 @@ def test_synthetic_keeps_the_previous_files_when_the_disk_is_full(tmp_path: Path
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     monkeypatch.setattr("ionflux.io.atomic.os.fdopen", _disk_full_after(1000))
     capsys.readouterr()
-    _error(capsys, ["transport", "synthetic", str(out), "--frames", "400", "--replicates", "1",
-                    "--seed", "1"])
+    one_line_error(capsys, ["transport", "synthetic", str(out), "--frames", "400",
+                            "--replicates", "1", "--seed", "1"])
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_plot_on_a_full_disk_leaves_nothing(tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setattr("ionflux.io.atomic.os.fdopen", _disk_full_after(10_000))
-    err = _error(capsys, ["plot", "kd", "--out", str(tmp_path / "kd.png")])
+    err = one_line_error(capsys, ["plot", "kd", "--out", str(tmp_path / "kd.png")])
     assert f"cannot write {tmp_path / 'kd.png'}: No space left on device" in err
     assert list(tmp_path.iterdir()) == []
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_data import one_line_error
 
-from ionflux.cli import main
 from ionflux.errors import InputError
 
 
@@ -27,12 +27,6 @@ def timeless(tmp_path_factory) -> Path:
     return path
 
 
-def _one_line_error(capsys, args: list[str]) -> str:
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()  # a progress display may leave an empty line
-    assert err.startswith("error: ") and "\n" not in err, err
-    return err
-
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--frame-interval-fs", "inf"], "--frame-interval-fs: frame interval must be a finite"),
@@ -48,7 +42,7 @@ def test_transport_analyze_refuses_nonsense_times_and_temperatures(timeless: Pat
                                                                     flags, message):
     given = {"--temperature": "1500", "--frame-interval-fs": "50"}
     given[flags[0]] = flags[1]
-    err = _one_line_error(capsys, ["transport", "analyze", str(timeless),
+    err = one_line_error(capsys, ["transport", "analyze", str(timeless),
                                    *[x for kv in given.items() for x in kv]])
     assert message in err
 
@@ -72,13 +66,13 @@ def test_file_times_outside_the_range_are_refused(timeless: Path):
     ("1e308", "got 1e+308"),
 ])
 def test_predict_refuses_nonsense_sweeps_per_unit(capsys, value: str, message: str):
-    err = _one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", "--profile",
+    err = one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", "--profile",
                                    "1200K:2", "--grid", "6", "--realisations", "1",
                                    "--no-cache", "--sweeps-per-unit", value])
     assert message in err
 
 
 def test_predict_refuses_infinite_inertia(capsys):
-    err = _one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", "--profile",
+    err = one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", "--profile",
                                    "1200K:2", "--no-cache", "--inertia", "inf"])
     assert "--inertia" in err

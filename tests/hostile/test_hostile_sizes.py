@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from hostile_data import one_line_error
 
 from ionflux.ca.request import CELL_BYTES, REALISATION_BYTES, check_size, estimate_memory
 from ionflux.ca.settings import AutomatonSettings
-from ionflux.cli import main
 from ionflux.errors import InputError
 
 
@@ -28,12 +28,6 @@ def no_allocation(monkeypatch):
     monkeypatch.setattr(cache.StoreCache, "open", refuse)
 
 
-def _one_line_error(capsys, args: list[str]) -> str:
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
-    return err
-
 
 @pytest.mark.parametrize(("flags", "message"), [
     # 8e9 cells: a short profile keeps the cell updates under the time limit; memory refuses
@@ -42,7 +36,7 @@ def _one_line_error(capsys, args: list[str]) -> str:
      "100000000 realisation(s) x 128 KiB), more than the limit 4 GiB"),
 ])
 def test_predict_refuses_by_memory(capsys, no_allocation, flags: list[str], message: str):
-    err = _one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", *flags])
+    err = one_line_error(capsys, ["predict", "--precursors", "BaO=1,TiO2=1", *flags])
     assert message in err and "IONFLUX_CA_MAX_MEMORY_BYTES" in err
 
 
@@ -66,7 +60,7 @@ def test_memory_estimate_and_setting(monkeypatch):
 
 
 def test_batch_request_refuses_before_filing(capsys, no_allocation):
-    err = _one_line_error(capsys, ["batch", "request", "--precursors", "BaO,TiO2", "--ratios",
+    err = one_line_error(capsys, ["batch", "request", "--precursors", "BaO,TiO2", "--ratios",
                                    "1:1", "--profiles", "1200K:0.001", "--grid", "2000",
                                    "--store", "memory"])
     assert "of memory" in err
