@@ -448,7 +448,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     ok_paths = [str(c.path) for c in accepted]
     under = [d["item_key"] for d in failures.query({"stage": "ingest"}, properties=["item_key"])
              if Path(d["item_key"]).is_relative_to(directory)]
-    resolved = [p for p in under if p in ok_paths or not _exists(p)]
+    resolved = [p for p in under if p in ok_paths or not path_exists(p)]
     if resolved:
         failures.remove_docs({"failure_id": {"$in": [FailureDoc.make_id("ingest", p)
                                                       for p in resolved]}})
@@ -472,7 +472,7 @@ def _check_name(path: Path) -> None:
         raise InputError(f"{shown(path)}: {what} is not valid UTF-8; rename it") from None
 
 
-def _exists(path: str) -> bool:
+def path_exists(path: str) -> bool:
     """False only when ``path`` is known to be gone (a path too long to look at exists)."""
     try:
         os.stat(path)

@@ -13,7 +13,6 @@ with the next ingest.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ionflux.errors import InputError
 from ionflux.pipeline.documents import FailureDoc, TrajectoryMetadata, now_ms
+from ionflux.pipeline.ingest import path_exists
 from ionflux.pipeline.stores import StoreSet
 
 #: Per-replicate stages whose documents and failure records are keyed by ``traj_id``.
@@ -55,16 +55,6 @@ class RetireReport:
                 f"the aggregates of {', '.join(self.groups)}")
 
 
-def _gone(path: str) -> bool:
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except (OSError, ValueError):
-        return False
-    return False
-
-
 def retire(stores: StoreSet, paths: list[str | Path] | None = None, *, missing: bool = False,
            reason: str | None = None) -> RetireReport:
     """Retire the registered trajectories at ``paths`` and, with ``missing``, every registered
@@ -82,12 +72,12 @@ def retire(stores: StoreSet, paths: list[str | Path] | None = None, *, missing: 
         doc = by_path.get(text) or by_path.get(str(Path(text).resolve()))
         if doc is None:
             raise InputError(f"{given}: not a registered trajectory (see `ionflux status`)")
-        if not _gone(doc["path"]):
+        if path_exists(doc["path"]):
             raise InputError(f"{doc['path']}: the file still exists; delete it first (a file "
                              "that is there comes back with the next ingest)")
         chosen[doc["traj_id"]] = doc
     if missing:
-        chosen.update({d["traj_id"]: d for d in docs if _gone(d["path"])})
+        chosen.update({d["traj_id"]: d for d in docs if not path_exists(d["path"])})
     report = RetireReport()
     stamp = now_ms()
     for traj_id in sorted(chosen):
