@@ -162,7 +162,7 @@ def test_replicates_of_different_lengths_are_allowed_and_recorded():
 def test_run_shorter_than_160_window_starts_gains_nothing():
     """The new window (8 starts) is capped at half a block (a twentieth of the run), so on a
     run under ~160 starts long both estimators fit the same lags on the same 10 blocks and give
-    the same L and errors (README, "On MD melts": ratio 1.00 on such melts)."""
+    the same L and errors (docs/estimators.md, "On MD melts": ratio 1.00 on such melts)."""
     system = _caged(2)
     trajectory = system.generate(6000, seed=11)  # start ~70 frames: 8 x 70 > 6000 / 20
     new = analyze_trajectories([trajectory])
