@@ -1,4 +1,4 @@
-"""Demo melts through the whole pipeline, next to the published ACE tensors (tables in docs/md-engines.md).
+"""Demo melts through the whole pipeline, next to the published ACE tensors (docs/md-engines.md).
 
 Ingests one or more folders of melts (``scripts/make_trajectories.py`` output, or the shipped
 ``src/ionflux/data/melts``) into a fresh store, imports the published Ba-Ti-O tensors, builds

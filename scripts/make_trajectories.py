@@ -10,8 +10,8 @@ quality of each. The seed of run k (formulas in alphabetical order, then tempera
 ascending) is ``--seed + k`` whatever ``--jobs`` is: reruns are reproducible on the same LAMMPS
 build (MD trajectories diverge at round-off level between builds).
 
-The demo-melt set of docs/md-engines.md (all eleven at 2000 and 2250 K, each run stopped as soon as it is long
-enough, two runs at a time; ~40 min on two cores)::
+The demo-melt set of docs/md-engines.md (all eleven at 2000 and 2250 K, each run stopped as
+soon as it is long enough, two runs at a time; ~40 min on two cores)::
 
     nice -n 10 python scripts/make_trajectories.py --out demo-melts --until-converged --jobs 2
 
