@@ -305,15 +305,10 @@ def attribute_spread(result: Any, precursors: Sequence[str], realisations: int,
     and var_e. An input that was not drawn (``sampled``) gets variance 0 and its contrast
     joins the noise estimate.
     """
-    final = result.mol_fractions[:, -1, :]
-    products = [i for i, p in enumerate(result.phases) if p not in precursors]
-    made = final[:, products]
-    totals = made.sum(axis=1, keepdims=True)
-    shares = np.divide(made, totals, out=np.zeros_like(made), where=totals > 0)
+    names, shares = final_product_shares(result, precursors)
     lead = int(np.argmax(shares.mean(axis=0)))
     y = shares[:, lead]
-    out: dict[str, Any] = {"quantity": f"final share of {result.phases[products[lead]]} in the "
-                                       "products",
+    out: dict[str, Any] = {"quantity": f"final share of {names[lead]} in the products",
                            "mean": float(y.mean()),
                            "std": float(y.std(ddof=1)) if len(y) > 1 else None}
     if realisations % 4 or realisations < 8:
@@ -368,6 +363,12 @@ class PredictionCancelled(Exception):
     """Raised inside ``predict`` when its ``cancel`` callback says nobody waits any more."""
 
 
+def check_cancelled(cancel: Callable[[], bool] | None) -> None:
+    """Raise PredictionCancelled when ``cancel()`` is true."""
+    if cancel is not None and cancel():
+        raise PredictionCancelled("prediction cancelled: nobody waits for it")
+
+
 def with_cancel(tick: Callable[[int], None] | None, cancel: Callable[[], bool] | None
                 ) -> Callable[[int], None] | None:
     """``tick`` that first raises PredictionCancelled when ``cancel()`` is true."""
@@ -375,8 +376,7 @@ def with_cancel(tick: Callable[[int], None] | None, cancel: Callable[[], bool] |
         return tick
 
     def checked(n: int) -> None:
-        if cancel():
-            raise PredictionCancelled("prediction cancelled: nobody waits for it")
+        check_cancelled(cancel)
         if tick is not None:
             tick(n)
 
@@ -444,16 +444,26 @@ def step_ends(result: Any, steps: Sequence[tuple[float, float]]) -> list[StepEnd
     return out
 
 
+def final_product_shares(result: Any, precursors: Sequence[str]
+                         ) -> tuple[list[str], np.ndarray]:
+    """Products (every phase but the precursors) and each realisation's final share of the
+    product formula units, shape (realisations, products); zero before anything formed."""
+    products = [i for i, p in enumerate(result.phases) if p not in precursors]
+    made = result.mol_fractions[:, -1, products]
+    totals = made.sum(axis=1, keepdims=True)
+    shares = np.divide(made, totals, out=np.zeros_like(made), where=totals > 0)
+    return [result.phases[i] for i in products], shares
+
+
 def majority_probability(result: Any, precursors: Sequence[str]) -> dict[str, float]:
     """Fraction of realisations in which each product is the largest product at the end."""
-    final = result.mol_fractions[:, -1, :]
-    products = [i for i, p in enumerate(result.phases) if p not in precursors]
-    counts = dict.fromkeys((result.phases[i] for i in products), 0.0)
-    for row in final:
-        best = max(products, key=lambda i: row[i])
+    names, shares = final_product_shares(result, precursors)
+    counts = dict.fromkeys(names, 0.0)
+    for row in shares:
+        best = int(np.argmax(row))
         if row[best] > 0:
-            counts[result.phases[best]] += 1.0
-    return {p: c / final.shape[0] for p, c in counts.items()}
+            counts[names[best]] += 1.0
+    return {p: c / shares.shape[0] for p, c in counts.items()}
 
 
 def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
@@ -624,8 +634,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                 doc = None  # stale layout: recompute
             if doc is not None:
                 return doc.model_copy(update={"from_cache": True})
-    if cancel is not None and cancel():
-        raise PredictionCancelled("prediction cancelled: nobody waits for it")
+    check_cancelled(cancel)
     if mode != "thermo-only" and kd is None:
         # after the cache look-up: building the table is slow
         kd = load_kd(system, nist_used)
@@ -689,8 +698,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     plan = plan_profile(table, steps, grid ** 3, automaton)
     label = f"{recipe or 'predict'} {mode}"
     t_automaton = time.perf_counter()
-    if cancel is not None and cancel():
-        raise PredictionCancelled("prediction cancelled: nobody waits for it")
+    check_cancelled(cancel)
     with progress_bar(plan.total_updates * realisations, progress, label, automaton) as tick:
         result = run_automaton(table, ratios, steps, grid=grid, realisations=realisations,
                                seed=seed, settings=automaton,
