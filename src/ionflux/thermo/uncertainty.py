@@ -84,25 +84,37 @@ def draw_errors(model: GibbsErrorModel, compositions: Mapping[str, Mapping[str, 
     return out
 
 
+def _atom_fractions(compositions: Mapping[str, Mapping[str, float]], names: Sequence[str]
+                    ) -> np.ndarray:
+    """(elements, phases) atom fractions."""
+    elements = sorted({el for c in compositions.values() for el in c})
+    return np.array([[compositions[f].get(el, 0.0) / sum(compositions[f].values())
+                      for f in names] for el in elements])
+
+
+def _gaps_to_others(fractions: np.ndarray, energies: np.ndarray) -> np.ndarray:
+    """For each phase, the cheapest mix of the other phases with its composition minus its own
+    energy (eV/atom): > 0 on the hull (how far below), +inf where the others cannot make it."""
+    from scipy.optimize import linprog
+
+    gaps = np.full(len(energies), np.inf)
+    for i in range(len(energies)):
+        others = [k for k in range(len(energies)) if k != i]
+        res = linprog(energies[others], A_eq=fractions[:, others], b_eq=fractions[:, i],
+                      bounds=(0, None), method="highs")
+        if res.success:
+            gaps[i] = res.fun - energies[i]
+    return gaps
+
+
 def hull_margins_0K(enthalpies: Mapping[str, float],
                     compositions: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """For each phase on the 0 K hull of ``enthalpies`` (eV/atom), how far (eV/atom) it lies
     below the hull of the others: the error that would take it off."""
-    from scipy.optimize import linprog
-
     names = list(enthalpies)
-    elements = sorted({el for c in compositions.values() for el in c})
-    frac = np.array([[compositions[f].get(el, 0.0) / sum(compositions[f].values())
-                      for f in names] for el in elements])
-    energies = np.array([enthalpies[f] for f in names])
-    margins = {}
-    for i, name in enumerate(names):
-        others = [k for k in range(len(names)) if k != i]
-        res = linprog(energies[others], A_eq=frac[:, others], b_eq=frac[:, i],
-                      bounds=(0, None), method="highs")
-        if res.success and res.fun - energies[i] > 0:
-            margins[name] = float(res.fun - energies[i])
-    return margins
+    gaps = _gaps_to_others(_atom_fractions(compositions, names),
+                           np.array([enthalpies[f] for f in names]))
+    return {f: float(g) for f, g in zip(names, gaps, strict=True) if 0 < g < np.inf}
 
 
 def check_error_model(model: GibbsErrorModel, enthalpies: Mapping[str, float],
@@ -129,22 +141,12 @@ def hull_probabilities(thermo, formulas: Sequence[str], temperature_K: float,
                        ) -> dict[str, float]:
     """Probability (over ``draws`` draws of the error model) that each of ``formulas`` is on
     the G_f(T) hull of ``formulas`` at ``temperature_K``."""
-    from scipy.optimize import linprog
-
     names = [thermo.composition(f).reduced_formula for f in formulas]
     comps = {f: {el.symbol: float(n) for el, n in thermo.composition(f).items()} for f in names}
-    elements = sorted({el for c in comps.values() for el in c})
-    frac = np.array([[comps[f].get(el, 0.0) / sum(comps[f].values()) for f in names]
-                     for el in elements])
+    fractions = _atom_fractions(comps, names)
     mean = np.array([thermo.gibbs_formation_energy_per_atom(f, temperature_K) for f in names])
-    on = dict.fromkeys(names, 0)
+    on = np.zeros(len(names))
     for _ in range(draws):
         eps = draw_errors(model, comps, [temperature_K], rng)[float(temperature_K)]
-        energies = mean + np.array([eps[f] for f in names])
-        for i, name in enumerate(names):
-            others = [k for k in range(len(names)) if k != i]
-            res = linprog(energies[others], A_eq=frac[:, others], b_eq=frac[:, i],
-                          bounds=(0, None), method="highs")
-            if not res.success or res.fun > energies[i]:
-                on[name] += 1
-    return {f: n / draws for f, n in on.items()}
+        on += _gaps_to_others(fractions, mean + np.array([eps[f] for f in names])) > 0
+    return {f: float(n) / draws for f, n in zip(names, on, strict=True)}
