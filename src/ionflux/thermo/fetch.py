@@ -155,19 +155,16 @@ def one_entry_per_formula(rows: list[dict[str, Any]], cells: dict[str, dict[str,
             target = cell["volume_per_atom_A3"] * GGA_VOLUME_RATIO
             matching = [r for r in group if r["volume_per_atom"] is not None
                         and abs(r["volume_per_atom"] / target - 1) <= MATCH_TOLERANCE]
-        pool = matching or group
-        best = min(pool, key=lambda r: r["formation_enthalpy_per_atom"])
-        if matching:
-            best = {**best, "observed": True,
-                    "polymorph": f"matches the {cell['polymorph']} cell ({cell['space_group']})"}
-        kept.append(best)
+        chosen = min(matching or group, key=lambda r: r["formation_enthalpy_per_atom"])
+        kept.append({**chosen, "observed": True, "polymorph": f"matches the "
+                     f"{cell['polymorph']} cell ({cell['space_group']})"} if matching else chosen)
         why = (f"not the entry matching the observed {cell['polymorph']} cell" if matching
                else "not the 0 K ground state of its formula")
         dropped += [{"material_id": r["material_id"], "formula": formula,
                      "formation_enthalpy_per_atom": r["formation_enthalpy_per_atom"],
-                     "volume_per_atom": r["volume_per_atom"], "replaced_by": best["material_id"],
-                     "why": why} for r in group if r is not best and r["material_id"] !=
-                    best["material_id"]]
+                     "volume_per_atom": r["volume_per_atom"],
+                     "replaced_by": chosen["material_id"], "why": why}
+                    for r in group if r is not chosen]
     return kept, dropped
 
 
