@@ -115,6 +115,21 @@ def output_paths(out: str | Path, partial: bool) -> tuple[Path, Path]:
     return out, out.with_name(out.name + ".yaml")
 
 
+def write_frames(fh: Any, run: MDRun, float_format: str = "13.6f") -> None:
+    """Write every frame of ``run`` to the text stream ``fh`` as extended XYZ, with ``time``,
+    ``T_kin``, ``E_pot`` (and ``gamma_max``) in each frame's comment line."""
+    for k in range(run.n_frames):
+        frame = Trajectory(positions=np.array([run.positions[k], run.positions[k]]),
+                           species=tuple(run.symbols), cells=run.cell, unwrapped=True,
+                           temperature_K=run.temperature_K)
+        info: dict[str, Any] = {"time": f"{run.times_fs[k]:.6f}",
+                                "T_kin": f"{run.kinetic_temperatures_K[k]:.2f}",
+                                "E_pot": f"{run.potential_energies_eV[k]:.8f}"}
+        if run.gamma_max is not None:
+            info["gamma_max"] = f"{run.gamma_max[k]:.6g}"
+        fh.write(next(iter_extxyz_frames(frame, info=info, float_format=float_format)))
+
+
 def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any],
               float_format: str = "13.6f") -> tuple[Path, Path]:
     """Write the frames as extended XYZ (``time``, ``temperature`` set point, ``T_kin``,
@@ -131,17 +146,7 @@ def write_run(out: str | Path, run: MDRun, sidecar: dict[str, Any],
     traj_path.parent.mkdir(parents=True, exist_ok=True)
     opener = gzip.open if traj_path.name.endswith(".gz") else open
     with opener(traj_path, "wt") as fh:
-        for k in range(run.n_frames):
-            frame = Trajectory(positions=np.array([run.positions[k], run.positions[k]]),
-                               species=tuple(run.symbols), cells=run.cell, unwrapped=True,
-                               temperature_K=run.temperature_K)
-            info: dict[str, Any] = {"time": f"{run.times_fs[k]:.6f}",
-                                    "T_kin": f"{run.kinetic_temperatures_K[k]:.2f}",
-                                    "E_pot": f"{run.potential_energies_eV[k]:.8f}"}
-            if run.gamma_max is not None:
-                info["gamma_max"] = f"{run.gamma_max[k]:.6g}"
-            text = next(iter_extxyz_frames(frame, info=info, float_format=float_format))
-            fh.write(text)
+        write_frames(fh, run, float_format)
     report = {**sidecar, "partial": run.partial, "stop_reason": run.stop_reason,
               "warnings": run.warnings, "n_frames": run.n_frames}
     if run.partial:

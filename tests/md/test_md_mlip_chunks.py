@@ -1,0 +1,75 @@
+"""Chunked, resumable MD (ionflux.md.mlip) driven by the Pedone calculator, and teacher errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from ase.io import read
+
+from ionflux.errors import InputError
+from ionflux.md.calculator import PedoneCalculator
+from ionflux.md.library import amorphous_snapshot_files
+from ionflux.md.mlip import ChunkSettings, assemble, load_teacher, run_chunks
+
+TEACHER = {"teacher": "pedone-test", "model": "pedone", "label": "Pedone (test)"}
+SETTINGS = ChunkSettings(temperature_K=1750.0, timestep_fs=1.0, frame_every=5, chunk_steps=10,
+                         total_steps=30, equilibration_steps=10, seed=3)
+
+
+@pytest.fixture(scope="module")
+def atoms():
+    return read(amorphous_snapshot_files()["BaTi2O5"])
+
+
+def test_interrupted_run_continues_to_the_same_frames(tmp_path, atoms):
+    whole = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "whole", TEACHER)
+    for _ in range(3):  # three sessions, one chunk each, each with a fresh calculator
+        parts = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "parts", TEACHER,
+                           max_chunks=1)
+    assert whole["status"] == parts["status"] == "finished"
+    assert [c["sha256"] for c in whole["chunks"]] == [c["sha256"] for c in parts["chunks"]]
+    # a finished run is not extended by a rerun
+    again = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "parts", TEACHER)
+    assert len(again["chunks"]) == 3
+
+
+def test_assembled_run_skips_equilibration_and_is_continuous(tmp_path, atoms):
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER)
+    run = assemble(tmp_path)
+    assert run.times_fs == [10.0, 15.0, 20.0, 25.0, 30.0]
+    full = assemble(tmp_path, include_equilibration=True)
+    assert full.times_fs[0] == 0.0 and len(full.times_fs) == 7
+    # unwrapped: no jump of half a cell between frames, and the COM stays put (FixCom)
+    pos = np.array(full.positions)
+    assert np.abs(np.diff(pos, axis=0)).max() < 0.5 * atoms.cell.lengths().min()
+    masses = atoms.get_masses()
+    com = (pos * masses[None, :, None]).sum(axis=1) / masses.sum()
+    assert np.allclose(com, com[0], atol=1e-4)
+    assert not run.partial and run.metadata["chunks"] == 3
+
+
+def test_partial_run_is_marked_and_state_mismatch_refused(tmp_path, atoms):
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER, max_chunks=2)
+    run = assemble(tmp_path)
+    assert run.partial and "20 of 30 steps" in run.stop_reason
+    other = ChunkSettings(**{**SETTINGS.__dict__, "temperature_K": 2000.0})
+    with pytest.raises(InputError, match="different settings"):
+        run_chunks(atoms, PedoneCalculator(), other, tmp_path, TEACHER)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["chunks"][-1]["sha256"] = "0" * 64
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="differ from the manifest"):
+        assemble(tmp_path)
+
+
+def test_bad_settings_and_missing_teacher(monkeypatch):
+    with pytest.raises(InputError, match="multiple of frame_every"):
+        ChunkSettings(frame_every=7, chunk_steps=10)
+    with pytest.raises(InputError, match="unknown teacher"):
+        load_teacher("mace")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(InputError, match=r"torch==2\.13\.0"):
+        load_teacher("sevenn")
