@@ -93,6 +93,57 @@ def assemble_all(args: argparse.Namespace) -> None:
         print(f"{traj}: {melt.n_frames} frames after equilibration, {status}; {side.name}")
 
 
+def _published_and_pedone(formula: str, temperature: float) -> tuple[dict, dict]:
+    """D (cm^2/s) of the published ACE-MD record (crystal-density atom count, a lower bound)
+    and of the bundled Pedone demo analysis at the same composition and temperature."""
+    import json
+    from importlib.resources import files
+
+    from ionflux.transport.published import load_published
+
+    published = {}
+    for doc in load_published("Ba-Ti-O"):
+        if doc.formula == formula and abs(doc.temperature_K - temperature) < 1:
+            evidence = (doc.provenance.physics_checks or {}) if doc.provenance else {}
+            published = evidence.get("D_cm2_s") or {}
+    results = json.loads((files("ionflux") / "data" / "melts" / "results.json").read_text())
+    pedone = next((r["D_self_cm2_s"] for r in results if r["formula"] == formula
+                   and abs(r["temperature_K"] - temperature) < 1), {})
+    return published, pedone
+
+
+def report(args: argparse.Namespace) -> None:
+    """D per species of every run (partial runs too) against the published and Pedone values."""
+    from ionflux.md.mlip import assemble
+    from ionflux.transport.onsager import analyze_trajectories
+
+    for manifest in sorted(Path(args.out).glob("*/*/manifest.json")):
+        melt = assemble(manifest.parent)
+        if melt.n_frames < 20:
+            print(f"{manifest.parent}: {melt.n_frames} frames after equilibration, too few")
+            continue
+        formula = manifest.parent.name.rpartition("_")[0]
+        traj = melt.to_trajectory()
+        doc = analyze_trajectories([traj], formula=formula)
+        published, pedone = _published_and_pedone(formula, melt.temperature_K)
+        span = melt.times_fs[-1] - melt.times_fs[0]
+        print(f"{formula} {melt.temperature_K:g} K, {manifest.parent.parent.name}: "
+              f"{span / 1000:.1f} ps after equilibration "
+              f"({'partial' if melt.partial else 'finished'})")
+        print(f"  {'':3s} {'MLIP D':>10s} {'stderr':>9s} {'diffusive':>9s} "
+              f"{'published':>10s} {'Pedone':>9s}  (cm^2/s)")
+        for el in doc.species:
+            d, err = doc.D_self_cm2_s.get(el), (doc.D_self_cm2_s_stderr or {}).get(el)
+            diffusive = next((q.passed for q in doc.quality if q.name == f"diffusive_{el}"),
+                             None)
+            print(f"  {el:3s} {_num(d):>10s} {_num(err):>9s} {diffusive!s:>9s} "
+                  f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2e}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teacher", default="sevenn", choices=["sevenn", "chgnet"])
@@ -109,9 +160,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--assemble", action="store_true",
                         help="write each run's frames as trajectory + ingest sidecar")
+    parser.add_argument("--report", action="store_true",
+                        help="D per species of every run against published and Pedone values")
     args = parser.parse_args()
     try:
-        assemble_all(args) if args.assemble else run(args)
+        if args.report:
+            report(args)
+        elif args.assemble:
+            assemble_all(args)
+        else:
+            run(args)
     except IonfluxError as err:
         raise SystemExit(f"error: {err}") from None
 
