@@ -1,4 +1,4 @@
-"""Publishing transport aggregates, K_D and structures to MPContribs.
+"""Publishing transport, K_D and structures to MPContribs (layout: docs/publishing.md).
 
     from ionflux.publish import prepare
     prepared = prepare("ionflux_batio", source="bundled")   # contributions + offline checks
@@ -42,11 +42,14 @@ class Prepared:
 
 def prepare(project: str, *, store: str | None = None, data_dir: Any = None,
             formulas: Sequence[str] | None = None, source: str = "auto", bonds: bool = True,
-            progress: Any = None) -> Prepared:
-    """Collect the groups, build their contributions and validate them offline."""
+            reference: str | None = None, progress: Any = None) -> Prepared:
+    """Collect the groups, build their contributions and validate them offline.
+
+    ``reference``: the study (DOI or citation) of MD groups, stated in each contribution."""
     from ionflux.publish.sources import collect
 
-    groups, where = collect(store, data_dir, formulas, source, bonds=bonds, progress=progress)
+    groups, where = collect(store, data_dir, formulas, source, bonds=bonds, reference=reference,
+                            progress=progress)
     contributions = [build_contribution(g) for g in groups]
     return Prepared(project, where, groups, contributions, validate(contributions, project))
 

@@ -1,16 +1,20 @@
-"""MPContribs contributions of (phase, temperature) transport aggregates.
+"""MPContribs contributions: one per (composition, temperature, data source).
 
-One contribution per group: identifier = reduced formula (MPContribs links compositions to MP),
-free-form ``data`` with units, the correlation functions as tables, and a representative
-amorphous structure. Quantities are strings ``"<value> <unit>"`` (MPContribs parses them with
-pint); standard errors sit beside the estimates as ``<name>.mean`` / ``<name>.stderr`` and are
-left out where the source has none (the published tensor sets carry no errors). Data keys are
-alphanumeric because the MPContribs server rejects punctuation (``_``, ``-``) in keys.
+Layout (docs/publishing.md):
 
-Modelling choice, stated here and in every contribution (``ionflux.note``): the MPContribs
-identifier is the formula, so one project holds several temperatures per identifier and must
-not be configured with unique identifiers; our own key (``ionflux.key``, e.g. ``BaTiO3@1500K``)
-and fingerprint (``ionflux.fingerprint``) identify a contribution for updates.
+- ``identifier``: the reduced formula (the phase is amorphous: it is a composition, not the
+  crystal an mp-id stands for); ``mpid`` names the Materials Project material of that
+  composition where the bundled thermo data has one, as a link.
+- ``data``: flat scalar columns only for what people filter on: ``T``, ``source``, ``D.<El>``
+  per diffusive element, ``KD.value`` with ``KD.precursors``, the ``quality.*`` flags, the
+  ``method.*`` metadata, and our bookkeeping ``ionflux.*`` (key and fingerprint for updates).
+  Nothing scales with element pairs, so the project's column count grows by one per element.
+- ``tables`` (:mod:`ionflux.publish.tables`): the L matrix with its errors, D and correlation
+  factors per element, bond counts, K_D per precursor pair, correlation functions.
+- ``structures``: a representative cell of the same source (never one from another source).
+
+Quantities are strings ``"<value> <unit>"`` (MPContribs parses them with pint). Keys use
+letters and digits only: the MPContribs server refuses punctuation other than ``*`` in keys.
 """
 
 from __future__ import annotations
@@ -21,27 +25,56 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ionflux.pipeline.documents import fingerprint as hash_parts
+from ionflux.publish import tables as tbl
 
-#: Units of every quantity we publish (pint syntax that MPContribs' registry accepts).
-UNIT_D = "cm**2/s"
-UNIT_L = "1/(eV*cm*s)"
-UNIT_KD = "cm**2/s"
+#: Units of the data columns (pint syntax that MPContribs' registry accepts).
+UNIT_D = tbl.UNIT_D
+UNIT_KD = tbl.UNIT_KD
 UNIT_T = "K"
+UNIT_INTERVAL = "fs"
+UNIT_LENGTH = "ps"
 UNIT_NONE = ""  # dimensionless quantity
+
+#: Data sources a contribution can hold (one each): MD runs analysed by ionflux, imported
+#: published tensors, and the bundled classical melt-quenched cells (structure only).
+SOURCES = {"md": "MD trajectories analysed by ionflux",
+           "published": "published Onsager tensors",
+           "meltquench": "classical melt-quenched cells bundled with ionflux"}
+
+#: The ``method.*`` metadata: key -> unit (None for text).
+METHOD_FIELDS: dict[str, str | None] = {
+    "potential": None, "engine": None, "atoms": UNIT_NONE, "interval": UNIT_INTERVAL,
+    "length": UNIT_LENGTH, "estimator": None, "reference": None, "D": None}
 
 
 @dataclass
 class GroupData:
-    """Everything published about one (phase, temperature) group."""
+    """Everything published about one (composition, temperature, data source).
 
-    key: str
-    transport: Any  # TransportDoc
-    source: str  # "md" | "published"
+    ``method`` holds the metadata of the run (keys of :data:`METHOD_FIELDS`: potential,
+    engine, atoms, interval in fs, length in ps, estimator, reference); unknown ones are left
+    out. ``transport`` is None for a structure-only source."""
+
+    key: str  # formula@TK
+    transport: Any  # TransportDoc | None
+    source: str  # a key of SOURCES
     input_fingerprint: str
     kd: list[Any] = field(default_factory=list)  # KDDoc
     bonds: Any = None  # BondCountDoc | None
     structure: Any = None  # pymatgen Structure | None
     notes: list[str] = field(default_factory=list)
+    method: dict[str, Any] = field(default_factory=dict)
+    mp_id: str | None = None
+    formula: str = ""
+    temperature_K: float = math.nan
+
+    def __post_init__(self) -> None:
+        if self.transport is not None:
+            self.formula = self.formula or self.transport.formula
+            if math.isnan(self.temperature_K):
+                self.temperature_K = float(self.transport.temperature_K)
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown data source {self.source!r} (one of {sorted(SOURCES)})")
 
 
 @dataclass
@@ -55,6 +88,7 @@ class Contribution:
     columns: dict[str, str | None]  # path -> unit (None for text)
     tables: list[Any] = field(default_factory=list)  # pandas DataFrames with attrs
     structures: list[Any] = field(default_factory=list)  # pymatgen Structures
+    source: str = ""
 
     def payload(self, project: str) -> dict[str, Any]:
         """The dict ``mpcontribs.client.Client.submit_contributions`` takes (nested data).
@@ -67,6 +101,33 @@ class Contribution:
         if self.structures:
             out["structures"] = list(self.structures)
         return out
+
+    def as_json(self, project: str) -> dict[str, Any]:
+        """The payload as JSON: tables in the form the MPContribs client sends them
+        (``Table.as_dict``), structures as pymatgen dicts."""
+        from ionflux.publish.rules import client_module
+
+        mc = client_module()
+        out = self.payload(project)
+        sent = []
+        for frame in self.tables:
+            table = mc.Table(frame.copy())
+            table.attrs = dict(frame.attrs)
+            sent.append(table.as_dict())
+        out["tables"] = sent
+        out["structures"] = [s.as_dict() for s in self.structures]
+        return jsonable(out)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers and tuples as lists (json.dumps-ready)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,46 +161,55 @@ class _Builder:
         self.data[path] = value
         self.columns[path] = None
 
-    def number(self, path: str, value: Any, unit: str, stderr: Any = None) -> None:
-        """Estimate at ``path.mean`` and, when known, its standard error at ``path.stderr``."""
+    def number(self, path: str, value: Any, unit: str) -> None:
+        """A quantity at ``path``; nothing when the value is unknown or not finite."""
         if not _finite(value):
             return
-        self.data[f"{path}.mean"] = quantity(float(value), unit)
-        self.columns[f"{path}.mean"] = unit
-        if _finite(stderr):
-            self.data[f"{path}.stderr"] = quantity(float(stderr), unit)
-            self.columns[f"{path}.stderr"] = unit
+        self.data[path] = quantity(float(value), unit)
+        self.columns[path] = unit
 
 
-def _pair_key(a: str, b: str) -> str:
-    return f"{a}{b}"
-
-
-def correlation_table(transport: Any) -> Any:
-    """The correlation functions of a transport document as a pandas DataFrame (Å^2 vs fs)."""
-    import pandas as pd
-
-    curves = transport.correlation_functions
-    if curves is None:
-        return None
-    columns = {f"MSD self {el}": values for el, values in curves.msd_self_A2.items()}
-    columns.update({f"collective {pair.replace('|', '-')}": values
-                    for pair, values in curves.collective_A2.items()})
-    frame = pd.DataFrame(columns, index=pd.Index(curves.lag_fs, name="lag [fs]"))
-    frame.columns.name = "correlation"
-    frame.attrs = {"name": "correlation functions",
-                   "title": f"{transport.key()}: MSDs and collective correlations",
-                   "labels": {"index": "lag [fs]", "value": "<dR.dR> [Å²]",
-                              "variable": "correlation"}}
-    return frame
-
-
-def _flag_text(flag: Any) -> str:
+def flag_text(flag: Any) -> str:
     """``code species ratio`` of a physics flag, e.g. ``above_free_particle_bound Ba 3.1x``."""
     parts = [flag.code] + ([flag.species] if flag.species else [])
     if flag.ratio is not None and math.isfinite(flag.ratio):
         parts.append(f"{flag.ratio:.3g}x")
     return " ".join(parts)
+
+
+def diffusion(group: GroupData) -> tuple[dict[str, float], dict[str, float], str | None]:
+    """D per element (cm^2/s), its standard errors and how it was obtained.
+
+    MD: the self-diffusion fitted by the analysis. Published tensors store L_self, not D: D is
+    the one the physics checks derive with a crystal-density atom count (a lower bound)."""
+    doc = group.transport
+    if doc is None:
+        return {}, {}, None
+    measured = {el: v for el, v in doc.D_self_cm2_s.items() if _finite(v)}
+    if measured:
+        errors = {el: v for el, v in (doc.D_self_cm2_s_stderr or {}).items() if _finite(v)}
+        return measured, errors, "self-diffusion fitted to the MSD of each element"
+    derived = (doc.provenance.physics_checks or {}).get("D_cm2_s") or {}
+    derived = {el: v for el, v in derived.items() if _finite(v)}
+    if derived:
+        return derived, {}, ("from the published L_self with a crystal-density atom count: a "
+                             "lower bound, as a melt is less dense than its crystal")
+    return {}, {}, None
+
+
+def _quality(b: _Builder, doc: Any) -> dict[str, bool]:
+    """The ``quality.*`` columns; returns which species are diffusive."""
+    if doc is None:
+        b.text("quality.status", "structure only")
+        return {}
+    flags = list(doc.physics_flags)
+    stuck = sorted({f.species for f in flags if f.code == "not_diffusive" and f.species})
+    failed = sorted(name for name, check in doc.quality.items() if not check.passed)
+    b.text("quality.status", "flagged" if flags or failed else "ok")
+    b.text("quality.nondiffusive", " ".join(stuck) or "none")
+    b.text("quality.flags", "; ".join(flag_text(f) for f in flags) or "none")
+    b.text("quality.checks", "; ".join(failed) or "none")
+    return {el: el not in stuck for el in doc.species}
 
 
 def build_contribution(group: GroupData) -> Contribution:
@@ -148,44 +218,48 @@ def build_contribution(group: GroupData) -> Contribution:
 
     doc = group.transport
     b = _Builder()
-    b.text("formula", doc.formula)
-    b.data["temperature"] = quantity(float(doc.temperature_K), UNIT_T)
-    b.columns["temperature"] = UNIT_T
-    b.text("source", "MD replicates (ionflux)" if group.source == "md"
-           else "published Onsager tensors")
-    species = list(doc.species)
-    for el in species:
-        b.number(f"D.{el}", doc.D_self_cm2_s.get(el),
-                 UNIT_D, (doc.D_self_cm2_s_stderr or {}).get(el))
-        b.number(f"f.{el}", doc.correlation_factor.get(el), UNIT_NONE,
-                 (doc.correlation_factor_stderr or {}).get(el))
-    for i, a in enumerate(species):
-        for j in range(i, len(species)):
-            err = doc.L_stderr[i][j] if doc.L_stderr is not None else None
-            b.number(f"L.{_pair_key(a, species[j])}", doc.L[i][j], UNIT_L, err)
-    if group.bonds is not None:
-        for pair in group.bonds.pairs.values():
-            b.number(f"bonds.{_pair_key(pair.center, pair.neighbor)}", pair.mean, UNIT_NONE,
-                     pair.stderr)
-    for kd in sorted(group.kd, key=lambda k: tuple(k.precursors)):
-        pair = _pair_key(*kd.precursors)
-        b.text(f"KD.{pair}.precursors", " + ".join(kd.precursors))
-        b.number(f"KD.{pair}.full", kd.K_D_cm2_s, UNIT_KD, kd.K_D_stderr_cm2_s)
-        b.number(f"KD.{pair}.self", kd.K_D_self_cm2_s, UNIT_KD, kd.K_D_self_stderr_cm2_s)
-    # physics checks (ionflux.transport.physics_checks): count and one line per flag
-    b.data["physics.nflags"] = quantity(float(len(doc.physics_flags)), UNIT_NONE)
-    b.columns["physics.nflags"] = UNIT_NONE
-    if doc.physics_flags:
-        b.text("physics.flags", "; ".join(_flag_text(f) for f in doc.physics_flags))
-    b.text("ionflux.key", group.key)
+    b.number("T", group.temperature_K, UNIT_T)
+    b.text("source", group.source)
+    if group.mp_id:
+        b.text("mpid", group.mp_id)
+    diffusive = _quality(b, doc)
+    D, D_err, D_basis = diffusion(group)
+    for el in (doc.species if doc is not None else []):
+        if diffusive[el]:  # no D for a species that does not move (flagged instead)
+            b.number(f"D.{el}", D.get(el), UNIT_D)
+    kds = sorted(group.kd, key=lambda k: tuple(k.precursors))
+    if kds:
+        b.number("KD.value", kds[0].K_D_cm2_s, UNIT_KD)
+        b.text("KD.precursors", " + ".join(kds[0].precursors))
+    method = dict(group.method)
+    if D_basis and any(k.startswith("D.") for k in b.data):
+        method["D"] = D_basis
+    for name, unit in METHOD_FIELDS.items():
+        value = method.get(name)
+        if value is None or value == "":
+            continue
+        if unit is None:
+            b.text(f"method.{name}", str(value))
+        else:
+            b.number(f"method.{name}", value, unit)
+    key = f"{group.key}:{group.source}"
+    b.text("ionflux.key", key)
     b.text("ionflux.version", __version__)
-    b.text("ionflux.note", "identifier = formula; one contribution per (phase, temperature); "
-                           "standard errors where the source has them")
-    tables = [t for t in [correlation_table(doc)] if t is not None]
+
+    tables = []
+    if doc is not None:
+        tables += [tbl.element_table(doc, D, D_err, diffusive), tbl.onsager_table(doc)]
+    if kds:
+        tables.append(tbl.kd_table(kds, key))
+    if group.bonds is not None:
+        tables.append(tbl.bond_table(group.bonds, key))
+    if doc is not None:
+        tables += [t for t in [tbl.correlation_table(doc)] if t is not None]
     structures = []
     if group.structure is not None:
         structure = group.structure.copy()
-        structure.name = f"{doc.formula} amorphous (representative)"  # type: ignore[attr-defined]
+        structure.name = (  # type: ignore[attr-defined]
+            f"{group.formula} amorphous, {group.temperature_K:g} K ({group.source})")
         structures.append(structure)
     # the fingerprint covers what we send, so unchanged data is never re-sent
     fp = hash_parts("mpcontribs", b.data,
@@ -193,8 +267,9 @@ def build_contribution(group: GroupData) -> Contribution:
                     [s.as_dict() for s in structures])
     # "fp" prefix: an all-digit hex string would be read as a number by the server
     b.text("ionflux.fingerprint", f"fp{fp[:32]}")
-    return Contribution(key=group.key, identifier=doc.formula, fingerprint=f"fp{fp[:32]}",
-                        data=b.data, columns=b.columns, tables=tables, structures=structures)
+    return Contribution(key=key, identifier=group.formula, fingerprint=f"fp{fp[:32]}",
+                        data=b.data, columns=b.columns, tables=tables, structures=structures,
+                        source=group.source)
 
 
 def project_columns(contributions: Sequence[Contribution]) -> dict[str, str | None]:

@@ -4,6 +4,9 @@ Limits, the unit registry and the digest of components come from ``mpcontribs.cl
 (MAX_COLUMNS, MAX_NESTING, MAX_ELEMS, MAX_BYTES, its pint ``ureg``, ``get_md5``); the rules the
 server applies to ``data`` are restated from its validator: keys without punctuation (``*``
 allowed) or spaces, no lists, at most 7 levels, quantities as exactly two words ``value unit``.
+Tables are checked for what a reader needs: a name, a pint unit in every numeric header,
+unique rows, finite numbers, and a shape that matches the identifier's elements (one row per
+element, one per pair i <= j of the Onsager matrix). One data source per contribution.
 Everything a dry run can check without a server is checked here; what needs the server (the
 project exists, the key is valid, the project's existing columns) is checked by a real run
 before anything is sent.
@@ -18,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ionflux.publish.payload import Contribution, project_columns
+from ionflux.publish.payload import SOURCES, Contribution, project_columns
+from ionflux.publish.tables import ELEMENTS, ONSAGER
 
 #: Characters the MPContribs server rejects in data keys.
 INVALID_KEY_CHARS = frozenset(string.punctuation.replace("*", "")) | {" "}
@@ -155,21 +159,64 @@ def component_md5(component: str, element: Any) -> str:
 
 def compressed_size(contribution: Contribution, project: str) -> int:
     """Bytes of the gzip-compressed JSON the client sends for this contribution."""
-    mc = client_module()
-    payload = contribution.payload(project)
-    payload["structures"] = [s.as_dict() for s in contribution.structures]
-    payload["tables"] = [t.to_dict(orient="split") for t in contribution.tables]
-    return mc._compress(_jsonable(payload))[0]
+    return client_module()._compress(contribution.as_json(project))[0]
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+_HEADER = re.compile(r"^(?P<name>.+) \[(?P<unit>[^\[\]]*)\]$")
+
+
+def check_table(table: Any, elements: set[str]) -> list[str]:
+    """Problems of one table: a name, unique non-empty rows and headers, a pint unit in the
+    header of every numeric column, finite numbers, and rows that name only ``elements``
+    (element rows ``El``, pair rows ``El.El`` or ``El.*``)."""
+    import pandas as pd
+
+    name = table.attrs.get("name")
+    where = f"table {name!r}"
+    problems = [] if name else ["a table without a name"]
+    if table.empty:
+        return [*problems, f"{where} is empty"]
+    if not table.index.is_unique:
+        problems.append(f"{where}: rows repeat")
+    if not table.columns.is_unique:
+        problems.append(f"{where}: column headers repeat")
+    for head in table.columns:
+        column = table[head]
+        if not pd.api.types.is_numeric_dtype(column):
+            continue
+        found = _HEADER.match(str(head))
+        if not found:
+            problems.append(f"{where}: numeric column {head!r} has no [unit] in its header")
+        else:
+            problem = check_unit(found["unit"])
+            if problem:
+                problems.append(f"{where}: column {head!r}: {problem}")
+        values = column.to_numpy(dtype=float)
+        if any(math.isinf(v) for v in values):
+            problems.append(f"{where}: column {head!r} holds an infinite number")
+    n = len(elements)
+    expected = {ELEMENTS: n, ONSAGER: n * (n + 1) // 2}.get(name)
+    if expected is not None and len(table) != expected:
+        problems.append(f"{where}: {len(table)} rows, expected {expected} for {n} elements")
+    if table.index.name in ("element", "pair"):
+        for row in table.index:
+            parts = str(row).split(".")
+            if table.index.name == "pair" and len(parts) != 2:
+                problems.append(f"{where}: row {row!r} is not an element pair 'A.B'")
+            unknown = [p for p in parts if p != "*" and p not in elements]
+            if unknown:
+                problems.append(f"{where}: row {row!r} names {', '.join(unknown)}, not in the "
+                                "identifier's formula")
+    return problems
+
+
+def _elements(identifier: str) -> set[str]:
+    from pymatgen.core import Composition
+
+    try:
+        return {el.symbol for el in Composition(identifier).elements}
+    except Exception:  # an invalid identifier is reported by check_identifier
+        return set()
 
 
 def validate(contributions: Sequence[Contribution], project: str,
@@ -210,6 +257,8 @@ def validate(contributions: Sequence[Contribution], project: str,
         problem = check_identifier(c.identifier)
         if problem:
             report.add(c.key, problem)
+        if c.source not in SOURCES:
+            report.add(c.key, f"data source {c.source!r} is not one of {sorted(SOURCES)}")
         if not c.data and not c.tables and not c.structures:
             report.add(c.key, "nothing to submit")
         for path, value in c.data.items():
@@ -221,6 +270,13 @@ def validate(contributions: Sequence[Contribution], project: str,
             seen_units.setdefault(path, unit)
             problem = check_value(path, value, unit)
             if problem:
+                report.add(c.key, problem)
+        elements_of = _elements(c.identifier)
+        for path in c.data:
+            if path.startswith("D.") and path[2:] not in elements_of:
+                report.add(c.key, f"{path}: {path[2:]} is not an element of {c.identifier}")
+        for table in c.tables:
+            for problem in check_table(table, elements_of):
                 report.add(c.key, problem)
         for component, elements in (("structures", c.structures), ("tables", c.tables)):
             if len(elements) > mc.MAX_ELEMS:
