@@ -25,11 +25,13 @@ def published_docs():
 
 @pytest.fixture
 def md_like_group(published_docs):
-    """A BaTiO3 group with standard errors, D, correlation curves, K_D and a structure."""
+    """A BaTiO3 MD group with standard errors, D, correlation curves, K_D, a structure and
+    method metadata; O is flagged not diffusive."""
     from pymatgen.core import Lattice, Structure
 
     from ionflux.kinetics.kd import KDDoc, KDProvenance
     from ionflux.publish import GroupData
+    from ionflux.transport.documents import PhysicsFlag
 
     doc = next(d for d in published_docs if d.key() == "BaTiO3@1500K")
     n = len(doc.species)
@@ -37,7 +39,9 @@ def md_like_group(published_docs):
         "L_stderr": [[abs(doc.L[i][j]) * 0.1 for j in range(n)] for i in range(n)],
         "D_self_cm2_s": {el: 1e-5 * (k + 1) for k, el in enumerate(doc.species)},
         "D_self_cm2_s_stderr": {el: 1e-7 for el in doc.species},
-        "correlation_functions": _curves(doc.species)})
+        "correlation_functions": _curves(doc.species), "estimator": "block-einstein",
+        "physics_flags": [PhysicsFlag(code="not_diffusive", species="O", value=0.4, limit=1.0,
+                                      ratio=0.4)]})
     kd = KDDoc(phase="BaTiO3", temperature_K=1500.0, precursors=["BaO", "TiO2"],
                K_D_cm2_s=2.5e-5, K_D_self_cm2_s=2.0e-5, K_D_stderr_cm2_s=1e-6,
                K_D_self_stderr_cm2_s=None, delta_mu_eV={"Ba": -1.0, "Ti": 1.0, "O": 0.0},
@@ -49,8 +53,11 @@ def md_like_group(published_docs):
     structure = Structure(Lattice.cubic(4.0), ["Ba", "Ti", "O", "O", "O"],
                           [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5],
                            [0, 0.5, 0.5]])
+    method = {"potential": "ACE Ba-Ti-O v2", "engine": "LAMMPS 2024", "atoms": 100,
+              "interval": 50.0, "length": 1000.0, "estimator": "block-einstein",
+              "reference": "doi:10.0000/example"}
     return GroupData(key=doc.key(), transport=doc, source="md", input_fingerprint="abc",
-                     kd=[kd], structure=structure)
+                     kd=[kd], structure=structure, method=method, mp_id="mp-5020")
 
 
 @pytest.fixture
@@ -58,5 +65,8 @@ def plain_groups(published_docs):
     """Five published groups without structures (distinct contributions)."""
     from ionflux.publish import GroupData
 
-    return [GroupData(key=d.key(), transport=d, source="published", input_fingerprint=d.key())
+    from ionflux.publish.sources import published_method
+
+    return [GroupData(key=d.key(), transport=d, source="published", input_fingerprint=d.key(),
+                      method=published_method(d))
             for d in published_docs[:5]]

@@ -78,11 +78,13 @@ def test_adapter_publishes_updates_and_skips(fake_client, plain_groups, tmp_path
     report = submit(api, "ionflux_test", contributions,
                     Record.load(tmp_path / "r.json", "ionflux_test"))
     (client,) = fake_client.instances
-    assert len(report.created) == 3 and client.columns["L.BaO.mean"] == "1/(eV*cm*s)"
+    assert len(report.created) == 3 and client.columns["D.Ba"] == "cm**2/s"
     first = client.submitted[0][0]
     assert first["project"] == "ionflux_test" and first["identifier"] == contributions[0].identifier
     assert first["data"]["ionflux"]["fingerprint"] == contributions[0].fingerprint
-    assert "tables" not in first  # empty components are left out
+    assert "structures" not in first  # empty components are left out
+    assert [t.attrs["name"] for t in first["tables"]] == ["transport per element",
+                                                          "Onsager coefficients"]
     # unchanged: nothing is sent; changed: an update by id without project/identifier
     again = submit(api, "ionflux_test", contributions,
                    Record.load(tmp_path / "r.json", "ionflux_test"))

@@ -78,7 +78,7 @@ def test_submit_is_idempotent_and_updates_changed(tmp_path, contributions, plain
     # columns are initialised before any contribution is created
     assert server.calls.index("init_columns") < server.calls.index(f"create "
                                                                     f"{contributions[0].key}")
-    assert server.columns["L.BaO.mean"] == "1/(eV*cm*s)"
+    assert server.columns["D.Ba"] == "cm**2/s"
     again = submit(server, "ionflux_test", contributions, Record.load(tmp_path / "r.json",
                                                                       "ionflux_test"))
     assert again.unchanged == [c.key for c in contributions] and not again.created
@@ -147,12 +147,12 @@ def test_project_checks_before_anything_is_sent(tmp_path, contributions):
         submit(unique, "ionflux_test", contributions, Record.load(tmp_path / "r.json", "p"))
     assert "init_columns" not in unique.calls
     # a column whose unit differs from the project's (m^2/s vs cm^2/s) cannot be changed
-    other = FakeServer(columns={"data.L.BaO.mean": "1/(eV*m*s)"})
+    other = FakeServer(columns={"data.D.Ba": "m**2/s"})
     with pytest.raises(PublishError, match="cannot change a column's unit"):
         submit(other, "ionflux_test", contributions, Record.load(tmp_path / "r2.json", "p"))
     assert not any(c.startswith("create") for c in other.calls)
     # an equivalent spelling is fine
-    same = FakeServer(columns={"data.L.BaO.mean": "1/(cm*eV*s)"})
+    same = FakeServer(columns={"data.D.Ba": "cm*cm/s"})
     assert submit(same, "ionflux_test", contributions,
                   Record.load(tmp_path / "r3.json", "p")).complete
 
@@ -189,15 +189,38 @@ def test_cli_submit_without_or_with_bad_key(monkeypatch, capsys):
     assert "malformed" in captured.err and secret not in captured.err + captured.out
 
 
-def test_cli_dry_run_validates_bundled_data(monkeypatch, capsys, tmp_path):
+def _no_key(monkeypatch, tmp_path):
     for env in ("MPCONTRIBS_API_KEY", "MP_API_KEY", "PMG_MAPI_KEY"):
         monkeypatch.delenv(env, raising=False)
     monkeypatch.setenv("IONFLUX_DATA_DIR", str(tmp_path))  # an empty store: bundled data
+
+
+def test_cli_dry_run_validates_bundled_data(monkeypatch, capsys, tmp_path):
+    _no_key(monkeypatch, tmp_path)
     assert main(["publish", "--project", "ionflux_test", "--formula", "BaTiO3",
-                 "--no-bonds", "--json"]) == 0
+                 "--no-bonds", "--json", "--show", "2"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["dry_run"] and summary["valid"] and summary["contributions"] == 5
-    assert summary["structures"] == 1  # the 1500 K cell, attached once
+    assert summary["dry_run"] and summary["valid"] and summary["contributions"] == 6
+    # five temperatures of published tensors, one classical cell: never in one contribution
+    assert summary["sources"] == "1 meltquench, 5 published"
+    assert summary["structures"] == 1
+    shown = summary["shown"]
+    assert len(shown) == 2 and shown[0]["identifier"] == "BaTiO3"
+    data = shown[0]["data"]
+    assert data["source"] == "published" and data["mpid"] == "mp-5020"
+    assert data["D"]["Ba"].endswith(" cm**2/s") and data["Kd"]["precursors"] == "BaO + TiO2"
+    assert {t["name"] for t in shown[0]["tables"]} == {"transport per element",
+                                                       "Onsager coefficients", "K_D"}
     assert main(["publish", "--project", "no spaces", "--formula", "BaTiO3",
                  "--no-bonds"]) == 2
     assert "project name" in capsys.readouterr().err
+
+
+def test_cli_dry_run_shows_contributions_as_text(monkeypatch, capsys, tmp_path):
+    _no_key(monkeypatch, tmp_path)
+    assert main(["publish", "--project", "ionflux_test", "--formula", "Li2TiO3",
+                 "--show", "1", "--source", "bundled"]) == 0
+    out = capsys.readouterr().out
+    assert "contribution Li2TiO3@1000K:published (identifier Li2TiO3" in out
+    assert "table 'Onsager coefficients'" in out and "Li.O" in out
+    assert "method.reference" in out and "dry run (nothing sent): 4 contributions" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -18,8 +19,29 @@ def _summary(prepared, dry_run: bool) -> dict:
         "columns": v.n_columns, "max_nesting": v.max_nesting, "structures": v.structures,
         "tables": v.tables, "max_compressed_bytes": v.max_compressed_bytes,
         "valid": v.ok, "errors": v.errors, "dry_run": dry_run,
-        "notes": {g.key: g.notes for g in prepared.groups if g.notes},
+        "notes": {f"{g.key}:{g.source}": g.notes for g in prepared.groups if g.notes},
+        "sources": ", ".join(f"{n} {s}" for s, n in sorted(
+            Counter(c.source for c in prepared.contributions).items())),
     }
+
+
+def _render(contribution, project: str) -> list[str]:
+    """A contribution as a reader sees it: data, tables (long ones shortened), structures."""
+    lines = [f"contribution {contribution.key} (identifier {contribution.identifier}, "
+             f"project {project})"]
+    width = max(len(path) for path in contribution.data)
+    lines += [f"  {path:<{width}}  {value}" for path, value in contribution.data.items()]
+    for table in contribution.tables:
+        lines.append(f"  table {table.attrs['name']!r}: {table.attrs['title']}")
+        shown = table if len(table) <= 12 else table.iloc[:: max(1, len(table) // 8)]
+        text = shown.to_string(float_format=lambda v: f"{v:.4g}", na_rep="")
+        lines += [f"    {row}" for row in text.splitlines()]
+        if shown is not table:
+            lines.append(f"    ({len(shown)} of {len(table)} rows shown)")
+    for structure in contribution.structures:
+        lines.append(f"  structure {structure.formula}: {len(structure)} sites, "
+                     f"{structure.volume:.1f} Å^3 ({getattr(structure, 'name', '')})")
+    return lines
 
 
 def publish_command(
@@ -38,9 +60,15 @@ def publish_command(
     bonds: bool = typer.Option(True, help="bundled data: compute bond counts of the "
                                           "amorphous cells"),
     host: str = typer.Option(None, help="MPContribs API host (default the client's)"),
-    json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    reference: str = typer.Option(None, help="DOI or citation of the MD study, stated in every "
+                                             "contribution from MD runs"),
+    show: int = typer.Option(1, min=0, help="print this many contributions in full (data, "
+                                            "tables, structures)"),
+    json_out: bool = typer.Option(False, "--json", help="print the summary (and the shown "
+                                                        "contributions) as JSON"),
 ) -> None:
-    """Publish (phase, temperature) aggregates to MPContribs, or validate them offline."""
+    """Publish transport, K_D and structures to MPContribs (one contribution per composition,
+    temperature and data source), or validate them offline and show some."""
     from rich.console import Console
 
     from ionflux.publish import MPContribsAPI, Record, prepare, submit
@@ -56,19 +84,24 @@ def publish_command(
         check_api_key(key)  # before the slow part, and without echoing the key
     with console.status("collecting documents") as status:
         prepared = prepare(project, store=store, data_dir=data_dir, formulas=formula,
-                           source=source, bonds=bonds,
+                           source=source, bonds=bonds, reference=reference,
                            progress=lambda m: status.update(f"collecting: {m}"))
     summary = _summary(prepared, dry_run)
+    shown = prepared.contributions[:show]
     if json_out:
+        summary["shown"] = [c.as_json(project) for c in shown]
         typer.echo(json.dumps(summary))
     else:
+        for c in shown:
+            typer.echo("\n".join(_render(c, project)))
         mode = "dry run (nothing sent)" if dry_run else "submission"
         typer.echo(f"{mode}: {summary['contributions']} contributions to project {project} "
                    f"from {prepared.where}")
         typer.echo(f"  columns {summary['columns']} (MPContribs allows 160), nesting "
                    f"{summary['max_nesting']}, structures {summary['structures']}, tables "
                    f"{summary['tables']}, largest contribution "
-                   f"{summary['max_compressed_bytes']} compressed bytes")
+                   f"{summary['max_compressed_bytes']} compressed bytes; "
+                   f"{summary['sources']}")
         for group, notes in summary["notes"].items():
             typer.echo(f"  note {group}: {'; '.join(notes)}")
         if prepared.validation.ok:

@@ -6,9 +6,11 @@ Layout (docs/publishing.md):
   crystal an mp-id stands for); ``mpid`` names the Materials Project material of that
   composition where the bundled thermo data has one, as a link.
 - ``data``: flat scalar columns only for what people filter on: ``T``, ``source``, ``D.<El>``
-  per diffusive element, ``KD.value`` with ``KD.precursors``, the ``quality.*`` flags, the
+  per diffusive element, ``Kd.value`` (K_D) with ``Kd.precursors``, the ``quality.*`` flags, the
   ``method.*`` metadata, and our bookkeeping ``ionflux.*`` (key and fingerprint for updates).
   Nothing scales with element pairs, so the project's column count grows by one per element.
+  No key reads as a formula: ``Kd`` (K_D), not ``KD`` (potassium deuteride); element pairs
+  appear only as table rows ``Ba.O``.
 - ``tables`` (:mod:`ionflux.publish.tables`): the L matrix with its errors, D and correlation
   factors per element, bond counts, K_D per precursor pair, correlation functions.
 - ``structures``: a representative cell of the same source (never one from another source).
@@ -229,8 +231,8 @@ def build_contribution(group: GroupData) -> Contribution:
             b.number(f"D.{el}", D.get(el), UNIT_D)
     kds = sorted(group.kd, key=lambda k: tuple(k.precursors))
     if kds:
-        b.number("KD.value", kds[0].K_D_cm2_s, UNIT_KD)
-        b.text("KD.precursors", " + ".join(kds[0].precursors))
+        b.number("Kd.value", kds[0].K_D_cm2_s, UNIT_KD)
+        b.text("Kd.precursors", " + ".join(kds[0].precursors))
     method = dict(group.method)
     if D_basis and any(k.startswith("D.") for k in b.data):
         method["D"] = D_basis
@@ -248,13 +250,14 @@ def build_contribution(group: GroupData) -> Contribution:
 
     tables = []
     if doc is not None:
-        tables += [tbl.element_table(doc, D, D_err, diffusive), tbl.onsager_table(doc)]
+        tables += [tbl.element_table(doc, D, D_err, diffusive, key),
+                   tbl.onsager_table(doc, key)]
     if kds:
         tables.append(tbl.kd_table(kds, key))
     if group.bonds is not None:
         tables.append(tbl.bond_table(group.bonds, key))
     if doc is not None:
-        tables += [t for t in [tbl.correlation_table(doc)] if t is not None]
+        tables += [t for t in [tbl.correlation_table(doc, key)] if t is not None]
     structures = []
     if group.structure is not None:
         structure = group.structure.copy()

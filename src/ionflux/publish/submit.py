@@ -178,8 +178,9 @@ def with_retries(call: Callable[[], Any], *, attempts: int = 4, base_delay_s: fl
 def check_project(info: ProjectInfo, columns: dict[str, str | None], name: str) -> None:
     if info.unique_identifiers:
         raise PublishError(f"project {name} has unique identifiers; ionflux publishes one "
-                           "contribution per (formula, temperature) with the formula as "
-                           "identifier: switch unique_identifiers off for the project")
+                           "contribution per (formula, temperature, data source) with the "
+                           "formula as identifier: switch unique_identifiers off for the "
+                           "project")
     from ionflux.publish.rules import client_module
 
     ureg = client_module().ureg

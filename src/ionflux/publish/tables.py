@@ -6,8 +6,8 @@ a table read without ionflux still says what its numbers are. Rows of element pa
 labelled ``"Ba.O"``, the form a nested MPContribs data key takes (``L.Ba.O``): a dot cannot be
 part of a formula, so the label is never read as the compound BaO, and the same notation
 serves tables and data keys. Coordination rows use ``"Ba.*"`` (bonds to any neighbour).
-Unknown values (no standard error) are left empty, never zero; a column with no value at
-all is left out.
+Unknown values (no standard error) are left empty (``""``, as MPContribs stores an empty
+cell), never zero; a column with no value at all is left out.
 """
 
 from __future__ import annotations
@@ -53,12 +53,20 @@ def _frame(index_name: str, rows: Sequence[str], columns: Mapping[str, Sequence[
     """A DataFrame with MPContribs' attributes; numeric columns without any value dropped."""
     import pandas as pd
 
-    kept = {}
+    kept: dict[str, Any] = {}
     for head, values in columns.items():
-        if all(isinstance(v, float) and math.isnan(v) for v in values):
+        missing = [isinstance(v, float) and math.isnan(v) for v in values]
+        if all(missing):
             continue  # e.g. standard errors of published tensors: unknown, so not shown
-        kept[head] = list(values)
-    frame = pd.DataFrame(kept, index=pd.Index(list(rows), name=index_name))
+        if any(missing):
+            # an empty cell, as the client would make it: its own NaN -> "" step fails on a
+            # float column under pandas 3, so the column goes as objects
+            kept[head] = pd.Series(["" if m else v for v, m in zip(values, missing,
+                                                                    strict=True)], dtype=object)
+        else:
+            kept[head] = list(values)
+    frame = pd.DataFrame({h: list(v) for h, v in kept.items()},
+                         index=pd.Index(list(rows), name=index_name))
     frame.columns.name = "quantity"
     frame.attrs = {"name": name, "title": title,
                    "labels": {"index": index_name, "variable": "quantity"}}
@@ -70,7 +78,8 @@ def _matrix_entry(matrix: Any, i: int, j: int) -> float:
 
 
 def element_table(transport: Any, D: Mapping[str, float | None],
-                  D_stderr: Mapping[str, float | None], diffusive: Mapping[str, bool]) -> Any:
+                  D_stderr: Mapping[str, float | None], diffusive: Mapping[str, bool],
+                  title_key: str) -> Any:
     """Per element: D (empty for non-diffusive species), its error, f and whether it moves."""
     species = list(transport.species)
     f_err = transport.correlation_factor_stderr or {}
@@ -84,11 +93,11 @@ def element_table(transport: Any, D: Mapping[str, float | None],
         header("diffusive", None): ["yes" if diffusive[el] else "no" for el in species],
     }
     return _frame("element", species, columns, ELEMENTS,
-                  f"{transport.key()}: self-diffusion and correlation factors f = "
+                  f"{title_key}: self-diffusion and correlation factors f = "
                   "L_ii^distinct / L_ii^self")
 
 
-def onsager_table(transport: Any) -> Any:
+def onsager_table(transport: Any, title_key: str) -> Any:
     """The Onsager matrix, one row per pair i <= j: total, self and distinct parts, errors."""
     species = list(transport.species)
     pairs = [(i, j) for i in range(len(species)) for j in range(i, len(species))]
@@ -112,7 +121,7 @@ def onsager_table(transport: Any) -> Any:
     }
     rows = [pair_label(species[i], species[j]) for i, j in pairs]
     return _frame("pair", rows, columns, ONSAGER,
-                  f"{transport.key()}: Onsager coefficients L_ij = L_ji (total = self + "
+                  f"{title_key}: Onsager coefficients L_ij = L_ji (total = self + "
                   "distinct)")
 
 
@@ -143,7 +152,7 @@ def kd_table(kds: Sequence[Any], title_key: str) -> Any:
                   f"{title_key}: effective diffusion rate constants K_D (full and self-only)")
 
 
-def correlation_table(transport: Any) -> Any:
+def correlation_table(transport: Any, title_key: str) -> Any:
     """MSDs and collective correlations (Å^2) against the lag (fs); None without curves."""
     import pandas as pd
 
@@ -157,7 +166,7 @@ def correlation_table(transport: Any) -> Any:
     frame = pd.DataFrame(columns, index=pd.Index(curves.lag_fs, name=header("lag", "fs")))
     frame.columns.name = "correlation"
     frame.attrs = {"name": CORRELATION,
-                   "title": f"{transport.key()}: MSDs and collective correlations",
+                   "title": f"{title_key}: MSDs and collective correlations",
                    "labels": {"index": header("lag", "fs"),
                               "value": header("<dR.dR>", UNIT_MSD), "variable": "correlation"}}
     return frame
