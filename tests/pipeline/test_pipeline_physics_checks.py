@@ -78,8 +78,8 @@ def test_md_documents_carry_the_bound_from_the_sidecar_friction(
     assert ("above_free_particle_bound", "Ba") in _codes(items[0])
     groups = {g.key: g for g in store_groups(stores)}
     contribution = build_contribution(groups["BaTiO3@1750K"])
-    assert "D_falls_with_T Ba 0.5" in contribution.data["physics.flags"]
-    assert contribution.data["physics.nflags"] != "0"
+    assert "D_falls_with_T Ba 0.5" in contribution.data["quality.flags"]
+    assert contribution.data["quality.status"] == "flagged"
 
 
 def test_sidecar_friction_is_typed(tmp_path: Path, memory_pipeline: Pipeline):

@@ -64,7 +64,6 @@ def md_like_group(published_docs):
 def plain_groups(published_docs):
     """Five published groups without structures (distinct contributions)."""
     from ionflux.publish import GroupData
-
     from ionflux.publish.sources import published_method
 
     return [GroupData(key=d.key(), transport=d, source="published", input_fingerprint=d.key(),

@@ -59,6 +59,8 @@ def publish_command(
                                            "<data dir>/publish-<project>.json)"),
     bonds: bool = typer.Option(True, help="bundled data: compute bond counts of the "
                                           "amorphous cells"),
+    structures: bool = typer.Option(True, help="attach a representative cell to each "
+                                               "contribution"),
     host: str = typer.Option(None, help="MPContribs API host (default the client's)"),
     reference: str = typer.Option(None, help="DOI or citation of the MD study, stated in every "
                                              "contribution from MD runs"),
@@ -85,6 +87,7 @@ def publish_command(
     with console.status("collecting documents") as status:
         prepared = prepare(project, store=store, data_dir=data_dir, formulas=formula,
                            source=source, bonds=bonds, reference=reference,
+                           structures=structures,
                            progress=lambda m: status.update(f"collecting: {m}"))
     summary = _summary(prepared, dry_run)
     shown = prepared.contributions[:show]

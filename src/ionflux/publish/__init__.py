@@ -42,14 +42,16 @@ class Prepared:
 
 def prepare(project: str, *, store: str | None = None, data_dir: Any = None,
             formulas: Sequence[str] | None = None, source: str = "auto", bonds: bool = True,
-            reference: str | None = None, progress: Any = None) -> Prepared:
+            reference: str | None = None, structures: bool = True,
+            progress: Any = None) -> Prepared:
     """Collect the groups, build their contributions and validate them offline.
 
-    ``reference``: the study (DOI or citation) of MD groups, stated in each contribution."""
+    ``reference``: the study (DOI or citation) of MD groups, stated in each contribution;
+    ``structures`` False: no representative cells (smaller contributions, quicker)."""
     from ionflux.publish.sources import collect
 
-    groups, where = collect(store, data_dir, formulas, source, bonds=bonds, reference=reference,
-                            progress=progress)
+    groups, where = collect(store, data_dir, formulas, source, bonds=bonds,
+                            structures=structures, reference=reference, progress=progress)
     contributions = [build_contribution(g) for g in groups]
     return Prepared(project, where, groups, contributions, validate(contributions, project))
 

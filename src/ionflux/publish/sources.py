@@ -86,9 +86,11 @@ def published_method(doc: Any) -> dict[str, Any]:
 def md_method(doc: Any, sidecars: Sequence[Any], reference: str | None) -> dict[str, Any]:
     """Method metadata of an MD aggregate from its document and its replicates' sidecars."""
 
-    def joined(*names: str) -> str:
-        values = sorted({" ".join(str(getattr(m, n)) for n in names if getattr(m, n))
-                         for m in sidecars} - {""})
+    def joined(name: str, version: str) -> str:
+        """Every distinct ``name (version v)`` among the replicates, '; '-joined."""
+        values = sorted({f"{getattr(m, name)}" + (f" (version {getattr(m, version)})"
+                                                  if getattr(m, version) else "")
+                         for m in sidecars if getattr(m, name)})
         return "; ".join(values) or "not stated in the sidecar"
 
     interval = doc.frame_interval_fs
@@ -104,8 +106,9 @@ def md_method(doc: Any, sidecars: Sequence[Any], reference: str | None) -> dict[
 
 
 def meltquench_groups(wanted: set[str] | None, *, bonds: bool, bond_frames: int,
-                      progress: Progress | None) -> list[GroupData]:
-    """The bundled classical melt-quenched cells as structure-only groups."""
+                      structures: bool, progress: Progress | None) -> list[GroupData]:
+    """The bundled classical melt-quenched cells as structure-only groups (``structures``
+    False: their method metadata only, the cells are not read)."""
     from ionflux.io import read_trajectory
 
     folder = resources.files("ionflux") / "data" / "amorphous"
@@ -116,19 +119,22 @@ def meltquench_groups(wanted: set[str] | None, *, bonds: bool, bond_frames: int,
         formula = reduced_formula(cell["formula"])
         if wanted is not None and formula not in wanted:
             continue
-        traj = read_trajectory(str(folder / cell["file"]))
         interval = cell["frame_every"] * cell["timestep_fs"]
         group = GroupData(
             key=f"{formula}@{cell['temperature_K']:g}K", transport=None, source="meltquench",
             input_fingerprint=cell["sha256"], formula=formula,
             temperature_K=float(cell["temperature_K"]), mp_id=mp_ids.get(formula),
-            structure=last_frame_structure(traj),
             method={"potential": "Pedone (classical pair potential)", "engine": cell["engine"],
                     "atoms": cell["n_atoms"], "interval": interval,
                     "length": interval * (cell["n_frames"] - 1) / 1000.0,
                     "estimator": "none: structure and CrystalNN bond counts only",
                     "reference": "made by ionflux (scripts/generate_amorphous.py; "
                                  "ionflux/data/amorphous/PROVENANCE.md)"})
+        if not structures:
+            groups.append(group)
+            continue
+        traj = read_trajectory(str(folder / cell["file"]))
+        group.structure = last_frame_structure(traj)
         if bonds:
             from ionflux.structure.bonds import bond_counts
 
@@ -141,7 +147,8 @@ def meltquench_groups(wanted: set[str] | None, *, bonds: bool, bond_frames: int,
 
 
 def bundled_groups(formulas: Sequence[str] | None = None, *, bonds: bool = True,
-                   bond_frames: int = 2, progress: Progress | None = None) -> list[GroupData]:
+                   bond_frames: int = 2, structures: bool = True,
+                   progress: Progress | None = None) -> list[GroupData]:
     """Groups of the bundled data: published tensors (with K_D where thermo data exists)
     of every bundled system, and the melt-quenched cells."""
     from ionflux.kinetics import KDTable
@@ -176,15 +183,15 @@ def bundled_groups(formulas: Sequence[str] | None = None, *, bonds: bool = True,
                     group.notes.append(f"no K_D: {one_line(exc)}")
             groups.append(group)
     groups += meltquench_groups(wanted, bonds=bonds, bond_frames=bond_frames,
-                                progress=progress)
+                                structures=structures, progress=progress)
     if wanted is not None and not groups:
         raise DataNotFoundError(f"no bundled data for {', '.join(sorted(wanted))}")
     return groups
 
 
 def store_groups(stores: Any, formulas: Sequence[str] | None = None, *,
-                 reference: str | None = None, progress: Progress | None = None
-                 ) -> list[GroupData]:
+                 reference: str | None = None, structures: bool = True,
+                 progress: Progress | None = None) -> list[GroupData]:
     """Groups of a connected StoreSet: each MD aggregate and each imported published record
     is its own group (a composition and temperature with both gives two contributions)."""
     from ionflux.kinetics.kd import KDDoc
@@ -229,8 +236,9 @@ def store_groups(stores: Any, formulas: Sequence[str] | None = None, *,
                 if bonds is not None:
                     group.bonds = from_record(bonds, BondCountDoc)
                 try:
-                    group.structure = last_frame_structure(
-                        load_trajectory(raws[0], blobs=stores.blobs))
+                    if structures:
+                        group.structure = last_frame_structure(
+                            load_trajectory(raws[0], blobs=stores.blobs))
                 except IonfluxError as exc:
                     group.notes.append(f"no structure: {one_line(exc)}")
             groups.append(group)
@@ -238,8 +246,9 @@ def store_groups(stores: Any, formulas: Sequence[str] | None = None, *,
 
 
 def collect(store: str | None = None, data_dir: Any = None, formulas: Sequence[str] | None = None,
-            source: str = "auto", *, bonds: bool = True, reference: str | None = None,
-            progress: Progress | None = None) -> tuple[list[GroupData], str]:
+            source: str = "auto", *, bonds: bool = True, structures: bool = True,
+            reference: str | None = None, progress: Progress | None = None
+            ) -> tuple[list[GroupData], str]:
     """Groups to publish and where they came from.
 
     ``source``: ``store`` (the pipeline store), ``bundled`` (the data shipped with ionflux) or
@@ -257,7 +266,8 @@ def collect(store: str | None = None, data_dir: Any = None, formulas: Sequence[s
         name = store or os.environ.get("IONFLUX_STORE") or "local"
         stores = StoreSet.open(name, data_dir=data_dir).connect()
         try:
-            groups = store_groups(stores, formulas, reference=reference, progress=progress)
+            groups = store_groups(stores, formulas, reference=reference,
+                                  structures=structures, progress=progress)
             where = stores.location
         finally:
             stores.close()
@@ -265,5 +275,5 @@ def collect(store: str | None = None, data_dir: Any = None, formulas: Sequence[s
             if not groups:
                 raise DataNotFoundError(f"no transport documents to publish in {where}")
             return groups, where
-    return (bundled_groups(formulas, bonds=bonds, progress=progress),
+    return (bundled_groups(formulas, bonds=bonds, structures=structures, progress=progress),
             "bundled data (published tensors and melt-quenched cells)")
