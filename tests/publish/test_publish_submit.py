@@ -198,19 +198,25 @@ def _no_key(monkeypatch, tmp_path):
 def test_cli_dry_run_validates_bundled_data(monkeypatch, capsys, tmp_path):
     _no_key(monkeypatch, tmp_path)
     assert main(["publish", "--project", "ionflux_test", "--formula", "BaTiO3",
-                 "--no-bonds", "--json", "--show", "2"]) == 0
+                 "--no-bonds", "--json", "--show", "6"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["dry_run"] and summary["valid"] and summary["contributions"] == 6
     # five temperatures of published tensors, one classical cell: never in one contribution
     assert summary["sources"] == "1 meltquench, 5 published"
     assert summary["structures"] == 1
     shown = summary["shown"]
-    assert len(shown) == 2 and shown[0]["identifier"] == "BaTiO3"
+    assert len(shown) == 6 and shown[0]["identifier"] == "BaTiO3"
     data = shown[0]["data"]
     assert data["source"] == "published" and data["mpid"] == "mp-5020"
     assert data["D"]["Ba"].endswith(" cm**2/s") and data["Kd"]["precursors"] == "BaO + TiO2"
     assert {t["name"] for t in shown[0]["tables"]} == {"transport per element",
                                                        "Onsager coefficients", "K_D"}
+    # the classical cell: structure and method only, no transport numbers
+    cell = shown[5]
+    assert cell["data"]["source"] == "meltquench" and "D" not in cell["data"]
+    assert cell["data"]["method"]["potential"].startswith("Pedone")
+    assert cell["data"]["method"]["atoms"] == "100" and len(cell["structures"]) == 1
+    assert all(not s["structures"] for s in shown[:5])
     assert main(["publish", "--project", "no spaces", "--formula", "BaTiO3",
                  "--no-bonds"]) == 2
     assert "project name" in capsys.readouterr().err

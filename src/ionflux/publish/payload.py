@@ -107,7 +107,7 @@ class Contribution:
     def as_json(self, project: str) -> dict[str, Any]:
         """The payload as JSON: tables in the form the MPContribs client sends them
         (``Table.as_dict``), structures as pymatgen dicts."""
-        from ionflux.publish.rules import client_module
+        from ionflux.publish.client import client_module
 
         mc = client_module()
         out = self.payload(project)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ionflux.publish.client import client_module
 from ionflux.publish.payload import SOURCES, Contribution, project_columns
 from ionflux.publish.tables import ELEMENTS, ONSAGER
 
@@ -30,18 +31,6 @@ INVALID_KEY_CHARS = frozenset(string.punctuation.replace("*", "")) | {" "}
 SERVER_MAX_DEPTH = 7
 _MP_ID = re.compile(r"^mp-\d+$")
 _FORMULA = re.compile(r"^([A-Z][a-z]?(\d+(\.\d+)?)?)+$")
-
-
-def client_module() -> Any:
-    """``mpcontribs.client`` (installed with the ``publish`` extra)."""
-    try:
-        import mpcontribs.client as mc
-    except ImportError as exc:  # pragma: no cover - the test extra installs it
-        from ionflux.errors import InputError
-
-        raise InputError("publishing needs mpcontribs-client: pip install 'ionflux[publish]'"
-                         ) from exc
-    return mc
 
 
 @dataclass

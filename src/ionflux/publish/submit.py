@@ -181,7 +181,7 @@ def check_project(info: ProjectInfo, columns: dict[str, str | None], name: str) 
                            "contribution per (formula, temperature, data source) with the "
                            "formula as identifier: switch unique_identifiers off for the "
                            "project")
-    from ionflux.publish.rules import client_module
+    from ionflux.publish.client import client_module
 
     ureg = client_module().ureg
     for path, unit in columns.items():
