@@ -64,8 +64,9 @@ def publish_command(
     host: str = typer.Option(None, help="MPContribs API host (default the client's)"),
     reference: str = typer.Option(None, help="DOI or citation of the MD study, stated in every "
                                              "contribution from MD runs"),
-    show: int = typer.Option(1, min=0, help="print this many contributions in full (data, "
-                                            "tables, structures)"),
+    show: int = typer.Option(None, min=0, help="print this many contributions in full (data, "
+                                               "tables, structures); default 1 in a dry run, "
+                                               "0 when submitting"),
     json_out: bool = typer.Option(False, "--json", help="print the summary (and the shown "
                                                         "contributions) as JSON"),
 ) -> None:
@@ -90,7 +91,7 @@ def publish_command(
                            structures=structures,
                            progress=lambda m: status.update(f"collecting: {m}"))
     summary = _summary(prepared, dry_run)
-    shown = prepared.contributions[:show]
+    shown = prepared.contributions[:(1 if dry_run else 0) if show is None else show]
     if json_out:
         summary["shown"] = [c.as_json(project) for c in shown]
         typer.echo(json.dumps(summary))
