@@ -55,6 +55,8 @@ from ionflux.thermo.system import parse_system, reduced_formula, system_key
 NIST_KEY = "nist_janaf_gibbs_formation_eV_per_formula_unit"
 ELEMENTS_KEY = "factsage_elemental_chemical_potentials_eV_per_atom"
 MELTING_KEY = "melting_points_K_ml_estimates_reactca"
+#: Measured (or stated-rule) melting points, used where a file has them (Li-Ti-O).
+MELTING_LITERATURE_KEY = "melting_points_K_literature"
 POWDER_VOLUME_KEY = "powder_molar_volumes_A3_per_formula_unit"
 CELLS_KEY = "experimental_cells"
 
@@ -157,7 +159,8 @@ class ThermoData(BaseModel):
 
         nist = {reduced_formula(f): {str(int(float(t))): float(g) for t, g in table.items()}
                 for f, table in data.get(NIST_KEY, {}).items() if in_system(f)}
-        melting = {reduced_formula(f): float(tm) for f, tm in data.get(MELTING_KEY, {}).items()
+        melting_tables = {**data.get(MELTING_KEY, {}), **data.get(MELTING_LITERATURE_KEY, {})}
+        melting = {reduced_formula(f): float(tm) for f, tm in melting_tables.items()
                    if in_system(f)}
         try:
             powder = {reduced_formula(f): PowderVolume.model_validate(v)
