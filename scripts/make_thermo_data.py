@@ -293,7 +293,7 @@ LI_TI_O_CELLS = {
                   "Kataoka, Takahashi, Kijima, Akimoto & Ohshima, single-crystal X-ray, "
                   "AsCA'06 abstract (a = 8.355(4) Å); Z = 8 of Li4/3Ti5/3O4", "found"),
     "Li2Ti3O7": ("ramsdellite", "Pnma (62)", (9.5423, 2.9438, 5.0136, 90, 90, 90), 1,
-                 "Abrahams, Bruce, David & West, J. Solid State Chem. 78, 170 (1989), neutron "
+                 "Abrahams, Bruce, David & West, J. Solid State Chem. (1989), neutron "
                  "powder diffraction; cell content Li2.29Ti3.43O8 (Z = 1)", "found"),
 }
 LI_TI_O_CELL_ATOMS = {"Li2O": 3, "TiO2": 3, "Li2TiO3": 6, "Li4Ti5O12": 7,
