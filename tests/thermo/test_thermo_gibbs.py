@@ -131,7 +131,7 @@ def test_subsystem_of_bundled_data(thermo):
     (lambda t: t.gibbs_formation_energy_per_atom("Ba4TiO6", 1000), "no thermodynamic data"),
     (lambda t: t.gibbs_formation_energy_per_atom("Xq2", 1000), "not a chemical formula"),
     (lambda t: t.gibbs_formation_energy_per_atom("Li2O", 1000), "outside the Ba-Ti-O system"),
-    (lambda t: t.gibbs_formation_energy_per_atom("BaO", 2100), "outside the thermodynamic"),
+    (lambda t: t.gibbs_formation_energy_per_atom("BaO", 2251), "outside the thermodynamic"),
     (lambda t: t.gibbs_formation_energy_per_atom("BaTiO3", 299.9), "outside the thermodynamic"),
     (lambda t: t.entries_at(250.0), "outside the thermodynamic"),
 ])
@@ -143,8 +143,8 @@ def test_bad_requests_give_one_line_errors(thermo, call, message):
 
 
 def test_no_bundled_or_unknown_system():
-    with pytest.raises(DataNotFoundError, match="no bundled thermo data for Li-Ti-O"):
-        ThermoData.bundled("Li-Ti-O")
+    with pytest.raises(DataNotFoundError, match="no bundled thermo data for Na-Ti-O"):
+        ThermoData.bundled("Na-Ti-O")
     with pytest.raises(InputError, match="not an element"):
         ThermoData.bundled("Ba-Qq-O")
 

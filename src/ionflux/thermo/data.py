@@ -18,8 +18,14 @@ which source was used.
 Temperatures: the tables are on a 100 K grid (300-2000 K). Between grid points ``mu_el(T)`` and
 the NIST-JANAF G_f(T) are interpolated linearly in T (the same rule as pymatgen's
 ``GibbsComputedStructureEntry``; G(T) has slope -S and small curvature -Cp/T, so the error over
-100 K is below ~1 meV/atom). Bartel's G_delta is analytic in T. Outside the grid:
-:class:`~ionflux.errors.DataNotFoundError`, never extrapolation.
+100 K is below ~1 meV/atom). Bartel's G_delta is analytic in T (fitted on 300-1800 K data).
+Above the grid, ``mu_el(T)`` alone is continued linearly from its last two grid points, at most
+``MU_EXTRAPOLATION_K`` (250 K) beyond them, so that the shipped demo melts (2250 K) reach K_D:
+the linear continuation keeps the last segment's slope -S and drops the curvature -Cp/T; on the
+FactSage table that costs at most 10 meV/atom at +250 K (Ti 29 meV/atom: it melts at 1941 K,
+inside the last segment), and the references cancel in every reaction between condensed phases
+and in every chemical-potential difference. NIST-JANAF tables are never extrapolated. Further
+out, or below the grid: :class:`~ionflux.errors.DataNotFoundError`.
 
 Polymorphs (SCIENCE.md §4): each composition is represented by its observed polymorph, with
 that polymorph's own enthalpy and volume, in G_f(T) and in the automaton's cell counts. When a
@@ -59,6 +65,9 @@ MELTING_KEY = "melting_points_K_ml_estimates_reactca"
 MELTING_LITERATURE_KEY = "melting_points_K_literature"
 POWDER_VOLUME_KEY = "powder_molar_volumes_A3_per_formula_unit"
 CELLS_KEY = "experimental_cells"
+
+#: How far (K) above its last grid point mu_el(T) is continued linearly (module docstring).
+MU_EXTRAPOLATION_K = 250.0
 
 #: Environment variable that overrides the cache directory (default ~/.cache/ionflux).
 CACHE_ENV = "IONFLUX_CACHE_DIR"
@@ -281,8 +290,9 @@ class ThermoData(BaseModel):
 
     @property
     def temperature_range_K(self) -> tuple[float, float]:
-        """Lowest and highest temperature covered by the elemental reference table."""
-        return self._grid_K[0], self._grid_K[-1]
+        """Lowest and highest temperature (K) with G_f(T): the elemental reference table's grid,
+        its top extended by ``MU_EXTRAPOLATION_K`` (module docstring)."""
+        return self._grid_K[0], self._grid_K[-1] + MU_EXTRAPOLATION_K
 
     @property
     def formulas(self) -> list[str]:
@@ -359,13 +369,19 @@ class ThermoData(BaseModel):
                                     f"range {lo:g}-{hi:g} K of {self.system}")
         return t
 
-    def _interp(self, table: dict[str, float], temperature_K: float, what: str) -> float:
+    def _interp(self, table: dict[str, float], temperature_K: float, what: str,
+                extrapolate_K: float = 0.0) -> float:
+        """``table`` at ``temperature_K``, linear between grid points; linear beyond the last
+        one for at most ``extrapolate_K``."""
         grid = sorted((float(t), v) for t, v in table.items())
         temps = [t for t, _ in grid]
         t = temperature_K
-        if not temps[0] <= t <= temps[-1]:
+        if not temps[0] <= t <= temps[-1] + extrapolate_K:
             raise DataNotFoundError(f"temperature {t:g} K is outside the {what} table "
                                     f"({temps[0]:g}-{temps[-1]:g} K)")
+        if t > temps[-1]:
+            (t0, v0), (t1, v1) = grid[-2], grid[-1]
+            return float(v1 + (v1 - v0) * (t - t1) / (t1 - t0))
         i = bisect.bisect_left(temps, t)
         if temps[i] == t:
             return float(grid[i][1])
@@ -380,7 +396,8 @@ class ThermoData(BaseModel):
         if len(table) != len(self.elemental_mu_eV_per_atom):
             raise DataNotFoundError(f"no elemental reference energy for {element} in the "
                                     f"{self.system} thermo data")
-        return self._interp(table, t, f"{element} reference-energy")
+        return self._interp(table, t, f"{element} reference-energy",
+                            extrapolate_K=MU_EXTRAPOLATION_K)
 
     def g_delta_eV_per_atom(self, formula: str, temperature_K: float) -> float:
         """Bartel's G_delta(T) (eV/atom) for the computed entry of ``formula``."""
