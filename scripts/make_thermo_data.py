@@ -301,7 +301,7 @@ LI_TI_O_CELL_ATOMS = {"Li2O": 3, "TiO2": 3, "Li2TiO3": 6, "Li4Ti5O12": 7,
 
 #: Melting points (K) for Tammann's rule in the automaton, with their sources.
 LI_TI_O_MELTING = {
-    "Li2O": (1711.0, "1438 °C, handbook value (CRC Handbook; NIST-JANAF Li2O cr/l)"),
+    "Li2O": (1711.0, "1438 °C, handbook value (CRC Handbook; not read from a stored source)"),
     "TiO2": (2116.0, "rutile, 1843 °C (as quoted for Ba-Ti-O in PROVENANCE.md)"),
     "Li2TiO3": (1806.0, "1533 °C, Hanaor et al., J. Nucl. Mater. 456, 151 (2015), via "
                         "Wikipedia 'Lithium titanate'"),
