@@ -41,8 +41,10 @@ def ingest(
 
     Sidecar of run1.extxyz: run1.extxyz.yaml or run1.yaml (or .json).
 
-    Sidecar fields: formula, temperature_K, replicate, frame_interval_fs, potential,
-    potential_version, md_engine, notes.
+    Required sidecar fields: formula, temperature_K and replicate (any id, unique per formula
+    and temperature, e.g. r1); frame_interval_fs (fs between stored frames) too for XDATCAR and
+    ASE .traj files, which store no times. Optional: potential, potential_version, md_engine,
+    notes.
 
     Exit code 1 when some files could not be registered.
     """

@@ -52,6 +52,7 @@ from ionflux.pipeline.documents import (
     to_record,
 )
 from ionflux.pipeline.loading import load_trajectory, resolve_function
+from ionflux.pipeline.settings import build_hint
 from ionflux.pipeline.stores import describe_store
 from ionflux.transport.estimators import parse_estimator
 
@@ -86,10 +87,12 @@ class Plan:
 
 
 def _reason(exc: BaseException) -> str:
-    """One-line reason for a record; a reader's quote of the file's bytes is left out."""
+    """One-line reason for a record; a reader's quote of the file's bytes is left out, and an
+    option of the single-file commands is named as the settings key or sidecar field a build
+    reads instead."""
     if isinstance(exc, TrajectoryFormatError):
-        return redact_contents(one_line(exc))
-    return one_line(exc)
+        return build_hint(redact_contents(one_line(exc)))
+    return build_hint(one_line(exc))
 
 
 def _replicate_reason(exc: BaseException) -> str:

@@ -243,7 +243,8 @@ def read_sidecar(path: Path) -> TrajectoryMetadata:
         return TrajectoryMetadata.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: "
-                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+                             f"{e['msg'].removeprefix('Value error, ')}{_what_field(e)}"
+                             for e in exc.errors())
         raise InputError(f"{path}: invalid sidecar: {problems}") from exc
 
 
@@ -288,12 +289,26 @@ def _file_hash(path: Path, previous: dict | None, rehash: bool) -> tuple[str, in
     return file_sha256(path), stat.st_size, stat.st_mtime_ns
 
 
-def _check_head(path: Path, meta: TrajectoryMetadata) -> None:
+#: Formats that never store frame times: their sidecar must give ``frame_interval_fs``.
+NO_TIMES_FORMATS = ("xdatcar", "traj")
+
+
+def _check_head(path: Path, meta: TrajectoryMetadata) -> str:
     """New content that is not a trajectory fails here, on its first bytes (a sparse or binary
-    file, a gzip bomb by the size its trailer states), not when a build reads all of it."""
+    file, a gzip bomb by the size its trailer states), not when a build reads all of it.
+    Returns the format."""
     from ionflux.io.reader import check_head  # lazy: ionflux.io loads numba
 
-    check_head(path, meta.format)
+    return check_head(path, meta.format)
+
+
+def _check_interval(path: Path, sidecar: Path, meta: TrajectoryMetadata) -> None:
+    """A file format without frame times needs ``frame_interval_fs`` in its sidecar: refused
+    here with that fix, not accepted and failing at build (transport needs the time axis)."""
+    fmt = _check_head(path, meta)
+    if fmt in NO_TIMES_FORMATS:
+        raise InputError(f"{sidecar}: {path.name} is {fmt}, which stores no frame times; add "
+                         "frame_interval_fs (fs between stored frames) to the sidecar")
 
 
 def _outside(path: Path, directory: Path) -> bool:
@@ -355,7 +370,9 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             if meta is None:
                 meta = read_sidecar(sidecar)
             sha, size, mtime = _file_hash(path, previous, rehash)
-            if previous is None or previous.get("sha256") != sha:
+            if meta.frame_interval_fs is None:
+                _check_interval(path, sidecar, meta)
+            elif previous is None or previous.get("sha256") != sha:
                 _check_head(path, meta)
         except InputError as exc:
             errors[shown(path)] = one_line(exc)
@@ -462,6 +479,15 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     if not files:
         report.notes.insert(0, f"{directory}: no trajectory files found")
     return report
+
+
+def _what_field(error: Any) -> str:
+    """For a required field left out: what to write there (its description)."""
+    if error["type"] != "missing" or len(error["loc"]) != 1:
+        return ""
+    field_info = TrajectoryMetadata.model_fields.get(str(error["loc"][0]))
+    return f" ({field_info.description})" if field_info and field_info.description \
+        else ""
 
 
 def _check_name(path: Path) -> None:

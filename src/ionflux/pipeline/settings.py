@@ -9,6 +9,7 @@ stay serialisable for maggma's distributed ``mrun``).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,40 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ionflux.errors import InputError
 
 SETTINGS_ENV = "IONFLUX_PIPELINE_SETTINGS"
+#: ``--settings`` value that means the built-in defaults (not a file).
+DEFAULT_SETTINGS_NAME = "default"
+
+#: Options of ``ionflux transport analyze`` (and ``ionflux kd``) that analysis messages advise,
+#: and where ``ionflux build`` takes the same value from: (kind, name), kind ``settings`` (a
+#: key of the settings file, dotted) or ``sidecar`` (a field of the trajectory's sidecar).
+BUILD_EQUIVALENTS: dict[str, tuple[str, str]] = {
+    "--window-fs": ("settings", "transport.window_fs"),
+    "--blocks": ("settings", "transport.n_blocks"),
+    "--estimator": ("settings", "transport.estimator"),
+    "--nist": ("settings", "kd.nist"),
+    "--frame-interval-fs": ("sidecar", "frame_interval_fs"),
+    "--temperature": ("sidecar", "temperature_K"),
+    "--type-map": ("sidecar", "type_map"),
+}
+_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def build_hint(message: str) -> str:
+    """``message`` with every option of the single-file commands that ``ionflux build`` does
+    not have replaced by where a build takes that value from (settings key or sidecar field).
+
+    Analysis code is shared by ``ionflux transport analyze`` and the builders, so its messages
+    name the analyze options; a build failure must name the fix that works for a build.
+    """
+    def fix(match: re.Match[str]) -> str:
+        kind, name = BUILD_EQUIVALENTS.get(match.group(0), ("", ""))
+        if kind == "settings":
+            return f"{name} in the --settings file"
+        if kind == "sidecar":
+            return f"{name} in the sidecar"
+        return match.group(0)
+
+    return _FLAG.sub(fix, message)
 
 
 class TransportSettings(BaseModel):
