@@ -83,11 +83,12 @@ def clone_data_dir(src: Path, dst: Path, database_file: str = "ionflux.sqlite") 
 
 
 def all_documents(pipe: Pipeline, roles: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """Every document of every role (``_id`` dropped), keyed by role then store key."""
+    """Every document of every role (``_id`` dropped), keyed by role then store key; without
+    ``roles``, the record of the settings the last build used (a time stamp) is left out."""
     pipe.stores.connect()
     out: dict[str, dict] = {}
     for role, store in pipe.stores.stores.items():
-        if roles is not None and role not in roles:
+        if (role == "settings" and roles is None) or (roles is not None and role not in roles):
             continue
         docs = {}
         for doc in store.query():

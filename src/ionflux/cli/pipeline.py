@@ -15,7 +15,9 @@ _STORE = typer.Option(None, "--store", help=_STORE_HELP + "; default $IONFLUX_ST
 _DATA_DIR = typer.Option(None, "--data-dir",
                          help="local store folder (default $IONFLUX_DATA_DIR or ./ionflux-data)")
 _SETTINGS = typer.Option(None, "--settings",
-                         help="pipeline settings YAML (default $IONFLUX_PIPELINE_SETTINGS)")
+                         help="pipeline settings YAML, or 'default' for the built-in defaults "
+                              "(default: $IONFLUX_PIPELINE_SETTINGS, else the settings the "
+                              "store's last build recorded)")
 
 
 def _open(store: str | None, data_dir: Path | None, settings: Path | None = None,
@@ -125,6 +127,9 @@ def build(
 ) -> None:
     """Build the documents that are missing or outdated (incremental; a rerun does nothing).
 
+    The settings used are recorded in the store: a later `status`, `query` or plain `build`
+    uses them until another --settings is given.
+
     Exit code 1 when some items failed (the build still completes every other item).
     """
     from rich.console import Console
@@ -157,6 +162,7 @@ def build(
                       f"{r.failed} failed ({r.seconds:.1f} s)"
                       + (f", {r.claimed_elsewhere} left to another build running now"
                          if r.claimed_elsewhere else ""))
+    console.print(f"settings: {pipe.settings_source}", soft_wrap=True)
     if any(r.failed for r in reports):
         console.print("some items failed (their earlier documents, if any, are kept); "
                       "see `ionflux status` for the reasons")
@@ -169,25 +175,41 @@ def status(
     settings: Path = _SETTINGS,
     as_json: bool = typer.Option(False, "--json", help="print the status as JSON"),
     check: bool = typer.Option(False, "--check",
-                               help="exit code 1 unless every item is built and none failed"),
+                               help="exit code 1 when an item is pending or failed for a "
+                                    "reason that needs action (known data gaps do not count)"),
 ) -> None:
-    """Documents per stage (up to date, pending, failed) and every failure with its reason.
+    """Documents per stage (up to date, pending, failed) and every failure with its reason and,
+    in one line, what it means.
 
-    Exit code 0; with --check, 1 when something failed or is pending.
+    Uses the settings the store's last build recorded unless --settings says otherwise.
+
+    Exit code 0; with --check, 1 when something is pending or failed for a reason that needs
+    action. Known data gaps (the reference data do not cover an item, e.g. a phase without
+    thermodynamic data) are listed but do not fail the check: no rebuild removes them.
     """
     pipe = _open(store, data_dir, settings, read_only=True)
     try:
         report = pipe.status()
     finally:
         pipe.close()
+    from ionflux.pipeline.runner import explain_failure
+    from ionflux.pipeline.settings import build_hint
+
+    explained = [(f, build_hint(f.get("error") or ""), *explain_failure(f))
+                 for f in report.failures]
+    verdict = _check_verdict(report) if check else None
     if as_json:
         typer.echo(json.dumps({
             "location": report.location,
+            "settings": report.settings_note,
             "stages": [vars(s) for s in report.stages],
-            "failures": [{k: f.get(k) for k in ("stage", "item_key", "error_type", "error")}
-                         for f in report.failures],
-            "notes": report.notes}, indent=1, default=str))
-        _check_exit(report, check)
+            "failures": [{**{k: f.get(k) for k in ("stage", "item_key", "error_type")},
+                          "error": error, "known_gap": known, "why": why}
+                         for f, error, known, why in explained],
+            "notes": report.notes,
+            **({"check": {"ok": verdict[0], "summary": verdict[1]}} if verdict else {})},
+            indent=1, default=str))
+        _check_exit(verdict)
         return
     from rich.console import Console
     from rich.table import Table
@@ -200,15 +222,34 @@ def status(
                       str(s.outdated))
     console = Console(highlight=False)
     console.print(table)
-    for f in report.failures:
-        console.print(f"failed {f['stage']:<9} {f['item_key']}: {f['error']}", soft_wrap=True)
+    for f, error, known, why in explained:
+        console.print(f"{'known gap' if known else 'failed'} {f['stage']:<9} {f['item_key']}: "
+                      f"{error} [{why}]", soft_wrap=True, markup=False)
     for note in report.notes:
-        console.print(f"note: {note}", soft_wrap=True)
-    _check_exit(report, check)
+        console.print(f"note: {note}", soft_wrap=True, markup=False)
+    console.print(report.settings_note, soft_wrap=True, markup=False)
+    if verdict is not None:
+        console.print(f"check {'passed' if verdict[0] else 'FAILED'}: {verdict[1]}",
+                      soft_wrap=True, markup=False)
+    _check_exit(verdict)
 
 
-def _check_exit(report: Any, check: bool) -> None:
-    if check and (report.failures or any(s.pending for s in report.stages)):
+def _check_verdict(report: Any) -> tuple[bool, str]:
+    """(passed?, why in one line) of ``status --check``."""
+    pending = sum(s.pending for s in report.stages)
+    action = len(report.needs_action())
+    gaps = len(report.failures) - action
+    parts = [f"{pending} item(s) pending (run `ionflux build`)" if pending else "",
+             f"{action} failure(s) that need action (listed above)" if action else ""]
+    gap_words = f"{gaps} known data gap(s), listed above, do not count" if gaps else ""
+    problems = [p for p in parts if p]
+    if problems:
+        return False, "; ".join(problems + ([gap_words] if gap_words else []))
+    return True, "every item is built" + (f"; {gap_words}" if gap_words else "")
+
+
+def _check_exit(verdict: tuple[bool, str] | None) -> None:
+    if verdict is not None and not verdict[0]:
         raise typer.Exit(1)
 
 
@@ -242,6 +283,7 @@ def query(
                 raise InputError(f"--precursors needs two phases, e.g. BaO,TiO2; got "
                                  f"{precursors!r}")
             docs = pipe.kd(formula, temperature, pair)
+        settings_line = f"settings: {pipe.settings_source}"
     finally:
         pipe.close()
     if as_json:
@@ -253,6 +295,8 @@ def query(
         typer.echo(_format_transport(doc) if what == "transport" else _format_kd(doc))
         if doc.get("stale"):
             typer.echo(_format_stale(doc["stale"]))
+    if any(d.get("transport_source") != "published" for d in docs):
+        typer.echo(settings_line)  # what the MD documents were built with
 
 
 def _format_stale(stale: dict) -> str:

@@ -15,10 +15,10 @@ from maggma.core import Builder
 
 from ionflux.errors import DataNotFoundError, InputError
 from ionflux.pipeline.builders import BondsBuilder, IncrementalBuilder, KDBuilder
-from ionflux.pipeline.documents import BUILD_STAGES, group_key, reduced_formula
+from ionflux.pipeline.documents import BUILD_STAGES, group_key, now_ms, reduced_formula
 from ionflux.pipeline.gamma import GammaAggregateBuilder, GammaBuilder, GammaTransportBuilder
 from ionflux.pipeline.ingest import IngestReport, ingest_directory
-from ionflux.pipeline.settings import PipelineSettings
+from ionflux.pipeline.settings import DEFAULT_SETTINGS_NAME, SETTINGS_ENV, PipelineSettings
 from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
 
 if TYPE_CHECKING:
@@ -60,6 +60,42 @@ class StatusReport:
     stages: list[StageStatus]
     failures: list[dict]
     notes: list[str]
+    settings_note: str = ""
+
+    def needs_action(self) -> list[dict]:
+        """Failures that are not known data gaps (see :func:`explain_failure`)."""
+        return [f for f in self.failures if not explain_failure(f)[0]]
+
+
+#: Error types that mean the reference data (thermodynamics, transport temperatures) do not
+#: cover an item: no rebuild and no input fix removes them, so they are known, not to do.
+DATA_GAP_TYPES = ("DataNotFoundError",)
+_WHY = {
+    "InputError": "the input is unusable as given: fix the file or its sidecar, then "
+                  "`ionflux ingest` and `ionflux build`",
+    "TrajectoryFormatError": "the trajectory file is truncated or corrupt: replace it, then "
+                             "`ionflux ingest` and `ionflux build`",
+    "UnwrapError": "the stored frames are too far apart to unwrap: store frames more often",
+    "AnalysisError": "the analysis cannot give a trustworthy number from these data with these "
+                     "settings (the message names the fix)",
+    "StoreError": "the store could not be read or written: check it and rerun `ionflux build`",
+}
+
+
+def explain_failure(failure: dict) -> tuple[bool, str]:
+    """(known data gap?, why in one line) for a failure record.
+
+    The rule: a failure whose cause is that the reference data do not cover the item
+    (``DataNotFoundError``, e.g. a phase without thermodynamic data) is a *known gap*; every
+    other failure needs action. ``status --check`` fails on pending items and on failures
+    that need action, not on known gaps (listed, with their reason, every time).
+    """
+    kind = failure.get("error_type") or ""
+    if kind in DATA_GAP_TYPES:
+        return True, ("the reference data (thermodynamics, temperatures) do not cover this "
+                      "item; no rebuild changes that, so it does not fail --check")
+    return False, _WHY.get(kind, f"unexpected {kind or 'error'} (a bug?): rerun with "
+                                 "`ionflux build --retry-failed`; report it if it repeats")
 
 
 def run_builder(builder: Builder, progress: Progress | None = None, processes: int = 1,
@@ -120,22 +156,71 @@ class Pipeline:
         doc = pipe.transport("BaTiO3", 1500)
     """
 
-    def __init__(self, stores: StoreSet, settings: PipelineSettings | None = None):
+    def __init__(self, stores: StoreSet, settings: PipelineSettings | None = None,
+                 settings_source: str = "given"):
         self.stores = stores
         self.settings = settings or PipelineSettings()
+        #: where the settings came from, in words (shown by status and query)
+        self.settings_source = settings_source if settings is not None else "built-in defaults"
 
     @classmethod
     def open(cls, store: str | StoreConfig | None = None, data_dir: str | Path | None = None,
              settings: PipelineSettings | str | Path | None = None,
              uri: str | None = None, read_only: bool = False) -> Pipeline:
-        """Pipeline on store ``store`` (default ``$IONFLUX_STORE`` or ``local``); settings from
-        an object, a file, ``$IONFLUX_PIPELINE_SETTINGS``, or the defaults. ``read_only``: for
-        status and queries (see ``StoreSet.open``)."""
+        """Pipeline on store ``store`` (default ``$IONFLUX_STORE`` or ``local``).
+
+        Settings: an object, a file, ``"default"`` (the built-in defaults), else the file in
+        ``$IONFLUX_PIPELINE_SETTINGS``, else the settings the store's last build recorded,
+        else the defaults. ``read_only``: for status and queries (see ``StoreSet.open``).
+        """
         name = store or os.environ.get(STORE_ENV) or "local"
-        if not isinstance(settings, PipelineSettings):
-            settings = PipelineSettings.from_env(settings)
-        return cls(StoreSet.open(name, data_dir=data_dir, uri=uri, read_only=read_only),
-                   settings)
+        stores = StoreSet.open(name, data_dir=data_dir, uri=uri, read_only=read_only)
+        if isinstance(settings, PipelineSettings):
+            return cls(stores, settings)
+        path = settings or os.environ.get(SETTINGS_ENV)
+        if str(path) == DEFAULT_SETTINGS_NAME:
+            return cls(stores, PipelineSettings(), "built-in defaults (--settings default)")
+        if path:
+            return cls(stores, PipelineSettings.from_file(path),
+                       f"file {path}" + ("" if settings else f" (${SETTINGS_ENV})"))
+        pipe = cls(stores)
+        recorded = pipe.recorded_settings()
+        if recorded is not None:
+            pipe.settings = PipelineSettings.model_validate(recorded["settings"])
+            pipe.settings_source = _recorded_words(recorded)
+        return pipe
+
+    # -- remembered settings ----------------------------------------------------------------
+    def recorded_settings(self) -> dict | None:
+        """The record of the settings the store's last build used, or None."""
+        self.stores.connect()
+        return self.stores.settings.query_one({"settings_id": _SETTINGS_ID})
+
+    def record_settings(self) -> None:
+        """Remember this pipeline's settings in the store (written only when they changed), so
+        that a plain ``status`` or ``query`` uses the settings the documents were built with."""
+        current = self.settings.model_dump(mode="json")
+        recorded = self.recorded_settings()
+        if recorded is not None and recorded.get("settings") == current:
+            return
+        source = self.settings_source
+        if source.startswith("recorded"):
+            source = (recorded or {}).get("source", source)
+        self.stores.settings.update([{"settings_id": _SETTINGS_ID, "settings": current,
+                                      "source": source,
+                                      "last_updated": now_ms()}])
+
+    def settings_note(self) -> str:
+        """One line: which settings status and queries use, and whether the store's documents
+        were built with them."""
+        recorded = self.recorded_settings()
+        line = f"settings: {self.settings_source}"
+        if self.settings_source.startswith("recorded") or recorded is None:
+            return line + ("" if recorded is not None else " (no build has recorded any)")
+        if recorded.get("settings") == self.settings.model_dump(mode="json"):
+            return line + "; the same as the last build's"
+        return (line + f"; the last build used other settings ({_recorded_words(recorded)}), "
+                "so items show as pending that a build with these settings would redo")
 
     from_env = open
 
@@ -229,9 +314,12 @@ class Pipeline:
               processes: int = 1, progress: Progress | None = None) -> list[StageReport]:
         """Run the builders of ``stages`` (all by default) in order."""
         self.stores.connect()
+        builders = self.builders(stages, retry_failed=retry_failed)
+        # before the builders run: documents built from here on use these settings
+        self.record_settings()
         reports = []
         try:
-            for builder in self.builders(stages, retry_failed=retry_failed):
+            for builder in builders:
                 reports.append(run_builder(builder, progress, processes))
         finally:
             # builders close their stores when they finish; keep the pipeline usable
@@ -271,7 +359,7 @@ class Pipeline:
             f.pop("_id", None)
         failures.sort(key=lambda f: (BUILD_STAGES.index(f["stage"]) + 1
                                      if f["stage"] in BUILD_STAGES else 0, f["item_key"]))
-        return StatusReport(self.stores.location, stages, failures, notes)
+        return StatusReport(self.stores.location, stages, failures, notes, self.settings_note())
 
     # -- queries ----------------------------------------------------------------------------
     def transport(self, formula: str, temperature_K: float, replicates: bool = False,
@@ -380,6 +468,15 @@ class Pipeline:
         groups = sorted(set(self.stores.stores[role].distinct("group_id")))
         return f" (available: {', '.join(groups[:12])}{' ...' if len(groups) > 12 else ''})" \
             if groups else " (the store has none; run `ionflux build`)"
+
+
+_SETTINGS_ID = "pipeline"
+
+
+def _recorded_words(record: dict) -> str:
+    when = record.get("last_updated")
+    stamp = when.strftime("%Y-%m-%d %H:%M UTC") if hasattr(when, "strftime") else str(when)
+    return f"recorded by the build of {stamp} (from {record.get('source', 'unknown')})"
 
 
 def _group(formula: str, temperature_K: float) -> str:

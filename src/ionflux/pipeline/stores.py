@@ -36,9 +36,10 @@ ROLE_KEYS: dict[str, str] = {
     "predictions": "prediction_id",
     "failures": "failure_id",
     "retired": "traj_id",
+    "settings": "settings_id",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_KEYS)
-_LATER_ROLES = ("gamma", "retired")
+_LATER_ROLES = ("gamma", "retired", "settings")
 #: Extra fields each role indexes (store key and last_updated always are).
 ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "raw_trajectories": ("fingerprint", "group_id"),
@@ -51,6 +52,7 @@ ROLE_INDEXES: dict[str, tuple[str, ...]] = {
     "predictions": (),
     "failures": ("stage", "item_key"),
     "retired": ("group_id",),
+    "settings": (),
 }
 
 DATA_DIR_ENV = "IONFLUX_DATA_DIR"
@@ -405,6 +407,11 @@ class StoreSet:
     @property
     def retired(self) -> Store:
         return self.stores["retired"]
+
+    @property
+    def settings(self) -> Store:
+        """The analysis settings the last build used (one record), for status and queries."""
+        return self.stores["settings"]
 
     def connect(self) -> StoreSet:
         """Connect every store (again, after a builder closed them); the first time, check the
