@@ -36,7 +36,7 @@ def test_status_and_query_use_the_settings_the_build_recorded(tmp_path: Path, ca
     # gap, explained, and does not fail the check
     code, out = _cli(capsys, "status", "--check", *data)
     assert code == 0, out
-    assert f"settings: recorded by the build of " in out and f"(from file {settings})" in out
+    assert "settings: recorded by the build of " in out and f"(from file {settings})" in out
     assert ("known gap kd BaTi3O7@1500K:BaO+TiO2: no thermodynamic data for phase 'BaTi3O7'"
             in out)
     assert "does not fail --check" in out
