@@ -305,6 +305,9 @@ def _format_stale(stale: dict) -> str:
 
 
 def _format_transport(doc: dict) -> str:
+    """The document as text, every value with its standard error (± ...) where there is one."""
+    from ionflux.cli.transport import plus_minus
+
     species = doc["species"]
     if doc.get("transport_source") == "published":
         head = (f"{doc.get('group_id')} (published tensors, {doc.get('published_source')}): "
@@ -313,13 +316,30 @@ def _format_transport(doc: dict) -> str:
         name = doc.get("group_id") if "replicates" in doc else doc.get("traj_id")
         head = (f"{name}: {doc['n_replicates']} replicate(s), V = {doc['volume_A3']:.1f} Å^3, "
                 f"fit window {doc.get('fit_window_fs')} fs")
+    L_err = doc.get("L_stderr")
+    width = 11 if L_err is None else 21
     lines = [head,
-             "L (1/(eV cm s)):  " + "  ".join(f"{s:>11s}" for s in species)]
-    for s, row in zip(species, doc["L"], strict=True):
-        lines.append(f"  {s:<15s}" + "  ".join(f"{v:11.3e}" for v in row))
+             "L (1/(eV cm s)):  " + "  ".join(f"{s:>{width}s}" for s in species)]
+    for i, (s, row) in enumerate(zip(species, doc["L"], strict=True)):
+        lines.append(f"  {s:<15s}" + "  ".join(
+            f"{plus_minus(v, None if L_err is None else L_err[i][j]):>{width}s}"
+            for j, v in enumerate(row)))
+    if L_err is None:
+        lines.append("  (no standard errors: the source gives none)")
+    D_err = doc.get("D_self_cm2_s_stderr") or {}
+    f_err = doc.get("correlation_factor_stderr") or {}
+    bounds = doc.get("D_self_upper_bound_cm2_s") or {}
     for s in species:
         d, f = doc["D_self_cm2_s"].get(s), doc["correlation_factor"].get(s)
-        lines.append(f"  {s}: D_self = {_num(d, '.3e')} cm^2/s, f = {_num(f, '.3f')}")
+        if d is None and s in bounds:
+            bound = bounds[s]
+            d_text = ("not given: not diffusive" + ("" if bound is None else
+                                                    f", D < {bound:.1e} cm^2/s"))
+        elif d is None:
+            d_text = "not given by the source"
+        else:
+            d_text = f"{plus_minus(d, D_err.get(s))} cm^2/s"
+        lines.append(f"  {s}: D_self = {d_text}, f = {plus_minus(f, f_err.get(s), '.3f')}")
     for flag in doc.get("physics_flags") or []:
         lines.append(f"  physics flag {flag.get('code')}"
                      + (f" ({flag['species']})" if flag.get("species") else "")
@@ -342,10 +362,6 @@ def _format_kd(doc: dict) -> str:
     lines += [f"  warning: {w}" for w in warnings
               if not (w.startswith("quality check ") and w.split()[2] in restated)]
     return "\n".join(lines)
-
-
-def _num(value: float | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -104,16 +104,16 @@ def print_transport_table(doc) -> None:
     for k, el in enumerate(doc.species):
         per_species.add_row(
             el,
-            _pm(doc.D_self_cm2_s[el], _get(doc.D_self_cm2_s_stderr, el)),
-            _pm(doc.L_self[k], None if doc.L_self_stderr is None else doc.L_self_stderr[k]),
-            _pm(doc.correlation_factor[el], _get(doc.correlation_factor_stderr, el), "+.3f"))
+            plus_minus(doc.D_self_cm2_s[el], _get(doc.D_self_cm2_s_stderr, el)),
+            plus_minus(doc.L_self[k], None if doc.L_self_stderr is None else doc.L_self_stderr[k]),
+            plus_minus(doc.correlation_factor[el], _get(doc.correlation_factor_stderr, el), "+.3f"))
     console.print(per_species)
     matrix = Table(title="total Onsager matrix L_ij, 1/(eV cm s)")
     matrix.add_column("")
     for el in doc.species:
         matrix.add_column(el, justify="right")
     for i, el in enumerate(doc.species):
-        matrix.add_row(el, *(_pm(doc.L[i][j], None if doc.L_stderr is None
+        matrix.add_row(el, *(plus_minus(doc.L[i][j], None if doc.L_stderr is None
                                  else doc.L_stderr[i][j]) for j in range(len(doc.species))))
     console.print(matrix)
     failed = [flag.reason for flag in doc.quality.values() if not flag.passed]
@@ -132,7 +132,8 @@ def _get(values: dict | None, key: str):
     return None if values is None else values.get(key)
 
 
-def _pm(value: float | None, error: float | None, fmt: str = ".3e") -> str:
+def plus_minus(value: float | None, error: float | None, fmt: str = ".3e") -> str:
+    """``value ± error`` (error to two figures), ``value`` without one, ``-`` for None."""
     if value is None:
         return "-"
     return f"{value:{fmt}}" if error is None else f"{value:{fmt}} ± {error:.2g}"

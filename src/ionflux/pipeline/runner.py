@@ -157,7 +157,7 @@ class Pipeline:
     """
 
     def __init__(self, stores: StoreSet, settings: PipelineSettings | None = None,
-                 settings_source: str = "given"):
+                 settings_source: str = "a settings object from the caller"):
         self.stores = stores
         self.settings = settings or PipelineSettings()
         #: where the settings came from, in words (shown by status and query)

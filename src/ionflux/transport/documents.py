@@ -114,6 +114,9 @@ class TransportDoc(BaseModel):
     correlation_factor_stderr: dict[str, float | None] | None = None
     D_self_cm2_s: dict[str, float | None] = Field(description="self-diffusion coefficients")
     D_self_cm2_s_stderr: dict[str, float | None] | None = None
+    D_self_upper_bound_cm2_s: dict[str, float | None] | None = Field(
+        None, description="species flagged not_diffusive: no D is given, only this upper "
+                          "bound, cm^2/s (MSD at the longest lag / 6 t)")
 
     fit_window_fs: list[float] | None = Field(None, description="[start, end] of the lag fit")
     fit_window_source: Literal["auto", "user", "published"] = "auto"

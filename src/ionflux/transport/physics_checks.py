@@ -265,7 +265,6 @@ def check_md_document(doc: TransportDoc, thermostat_gamma_per_fs: float | None =
     flags: list[PhysicsFlag] = []
     evidence: dict[str, Any] = {"revision": REVISION, "source": "md"}
     D = {el: v for el, v in doc.D_self_cm2_s.items()}
-    evidence["D_cm2_s"] = D
     if thermostat_gamma_per_fs is not None:
         found, bounds = bound_flags(doc.species, D, doc.temperature_K, thermostat_gamma_per_fs,
                                     doc.D_self_cm2_s_stderr)
@@ -281,7 +280,35 @@ def check_md_document(doc: TransportDoc, thermostat_gamma_per_fs: float | None =
         flags.append(flag)
     flags += msd_floor_flags_md(doc)
     evidence["msd_floor"] = "the analysis' diffusive_<el> quality checks"
+    doc = withhold_nondiffusive_D(doc, {f.species for f in flags
+                                        if f.code == "not_diffusive" and f.species})
+    evidence["D_cm2_s"] = dict(doc.D_self_cm2_s)
     return _with(doc, flags, evidence)
+
+
+def withhold_nondiffusive_D(doc: TransportDoc, species: set[str]) -> TransportDoc:
+    """``doc`` without D (and its error) for ``species``, flagged not diffusive, and with an
+    upper bound instead, cm^2/s.
+
+    The fitted slope of such a species is that of a vibration, not a diffusion coefficient.
+    Bound: an MSD that grows as a + 6 D t with a >= 0 gives D <= MSD(t) / (6 t); with the MSD
+    at the longest usable lag (the ``diffusive_<el>`` check's value) over the fit window's end,
+    which is no later than that lag, the bound is conservative. None when either is missing.
+    """
+    if not species:
+        return doc
+    end = (doc.fit_window_fs or [None, None])[-1]
+    bounds: dict[str, float | None] = {}
+    for el in sorted(species):
+        check = doc.quality.get(f"diffusive_{el}")
+        msd = check.value if check is not None else None
+        bounds[el] = 0.1 * msd / (6.0 * end) if msd is not None and end else None  # Å^2/fs
+    errors = doc.D_self_cm2_s_stderr
+    return doc.model_copy(update={
+        "D_self_cm2_s": {el: None if el in species else v for el, v in doc.D_self_cm2_s.items()},
+        "D_self_cm2_s_stderr": None if errors is None else
+        {el: None if el in species else v for el, v in errors.items()},
+        "D_self_upper_bound_cm2_s": bounds})
 
 
 def published_D(doc: TransportDoc, thermo: Any = None
