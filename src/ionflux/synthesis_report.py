@@ -121,6 +121,7 @@ def _figures(folder: Path, settings: ReportSettings, table: Any, transport: Sequ
 def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: int,
               failures: list[dict], transport: Sequence[Any], thermo: Any, rows: Sequence[Any],
               kd_notes: list[str], predictions: Sequence[Any], figures: list[Path]) -> str:
+    from ionflux.ca.documents import FRACTION_DEFINITIONS
     from ionflux.ca.recipes import get_recipe
 
     alpha, beta = settings.precursors
@@ -148,8 +149,11 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               "## Predicted outcomes",
               "",
               f"Cellular automaton, {settings.realisations} realisations of a {settings.grid}^3 "
-              f"grid, seed {settings.seed}; mole fractions of formula units, mean ± standard "
-              "error over realisations.",
+              f"grid, seed {settings.seed}; final phase fractions, mean ± standard error over "
+              "realisations, in two measures:",
+              "",
+              *[f"- {text}" for text in FRACTION_DEFINITIONS.values()],
+              f"- time: {_time_axis(predictions)}",
               ""]
     lines += _model_lines(predictions)
     for name in settings.recipes:
@@ -161,12 +165,25 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
                          f"{d.inputs.mode}.png)" for d in docs] + [""]
     lines += ["![all recipes](recipes.png)", "", "![final fractions](final_fractions.png)", "",
               "## Notes and warnings", ""]
-    notes = dict.fromkeys(w for d in predictions for w in d.warnings)
-    lines += [f"- {n}" for n in notes] or ["- none"]
+    lines += [f"- {n}" for n in _notes(predictions, thermo)] or ["- none"]
     lines += ["", "## Reproduce", "", "```bash", "ionflux report --out <folder>",
               f"ionflux kd --system {settings.system} --precursors {alpha},{beta} --source store",
               "ionflux predict --recipe R1 --mode full --source store", "```", ""]
     return "\n".join(lines)
+
+
+def _notes(predictions: Sequence[Any], thermo: Any) -> list[str]:
+    """The predictions' notes, each once; the notes on phases above the hull are made once over
+    every candidate and every profile temperature of all predictions, one per phase (each
+    prediction's own cover only its temperatures, so they differ and would repeat)."""
+    from ionflux.ca.predict import HULL_NOTE, hull_positions
+
+    notes = [w for d in predictions for w in d.warnings if HULL_NOTE not in w]
+    if any(HULL_NOTE in w for d in predictions for w in d.warnings):
+        phases = list(dict.fromkeys(p for d in predictions for p in d.inputs.phases))
+        temps = sorted({t for d in predictions for t, _ in d.inputs.profile})
+        hull_positions(thermo, phases, temps, notes)
+    return list(dict.fromkeys(notes))
 
 
 def _model_lines(predictions: Sequence[Any]) -> list[str]:
@@ -185,6 +202,11 @@ def _model_lines(predictions: Sequence[Any]) -> list[str]:
         if value is not None:
             out.append(f"- {name}: {value}")
     return [*out, ""]
+
+
+def _time_axis(predictions: Sequence[Any]) -> str:
+    axes = list(dict.fromkeys(d.time_axis for d in predictions))
+    return "; ".join(axes) if axes else "no predictions"
 
 
 def _kd_table(rows: Sequence[Any], temperatures: Sequence[float]) -> list[str]:
@@ -206,17 +228,20 @@ def _kd_table(rows: Sequence[Any], temperatures: Sequence[float]) -> list[str]:
 def _prediction_table(docs: Sequence[Any]) -> list[str]:
     phases = sorted({p for d in docs for p, v in d.final_mol_fraction.items() if v >= 0.005},
                     key=lambda p: -max(d.final_mol_fraction.get(p, 0.0) for d in docs))
-    out = ["| phase | " + " | ".join(d.inputs.mode for d in docs) + " |",
-           "|---|" + "---|" * len(docs)]
+    out = ["| phase | " + " | ".join(f"{d.inputs.mode}: mole fraction | {d.inputs.mode}: "
+                                     "cation fraction" for d in docs) + " |",
+           "|---|" + "---|---|" * len(docs)]
     for phase in phases:
         cells = []
         for d in docs:
-            value = d.final_mol_fraction.get(phase, 0.0)
-            err = d.final_mol_fraction_stderr.get(phase)
-            cells.append(f"{value:.3f}" + ("" if err is None else f" ± {err:.3f}"))
+            for values, errors in ((d.final_mol_fraction, d.final_mol_fraction_stderr),
+                                   (d.final_cation_fraction, d.final_cation_fraction_stderr)):
+                err = errors.get(phase)
+                cells.append(f"{values.get(phase, 0.0):.3f}"
+                             + ("" if err is None else f" ± {err:.3f}"))
         out.append(f"| {phase} | " + " | ".join(cells) + " |")
     out.append("| largest product (P over realisations) | " + " | ".join(
-        _largest_product(d) for d in docs) + " |")
+        f"{_largest_product(d)} | " for d in docs) + "|")
     return out
 
 

@@ -1,7 +1,18 @@
 """Pydantic documents for automaton predictions.
 
-Mole fractions count reduced formula units of every phase present in all cells (precursors
-included) and sum to one. Times are in profile-duration units (one unit = one sweep by default).
+Two phase fractions, both over every phase present in all cells (precursors included), each
+summing to one:
+
+- *mole fraction* (``mol_fraction``): formula units (reduced formulas) of the phase over all
+  formula units. When two phases combine into one, the total number of formula units falls, so
+  the mole fraction of a precursor can rise while it is being consumed;
+- *cation fraction* (``final_cation_fraction``): cations (every element but the anions in
+  :data:`ANIONS`) in the phase over all cations. Cations are conserved, so a phase's cation
+  fraction rises only when the phase is made and falls only when it is consumed.
+
+Times are automaton time in profile-duration units: one unit is ``sweeps_per_unit`` sweeps of
+the grid (1 by default); the recipe presets write 1 h as ``SWEEPS_PER_HOUR`` units, a stated
+modelling choice, not a calibration against measured reaction times (``ionflux.ca.recipes``).
 """
 
 from __future__ import annotations
@@ -9,7 +20,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+#: Elements counted as anions, not cations, in cation fractions.
+ANIONS = frozenset({"O", "S", "Se", "Te", "N", "F", "Cl", "Br", "I"})
+#: What each fraction in a prediction means (shown next to the numbers).
+FRACTION_DEFINITIONS = {
+    "mol_fraction": "mole fraction: formula units of the phase / all formula units (reduced "
+                    "formulas, precursors included); can rise for a precursor being consumed, "
+                    "because reactions merge formula units",
+    "cation_fraction": "cation fraction: cations in the phase / all cations (anions: "
+                       + ", ".join(sorted(ANIONS)) + "); cations are conserved, so it moves "
+                       "only when the phase itself is made or consumed",
+}
 
 
 def utcnow() -> datetime:
@@ -107,3 +130,60 @@ class PredictionDoc(BaseModel):
 
     def dominant_phase(self) -> str:
         return max(self.final_mol_fraction, key=self.final_mol_fraction.__getitem__)
+
+    @computed_field(description="what mol_fraction and cation_fraction mean")
+    @property
+    def fraction_definitions(self) -> dict[str, str]:
+        return dict(FRACTION_DEFINITIONS)
+
+    @computed_field(description="final cation fraction of every phase, mean over realisations")
+    @property
+    def final_cation_fraction(self) -> dict[str, float]:
+        return self._final_cation_fractions()[0]
+
+    @computed_field(description="standard error of the final cation fractions over "
+                                "realisations (None with one realisation)")
+    @property
+    def final_cation_fraction_stderr(self) -> dict[str, float | None]:
+        return self._final_cation_fractions()[1]
+
+    @computed_field(description="what the time axis (series.time, step_ends.time) is")
+    @property
+    def time_axis(self) -> str:
+        from ionflux.ca.recipes import SWEEPS_PER_HOUR
+
+        per_unit = float(self.inputs.automaton.get("sweeps_per_unit", 1.0))
+        return (f"automaton time: 1 unit = {per_unit:g} sweep(s) of the grid (every cell "
+                f"offered one update per sweep); the recipe presets write 1 h as "
+                f"{SWEEPS_PER_HOUR:g} units, a stated modelling choice, not a calibration "
+                "against measured reaction times")
+
+    def _final_cation_fractions(self) -> tuple[dict[str, float], dict[str, float | None]]:
+        """Per realisation at the last step end when recorded, else from the mean mole
+        fractions (no error then)."""
+        rows = self.step_ends[-1].mol_fraction_realisations if self.step_ends else []
+        if not rows:
+            return cation_fractions(self.final_mol_fraction), dict.fromkeys(
+                self.final_mol_fraction)
+        per = [cation_fractions(r) for r in rows]
+        n = len(per)
+        mean = {p: sum(r.get(p, 0.0) for r in per) / n for p in self.final_mol_fraction}
+        if n < 2:
+            return mean, dict.fromkeys(mean)
+        err = {p: (sum((r.get(p, 0.0) - m) ** 2 for r in per) / (n - 1) / n) ** 0.5
+               for p, m in mean.items()}
+        return mean, err
+
+
+def cations_per_formula_unit(formula: str) -> float:
+    """Cations (atoms of every element but :data:`ANIONS`) in one formula unit of ``formula``."""
+    from pymatgen.core import Composition
+
+    return float(sum(n for el, n in Composition(formula).items() if el.symbol not in ANIONS))
+
+
+def cation_fractions(mol_fraction: dict[str, float]) -> dict[str, float]:
+    """Mole fractions of formula units -> fractions of all cations, phase by phase."""
+    weights = {p: x * cations_per_formula_unit(p) for p, x in mol_fraction.items()}
+    total = sum(weights.values())
+    return {p: (w / total if total > 0 else 0.0) for p, w in weights.items()}

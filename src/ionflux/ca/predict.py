@@ -330,6 +330,10 @@ def attribute_spread(result: Any, precursors: Sequence[str], realisations: int,
     return out
 
 
+#: Words of every note on a candidate above the hull (so a report can merge them).
+HULL_NOTE = "above the G_f(T) hull"
+
+
 def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[float],
                    warnings: list[str]) -> dict[str, dict[str, float]]:
     """Energy above the hull (eV/atom) of ``phases`` at each temperature ('T' -> phase -> e);
@@ -352,7 +356,7 @@ def hull_positions(thermo: Any, phases: Sequence[str], temperatures_K: Sequence[
         span = f"{temps[0]:g} K" if len(temps) == 1 else f"{temps[0]:g}-{temps[-1]:g} K"
         low, high = f"{min(meV):.0f}", f"{max(meV):.0f}"
         size = low if low == high else f"{low}-{high}"
-        warnings.append(f"{formula} is above the G_f(T) hull at {span} ({size} meV/atom; -> "
+        warnings.append(f"{formula} is {HULL_NOTE} at {span} ({size} meV/atom; -> "
                         f"{into}): it can decompose and forms only by downhill reactions "
                         "(ionflux thermo hull)")
     return out

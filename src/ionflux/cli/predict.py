@@ -107,15 +107,21 @@ def _print_human(doc) -> None:
     table = Table(title=f"{inp.recipe + ': ' if inp.recipe else ''}{ratio} | mode {inp.mode} | "
                         f"{inp.realisations} realisations, grid {inp.grid}^3")
     table.add_column("phase")
-    table.add_column("mole fraction", justify="right")
-    table.add_column("stderr", justify="right")
+    table.add_column("mole fraction (formula units)", justify="right")
+    table.add_column("cation fraction", justify="right")
     table.add_column("P(largest product)", justify="right")
+    cations, cation_errors = doc.final_cation_fraction, doc.final_cation_fraction_stderr
     for phase, value in sorted(doc.final_mol_fraction.items(), key=lambda kv: -kv[1]):
-        err = doc.final_mol_fraction_stderr[phase]
         chance = doc.majority_probability.get(phase)
-        table.add_row(phase, f"{value:.4f}", "-" if err is None else f"{err:.4f}",
+        table.add_row(phase, _pm(value, doc.final_mol_fraction_stderr[phase]),
+                      _pm(cations[phase], cation_errors[phase]),
                       "-" if chance is None else f"{chance:.2f}")
     console.print(table)
+    console.print("mean ± standard error over realisations, at the end of the profile; "
+                  "precursors count (P: products only)", soft_wrap=True, markup=False)
+    for definition in doc.fraction_definitions.values():
+        console.print(definition, soft_wrap=True, markup=False)
+    console.print(doc.time_axis, soft_wrap=True, markup=False)
     spread = doc.uncertainty.get("variance")
     if spread:
         parts = ", ".join(f"{k} {v ** 0.5:.3f}" for k, v in spread.items())
@@ -133,8 +139,14 @@ def _print_human(doc) -> None:
         timing = f"{doc.runtime_s:.1f} s"
     console.print(f"{doc.cell_updates:.3g} cell updates ({timing}); element totals conserved "
                   f"to {doc.element_drift_max_rel:.1e} (relative)")
-    for note in doc.warnings:
-        console.print(f"note: {note}", style="yellow")
+    for note in dict.fromkeys(doc.warnings):
+        console.print(f"note: {note}", style="yellow", markup=False)
+
+
+def _pm(value: float, error: float | None) -> str:
+    from ionflux.cli.transport import plus_minus
+
+    return plus_minus(value, error, ".4f")
 
 
 def store_kd_table(source: str, ratios: dict[str, float], store: str | None,
