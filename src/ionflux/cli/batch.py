@@ -154,5 +154,91 @@ def status_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
         typer.echo(f"  failed {key}: {why}")
 
 
+@batch_app.command("list")
+def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
+                 phase: str = typer.Option(None, help="only results where this phase is the "
+                                                      "largest product"),
+                 top: int = typer.Option(3, min=1, help="phases shown per result"),
+                 json_out: bool = typer.Option(False, "--json")) -> None:
+    """Results of the filed requests: per request, its state and, when done, the largest
+    product and the main phases with both fractions (mole fraction of formula units, cation
+    fraction; mean ± standard error over realisations)."""
+    from ionflux.pipeline.predictions import prediction_stores
+
+    stores = prediction_stores(store, data_dir)
+    for s in stores:
+        s.connect()
+    try:
+        rows = _results(*stores, top)
+    finally:
+        for s in stores:
+            s.close()
+    if phase is not None:
+        rows = [r for r in rows if r.get("largest_product") == phase]
+    if json_out:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        typer.echo("no results" + (f" with {phase} the largest product" if phase else "")
+                   + "; file requests with `ionflux batch request`")
+        return
+    from ionflux.ca.documents import FRACTION_DEFINITIONS
+
+    for r in rows:
+        head = (f"{r['label'] or r['request_id']} {r['mode']}, profile "
+                f"{r['profile']}: {r['state']}")
+        if r["state"] != "done":
+            typer.echo(head + (f" ({r['error']})" if r.get("error") else ""))
+            continue
+        typer.echo(f"{head}; largest product {r['largest_product']} "
+                   f"(P {r['largest_product_probability']:.2f})")
+        for p in r["phases"]:
+            typer.echo(f"  {p['phase']:<12} mole fraction {_pm(p['mol_fraction'])}, "
+                       f"cation fraction {_pm(p['cation_fraction'])}")
+    typer.echo("; ".join(FRACTION_DEFINITIONS.values()))
+    typer.echo(rows[0].get("time_axis") or "")
+
+
+def _pm(pair: list) -> str:
+    from ionflux.cli.transport import plus_minus
+
+    return plus_minus(pair[0], pair[1], ".3f")
+
+
+def _results(requests, predictions, failures, top: int) -> list[dict]:
+    """One row per filed request (stores connected), newest result per request."""
+    from ionflux.ca.documents import PredictionDoc
+    from ionflux.pipeline.predictions import request_status
+
+    failed = request_status(requests, predictions, failures)["failed"]
+    done = {r["request_id"]: r for r in predictions.query(
+        {"request_id": {"$exists": True}}, properties=["request_id", "prediction"])}
+    rows = []
+    for req in sorted(requests.query(), key=lambda r: (r.get("label") or "", r["mode"])):
+        profile = ", ".join(f"{t:g} K x {d:g}" for t, d in req["profile"])
+        row = {"request_id": req["request_id"], "label": req.get("label"),
+               "precursors": req["precursors"], "mode": req["mode"], "profile": profile,
+               "state": "pending"}
+        record = done.get(req["request_id"])
+        if req["request_id"] in failed:
+            row.update(state="failed", error=failed[req["request_id"]])
+        elif record is not None:
+            doc = PredictionDoc.model_validate(record["prediction"])
+            chances = doc.majority_probability
+            best = max(chances, key=chances.__getitem__) if chances else None
+            main = sorted(doc.final_mol_fraction, key=lambda p: -doc.final_cation_fraction[p])
+            row.update(state="done", largest_product=best,
+                       largest_product_probability=chances.get(best, 0.0) if best else 0.0,
+                       time_axis=doc.time_axis,
+                       phases=[{"phase": p,
+                                "mol_fraction": [doc.final_mol_fraction[p],
+                                                 doc.final_mol_fraction_stderr[p]],
+                                "cation_fraction": [doc.final_cation_fraction[p],
+                                                    doc.final_cation_fraction_stderr[p]]}
+                               for p in main[:top]])
+        rows.append(row)
+    return rows
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(batch_app, name="batch")

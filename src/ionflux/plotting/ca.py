@@ -95,12 +95,14 @@ def draw_prediction(ax, doc: PredictionDoc, min_fraction: float = 0.01,
         ax.fill_between(times, lo, hi, color=colour, alpha=0.2, lw=0)
     ax.set_xlim(times[0], times[-1])
     ax.set_ylim(0.0, 1.0)
-    ax.set_xlabel("reaction coordinate (sweeps)")
+    per_unit = float(doc.inputs.automaton.get("sweeps_per_unit", 1.0))
+    ax.set_xlabel(f"automaton time (1 unit = {per_unit:g} sweep(s) of the grid)")
     per_hour = _sweeps_per_hour(doc)
     if per_hour is not None:
         top = ax.secondary_xaxis("top", functions=(lambda x: x / per_hour,
                                                    lambda h: h * per_hour))
-        top.set_xlabel("hours (calibrated time mapping)", fontsize=8)
+        # the hour mapping is a stated choice (ionflux.ca.recipes), not a calibration
+        top.set_xlabel(f"recipe hours (1 h = {per_hour:g} units: a stated choice)", fontsize=8)
         top.tick_params(labelsize=8)
     ax.set_ylabel("mole fraction (formula units)")
     twin = ax.twinx()
