@@ -240,7 +240,7 @@ def _prediction_table(docs: Sequence[Any]) -> list[str]:
                 cells.append(f"{values.get(phase, 0.0):.3f}"
                              + ("" if err is None else f" ± {err:.3f}"))
         out.append(f"| {phase} | " + " | ".join(cells) + " |")
-    out.append("| largest product (P over realisations) | " + " | ".join(
+    out.append("| largest product by formula units (P over realisations) | " + " | ".join(
         f"{_largest_product(d)} | " for d in docs) + "|")
     return out
 

@@ -190,7 +190,7 @@ def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
         if r["state"] != "done":
             typer.echo(head + (f" ({r['error']})" if r.get("error") else ""))
             continue
-        typer.echo(f"{head}; largest product {r['largest_product']} "
+        typer.echo(f"{head}; largest product by formula units {r['largest_product']} "
                    f"(P {r['largest_product_probability']:.2f})")
         for p in r["phases"]:
             typer.echo(f"  {p['phase']:<12} mole fraction {_pm(p['mol_fraction'])}, "
@@ -226,7 +226,7 @@ def _results(requests, predictions, failures, top: int) -> list[dict]:
             doc = PredictionDoc.model_validate(record["prediction"])
             chances = doc.majority_probability
             best = max(chances, key=chances.__getitem__) if chances else None
-            main = sorted(doc.final_mol_fraction, key=lambda p: -doc.final_cation_fraction[p])
+            main = sorted(doc.final_mol_fraction, key=lambda p: -doc.final_mol_fraction[p])
             row.update(state="done", largest_product=best,
                        largest_product_probability=chances.get(best, 0.0) if best else 0.0,
                        time_axis=doc.time_axis,

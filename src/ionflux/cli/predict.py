@@ -117,8 +117,9 @@ def _print_human(doc) -> None:
                       _pm(cations[phase], cation_errors[phase]),
                       "-" if chance is None else f"{chance:.2f}")
     console.print(table)
-    console.print("mean ± standard error over realisations, at the end of the profile; "
-                  "precursors count (P: products only)", soft_wrap=True, markup=False)
+    console.print("mean ± standard error over realisations, at the end of the profile; P: "
+                  "share of realisations in which the phase is the largest product by formula "
+                  "units (precursors excluded)", soft_wrap=True, markup=False)
     for definition in doc.fraction_definitions.values():
         console.print(definition, soft_wrap=True, markup=False)
     console.print(doc.time_axis, soft_wrap=True, markup=False)

@@ -47,7 +47,8 @@ def report_command(
         best = max(chances, key=chances.__getitem__) if chances else "-"
         others = {m: d for (r, m), d in by_recipe.items() if r == doc.inputs.recipe}
         verdicts = [ok for _, ok, _ in evaluate(doc, others)]
-        typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} largest product {best} "
+        typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} largest product (formula "
+                   f"units) {best} "
                    f"(P {chances.get(best, 0.0):.2f}); literature statements met "
                    f"{sum(verdicts)}/{len(verdicts)}" + (" [cached]" if doc.from_cache else ""))
     typer.echo(f"report written to {result.markdown.resolve()}")
