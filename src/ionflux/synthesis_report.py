@@ -123,6 +123,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               kd_notes: list[str], predictions: Sequence[Any], figures: list[Path]) -> str:
     from ionflux.ca.documents import FRACTION_DEFINITIONS
     from ionflux.ca.recipes import get_recipe
+    from ionflux.pipeline.runner import explain_failure
 
     alpha, beta = settings.precursors
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -140,7 +141,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
         f"(sha256 `{(thermo_source.get('sha256') or '')[:12]}`).",
         f"- K_D documents in the store: {kd_count}; failed items: {len(failures)}.",
     ]
-    lines += [f"  - `{f['item_key']}`: {f['error']}" for f in failures]
+    lines += [f"  - `{f['item_key']}`: {f['error']} ({explain_failure(f)[1]})" for f in failures]
     lines += ["", f"## K_D for {alpha} + {beta} (cm^2/s; full, self-only in brackets)", ""]
     lines += _kd_table(rows, settings.kd_temperatures_K)
     lines += [f"- {note}" for note in kd_notes]

@@ -66,17 +66,21 @@ def ingest(
                                  follow_links=follow_links, progress=tick)
     finally:
         pipe.close()
+    from ionflux.pipeline.settings import build_hint
+
+    # reader messages name `transport analyze` options; say where ingest takes the value from
+    failed = [(p, build_hint(e)) for p, e in report.failed]
     if as_json:
         typer.echo(json.dumps({"new": report.new, "changed": report.changed,
                                "unchanged": report.unchanged, "removed": report.removed,
-                               "failed": [{"path": p, "error": e} for p, e in report.failed],
+                               "failed": [{"path": p, "error": e} for p, e in failed],
                                "notes": report.notes}, indent=1))
     else:
         console = Console(highlight=False)
         console.print(f"ingest {directory}: {report.summary()} ({pipe.stores.location})",
                       soft_wrap=True)
-        for _path, error in report.failed:
-            console.print(f"  failed: {error}", soft_wrap=True)
+        for _path, error in failed:
+            console.print(f"  failed: {error}", soft_wrap=True, markup=False)
         for note in report.notes:
             console.print(f"  note: {note}", soft_wrap=True)
     if report.failed:

@@ -12,6 +12,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from maggma.core import Builder
+from pydantic import ValidationError
 
 from ionflux.errors import DataNotFoundError, InputError
 from ionflux.pipeline.builders import BondsBuilder, IncrementalBuilder, KDBuilder
@@ -186,7 +187,12 @@ class Pipeline:
         pipe = cls(stores)
         recorded = pipe.recorded_settings()
         if recorded is not None:
-            pipe.settings = PipelineSettings.model_validate(recorded["settings"])
+            try:
+                pipe.settings = PipelineSettings.model_validate(recorded["settings"])
+            except ValidationError as exc:
+                raise InputError(f"{stores.location}: the settings its last build recorded are "
+                                 f"not valid here ({' '.join(str(exc).split())[:300]}); pass "
+                                 "--settings FILE or --settings default") from exc
             pipe.settings_source = _recorded_words(recorded)
         return pipe
 
@@ -203,11 +209,8 @@ class Pipeline:
         recorded = self.recorded_settings()
         if recorded is not None and recorded.get("settings") == current:
             return
-        source = self.settings_source
-        if source.startswith("recorded"):
-            source = (recorded or {}).get("source", source)
         self.stores.settings.update([{"settings_id": _SETTINGS_ID, "settings": current,
-                                      "source": source,
+                                      "source": self.settings_source,
                                       "last_updated": now_ms()}])
 
     def settings_note(self) -> str:
