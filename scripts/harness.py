@@ -249,10 +249,12 @@ def peak_memory(target: str, *args: object, env: Mapping[str, str] | None = None
 
 
 # --------------------------------------------------------------------------- command line
-def add_arguments(parser, repeat: int = 5, threads: int | None = 1) -> None:
-    """Add ``--repeat`` and ``--threads`` (the harness's options) to an argparse parser."""
-    parser.add_argument("--repeat", type=int, default=repeat,
-                        help=f"interleaved repetitions (default {repeat})")
+def add_arguments(parser, repeat: int | None = 5, threads: int | None = 1) -> None:
+    """Add ``--repeat`` (unless ``repeat`` is None: the bench names its own) and ``--threads``
+    (the harness's options) to an argparse parser."""
+    if repeat is not None:
+        parser.add_argument("--repeat", type=int, default=repeat,
+                            help=f"interleaved repetitions (default {repeat})")
     parser.add_argument("--threads", type=int, default=threads,
                         help="threads for BLAS, OpenMP and numba (default "
                              f"{threads or 'the libraries own choice'})")
