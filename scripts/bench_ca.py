@@ -84,7 +84,8 @@ def main() -> None:
             print(f"  {side:<9}: {n_updates / timings.best(side):10.3e} cell updates/s (best), "
                   f"{n_updates / timings.median(side):10.3e} (median); "
                   f"{timings.results[side] / n_updates:.3f} reactions per update")
-        print(f"  reference time / compiled time: {timings.ratio('reference', 'compiled')}")
+        print("  reference time / compiled time: "
+              + timings.both_ratios("reference", "compiled"))
 
 
 if __name__ == "__main__":

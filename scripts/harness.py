@@ -3,7 +3,8 @@
 - :func:`interleave` runs the compared sides once per repetition, in an order rotated every
   repetition, so a change in machine load hits every side alike; :class:`Comparison` gives the
   min and median of the per-repetition ratios (a ratio of two timings taken seconds apart is
-  steadier on a busy machine than a ratio of two independent best times).
+  steadier on a busy machine than a ratio of two independent best times), by wall clock or
+  by the CPU time of the process (steadier still for one-thread work on a shared machine).
 - :func:`peak_memory` runs a function in a fresh Python process and reads the peak resident
   set (``VmHWM`` in ``/proc/<pid>/status``) of that process, before and after the call.
   ``ru_maxrss`` of a child is not used: a forked child starts with its parent's peak.
@@ -144,28 +145,43 @@ class RatioStats:
 
 @dataclass
 class Comparison:
-    """Seconds of every side in every repetition, and each side's result of the last one."""
+    """Seconds of every side in every repetition (wall clock, and CPU time of this process:
+    on a busy machine a one-thread side's CPU time is the steadier of the two), and each
+    side's result of the last repetition."""
 
     seconds: dict[str, list[float]]
     results: dict[str, object] = field(default_factory=dict)
+    cpu_seconds: dict[str, list[float]] = field(default_factory=dict)
 
-    def best(self, side: str) -> float:
+    def _times(self, side: str, clock: str) -> list[float]:
+        if clock not in ("wall", "cpu"):
+            raise ValueError(f"clock is 'wall' or 'cpu', not {clock!r}")
+        return self.seconds[side] if clock == "wall" else self.cpu_seconds[side]
+
+    def best(self, side: str, clock: str = "wall") -> float:
         """Shortest time of ``side`` (s)."""
-        return min(self.seconds[side])
+        return min(self._times(side, clock))
 
-    def median(self, side: str) -> float:
+    def median(self, side: str, clock: str = "wall") -> float:
         """Median time of ``side`` (s)."""
-        return statistics.median(self.seconds[side])
+        return statistics.median(self._times(side, clock))
 
-    def ratio(self, side: str, baseline: str) -> RatioStats:
+    def ratio(self, side: str, baseline: str, clock: str = "wall") -> RatioStats:
         """Time of ``side`` over time of ``baseline``, per repetition."""
-        pairs = zip(self.seconds[side], self.seconds[baseline], strict=True)
+        pairs = zip(self._times(side, clock), self._times(baseline, clock), strict=True)
         return RatioStats.of([a / b for a, b in pairs])
 
-    def rate_ratio(self, side: str, baseline: str, work: Mapping[str, float]) -> RatioStats:
+    def both_ratios(self, side: str, baseline: str) -> str:
+        """:meth:`ratio` by wall clock and by CPU time, as one line of text."""
+        wall, cpu = self.ratio(side, baseline), self.ratio(side, baseline, "cpu")
+        return (f"wall {wall.min:.3g}x min, {wall.median:.3g}x median; CPU {cpu.min:.3g}x min, "
+                f"{cpu.median:.3g}x median (n={wall.n})")
+
+    def rate_ratio(self, side: str, baseline: str, work: Mapping[str, float],
+                   clock: str = "wall") -> RatioStats:
         """Rate (``work[side]`` per second) of ``side`` over that of ``baseline``, per
         repetition: for sides that do different amounts of the same kind of work."""
-        pairs = zip(self.seconds[side], self.seconds[baseline], strict=True)
+        pairs = zip(self._times(side, clock), self._times(baseline, clock), strict=True)
         return RatioStats.of([(work[side] / a) / (work[baseline] / b) for a, b in pairs])
 
 
@@ -183,17 +199,19 @@ def interleave(sides: Mapping[str, Callable[..., object]], repeat: int, warmup: 
     setup = setup or {}
     names = list(sides)
     seconds: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     results: dict[str, object] = {}
     for r in range(warmup + repeat):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             args = (setup[name](),) if name in setup else ()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             results[name] = sides[name](*args)
-            elapsed = time.perf_counter() - start
+            elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             if r >= warmup:
                 seconds[name].append(elapsed)
-    return Comparison(seconds, results)
+                cpu[name].append(elapsed_cpu)
+    return Comparison(seconds, results, cpu)
 
 
 # --------------------------------------------------------------------------- peak memory

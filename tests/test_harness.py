@@ -47,6 +47,7 @@ def test_ratio_statistics_are_per_repetition():
 def test_interleave_rotates_the_order_and_times_only_the_call(monkeypatch):
     clock = [0.0]
     monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(harness.time, "process_time", lambda: clock[0] / 2)
     calls = []
 
     def side(name: str, cost: float):
@@ -65,7 +66,11 @@ def test_interleave_rotates_the_order_and_times_only_the_call(monkeypatch):
     assert [name for name, _ in calls] == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert all(state == "fresh" for name, state in calls if name == "b")
     assert timings.seconds == {"a": [3.0, 3.0, 3.0], "b": [1.5, 1.5, 1.5]}
+    assert timings.cpu_seconds == {"a": [1.5, 1.5, 1.5], "b": [0.75, 0.75, 0.75]}
     assert timings.ratio("a", "b").median == 2.0
+    assert timings.best("a", clock="cpu") == 1.5
+    with pytest.raises(ValueError, match="wall"):
+        timings.ratio("a", "b", clock="user")
     assert timings.results == {"a": "a", "b": "b"}
 
 
