@@ -10,7 +10,9 @@ of as many t draws as there are z values, drawn with the same seed-wise grouping
 are independent, so the band is narrower than the truth if z values within a seed correlate;
 read it as a guide, not a test). Errors 30 % too small give rms ~1.6, 30 % too large ~0.87.
 
-    python scripts/bench_calibration.py [--seeds 200] [--frames 4000]
+    python scripts/bench_calibration.py [--seeds 200] [--frames 4000] [--threads 1]
+
+One thread by default (scripts/harness.py), with the environment printed first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from harness import add_arguments, start
 
 T_DOF = 9
 
@@ -35,7 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--frames", type=int, default=4000)
+    add_arguments(parser, repeat=None)
     args = parser.parse_args()
+    start(args, "bench_calibration: are the reported standard errors the right size?")
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "kinetics"))
     from test_kd_error_calibration import DRIVING_FORCES, V_FU, _force
@@ -44,7 +50,7 @@ def main() -> None:
     from ionflux.transport import analyze_trajectories
     from ionflux.transport.synthetic import barium_titanate_like
 
-    start = time.perf_counter()
+    began = time.perf_counter()
     system = barium_titanate_like(n_formula_units=8)
     truth = system.truth()
     upper = np.triu_indices(3)
@@ -69,7 +75,7 @@ def main() -> None:
                              / kd.K_D_self_stderr_cm2_s)
     rng = np.random.default_rng(0)
     print(f"{args.seeds} seeds x {args.frames} frames, 40 atoms "
-          f"({time.perf_counter() - start:.0f} s); expected rms {np.sqrt(T_DOF / (T_DOF - 2)):.3f}")
+          f"({time.perf_counter() - began:.0f} s); expected rms {np.sqrt(T_DOF / (T_DOF - 2)):.3f}")
     print(f"{'quantity':<32} {'n':>5} {'rms z':>7} {'99 % band':>15} {'|z|>3':>7}")
     for name, values in z.items():
         arr = np.asarray(values)
