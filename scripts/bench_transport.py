@@ -23,17 +23,20 @@ printed are the min and median of the per-repetition time ratios.
    Bayesian sampling is extra work and not timed) and pymatgen-analysis-diffusion
    (``DiffusionAnalyzer`` on the displacements, ``smoothed="max"``: its own lag set, so not
    the same work; listed for scale). Parsing speed is scripts/bench_io.py's.
+4. Peak memory of loading and analysing the trajectory in a fresh process (VmHWM growth over
+   its imports), as a multiple of the float64 positions array (--skip-memory skips it).
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import warnings
 
 import numpy as np
 import scipy.fft
 
-from harness import add_arguments, interleave, start
+from harness import add_arguments, interleave, peak_memory, start
 
 N_BLOCKS = 10
 
@@ -143,6 +146,39 @@ def bench_core(n_atoms: int, n_frames: int, repeat: int, direct_repeat: int) -> 
               f"{direct.rate_ratio('analysis', 'direct sum, one block', work)}")
 
 
+def load_saved(path: str):
+    """A trajectory written by :func:`bench_memory` (a peak-memory child's input)."""
+    from ionflux.io.trajectory import Trajectory
+
+    with np.load(path) as data:
+        return Trajectory(positions=data["positions"], species=tuple(data["species"]),
+                          cells=data["cells"], unwrapped=False,
+                          frame_interval_fs=float(data["dt"]), temperature_K=float(data["T"]))
+
+
+def analyse_saved(path: str) -> None:
+    """Load and analyse a saved trajectory (a peak-memory child's work)."""
+    from ionflux.transport import analyze_trajectories
+
+    analyze_trajectories([load_saved(path)])
+
+
+def bench_memory(n_atoms: int, n_frames: int, folder: str) -> None:
+    """Peak memory of the analysis in a fresh process, against the positions array."""
+    trajectory = _system(n_atoms).generate(n_frames, seed=1)
+    path = f"{folder}/trajectory_{n_atoms}x{n_frames}.npz"
+    np.savez(path, positions=trajectory.positions, cells=trajectory.cells,
+             species=np.array(trajectory.species), dt=trajectory.frame_interval_fs,
+             T=trajectory.temperature_K)
+    array = trajectory.positions.nbytes
+    preload = ("ionflux.transport", "ionflux.io.trajectory")
+    loaded = peak_memory("bench_transport:load_saved", path, preload=preload)
+    analysed = peak_memory("bench_transport:analyse_saved", path, preload=preload)
+    print(f"  peak memory (VmHWM growth of a fresh process over its imports): loading "
+          f"{loaded.growth_bytes / array:.2f}x, loading + analysis "
+          f"{analysed.growth_bytes / array:.2f}x the positions array ({array / 2**20:.0f} MiB)")
+
+
 def bench_peers(n_atoms: int, n_frames: int, repeat: int) -> None:
     import scipp as sc
     from kinisi.displacement import calculate_msd
@@ -204,6 +240,7 @@ def main() -> None:
     parser.add_argument("--direct-repeat", type=int, default=1,
                         help="repetitions of the (slow) direct sum; 0 skips it")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
     add_arguments(parser, repeat=5)
     args = parser.parse_args()
     start(args, "bench_transport: Onsager analysis vs its FFT floor and peers")
@@ -214,6 +251,9 @@ def main() -> None:
         except ValueError:
             raise SystemExit(f"error: --sizes wants ATOMSxFRAMES, not {size!r}") from None
         bench_core(n_atoms, n_frames, args.repeat, args.direct_repeat)
+        if not args.skip_memory:
+            with tempfile.TemporaryDirectory() as folder:
+                bench_memory(n_atoms, n_frames, folder)
     if not args.skip_peers:
         bench_peers(args.peer_atoms, args.peer_frames, args.repeat)
 

@@ -241,7 +241,9 @@ def vm_hwm():
 sys.path.insert(0, sys.argv[1])
 module, name = sys.argv[2].split(":")
 function = getattr(importlib.import_module(module), name)
-args = json.loads(sys.argv[3])
+args, preload = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+for extra in preload:
+    importlib.import_module(extra)
 before = vm_hwm()
 result = function(*args)
 after = vm_hwm()
@@ -249,13 +251,14 @@ print("{_MARKER}" + json.dumps([before, after]))
 """
 
 
-def peak_memory(target: str, *args: object, env: Mapping[str, str] | None = None,
-                timeout: float = 3600.0) -> MemoryPeak:
+def peak_memory(target: str, *args: object, preload: Sequence[str] = (),
+                env: Mapping[str, str] | None = None, timeout: float = 3600.0) -> MemoryPeak:
     """Call ``target`` ("module:function", importable from the scripts folder or the
     environment) with JSON-serialisable ``args`` in a new Python process, and return that
-    process's VmHWM after the import (baseline) and after the call (peak)."""
+    process's VmHWM after importing the target's module and the ``preload`` modules (baseline)
+    and after the call (peak): the growth is the call's, not its imports'."""
     command = [sys.executable, "-c", _CHILD, str(Path(__file__).parent), target,
-               json.dumps(list(args))]
+               json.dumps(list(args)), json.dumps(list(preload))]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                           env=None if env is None else {**os.environ, **env})
     lines = [line for line in done.stdout.splitlines() if line.startswith(_MARKER)]
