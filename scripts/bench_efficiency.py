@@ -45,7 +45,8 @@ with ours on the same trajectories, for the self D of Li and the collective Li-L
 ConductivityAnalyzer with charge 1); kinisi costs ~10 s per trajectory, so it uses few seeds
 (--kinisi-seeds).
 
-Single-threaded by design (set OMP_NUM_THREADS=1); run under ``nice``.
+Single-threaded by default (``--threads``, scripts/harness.py, which also prints the
+environment first); run under ``nice``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import add_arguments, start
 from ionflux.errors import IonfluxError
 from ionflux.io.reader import read_trajectory
 from ionflux.transport import analyze_trajectories
@@ -379,7 +381,9 @@ def main() -> int:
     parser.add_argument("--full", action="store_true",
                         help="200 seeds, 4 formula units (20 atoms), caged also at 80,000 "
                              "frames, 20 kinisi seeds (about an hour)")
+    add_arguments(parser, repeat=None)
     args = parser.parse_args()
+    start(args, "bench_efficiency: statistical efficiency and calibration of the estimators")
     if args.full:
         args.seeds, args.formula_units, args.kinisi_seeds = 200, 4, 40
         args.caged_frames = "20000,80000"

@@ -10,12 +10,16 @@
    that is not installed is printed as skipped, never silently left out. The slow candidates
    are timed on fewer documents; ratios compare equal N. How each store's insert time grows
    is printed as the exponent x of N^x measured between two sizes (1 = linear, 2 = quadratic).
+   The stores run interleaved (--repeat rounds, each store a fresh one per round); ratios are
+   the median (and min) over rounds of each store's time over SQLiteStore's in that round.
 2. Pipeline: full ingest + build of many small trajectories (stages transport, aggregate, kd;
    bonds with ``--bonds``) versus a no-op rerun of ingest + build (nothing changed; goal:
-   <= 2 % of the first) and versus adding one trajectory (ingest + build).
+   <= 2 % of the first) and versus adding one trajectory (ingest + build). Each of the
+   --build-repeat cycles starts from an empty store and driving-force cache; the percentages
+   are the median and range over cycles of the ratio within a cycle.
 
     python scripts/bench_pipeline.py                       # 10,000 docs, 1,000 trajectories
-    python scripts/bench_pipeline.py --docs 2000 --trajectories 100 --slow-docs 500
+    python scripts/bench_pipeline.py --docs 2000 --trajectories 100 --slow-docs 500  # quick
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from harness import Comparison, RatioStats, add_arguments, interleave, start
 from ionflux.io.writers import write_extxyz
 from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore
 
@@ -124,6 +130,9 @@ def _start_nx_27017(folder: Path) -> tuple[str, object]:
     raise SystemExit("nx-27017 did not start")
 
 
+OPERATIONS = ("insert", "replace", "lookup")
+
+
 def _time_store(store, n: int, lookups: int = 300) -> dict[str, float]:
     store.connect()
     docs = _documents(n)
@@ -147,7 +156,7 @@ def _exponent(t_small: float, n_small: int, t_large: float, n_large: int) -> flo
     return float(np.log(t_large / t_small) / np.log(n_large / n_small))
 
 
-def bench_stores(n_docs: int, n_slow: int, mongo_uri: str | None) -> None:
+def bench_stores(n_docs: int, n_slow: int, mongo_uri: str | None, repeat: int) -> None:
     print("\n== stores: upsert and query by key (maggma Store interface) ==")
     server = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,14 +164,14 @@ def bench_stores(n_docs: int, n_slow: int, mongo_uri: str | None) -> None:
             (Path(tmp) / "nx").mkdir()
             mongo_uri, server = _start_nx_27017(Path(tmp) / "nx")
         try:
-            _bench_stores(Path(tmp), n_docs, n_slow, mongo_uri)
+            _bench_stores(Path(tmp), n_docs, n_slow, mongo_uri, repeat)
         finally:
             if server is not None:
                 server.terminate()
                 server.wait()
 
 
-def _bench_stores(tmp: Path, n_docs: int, n_slow: int, mongo_uri: str) -> None:
+def _bench_stores(tmp: Path, n_docs: int, n_slow: int, mongo_uri: str, repeat: int) -> None:
     factories, skipped = _store_factories(mongo_uri)
     counter = iter(range(10**6))
 
@@ -172,33 +181,42 @@ def _bench_stores(tmp: Path, n_docs: int, n_slow: int, mongo_uri: str) -> None:
         return factories[name](folder)
 
     sqlite_name = "SQLiteStore (ionflux)"
-    base_big = _time_store(fresh(sqlite_name), n_docs)
-    print(f"SQLiteStore, {n_docs} documents: insert {n_docs / base_big['insert']:,.0f} "
-          f"docs/s, replace {n_docs / base_big['replace']:,.0f} docs/s, "
-          f"lookup {base_big['lookup'] * 1e6:.0f} us")
-    base = _time_store(fresh(sqlite_name), n_slow)
-    print(f"\nat {n_slow} documents, time relative to SQLiteStore (x slower):")
-    print(f"{'store':<36s}{'insert':>10s}{'replace':>10s}{'lookup':>10s}")
+    big = [_time_store(fresh(sqlite_name), n_docs) for _ in range(repeat)]
+    best = {op: min(r[op] for r in big) for op in OPERATIONS}
+    print(f"SQLiteStore, {n_docs} documents (best of {repeat}): insert "
+          f"{n_docs / best['insert']:,.0f} docs/s, replace {n_docs / best['replace']:,.0f} "
+          f"docs/s, lookup {best['lookup'] * 1e6:.0f} us")
+    # every store times its own operations; the stores run interleaved, one whole
+    # insert/replace/lookup round each per repetition
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in factories}
+
+    def one_round(name: str) -> Callable[[], None]:
+        return lambda: rounds[name].append(_time_store(fresh(name), n_slow))
+
+    interleave({name: one_round(name) for name in factories}, repeat)
+    by_op = {op: Comparison({name: [r[op] for r in rounds[name]] for name in factories})
+             for op in OPERATIONS}
+    print(f"\nat {n_slow} documents, time relative to SQLiteStore (x slower; median, min of "
+          f"{repeat} interleaved repetitions):")
+    print(f"{'store':<36s}" + "".join(f"{op:>16s}" for op in OPERATIONS))
     for name in factories:
         if name == sqlite_name:
             continue
-        t = _time_store(fresh(name), n_slow)
-        print(f"{name:<36s}" + "".join(f"{t[k] / base[k]:10.0f}"
-                                      for k in ("insert", "replace", "lookup")))
+        cells = (by_op[op].ratio(name, sqlite_name) for op in OPERATIONS)
+        print(f"{name:<36s}" + "".join(f"{f'{r.median:.0f} ({r.min:.0f})':>16s}" for r in cells))
     for name in skipped:
         print(f"{name:<36s}  skipped (pip install -e '.[bench]')")
     # how the total insert time grows with the number of documents: N^x
-    print("\ninsert time grows as N^x (1 = linear, 2 = quadratic):")
+    print("\ninsert time grows as N^x (1 = linear, 2 = quadratic; best times):")
     print(f"  SQLiteStore, N = {n_slow} -> {n_docs}: x = "
-          f"{_exponent(base['insert'], n_slow, base_big['insert'], n_docs):.2f}")
+          f"{_exponent(by_op['insert'].best(sqlite_name), n_slow, best['insert'], n_docs):.2f}")
     small_n = max(50, n_slow // 4)
     for name in factories:
         if name == sqlite_name:
             continue
         small = _time_store(fresh(name), small_n)
-        large = _time_store(fresh(name), n_slow)
         print(f"  {name}, N = {small_n} -> {n_slow}: x = "
-              f"{_exponent(small['insert'], small_n, large['insert'], n_slow):.2f}")
+              f"{_exponent(small['insert'], small_n, by_op['insert'].best(name), n_slow):.2f}")
 
 
 # --------------------------------------------------------------------------- pipeline builds
@@ -228,56 +246,96 @@ def _write_runs(folder: Path, n: int, replicates: int, n_frames: int) -> None:
             i += 1
 
 
-def bench_builds(n: int, replicates: int, n_frames: int, bonds: bool) -> None:
+def _build_cycle(runs: Path, work: Path, settings: PipelineSettings,
+                 stages: list[str]) -> dict[str, float]:
+    """One first ingest + build into an empty store in ``work``, a no-op rerun, and one added
+    trajectory; seconds of each step, and how many items each step computed."""
+    # the first build computes its driving forces (no cache left by an earlier run)
+    os.environ["IONFLUX_DRIVING_FORCE_CACHE"] = str(work / "driving_forces.sqlite")
+    pipe = Pipeline.open("local", data_dir=work / "data", settings=settings)
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    pipe.ingest(runs)
+    out["ingest"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reports = pipe.build(stages)
+    out["build"] = time.perf_counter() - t
+    out["summary"] = ", ".join(f"{r.stage} {r.processed} items ({r.failed} failed, "
+                               f"{r.seconds:.1f} s)" for r in reports)
+    t = time.perf_counter()
+    again = pipe.ingest(runs)
+    out["ingest_noop"] = time.perf_counter() - t
+    out["unchanged"] = len(again.unchanged)
+    t = time.perf_counter()
+    reports = pipe.build(stages)
+    out["build_noop"] = time.perf_counter() - t
+    assert all(r.processed == 0 for r in reports), reports
+    first = sorted(runs.glob("*.extxyz"))[0]
+    extra = first.with_name("extra.extxyz")
+    extra.write_bytes(first.read_bytes())
+    meta = yaml.safe_load(first.with_name(first.name + ".yaml").read_text())
+    sidecar = extra.with_name("extra.extxyz.yaml")
+    sidecar.write_text(yaml.safe_dump({**meta, "replicate": "extra"}))
+    t = time.perf_counter()
+    pipe.ingest(runs)
+    reports = pipe.build(stages)
+    out["one"] = time.perf_counter() - t
+    out["one_summary"] = ", ".join(f"{r.stage} {r.processed}" for r in reports)
+    pipe.close()
+    extra.unlink()  # the next cycle starts from the same files
+    sidecar.unlink()
+    return out
+
+
+def bench_builds(n: int, replicates: int, n_frames: int, bonds: bool, repeat: int) -> None:
     print(f"\n== pipeline: {n} trajectories of 20 atoms x {n_frames} frames, "
-          f"{replicates} replicates per (phase, T) ==")
+          f"{replicates} replicates per (phase, T); {repeat} repetitions, each with an empty "
+          "store and driving-force cache ==")
     stages = ["transport", "bonds", "aggregate", "kd"] if bonds else [
         "transport", "aggregate", "kd"]
     settings = PipelineSettings.model_validate({"bonds": {"n_frames": 1},
                                                 "transport": {"n_blocks": 5}})
     with tempfile.TemporaryDirectory() as tmp:
-        # the first build computes its driving forces (no cache left by an earlier run)
-        os.environ["IONFLUX_DRIVING_FORCE_CACHE"] = str(Path(tmp) / "driving_forces.sqlite")
         runs = Path(tmp) / "runs"
         runs.mkdir()
         _write_runs(runs, n, replicates, n_frames)
-        pipe = Pipeline.open("local", data_dir=Path(tmp) / "data", settings=settings)
+        # imports and numba compilation (or cache loading) happen once per process: do them
+        # on one (phase, T) group first, so that no cycle pays them
+        warm = Path(tmp) / "warm"
+        warm.mkdir()
+        for path in sorted(runs.glob("*.extxyz"))[:replicates]:
+            for src in (path, path.with_name(path.name + ".yaml")):
+                (warm / src.name).write_bytes(src.read_bytes())
+        (Path(tmp) / "w-warm").mkdir()
         t = time.perf_counter()
-        pipe.ingest(runs)
-        ingest = time.perf_counter() - t
-        t = time.perf_counter()
-        reports = pipe.build(stages)
-        full = time.perf_counter() - t
-        print("full build: " + ", ".join(f"{r.stage} {r.processed} items ({r.failed} failed, "
-                                         f"{r.seconds:.1f} s)" for r in reports))
-        t = time.perf_counter()
-        again = pipe.ingest(runs)
-        ingest_noop = time.perf_counter() - t
-        t = time.perf_counter()
-        reports = pipe.build(stages)
-        build_noop = time.perf_counter() - t
-        assert all(r.processed == 0 for r in reports), reports
-        first = sorted(runs.glob("*.extxyz"))[0]
-        extra = first.with_name("extra.extxyz")
-        extra.write_bytes(first.read_bytes())
-        meta = yaml.safe_load(first.with_name(first.name + ".yaml").read_text())
-        extra.with_name("extra.extxyz.yaml").write_text(yaml.safe_dump({**meta,
-                                                                        "replicate": "extra"}))
-        t = time.perf_counter()
-        pipe.ingest(runs)
-        reports = pipe.build(stages)
-        one = time.perf_counter() - t
-        pipe.close()
-    first = ingest + full
-    noop = ingest_noop + build_noop
-    print(f"first ingest {ingest:.1f} s + build {full:.1f} s")
-    print(f"no-op rerun (ingest + build, nothing changed) / first: {100 * noop / first:.2f} % "
-          f"(goal <= 2 %; ingest {ingest_noop:.2f} s, {len(again.unchanged)} unchanged, "
-          f"build {build_noop:.2f} s)")
-    print(f"  re-ingest alone / first ingest: {100 * ingest_noop / ingest:.2f} %; "
-          f"rebuild alone / first build: {100 * build_noop / full:.2f} %")
-    print(f"add one trajectory (ingest + build) / first: {100 * one / first:.2f} % "
-          f"({', '.join(f'{r.stage} {r.processed}' for r in reports)})")
+        _build_cycle(warm, Path(tmp) / "w-warm", settings, stages)
+        print(f"warm-up cycle on {replicates} trajectories (not counted): "
+              f"{time.perf_counter() - t:.1f} s")
+        cycles = []
+        for k in range(repeat):
+            (Path(tmp) / f"w{k}").mkdir()
+            cycles.append(_build_cycle(runs, Path(tmp) / f"w{k}", settings, stages))
+    print(f"full build: {cycles[0]['summary']}")
+
+    def percent(numerator: Callable[[dict], float], denominator: Callable[[dict], float]) -> str:
+        stats = RatioStats.of([100 * numerator(c) / denominator(c) for c in cycles])
+        return f"{stats.median:.2f} % median, {stats.min:.2f}-{stats.max:.2f} %"
+
+    first = [c["ingest"] + c["build"] for c in cycles]
+    print(f"first ingest + build: {min(first):.1f} s best, {statistics.median(first):.1f} s "
+          f"median (ingest {cycles[0]['ingest']:.1f} s + build {cycles[0]['build']:.1f} s in "
+          "the first repetition)")
+    print("no-op rerun (ingest + build, nothing changed) / first: "
+          + percent(lambda c: c["ingest_noop"] + c["build_noop"],
+                    lambda c: c["ingest"] + c["build"])
+          + f" (goal <= 2 %; {cycles[0]['unchanged']} unchanged)")
+    print("  re-ingest alone / first ingest: "
+          + percent(lambda c: c["ingest_noop"], lambda c: c["ingest"]))
+    print("  rebuild alone / first build: "
+          + percent(lambda c: c["build_noop"], lambda c: c["build"]))
+    print("add one trajectory (ingest + build) / first: "
+          + percent(lambda c: c["one"], lambda c: c["ingest"] + c["build"])
+          + f" ({cycles[0]['one_summary']})")
 
 
 def main() -> None:
@@ -293,12 +351,17 @@ def main() -> None:
     parser.add_argument("--mongo-uri", default=None,
                         help="MongoDB to time MongoStore against (default: start nx-27017)")
     parser.add_argument("--skip-builds", action="store_true")
+    parser.add_argument("--build-repeat", type=int, default=1,
+                        help="repetitions of the whole build cycle (default 1)")
+    add_arguments(parser, repeat=3)
     args = parser.parse_args()
+    start(args, "bench_pipeline: stores and incremental builds")
     random.seed(1)
     if not args.skip_stores:
-        bench_stores(args.docs, args.slow_docs, args.mongo_uri)
+        bench_stores(args.docs, args.slow_docs, args.mongo_uri, args.repeat)
     if not args.skip_builds:
-        bench_builds(args.trajectories, args.replicates, args.frames, args.bonds)
+        bench_builds(args.trajectories, args.replicates, args.frames, args.bonds,
+                     args.build_repeat)
 
 
 if __name__ == "__main__":
