@@ -55,8 +55,8 @@ def publish_command(
     store: str = typer.Option(None, help="local | mongo | memory | config file (default "
                                          "$IONFLUX_STORE or local)"),
     data_dir: Path = typer.Option(None, help="local store folder (default ./ionflux-data)"),
-    record: Path = typer.Option(None, help="publish record (default: publish-PROJECT.json "
-                                           "in the data folder)"),
+    record: Path = typer.Option(None, help="publish record (default: a file in the data "
+                                           "folder named after the project)"),
     bonds: bool = typer.Option(True, help="bundled data: compute bond counts of the "
                                           "amorphous cells"),
     structures: bool = typer.Option(True, help="attach a representative cell to each "
