@@ -65,13 +65,24 @@ class StoreCache:
         return doc if doc.get("key") == key else None
 
     def put(self, key: str, doc: dict) -> None:
-        from ionflux.pipeline.documents import finite_or_none, now_ms
+        from ionflux.pipeline.documents import (
+            SCHEMA_VERSION,
+            builder_meta,
+            document_fields,
+            finite_or_none,
+            now_ms,
+        )
 
         self._check(key)
         self._connect()
         inputs = doc.get("inputs", {})
+        stamp = now_ms()
         record = {"prediction_id": key, "system": inputs.get("system"),
                   "recipe": inputs.get("recipe"), "mode": inputs.get("mode"),
-                  "data_version": doc.get("data_version"), "last_updated": now_ms(),
+                  "data_version": doc.get("data_version"), "last_updated": stamp,
                   "prediction": finite_or_none(doc)}
+        # emmet-style fields: id, chemical system, and what the automaton ran with
+        record.update(document_fields(record, "prediction"), schema_version=SCHEMA_VERSION,
+                      builder_meta=builder_meta({k: inputs.get(k) for k in (
+                          "scoring", "automaton", "thermo_source", "engine_version")}, stamp))
         self.store.update([record], key="prediction_id")

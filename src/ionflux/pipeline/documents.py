@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import platform
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import orjson
 from pydantic import (
@@ -302,8 +303,88 @@ class FailureDoc(BaseModel):
         return f"{stage}:{item_key}"
 
 
+#: Layout of stored documents. Version 2 adds the emmet-style fields (``ionflux_id``,
+#: ``formula_pretty``, ``chemsys``, ``elements``, ``nelements``, ``builder_meta``); a record
+#: without ``schema_version`` is version 1 and is read as it is, those fields derived on reading.
+SCHEMA_VERSION = 2
+
+
+class BuilderMeta(BaseModel):
+    """Which code built a document, and when (emmet's ``builder_meta``)."""
+
+    ionflux_version: str
+    python_version: str
+    build_date: datetime = Field(description="the document's derived time stamp, UTC")
+    settings_hash: str = Field(description="sha256 of the settings the builder ran with")
+
+
+def chemsys_of(elements: Any) -> str:
+    """Materials Project chemical system: element symbols sorted and joined by '-'."""
+    return "-".join(sorted(set(elements)))
+
+
+def composition_fields(formula: str) -> dict[str, Any]:
+    """``formula_pretty``, ``chemsys``, ``elements`` and ``nelements`` of a formula, as
+    emmet's documents name them (elements sorted alphabetically)."""
+    from pymatgen.core import Composition
+
+    elements = sorted({el.symbol for el in Composition(formula).elements})
+    return {"formula_pretty": reduced_formula(formula), "chemsys": chemsys_of(elements),
+            "elements": elements, "nelements": len(elements)}
+
+
+def stable_id(kind: str, key: str) -> str:
+    """``ionflux-<16 hex>``: a document's id from what it describes (its kind and natural key,
+    e.g. ``aggregate`` and ``BaTiO3@1500K``), so rebuilding keeps the id."""
+    return "ionflux-" + hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:16]
+
+
+#: The natural key of a record, first field present wins (a K_D id, a replicate, a group).
+_KEY_FIELDS = ("kd_id", "traj_id", "group_id", "prediction_id")
+
+
+def document_fields(record: dict[str, Any], id_kind: str) -> dict[str, Any]:
+    """The emmet-style fields of ``record`` (stored or derived on reading): its stable id and
+    the composition fields of its ``formula`` (``phase`` for K_D; none for a prediction).
+    ``id_kind`` is the ``DerivedFields.id_kind`` of the record's writer."""
+    key = next((record[k] for k in _KEY_FIELDS if isinstance(record.get(k), str)), None)
+    # replicate transport and bond documents share a traj_id: the document type tells them apart
+    kind = f"{id_kind}-{record.get('doc_type') or ''}".rstrip("-")
+    out: dict[str, Any] = {"ionflux_id": stable_id(kind, key) if key else None}
+    formula = record.get("formula") or record.get("phase")
+    system = record.get("system")
+    try:
+        if isinstance(formula, str):
+            out.update(composition_fields(formula))
+        elif isinstance(system, str) and system:  # a prediction: its chemical system only
+            elements = sorted(set(system.split("-")))
+            out.update(formula_pretty=None, chemsys=chemsys_of(elements), elements=elements,
+                       nelements=len(elements))
+    except (ValueError, KeyError):  # an old record with a bad formula reads as it is
+        pass
+    return out
+
+
+def builder_meta(settings: Any, built: datetime) -> dict[str, Any]:
+    """``builder_meta`` of a record built now with ``settings`` (JSON types) at ``built``."""
+    return BuilderMeta(ionflux_version=__version__, python_version=platform.python_version(),
+                       build_date=built, settings_hash=fingerprint(settings)
+                       ).model_dump(mode="python")
+
+
+def upgraded(record: dict[str, Any], id_kind: str) -> dict[str, Any]:
+    """``record`` with every emmet-style field it lacks derived (version-1 records keep
+    ``schema_version`` 1 and ``builder_meta`` None: what built them is not known)."""
+    missing = {k: v for k, v in document_fields(record, id_kind).items() if k not in record}
+    return {**record, "schema_version": record.get("schema_version", 1),
+            "builder_meta": record.get("builder_meta"), **missing}
+
+
 class DerivedFields(BaseModel):
     """Bookkeeping fields overlaid on every derived document."""
+
+    #: first word of the stable id (documents of different kinds never share an id)
+    id_kind: ClassVar[str] = "derived"
 
     input_fingerprint: str = Field(description="hash of inputs + settings + ionflux version")
     pipeline: PipelineProvenance
@@ -313,6 +394,8 @@ class DerivedFields(BaseModel):
 
 class ReplicateFields(DerivedFields):
     """Per-replicate documents (transport, bonds)."""
+
+    id_kind: ClassVar[str] = "replicate"
 
     traj_id: str
     group_id: str
@@ -327,6 +410,8 @@ class ExcludedReplicate(BaseModel):
 class AggregateFields(DerivedFields):
     """Per (phase, temperature) transport aggregated over replicates."""
 
+    id_kind: ClassVar[str] = "aggregate"
+
     group_id: str
     replicates: list[str] = Field(description="traj_ids combined (mean and standard error)")
     excluded: list[ExcludedReplicate] = Field(default_factory=list)
@@ -334,6 +419,8 @@ class AggregateFields(DerivedFields):
 
 class KDFields(DerivedFields):
     """Per (phase, temperature, precursor pair) K_D document."""
+
+    id_kind: ClassVar[str] = "kd"
 
     kd_id: str = Field(description="formula@TK:precursorA+precursorB, + '@published' for a "
                                    "published tensor set")
@@ -367,6 +454,9 @@ def to_record(science_doc: BaseModel, fields: DerivedFields) -> dict[str, Any]:
     extra["warnings"] = [*record.get("warnings", []),
                          *[w for w in fields.warnings if w not in record.get("warnings", [])]]
     record.update(extra)
+    record.update(document_fields(record, fields.id_kind))
+    record["schema_version"] = SCHEMA_VERSION
+    record["builder_meta"] = builder_meta(fields.pipeline.settings, fields.last_updated)
     provenance = record.get("provenance")
     if isinstance(provenance, dict) and "created_at" in provenance:
         provenance["created_at"] = fields.last_updated.isoformat()

@@ -10,6 +10,8 @@ removed. The K_D stage reads these records as well as the MD aggregates.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from ionflux import __version__
@@ -27,6 +29,8 @@ from ionflux.pipeline.stores import StoreSet, describe_store
 
 class PublishedFields(DerivedFields):
     """Bookkeeping of one imported published record."""
+
+    id_kind: ClassVar[str] = "published"
 
     group_id: str
     published_source: str = Field(description="the file or bundled system it came from")
