@@ -375,7 +375,8 @@ def builder_meta(settings: Any, built: datetime) -> dict[str, Any]:
 def upgraded(record: dict[str, Any], id_kind: str) -> dict[str, Any]:
     """``record`` with every emmet-style field it lacks derived (version-1 records keep
     ``schema_version`` 1 and ``builder_meta`` None: what built them is not known)."""
-    missing = {k: v for k, v in document_fields(record, id_kind).items() if k not in record}
+    missing = {k: v for k, v in document_fields(record, id_kind).items()
+               if record.get(k) is None}
     return {**record, "schema_version": record.get("schema_version", 1),
             "builder_meta": record.get("builder_meta"), **missing}
 

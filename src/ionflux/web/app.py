@@ -1,15 +1,18 @@
 """The HTTP API and web page (FastAPI): transport, bond-count, K_D and prediction documents.
 
-Read endpoints filter by formula, chemical system, temperature range and precursors and page
-with ``limit``/``offset`` (at most ``max_page`` items per response). ``POST /api/predict``
-returns a cached prediction or runs one when its cost (cell updates, plus the thermodynamics
-of every profile step and each realisation's set-up in the same units) is within the server's
-budget; at most ``max_queue`` distinct predictions wait or run (429 with Retry-After beyond),
-queued work whose clients have all gone is dropped before it starts, and a request gives up
-waiting after ``predict_timeout_s`` (504; the run finishes in the background and lands in the
-cache, so a retry is served from it). Errors are JSON
-``{"detail": ...}`` with a 4xx status for bad requests; anything unexpected is a 500 with a
-fixed message (the traceback goes to the server log only).
+Read endpoints follow the Materials Project API (docs/api.md): ``{"data": [...], "meta":
+{...}}`` responses, the query operators of :mod:`ionflux.web.operators` (``formula``,
+``chemsys``, ``elements``, ``temperature_min``/``_max``, ``_fields``, ``_sort_fields``,
+``_limit``/``_skip``), unknown parameters refused, and one source rule (``source=all`` unless
+asked otherwise). ``POST /api/predict`` returns a cached prediction or runs one when its cost
+(cell updates, plus the thermodynamics of every profile step and each realisation's set-up in
+the same units) is within the server's budget; at most ``max_queue`` distinct predictions wait
+or run (429 with Retry-After beyond), queued work whose clients have all gone is dropped before
+it starts, and a request gives up waiting after ``predict_timeout_s`` (504; the run finishes in
+the background and lands in the cache, so a retry is served from it). Errors are JSON
+``{"detail": ...}`` with a 4xx status for bad requests (422 for every invalid query, 404 only
+for an id that names no document); anything unexpected is a 500 with a fixed message (the
+traceback goes to the server log only).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
+from inspect import signature
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,29 +36,50 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from maggma.api.models import Meta
+from maggma.api.resource.utils import attach_query_ops
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from ionflux.errors import DataNotFoundError, InputError, IonfluxError, StoreError
 from ionflux.transport.physics_checks import with_monotonic_flags
-from ionflux.web.data import (
-    PathScrubber,
-    StoreAccess,
-    clean,
-    elements_of,
-    filtered_page,
-    parse_formula,
-    parse_system,
+from ionflux.web.data import PathScrubber, StoreAccess, clean, parse_formula
+from ionflux.web.operators import (
+    FIELD_PATHS,
+    FORMULAS,
+    FormulaQuery,
+    KDPrecursorQuery,
+    PaginationQuery,
+    PredictionQuery,
+    SortQuery,
+    SourceQuery,
+    SparseFieldsQuery,
+    TemperatureQuery,
+    merge,
+    precursor_names,
+    refuse_unknown,
 )
+from ionflux.web.search import Collection, search
 
 logger = logging.getLogger("ionflux.web")
 
 MODES = ("full", "self-only", "thermo-only")
-#: Shapes the schema promises (chemistry itself, e.g. that an element exists, is checked
-#: by the endpoints and answered with 422).
-FORMULA = r"^([A-Z][a-z]?[0-9.]*)+$"
-SYSTEM = r"^[A-Z][a-z]?(-[A-Z][a-z]?)*$"
-FORMULAS = r"^([A-Z][a-z]?[0-9.]*)+(,([A-Z][a-z]?[0-9.]*)+)*$"
+#: Documents per response without _limit (MP's default is 100 too).
+DEFAULT_LIMIT = 100
+#: Fields every document endpoint can sort by (beside its own).
+COMMON_SORT = ["ionflux_id", "formula_pretty", "chemsys", "nelements", "temperature_K",
+               "last_updated", "source"]
+#: Fields added to every stored document (emmet-style) and by the API (``source``).
+EMMET_FIELDS = ["ionflux_id", "formula_pretty", "chemsys", "elements", "nelements",
+                "builder_meta", "schema_version", "last_updated", "source"]
+#: Top-level fields of a cached prediction record.
+PREDICTION_FIELDS = ["prediction_id", "system", "recipe", "mode", "data_version",
+                     "prediction", *EMMET_FIELDS[:-1]]
+
+
+def fields_of(*models: type[BaseModel]) -> list[str]:
+    """Top-level fields of stored documents made of ``models``, plus the emmet-style ones."""
+    return sorted({name for m in models for name in m.model_fields} | set(EMMET_FIELDS))
 
 
 @dataclass
@@ -163,11 +188,12 @@ class PredictRequest(BaseModel):
         return value
 
 
-class Page(BaseModel):
-    total: int = Field(description="documents matching the filters")
-    limit: int
-    offset: int
-    items: list[dict[str, Any]]
+class Envelope(BaseModel):
+    """The Materials Project API's response: documents under ``data``, and ``meta`` with
+    ``total_doc`` (documents matching), ``max_limit``, ``api_version`` and ``time_stamp``."""
+
+    data: list[dict[str, Any]]
+    meta: Meta
 
 
 class ErrorBody(BaseModel):
@@ -177,33 +203,6 @@ class ErrorBody(BaseModel):
 ERRORS = {400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody},
           503: {"model": ErrorBody}}
 
-
-# ------------------------------------------------------------------ helpers
-def _temperature_filter(tmin: float | None, tmax: float | None) -> dict:
-    if tmin is not None and tmax is not None and tmin > tmax:
-        raise InputError(f"temperature range is empty: tmin {tmin:g} K > tmax {tmax:g} K")
-    cond: dict[str, float] = {}
-    if tmin is not None:
-        cond["$gte"] = tmin
-    if tmax is not None:
-        cond["$lte"] = tmax
-    return {"temperature_K": cond} if cond else {}
-
-
-def _keep_system(system: str | None):
-    if not system:
-        return None
-    allowed = parse_system(system)
-    return lambda d: elements_of(d["formula"]) <= allowed
-
-
-def _precursor_list(text: str | None) -> list[str]:
-    if not text:
-        return []
-    names = [parse_formula(p.strip(), "precursor") for p in text.split(",") if p.strip()]
-    if len(set(names)) != len(names):
-        raise InputError(f"precursors {text!r} name one phase twice")
-    return names
 
 
 #: Cell updates per second the cost limit assumes (Retry-After is estimated with it).
@@ -277,6 +276,11 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     """The application; ``predictor(request, store, data_dir) -> dict`` runs predictions
     (tests substitute a fast one)."""
     from ionflux import __version__
+    from ionflux.kinetics.kd import KDDoc
+    from ionflux.pipeline.documents import AggregateFields, KDFields, ReplicateFields
+    from ionflux.pipeline.published import PublishedFields
+    from ionflux.structure.documents import BondCountDoc
+    from ionflux.transport.documents import TransportDoc
 
     settings = settings or ServeSettings()
     access = StoreAccess(settings.store, settings.data_dir)
@@ -297,13 +301,11 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         def render(self, content: Any) -> bytes:
             return super().render(scrub(content))
 
-    app = FastAPI(title="ionflux", version=__version__, docs_url=None, redoc_url=None,
+    app = FastAPI(title="ionflux", version=__version__, docs_url="/docs", redoc_url=None,
                   default_response_class=Served,
                   description="Onsager transport, K_D and synthesis predictions of the ionflux "
                               "store. Units are in the field names (K, cm2_s, eV).")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    limit_q = Query(50, ge=1, le=settings.max_page, description="items per page")
-    offset_q = Query(0, ge=0, le=10**9, description="items to skip")
 
     # -- errors ---------------------------------------------------------------------------
     @app.exception_handler(RequestValidationError)
@@ -327,6 +329,10 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         return Served({"detail": "internal error; see the server log"}, status_code=500)
 
     # -- meta -----------------------------------------------------------------------------
+    def envelope(data: list[dict], total: int, **meta: Any) -> dict[str, Any]:
+        return {"data": data, "meta": {**Meta(api_version=__version__,
+                                              total_doc=total).model_dump(), **meta}}
+
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, Any]:
         """Version and store location (without passwords; a local store's file name); 503
@@ -334,123 +340,133 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         access.check()
         return {"status": "ok", "version": __version__, "store": access.location}
 
-    @app.get("/api/recipes", tags=["meta"])
+    @app.get("/api/recipes", response_model=Envelope, tags=["meta"])
     def recipes() -> dict[str, Any]:
         """The literature recipes R1-R4 as precursors and (temperature K, hours) steps."""
         from ionflux.ca.recipes import RECIPES, SWEEPS_PER_HOUR
 
-        return {"sweeps_per_hour": SWEEPS_PER_HOUR, "recipes": [
-            {"name": r.name, "description": r.description, "precursors": r.precursors,
-             "profile": [{"temperature_K": t, "hours": d / SWEEPS_PER_HOUR}
-                         for t, d in r.profile]} for r in RECIPES.values()]}
+        data = [{"name": r.name, "description": r.description, "precursors": r.precursors,
+                 "profile": [{"temperature_K": t, "hours": d / SWEEPS_PER_HOUR}
+                             for t, d in r.profile]} for r in RECIPES.values()]
+        return envelope(data, len(data), sweeps_per_hour=SWEEPS_PER_HOUR)
 
     # -- documents ------------------------------------------------------------------------
-    @app.get("/api/transport", response_model=Page, responses=ERRORS, tags=["documents"])
-    def transport(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
-                  system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
-                  tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-                  tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-                  source: Literal["md", "published"] = "md",
-                  limit: int = limit_q, offset: int = offset_q) -> dict:
-        """Transport documents: MD aggregates (``md``) or imported published sets."""
-        criteria = _temperature_filter(tmin, tmax)
-        if formula:
-            criteria["formula"] = parse_formula(formula)
-        stores = access.stores()
-        store = stores.transport_aggregate if source == "md" else stores.published_transport
-        result = filtered_page(store, criteria, "group_id", limit, offset, _keep_system(system))
-        if source == "md":  # D monotonic in T spans documents: judged as they are read
-            result["items"] = with_monotonic_flags(result["items"], store)
-        return result
+    def resource(path: str, collections: list[Collection], operators: list[Any],
+                 summary: str, tags: list[str]) -> None:
+        """GET ``path``: the documents of ``collections`` the ``operators`` select (maggma's
+        ReadOnlyResource search, over ionflux's per-thread stores)."""
+        allowed = {name for op in operators for name in signature(op.query).parameters}
 
-    @app.get("/api/transport/{group_id}", responses=ERRORS, tags=["documents"])
-    def transport_one(group_id: Annotated[str, PathParam(max_length=128)]) -> dict[str, Any]:
-        """One (phase, temperature) transport document, e.g. ``BaTiO3@1500K``."""
-        stores = access.stores()
-        for store in (stores.transport_aggregate, stores.published_transport):
-            doc = store.query_one({"group_id": group_id})
-            if doc is not None:
-                if store is stores.transport_aggregate:
-                    return with_monotonic_flags([clean(doc)], store)[0]
-                return clean(doc)
-        raise DataNotFoundError(f"no transport document {group_id!r}")
+        def endpoint(**queries: Any) -> dict[str, Any]:
+            request: Request = queries.pop("request")
+            queries.pop("temp_response")
+            refuse_unknown(request.query_params, allowed)
+            query = merge(list(queries.values()))
+            data, total = search(access.stores(), collections, query)
+            meta = {k: v for op in operators for k, v in op.meta().items()}
+            return envelope(data, total, **meta)
 
-    @app.get("/api/bonds", response_model=Page, responses=ERRORS, tags=["documents"])
-    def bonds(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
-              system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
-              tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-              tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-              limit: int = limit_q, offset: int = offset_q) -> dict:
-        """CrystalNN bond-count documents (one per replicate trajectory)."""
-        criteria = _temperature_filter(tmin, tmax)
-        if formula:
-            criteria["formula"] = parse_formula(formula)
-        return filtered_page(access.stores().bonds, criteria, "traj_id", limit, offset,
-                             _keep_system(system))
+        endpoint.__doc__ = summary
+        app.get(path, response_model=Envelope, responses=ERRORS, tags=tags,
+                summary=summary.split(".")[0])(attach_query_ops(endpoint, operators))
 
-    @app.get("/api/kd", response_model=Page, responses=ERRORS, tags=["documents"])
-    def kd(formula: Annotated[str | None, Query(max_length=64, pattern=FORMULA)] = None,
-           system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
-           tmin: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-           tmax: Annotated[float | None, Query(ge=0, le=1e5)] = None,
-           precursors: Annotated[str | None, Query(max_length=128, pattern=FORMULAS,
-                                                   description="e.g. BaO,TiO2")] = None,
-           limit: int = limit_q, offset: int = offset_q) -> dict:
-        """K_D documents per (product phase, temperature, precursor pair)."""
-        criteria = _temperature_filter(tmin, tmax)
-        if formula:
-            criteria["phase"] = parse_formula(formula)
-        names = _precursor_list(precursors)
-        if names:
-            criteria["precursors"] = {"$all": names}
-        return filtered_page(access.stores().kd, criteria, "kd_id", limit, offset,
-                             _keep_system(system), formula_field="phase")
+    def paged(known: list[str], sortable: list[str], default: list[str]) -> list[Any]:
+        return [PaginationQuery(DEFAULT_LIMIT, settings.max_page), SparseFieldsQuery(known),
+                SortQuery(sortable, default)]
 
-    @app.get("/api/kd/ratio", responses=ERRORS, tags=["documents"])
+    transport_collections = [
+        Collection("transport_aggregate", "group_id", "aggregate", "md",
+                   ("formula", "temperature_K"), finish=with_monotonic_flags),
+        Collection("published_transport", "group_id", "published", "published",
+                   ("formula", "temperature_K"))]
+    transport_sort = [*COMMON_SORT, "formula", "group_id", "n_replicates", "volume_A3"]
+    transport_fields = fields_of(TransportDoc, AggregateFields, PublishedFields)
+    resource("/api/transport", transport_collections,
+             [FormulaQuery("formula"), TemperatureQuery(), SourceQuery(),
+              *paged(transport_fields, transport_sort,
+                     ["formula_pretty", "temperature_K", "source"])],
+             "Transport documents (Onsager L, D, correlation factors) per phase and "
+             "temperature: MD aggregates (source md) and imported published sets "
+             "(source published).", ["documents"])
+    resource("/api/bonds", [Collection("bonds", "traj_id", "replicate", "md",
+                                       ("formula", "temperature_K"))],
+             [FormulaQuery("formula"), TemperatureQuery(),
+              *paged(fields_of(BondCountDoc, ReplicateFields),
+                     [*COMMON_SORT, "formula", "traj_id", "group_id"],
+                     ["formula_pretty", "temperature_K", "traj_id"])],
+             "CrystalNN bond-count documents, one per replicate trajectory.", ["documents"])
+    resource("/api/kd", [Collection("kd", "kd_id", "kd", None, ("phase", "temperature_K",
+                                                                 "transport_source"))],
+             [FormulaQuery("phase"), TemperatureQuery(), KDPrecursorQuery(), SourceQuery(),
+              *paged(fields_of(KDDoc, KDFields),
+                     [*COMMON_SORT, "phase", "kd_id", "K_D_cm2_s", "K_D_self_cm2_s"],
+                     ["formula_pretty", "temperature_K", "kd_id", "source"])],
+             "K_D documents per (product phase, temperature, precursor pair); formula "
+             "filters the product phase.", ["documents"])
+    prediction_collections = [Collection("predictions", "prediction_id", "prediction",
+                                         head_fields=("system", "prediction"),
+                                         has_source=False)]
+    resource("/api/predictions", prediction_collections,
+             [FormulaQuery(None), PredictionQuery(),
+              *paged(PREDICTION_FIELDS, ["ionflux_id", "prediction_id", "chemsys", "system",
+                                         "recipe", "mode", "last_updated"],
+                     ["chemsys", "last_updated", "prediction_id"])],
+             "Cached predictions: by chemical system, precursors and their ratio, product "
+             "phase, mode and recipe. Whole documents (with the time series) unless _fields "
+             "names parts, e.g. _fields=prediction.inputs,prediction.final_mol_fraction.",
+             ["predictions"])
+
+    def one(collections: list[Collection], known: list[str], key: str, value: str,
+            source: str, fields: str | None) -> dict[str, Any]:
+        """The documents whose ``key`` (else ``ionflux_id``) is ``value``, MD first."""
+        paths = SparseFieldsQuery(known).query(_fields=fields, _all_fields=False)["fields"]
+        for field_name in (key, "ionflux_id"):
+            query = {"criteria": {field_name: value}, "keep": [], "sort": {"source": 1},
+                     "sources": SourceQuery().query(source)["sources"], "fields": paths,
+                     "skip": 0, "limit": 10}
+            data, total = search(access.stores(), collections, query)
+            if data:
+                return envelope(data, total)
+        raise DataNotFoundError(f"no document {value!r}")
+
+    @app.get("/api/transport/{doc_id}", response_model=Envelope, responses=ERRORS,
+             tags=["documents"])
+    def transport_one(doc_id: Annotated[str, PathParam(max_length=128)],
+                      source: Literal["all", "md", "published"] = "all",
+                      _fields: Annotated[str | None, Query(max_length=1000,
+                                                           pattern=FIELD_PATHS)] = None
+                      ) -> dict[str, Any]:
+        """One (phase, temperature) transport document by group id (``BaTiO3@1500K``) or
+        ``ionflux_id``; with source all, the MD one and the published one when both exist."""
+        return one(transport_collections, transport_fields, "group_id", doc_id, source, _fields)
+
+    @app.get("/api/kd/ratio", response_model=Envelope, responses=ERRORS, tags=["documents"])
     def kd_ratio(precursors: Annotated[str, Query(max_length=128, pattern=FORMULAS)] = "BaO,TiO2",
-                 temperature: Annotated[float, Query(gt=0, le=1e5)] = 1500.0) -> dict:
-        """K_D of every product at one temperature versus its cation ratio (store documents;
-        the bundled published data when the store has none for this pair)."""
+                 temperature: Annotated[float, Query(gt=0, le=1e5)] = 1500.0,
+                 source: Literal["all", "md", "published"] = "all") -> dict[str, Any]:
+        """K_D of every product at one temperature versus its cation fraction: the store's
+        K_D documents (log K_D linear in 1/T between their temperatures, as ``ionflux kd``),
+        else, for BaO + TiO2, the bundled published tensors."""
         from ionflux.web.kd_ratio import kd_ratio_rows
 
-        names = _precursor_list(precursors)
+        names = precursor_names(precursors)
         if len(names) != 2:
             raise InputError("give two precursors, e.g. BaO,TiO2")
-        return kd_ratio_rows(access.stores(), names, temperature)
+        body = kd_ratio_rows(access.stores(), names, temperature, source)
+        rows = body.pop("rows")
+        return envelope(rows, len(rows), **body)
 
-    @app.get("/api/predictions", response_model=Page, responses=ERRORS, tags=["predictions"])
-    def predictions(system: Annotated[str | None, Query(max_length=64, pattern=SYSTEM)] = None,
-                    precursors: Annotated[str | None, Query(max_length=128,
-                                                            pattern=FORMULAS)] = None,
-                    mode: Literal["full", "self-only", "thermo-only"] | None = None,
-                    recipe: Annotated[str | None, Query(max_length=16)] = None,
-                    limit: int = limit_q, offset: int = offset_q) -> dict:
-        """Cached predictions (summaries: inputs and final mole fractions)."""
-        from ionflux.ca.predict import chemical_system
-
-        criteria: dict[str, Any] = {}
-        if system:
-            criteria["system"] = chemical_system(sorted(parse_system(system)))
-        if mode:
-            criteria["mode"] = mode
-        if recipe:
-            criteria["recipe"] = recipe.upper()
-        for name in _precursor_list(precursors):
-            criteria[f"prediction.inputs.precursors.{name}"] = {"$exists": True}
-        fields = ["prediction_id", "system", "recipe", "mode", "data_version",
-                  "prediction.inputs", "prediction.final_mol_fraction",
-                  "prediction.final_mol_fraction_stderr", "prediction.created_at"]
-        return filtered_page(access.stores().predictions, criteria, "prediction_id", limit,
-                             offset, None, fields)
-
-    @app.get("/api/predictions/{prediction_id}", responses=ERRORS, tags=["predictions"])
-    def prediction_one(prediction_id: Annotated[str, PathParam(max_length=128)]
+    @app.get("/api/predictions/{prediction_id}", response_model=Envelope, responses=ERRORS,
+             tags=["predictions"])
+    def prediction_one(prediction_id: Annotated[str, PathParam(max_length=128)],
+                       _fields: Annotated[str | None, Query(max_length=1000,
+                                                            pattern=FIELD_PATHS)] = None
                        ) -> dict[str, Any]:
-        """One cached prediction document."""
-        record = access.stores().predictions.query_one({"prediction_id": prediction_id})
-        if record is None or not isinstance(record.get("prediction"), dict):
-            raise DataNotFoundError(f"no prediction {prediction_id!r}")
-        return clean(record["prediction"])
+        """One cached prediction (its record: inputs, series and results under
+        ``prediction``) by ``prediction_id`` or ``ionflux_id``."""
+        return one(prediction_collections, PREDICTION_FIELDS, "prediction_id", prediction_id,
+                   "all", _fields)
+
 
     def _busy() -> JSONResponse:
         """429: the queue is full; Retry-After from the cost of what is queued and running."""

@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,6 @@ def parse_system(value: str) -> set[str]:
         raise InputError(f"chemical system {value!r} must be elements joined by '-', "
                          "e.g. Ba-Ti-O")
     return set(parts)
-
-
-def elements_of(formula: str) -> set[str]:
-    from pymatgen.core import Composition
-
-    return {el.symbol for el in Composition(formula).elements}
 
 
 def clean(doc: dict) -> dict:
@@ -104,30 +98,6 @@ class StoreAccess:
         """Paths of the registered trajectories (where they were at ingest)."""
         return [d["path"] for d in self.stores().raw_trajectories.query(properties=["path"])
                 if "path" in d]
-
-
-def page(records: Iterable[dict], limit: int, offset: int, total: int) -> dict[str, Any]:
-    return {"total": total, "limit": limit, "offset": offset,
-            "items": [clean(r) for r in records]}
-
-
-def filtered_page(store: Any, criteria: dict, key: str, limit: int, offset: int,
-                  keep: Callable[[dict], bool] | None = None,
-                  properties: Sequence[str] | None = None, formula_field: str = "formula"
-                  ) -> dict[str, Any]:
-    """One page of ``store`` documents matching ``criteria`` (and ``keep``, which sees
-    ``{"formula": doc[formula_field]}``), sorted by key."""
-    if keep is None:
-        total = store.count(criteria)
-        docs = store.query(criteria, properties=list(properties) if properties else None,
-                           sort={key: 1}, skip=offset, limit=limit)
-        return page(docs, limit, offset, total)
-    heads = [d for d in store.query(criteria, properties=[key, formula_field], sort={key: 1})
-             if formula_field in d and keep({"formula": d[formula_field]})]
-    wanted = [d[key] for d in heads[offset:offset + limit]]
-    docs = {d[key]: d for d in store.query(
-        {key: {"$in": wanted}}, properties=list(properties) if properties else None)}
-    return page([docs[k] for k in wanted if k in docs], limit, offset, len(heads))
 
 
 #: An absolute path inside free text: starts after the beginning, a space, a quote or a bracket
