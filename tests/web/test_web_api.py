@@ -4,37 +4,80 @@ time-limited, and the real automaton behind POST /api/predict matches a direct c
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from datetime import datetime
 
 import pytest
 from web_fakes import canned_prediction, fake_predictor
 
+from ionflux.errors import InputError
 
-def test_transport_filters_and_pages(client, published_docs_by_key):
-    body = client.get("/api/transport", params={"source": "published", "limit": 500}).json()
-    assert body["total"] == len(published_docs_by_key) == 55
-    keys = [d["group_id"] for d in body["items"]]
-    assert keys == sorted(published_docs_by_key)
-    # pages concatenate to the full, ordered list
-    pages = []
-    for offset in range(0, 55, 20):
-        page = client.get("/api/transport", params={"source": "published", "limit": 20,
-                                                    "offset": offset}).json()
-        assert page["total"] == 55
-        pages += [d["group_id"] for d in page["items"]]
-    assert pages == keys
-    one = client.get("/api/transport", params={"source": "published", "formula": "Ti1Ba1O3",
-                                               "tmin": 1000, "tmax": 1500}).json()
-    assert [d["group_id"] for d in one["items"]] == ["BaTiO3@1000K", "BaTiO3@1250K",
-                                                     "BaTiO3@1500K"]
-    assert client.get("/api/transport", params={"source": "published",
-                                                "system": "Ba-O"}).json()["total"] == 0
-    assert client.get("/api/transport", params={"source": "published",
-                                                "system": "O-Ti-Ba"}).json()["total"] == 55
-    doc = client.get("/api/transport/BaTiO3@1500K").json()
-    assert doc["L"] == published_docs_by_key["BaTiO3@1500K"].L
-    assert client.get("/api/transport", params={"source": "md"}).json()["total"] == 0
+
+def _get(client, url, **params):
+    response = client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _order(docs):
+    """Group ids in the API's default order: formula, then temperature by value."""
+    return [d.key() for d in sorted(docs, key=lambda d: (d.formula, d.temperature_K))]
+
+
+def test_transport_envelope_filters_and_pages(client, published_docs_by_key):
+    from ionflux import __version__
+
+    body = _get(client, "/api/transport", source="published", _limit=500)
+    assert body["meta"]["total_doc"] == len(published_docs_by_key) == 55
+    assert body["meta"]["max_limit"] == 500 and body["meta"]["api_version"] == __version__
+    assert datetime.fromisoformat(body["meta"]["time_stamp"])
+    keys = [d["group_id"] for d in body["data"]]
+    assert keys == _order(published_docs_by_key.values())
+    # by number: 750 K before 1000 K before 1750 K (a string sort puts 1750 first)
+    temps = [d["temperature_K"] for d in body["data"] if d["formula"] == "BaTiO3"]
+    assert temps == sorted(temps) and temps[0] == 750.0
+    assert {d["source"] for d in body["data"]} == {"published"}
+    # pages concatenate to the full, ordered list, by _skip/_limit and by _page/_per_page
+    by_skip = [d["group_id"] for skip in range(0, 55, 20)
+               for d in _get(client, "/api/transport", _limit=20, _skip=skip)["data"]]
+    by_page = [d["group_id"] for page in range(1, 4)
+               for d in _get(client, "/api/transport", _per_page=20, _page=page)["data"]]
+    assert by_skip == by_page == keys  # source=all: the seeded store has no MD documents
+    one = _get(client, "/api/transport", formula="Ti1Ba1O3", temperature_min=1000,
+               temperature_max=1500)
+    assert [d["group_id"] for d in one["data"]] == ["BaTiO3@1000K", "BaTiO3@1250K",
+                                                   "BaTiO3@1500K"]
+    two = _get(client, "/api/transport", formula="BaTiO3,Ba2TiO4", temperature_min=1750)
+    assert [d["group_id"] for d in two["data"]] == ["Ba2TiO4@1750K", "BaTiO3@1750K"]
+    for params, total in (({"chemsys": "Ba-O"}, 0), ({"chemsys": "O-Ti-Ba"}, 55),
+                          ({"chemsys": "Ba-O,Ba-O-Ti"}, 55), ({"elements": "Ti,Ba"}, 55),
+                          ({"elements": "Li"}, 0), ({"exclude_elements": "Ti"}, 0),
+                          ({"source": "md"}, 0)):
+        assert _get(client, "/api/transport", **params)["meta"]["total_doc"] == total, params
+    newest_first = _get(client, "/api/transport", formula="BaTiO3", _sort_fields="-temperature_K")
+    assert [d["temperature_K"] for d in newest_first["data"]] == sorted(temps, reverse=True)
+    doc = _get(client, "/api/transport/BaTiO3@1500K")["data"]
+    assert [d["L"] for d in doc] == [published_docs_by_key["BaTiO3@1500K"].L]
+    by_id = _get(client, f"/api/transport/{doc[0]['ionflux_id']}", _fields="group_id")
+    assert by_id["data"] == [{"ionflux_id": doc[0]["ionflux_id"], "group_id": "BaTiO3@1500K"}]
+    assert client.get("/api/transport/BaTiO3@1600K").status_code == 404
+
+
+def test_fields_project_nested_paths_as_mongodb_does(client, published_docs_by_key):
+    body = _get(client, "/api/transport", formula="BaTiO3", temperature_min=1500,
+                temperature_max=1500, _fields="formula_pretty,provenance.ionflux_version,"
+                                              "D_self_cm2_s.Ba,quality.symmetric.passed,"
+                                              "quality.no_such_check.passed")
+    [doc] = body["data"]
+    truth = published_docs_by_key["BaTiO3@1500K"]
+    # MongoDB: a path into an object that lacks it adds nothing to that object
+    assert doc == {"ionflux_id": doc["ionflux_id"], "formula_pretty": "BaTiO3",
+                   "provenance": {"ionflux_version": truth.provenance.ionflux_version},
+                   "D_self_cm2_s": {"Ba": truth.D_self_cm2_s["Ba"]},
+                   "quality": {"symmetric": {"passed": truth.quality["symmetric"].passed}}}
+    assert _get(client, "/api/transport", _all_fields=True, _limit=1)["data"][0]["L"]
 
 
 @pytest.fixture(scope="module")
@@ -44,50 +87,180 @@ def published_docs_by_key():
     return {d.key(): d for d in load_published("Ba-Ti-O")}
 
 
-@pytest.mark.parametrize("params,status,message", [
-    ({"limit": 501}, 422, "limit"),
-    ({"limit": 0}, 422, "limit"),
-    ({"offset": -1}, 422, "offset"),
-    ({"tmin": 1500, "tmax": 1000}, 422, "temperature range is empty"),
-    ({"formula": "Xx2O"}, 422, "not a chemical formula"),
-    ({"formula": "Ba Ti"}, 422, "formula"),
-    ({"system": "Ba-Qq"}, 422, "chemical system"),
-    ({"source": "nowhere"}, 422, "source"),
+@pytest.mark.parametrize("params,message", [
+    ({"_limit": 501}, "_limit"),
+    ({"_limit": 0}, "_limit"),
+    ({"_skip": -1}, "_skip"),
+    ({"_page": 0}, "_page"),
+    ({"_page": 2, "_limit": 5}, "not both"),
+    ({"temperature_min": 1500, "temperature_max": 1000}, "temperature range is empty"),
+    ({"temperature_min": -1}, "temperature_min"),
+    ({"formula": "Xx2O"}, "not a chemical formula"),
+    ({"formula": "Ba Ti"}, "formula"),
+    ({"chemsys": "Ba-Qq"}, "chemical system"),
+    ({"elements": "Ba,Qq"}, "chemical system"),
+    ({"source": "nowhere"}, "source"),
+    ({"_fields": "formula,nonsense"}, "unknown field(s) nonsense"),
+    ({"_sort_fields": "L"}, "cannot sort by L"),
+    ({"colour": "red"}, "unknown query parameter(s) colour"),
+    ({"limit": 5}, "limit (now _limit)"),
+    ({"system": "Ba-Ti-O"}, "system (now chemsys)"),
+    ({"tmin": 1000}, "tmin (now temperature_min)"),
 ])
-def test_bad_queries_are_one_line_422(client, params, status, message):
+def test_bad_queries_are_one_line_422(client, params, message):
     response = client.get("/api/transport", params=params)
-    assert response.status_code == status
+    assert response.status_code == 422
     detail = response.json()["detail"]
     assert message in detail and "\n" not in detail and "Traceback" not in response.text
 
 
 def test_kd_bonds_and_ratio(client):
-    kd = client.get("/api/kd", params={"precursors": "TiO2,BaO", "system": "Ba-Ti-O"}).json()
-    assert kd["total"] == 4
-    assert client.get("/api/kd", params={"formula": "BaTiO3"}).json()["total"] == 1
+    kd = _get(client, "/api/kd", precursors="TiO2,BaO", chemsys="Ba-Ti-O")
+    assert kd["meta"]["total_doc"] == 4
+    assert [d["phase"] for d in kd["data"]] == ["Ba2TiO4", "BaTi2O5", "BaTi4O9", "BaTiO3"]
+    assert {d["source"] for d in kd["data"]} == {"md"}
+    assert _get(client, "/api/kd", formula="BaTiO3")["meta"]["total_doc"] == 1
+    assert _get(client, "/api/kd", source="published")["meta"]["total_doc"] == 0
+    ranked = _get(client, "/api/kd", _sort_fields="-K_D_cm2_s", _fields="K_D_cm2_s")
+    assert [d["K_D_cm2_s"] for d in ranked["data"]] == [3e-6, 2e-6, 1e-6, 5e-7]
     assert client.get("/api/kd", params={"precursors": "BaO,BaO"}).status_code == 422
-    ratio = client.get("/api/kd/ratio", params={"precursors": "BaO,TiO2",
-                                                "temperature": 1500}).json()
-    assert ratio["source"] == "store" and ratio["fraction_label"] == "Ba/(Ba+Ti)"
-    assert [(r["phase"], round(r["fraction"], 4)) for r in ratio["rows"]] == [
+    ratio = _get(client, "/api/kd/ratio", precursors="BaO,TiO2", temperature=1500)
+    assert ratio["meta"]["data_from"] == "store"
+    assert ratio["meta"]["fraction_label"] == "Ba/(Ba+Ti)"
+    assert [(r["phase"], round(r["fraction"], 4)) for r in ratio["data"]] == [
         ("BaTi4O9", 0.2), ("BaTi2O5", 0.3333), ("BaTiO3", 0.5), ("Ba2TiO4", 0.6667)]
-    assert ratio["rows"][2]["K_D_cm2_s"] == 3e-6
+    assert ratio["data"][2]["K_D_cm2_s"] == 3e-6 and not ratio["data"][2]["interpolated"]
     assert client.get("/api/kd/ratio", params={"precursors": "BaO"}).status_code == 422
-    bonds = client.get("/api/bonds", params={"formula": "BaTiO3", "tmin": 1400}).json()
-    assert [b["traj_id"] for b in bonds["items"]] == ["BaTiO3@1500K#r1"]
+    # outside the store's data (1500 K only): 422 with the range, never 404
+    outside = client.get("/api/kd/ratio", params={"temperature": 1400})
+    assert outside.status_code == 422 and "1500-1500 K" in outside.json()["detail"]
+    bonds = _get(client, "/api/bonds", formula="BaTiO3", temperature_min=1400)
+    assert [b["traj_id"] for b in bonds["data"]] == ["BaTiO3@1500K#r1"]
 
 
-def test_predictions_read(client):
-    listing = client.get("/api/predictions", params={"precursors": "BaO,TiO2",
-                                                     "system": "Ti-Ba-O"}).json()
-    assert listing["total"] == 1
-    item = listing["items"][0]
+def test_kd_ratio_interpolates_store_documents_in_log_k_versus_1_over_t():
+    """log K_D linear in 1/T between the store's temperatures, as ``ionflux kd`` does."""
+    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.web.kd_ratio import kd_ratio_rows
+
+    stores = StoreSet.open(StoreConfig(backend="memory",
+                                       memory_name=":memory:ionflux-web-interp")).connect()
+    stores.kd.update([{"kd_id": f"BaTiO3@{t:g}K:BaO+TiO2", "group_id": f"BaTiO3@{t:g}K",
+                       "phase": "BaTiO3", "temperature_K": t, "precursors": ["BaO", "TiO2"],
+                       "K_D_cm2_s": k, "K_D_self_cm2_s": k / 2, "K_D_stderr_cm2_s": k / 10,
+                       "transport_source": "md"} for t, k in ((1250.0, 1e-6), (1500.0, 4e-6))])
+    w = (1 / 1400 - 1 / 1250) / (1 / 1500 - 1 / 1250)
+    expected = math.exp(math.log(1e-6) + w * (math.log(4e-6) - math.log(1e-6)))
+    [row] = kd_ratio_rows(stores, ["BaO", "TiO2"], 1400.0)["rows"]
+    assert row["K_D_cm2_s"] == pytest.approx(expected, rel=1e-12)
+    assert row["K_D_self_cm2_s"] == pytest.approx(expected / 2, rel=1e-12)
+    assert row["interpolated"] and row["K_D_stderr_cm2_s"] is None
+    [exact] = kd_ratio_rows(stores, ["BaO", "TiO2"], 1250.0)["rows"]
+    assert exact["K_D_cm2_s"] == 1e-6 and exact["K_D_stderr_cm2_s"] == 1e-7
+    with pytest.raises(InputError, match="1250-1500 K"):
+        kd_ratio_rows(stores, ["BaO", "TiO2"], 1600.0)
+
+
+def test_predictions_read_by_ratio_and_product(client):
+    listing = _get(client, "/api/predictions", precursors="BaO,TiO2", chemsys="Ti-Ba-O")
+    assert listing["meta"]["total_doc"] == 1
+    item = listing["data"][0]
     assert item["prediction"]["final_mol_fraction"]["BaTiO3"] == pytest.approx(0.5)
-    assert "series" not in item["prediction"]  # summaries only
-    full = client.get(f"/api/predictions/{item['prediction_id']}").json()
-    assert len(full["series"]) == 5
-    assert client.get("/api/predictions", params={"mode": "full"}).json()["total"] == 0
+    assert item["chemsys"] == "Ba-O-Ti" and item["nelements"] == 3 and "source" not in item
+    for params, total in (({"precursors": "BaO,TiO2", "ratio": "1:1"}, 1),
+                          ({"precursors": "TiO2,BaO", "ratio": "2.5:2.5"}, 1),
+                          ({"precursors": "BaO,TiO2", "ratio": "1:2"}, 0),
+                          ({"product": "BaTiO3"}, 1),
+                          ({"product": "BaTiO3", "product_fraction_min": 0.5}, 1),
+                          ({"product": "BaTiO3", "product_fraction_min": 0.6}, 0),
+                          ({"product": "Ba2TiO4"}, 0), ({"mode": "full"}, 0),
+                          ({"elements": "Ba"}, 1), ({"chemsys": "Ba-O"}, 0)):
+        assert _get(client, "/api/predictions", **params)["meta"]["total_doc"] == total, params
+    for params, message in (({"ratio": "1:2"}, "needs precursors"),
+                            ({"precursors": "BaO,TiO2", "ratio": "1:2:3"}, "one number each"),
+                            ({"product_fraction_min": 0.1}, "needs product"),
+                            ({"formula": "BaTiO3"}, "no formula")):
+        response = client.get("/api/predictions", params=params)
+        assert response.status_code == 422 and message in response.json()["detail"], params
+    summary = _get(client, "/api/predictions",
+                   _fields="prediction.inputs.precursors,prediction.final_mol_fraction")
+    assert summary["data"][0]["prediction"] == {
+        "inputs": {"precursors": {"BaO": 1.0, "TiO2": 1.0}},
+        "final_mol_fraction": item["prediction"]["final_mol_fraction"]}
+    full = _get(client, f"/api/predictions/{item['prediction_id']}")["data"][0]
+    assert len(full["prediction"]["series"]) == 5
+    assert _get(client, f"/api/predictions/{item['ionflux_id']}")["data"][0] == full
     assert client.get("/api/predictions/0123").status_code == 404
+
+
+def test_documents_carry_emmet_fields_and_schema_1_records_still_load(web_config):
+    """New records: schema 2 with the emmet-style fields and builder_meta. A record written
+    before them (tests/web/data/transport_schema1.json, stored by the previous schema) still
+    loads as a TransportDoc and is served with the fields derived, under the same id."""
+    import json
+    import platform
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from ionflux.pipeline.documents import fingerprint, from_record
+    from ionflux.pipeline.sqlite_store import SQLiteStore
+    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.transport.documents import TransportDoc
+    from ionflux.web import ServeSettings, create_app
+
+    new = StoreSet.open(web_config).connect().published_transport.query_one(
+        {"group_id": "BaTi2O5@1500K"})
+    assert (new["formula_pretty"], new["chemsys"], new["elements"], new["nelements"]) == (
+        "BaTi2O5", "Ba-O-Ti", ["Ba", "O", "Ti"], 3)
+    assert new["schema_version"] == 2 and new["ionflux_id"].startswith("ionflux-")
+    meta = new["builder_meta"]
+    assert meta["python_version"] == platform.python_version()
+    assert meta["settings_hash"] == fingerprint(new["pipeline"]["settings"])
+    assert meta["build_date"] == new["last_updated"]
+
+    old = json.loads((Path(__file__).parent / "data" / "transport_schema1.json").read_text())
+    assert "schema_version" not in old and "formula_pretty" not in old
+    old["last_updated"] = datetime.fromisoformat(old["last_updated"])
+    assert from_record(old, TransportDoc).formula == "BaTi2O5"
+    name = ":memory:ionflux-web-schema1"
+    SQLiteStore.drop_memory_database(name)
+    config = StoreConfig(backend="memory", memory_name=name)
+    StoreSet.open(config).connect().published_transport.update([old])
+    client = TestClient(create_app(ServeSettings(store=config)))
+    [served] = _get(client, "/api/transport", chemsys="Ba-O-Ti")["data"]
+    assert (served["formula_pretty"], served["chemsys"], served["nelements"]) == (
+        "BaTi2O5", "Ba-O-Ti", 3)
+    assert served["schema_version"] == 1 and served["builder_meta"] is None
+    assert served["ionflux_id"] == new["ionflux_id"]  # the id depends on what it describes
+    assert served["L"] == new["L"]
+
+
+def test_predictions_nest_dotted_fields_under_the_mongodb_wire_server(nx_27017, monkeypatch):
+    """MongoDB projects ``prediction.inputs`` as ``{"prediction": {"inputs": ...}}``; the
+    MongoDB-wire test server returns a literal "prediction.inputs" key for such a projection.
+    The API asks stores for top-level fields only and cuts paths itself: nested here too."""
+    import uuid
+
+    from fastapi.testclient import TestClient
+    from web_fakes import seed_store
+
+    from ionflux.pipeline.stores import StoreConfig
+    from ionflux.web import ServeSettings, create_app
+
+    monkeypatch.setenv("IONFLUX_MONGO_URI", f"{nx_27017}/w{uuid.uuid4().hex[:12]}")
+    config = StoreConfig(backend="mongo")
+    seed_store(config)
+    client = TestClient(create_app(ServeSettings(store=config)))
+    body = _get(client, "/api/predictions", precursors="BaO,TiO2",
+                _fields="prediction.inputs,prediction.final_mol_fraction,system")
+    [item] = body["data"]
+    assert not [k for k in item if "." in k]
+    assert set(item) == {"ionflux_id", "prediction", "system"}
+    assert set(item["prediction"]) == {"inputs", "final_mol_fraction"}
+    assert item["prediction"]["inputs"]["precursors"] == {"BaO": 1.0, "TiO2": 1.0}
+    kd = _get(client, "/api/kd", formula="BaTiO3", _fields="provenance.ionflux_version,phase")
+    assert kd["data"][0]["phase"] == "BaTiO3"
 
 
 def test_predict_validation_and_budget(client):
@@ -195,27 +368,28 @@ def test_fake_predictor_rejects_unknown_pairs():
 
 
 @pytest.mark.slow
-def test_kd_ratio_falls_back_to_the_bundled_tensors():
-    """An empty store: the page's K_D table comes from the bundled published tensors and
-    agrees with the K_D table's own interpolation-free look-up."""
-    from ionflux.kinetics import KDTable
+def test_kd_ratio_falls_back_to_the_bundled_tensors_as_the_cli_computes_them():
+    """An empty store: the page's K_D table comes from the bundled published tensors, at a
+    tabulated temperature and between two (1400 K), equal to ``ionflux kd``'s rows."""
+    from ionflux.cli.kd import compute_rows
     from ionflux.pipeline.stores import StoreConfig, StoreSet
-    from ionflux.thermo import ThermoData
     from ionflux.web.kd_ratio import kd_ratio_rows
 
     stores = StoreSet.open(StoreConfig(backend="memory",
                                        memory_name=":memory:ionflux-web-empty")).connect()
-    body = kd_ratio_rows(stores, ["BaO", "TiO2"], 1500.0)
-    assert body["source"] == "bundled published tensors"
-    fractions = [r["fraction"] for r in body["rows"]]
-    assert fractions == sorted(fractions) and len(fractions) == 10  # Ba4TiO6 has no thermo
-    table = KDTable.published("Ba-Ti-O", thermo=ThermoData.load("Ba-Ti-O"))
-    row = next(r for r in body["rows"] if r["phase"] == "BaTiO3")
-    assert row["fraction"] == 0.5
-    assert row["K_D_cm2_s"] == pytest.approx(table.kd_cm2_s("BaTiO3", 1500.0, ("BaO", "TiO2")),
-                                             rel=1e-12)
-    with pytest.raises(Exception, match="1500, 1750"):
-        kd_ratio_rows(stores, ["BaO", "TiO2"], 1600.0)
+    for temperature in (1500.0, 1400.0):
+        body = kd_ratio_rows(stores, ["BaO", "TiO2"], temperature)
+        assert body["data_from"] == "bundled published tensors"
+        fractions = [r["fraction"] for r in body["rows"]]
+        assert fractions == sorted(fractions) and len(fractions) == 10  # Ba4TiO6: no thermo
+        cli, _, _ = compute_rows("Ba-Ti-O", "BaO,TiO2", f"{temperature:g}", "published", None,
+                                 False, False)
+        assert {r["phase"]: r["K_D_cm2_s"] for r in body["rows"]} == pytest.approx(
+            {r.phase: r.K_D_cm2_s for r in cli}, rel=1e-12)
+        assert all(r["interpolated"] is (temperature == 1400.0) for r in body["rows"])
+    assert next(r for r in body["rows"] if r["phase"] == "BaTiO3")["fraction"] == 0.5
+    with pytest.raises(InputError, match="never extrapolated"):
+        kd_ratio_rows(stores, ["BaO", "TiO2"], 2500.0)
 
 
 def test_large_bodies_are_refused_with_413_before_parsing(client):

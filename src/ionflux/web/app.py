@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from inspect import signature
 from pathlib import Path
@@ -36,8 +37,6 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from maggma.api.models import Meta
-from maggma.api.resource.utils import attach_query_ops
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
@@ -58,6 +57,7 @@ from ionflux.web.operators import (
     merge,
     precursor_names,
     refuse_unknown,
+    with_operators,
 )
 from ionflux.web.search import Collection, search
 
@@ -186,6 +186,17 @@ class PredictRequest(BaseModel):
         except InputError as exc:
             raise ValueError(str(exc).removeprefix("precursors: ")) from None
         return value
+
+
+class Meta(BaseModel):
+    """``meta`` of a response, as the MP API (maggma's ``Meta``) has it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    api_version: str = Field(description="ionflux version serving the request")
+    time_stamp: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None),
+                                 description="when the query ran, UTC")
+    total_doc: int = Field(ge=0, description="documents matching the query (all pages)")
 
 
 class Envelope(BaseModel):
@@ -353,22 +364,20 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     # -- documents ------------------------------------------------------------------------
     def resource(path: str, collections: list[Collection], operators: list[Any],
                  summary: str, tags: list[str]) -> None:
-        """GET ``path``: the documents of ``collections`` the ``operators`` select (maggma's
-        ReadOnlyResource search, over ionflux's per-thread stores)."""
+        """GET ``path``: the documents of ``collections`` the ``operators`` select (as
+        maggma's ReadOnlyResource searches, over ionflux's per-thread stores)."""
         allowed = {name for op in operators for name in signature(op.query).parameters}
 
-        def endpoint(**queries: Any) -> dict[str, Any]:
-            request: Request = queries.pop("request")
-            queries.pop("temp_response")
+        def endpoint(request: Request, **parts: Any) -> dict[str, Any]:
             refuse_unknown(request.query_params, allowed)
-            query = merge(list(queries.values()))
+            query = merge(list(parts.values()))
             data, total = search(access.stores(), collections, query)
             meta = {k: v for op in operators for k, v in op.meta().items()}
             return envelope(data, total, **meta)
 
         endpoint.__doc__ = summary
         app.get(path, response_model=Envelope, responses=ERRORS, tags=tags,
-                summary=summary.split(".")[0])(attach_query_ops(endpoint, operators))
+                summary=summary.split(".")[0])(with_operators(endpoint, operators))
 
     def paged(known: list[str], sortable: list[str], default: list[str]) -> list[Any]:
         return [PaginationQuery(DEFAULT_LIMIT, settings.max_page), SparseFieldsQuery(known),

@@ -113,4 +113,4 @@ def kd_ratio_rows(stores: Any, precursors: list[str], temperature_K: float,
                              r["source"]))
     return {"precursors": precursors, "temperature_K": temperature_K, "source": source,
             "data_from": data_from if rows else "none", "fraction_label":
-            f"{a}/({a}+{b})" if a else "", "skipped": outside}
+            f"{a}/({a}+{b})" if a else "", "skipped": outside, "rows": rows}

@@ -1,7 +1,8 @@
-"""Query operators of the HTTP API, after maggma's API layer (what the Materials Project API is
-built on): each operator is a ``maggma.api.query_operator.QueryOperator`` whose ``query``
-declares its query parameters (FastAPI reads them from its signature) and returns its part of
-the store query; ``meta`` adds to the response's ``meta``.
+"""Query operators of the HTTP API, after the Materials Project API's (maggma's API layer, now
+emmet-api): each operator's ``query`` declares its query parameters (FastAPI reads them from its
+signature) and returns its part of the store query; ``meta`` adds to the response's ``meta``.
+maggma's own ``maggma.api`` is deprecated (it says so on import) and emmet-api pins its own
+emmet-core, so the pattern is mirrored here rather than imported.
 
 Parameter names follow the MP API: ``_limit``/``_skip`` or ``_page``/``_per_page``,
 ``_fields``/``_all_fields``, ``_sort_fields``, ``formula``, ``chemsys``, ``elements``,
@@ -17,12 +18,12 @@ all must pass), ``sort``, ``skip``, ``limit``, ``fields`` (dotted paths to retur
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
-from maggma.api.query_operator import QueryOperator
+from fastapi import Depends, Query
 
 from ionflux.errors import InputError
 from ionflux.web.data import parse_formula, parse_system
@@ -39,6 +40,32 @@ SOURCES = ("all", "md", "published")
 #: Old parameter names (before the MP conventions) -> the new ones, for a one-line hint.
 RENAMED = {"limit": "_limit", "offset": "_skip", "skip": "_skip", "fields": "_fields",
            "system": "chemsys", "tmin": "temperature_min", "tmax": "temperature_max"}
+
+
+class QueryOperator:
+    """One group of query parameters (maggma's ``QueryOperator``): ``query(**params)`` -> its
+    part of the store query; ``meta()`` -> entries of the response's ``meta``."""
+
+    def query(self) -> dict[str, Any]:
+        return {}
+
+    def meta(self) -> dict[str, Any]:
+        return {}
+
+
+def with_operators(endpoint: Callable[..., Any], operators: Sequence[QueryOperator]
+                   ) -> Callable[..., Any]:
+    """``endpoint(request, **parts)`` given the signature FastAPI reads: one dependency per
+    operator (``op0``, ``op1``, ...; each resolved to that operator's query part) and the
+    request (to refuse parameters no operator takes)."""
+    from fastapi import Request
+
+    params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
+    params += [inspect.Parameter(f"op{i}", inspect.Parameter.KEYWORD_ONLY,
+                                 default=Depends(op.query), annotation=dict)
+               for i, op in enumerate(operators)]
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return endpoint
 
 
 def _split(text: str | None) -> list[str]:
