@@ -338,6 +338,8 @@ def test_page_and_vendored_chart_are_served(client):
     assert client.get("/static/vendor/uPlot.iife.min.js").status_code == 200
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text and "swagger" in docs.text
 
 
 def test_real_automaton_behind_the_api_matches_a_direct_call(web_config, monkeypatch):

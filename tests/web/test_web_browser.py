@@ -118,6 +118,8 @@ def test_page_predicts_plots_and_shows_kd(server, browser, tmp_path):
     kd_rows = browser.find_elements(By.CSS_SELECTOR, "#kd-table tr")[1:]
     assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in kd_rows] == [
         "BaTi4O9", "BaTi2O5", "BaTiO3", "Ba2TiO4"]
+    assert {r.find_elements(By.TAG_NAME, "td")[4].text for r in kd_rows} == {"md"}
+    assert "(store)" in browser.find_element(By.ID, "kd-status").text
     legend[1].click()  # show it again for the screenshot
     path = tmp_path / "web_page.png"
     browser.save_screenshot(str(path))

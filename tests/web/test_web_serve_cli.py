@@ -46,13 +46,13 @@ def test_serve_answers_api_and_page(tmp_path):
         health = json.loads(body)
         assert status == 200 and health["store"].endswith("ionflux.sqlite")
         status, body = _get(base + "/api/transport?source=published")
-        assert json.loads(body)["total"] == 0  # a fresh, empty store
+        assert json.loads(body)["meta"]["total_doc"] == 0  # a fresh, empty store
         status, body = _get(base + "/")
         assert status == 200 and b"uPlot" in body
         try:
-            _get(base + "/api/transport?limit=9999")
+            _get(base + "/api/transport?_limit=9999")
         except urllib.error.HTTPError as exc:
-            assert exc.code == 422 and b"limit" in exc.read()
+            assert exc.code == 422 and b"_limit" in exc.read()
     finally:
         proc.terminate()
         proc.wait(10)

@@ -194,7 +194,7 @@ class Meta(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     api_version: str = Field(description="ionflux version serving the request")
-    time_stamp: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None),
+    time_stamp: datetime = Field(default_factory=lambda: datetime.now(UTC),
                                  description="when the query ran, UTC")
     total_doc: int = Field(ge=0, description="documents matching the query (all pages)")
 

@@ -34,7 +34,7 @@ SYSTEMS = r"^[A-Z][a-z]?(-[A-Z][a-z]?)*(,[A-Z][a-z]?(-[A-Z][a-z]?)*)*$"
 ELEMENTS = r"^[A-Z][a-z]?(,[A-Z][a-z]?)*$"
 FIELD_PATHS = r"^[A-Za-z_][A-Za-z0-9_]*(\.[^,.]+)*(,[A-Za-z_][A-Za-z0-9_]*(\.[^,.]+)*)*$"
 SORT_FIELDS = r"^-?[A-Za-z_][A-Za-z0-9_]*(,-?[A-Za-z_][A-Za-z0-9_]*)*$"
-RATIO = r"^[0-9.]+(:[0-9.]+)+$"
+RATIO = r"^[0-9]+(\.[0-9]+)?(:[0-9]+(\.[0-9]+)?)+$"
 SOURCES = ("all", "md", "published")
 
 #: Old parameter names (before the MP conventions) -> the new ones, for a one-line hint.

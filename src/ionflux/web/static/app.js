@@ -158,24 +158,28 @@ async function loadKd() {
   const temperature = document.getElementById("kd-temperature").value;
   setStatus("kd-status", "loading…");
   try {
+    // {data: rows, meta: {fraction_label, temperature_K, data_from, ...}} as every GET answers
     const body = await api(`/api/kd/ratio?precursors=${encodeURIComponent(names.join(","))}` +
                            `&temperature=${encodeURIComponent(temperature)}`);
+    const meta = body.meta;
     state.kd = body;
     const table = document.getElementById("kd-table");
     table.replaceChildren();
     const head = el("tr");
-    for (const h of ["phase", body.fraction_label || "cation fraction", "K_D (cm²/s)",
-                     "K_D self (cm²/s)"]) head.append(el("th", {}, h));
+    for (const h of ["phase", meta.fraction_label || "cation fraction", "K_D (cm²/s)",
+                     "K_D self (cm²/s)", "source"]) head.append(el("th", {}, h));
     table.append(head);
-    for (const row of body.rows) {
+    for (const row of body.data) {
       const tr = el("tr");
       tr.append(el("td", {}, row.phase),
                 el("td", {}, row.fraction == null ? "-" : row.fraction.toFixed(3)),
                 el("td", {}, fmt(row.K_D_cm2_s, row.K_D_stderr_cm2_s)),
-                el("td", {}, fmt(row.K_D_self_cm2_s, row.K_D_self_stderr_cm2_s)));
+                el("td", {}, fmt(row.K_D_self_cm2_s, row.K_D_self_stderr_cm2_s)),
+                el("td", {}, row.source + (row.interpolated ? " (interpolated)" : "")));
       table.append(tr);
     }
-    setStatus("kd-status", `${body.rows.length} phases at ${body.temperature_K} K (${body.source})`);
+    setStatus("kd-status", `${body.data.length} phases at ${meta.temperature_K} K ` +
+                           `(${meta.data_from})`);
   } catch (err) {
     setStatus("kd-status", err.message, true);
   }
@@ -190,9 +194,9 @@ async function init() {
   select.onchange = () => applyRecipe(select.value);
   try {
     const body = await api("/api/recipes");
-    state.recipes = body.recipes;
-    state.sweepsPerHour = body.sweeps_per_hour;
-    for (const r of body.recipes) select.append(el("option", { value: r.name }, `${r.name}: ${r.description}`));
+    state.recipes = body.data;
+    state.sweepsPerHour = body.meta.sweeps_per_hour;
+    for (const r of body.data) select.append(el("option", { value: r.name }, `${r.name}: ${r.description}`));
     select.value = "R4";
     applyRecipe("R4");
   } catch (err) {
