@@ -58,7 +58,7 @@ def test_no_absolute_server_path_is_served(served, url: str):
 
 def test_documents_keep_their_relative_paths_and_reasons(served):
     _, client = served
-    doc = client.get("/api/transport/BaTiO3@1500K").json()
+    [doc] = client.get("/api/transport/BaTiO3@1500K").json()["data"]
     assert sorted(s["path"] for s in doc["provenance"]["sources"]) == ["r1.extxyz",
                                                                        "r2.extxyz"]
     (excluded,) = doc["excluded"]

@@ -71,9 +71,9 @@ def test_md_documents_carry_the_bound_from_the_sidecar_friction(
 
     client = TestClient(create_app(ServeSettings(store=pipe.stores.config)),
                         raise_server_exceptions=False)
-    one = client.get("/api/transport/BaTiO3@1750K").json()
+    [one] = client.get("/api/transport/BaTiO3@1750K").json()["data"]
     assert ("D_falls_with_T", "Ba") in _codes(one)
-    items = client.get("/api/transport", params={"formula": "BaTiO3"}).json()["items"]
+    items = client.get("/api/transport", params={"formula": "BaTiO3"}).json()["data"]
     assert [("D_falls_with_T", "Ba") in _codes(i) for i in items] == [False, True]
     assert ("above_free_particle_bound", "Ba") in _codes(items[0])
     groups = {g.key: g for g in store_groups(stores)}
