@@ -413,7 +413,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
              "K_D documents per (product phase, temperature, precursor pair); formula "
              "filters the product phase.", ["documents"])
     prediction_collections = [Collection("predictions", "prediction_id", "prediction",
-                                         head_fields=("system", "prediction"),
+                                         head_fields=("system",),
                                          has_source=False)]
     resource("/api/predictions", prediction_collections,
              [FormulaQuery(None), PredictionQuery(),

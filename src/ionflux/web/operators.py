@@ -12,8 +12,8 @@ documented in docs/api.md: bad input is a 422 (maggma answers some with 400), an
 
 A query part is a dict with any of ``criteria`` (a store filter, merged), ``keep`` (tests of
 one document's head that the store cannot express, e.g. an exact chemical system of a formula;
-all must pass), ``sort``, ``skip``, ``limit``, ``fields`` (dotted paths to return) and
-``sources``.
+all must pass), ``head_fields`` (top-level fields those tests read), ``sort``, ``skip``,
+``limit``, ``fields`` (dotted paths to return) and ``sources``.
 """
 
 from __future__ import annotations
@@ -338,7 +338,8 @@ class PredictionQuery(QueryOperator):
         if product:
             phase = parse_formula(product, "product")
             keep.append(lambda head: _has_product(head, phase, product_fraction_min))
-        return {"criteria": criteria, "keep": keep}
+        # the tests read the prediction itself: fetched with the heads only when there are any
+        return {"criteria": criteria, "keep": keep, "head_fields": ["prediction"] if keep else []}
 
 
 def refuse_unknown(params: Any, allowed: set[str]) -> None:

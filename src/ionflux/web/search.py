@@ -10,7 +10,7 @@ documents as MongoDB and SQLite do.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ionflux.pipeline.documents import upgraded
@@ -34,7 +34,6 @@ class Collection:
     head_fields: tuple[str, ...] = ()
     #: called on the page's full documents with the store (e.g. read-time physics flags)
     finish: Callable[[list[dict], Any], list[dict]] | None = None
-    criteria: dict[str, Any] = field(default_factory=dict)
     has_source: bool = True  # False: not transport-derived (predictions), no source field
 
     def label(self, record: dict) -> dict:
@@ -91,11 +90,12 @@ def search(stores: Any, collections: Sequence[Collection], query: dict[str, Any]
         if (sources is not None and coll.has_source and coll.source is not None
                 and coll.source not in sources):
             continue
-        criteria = {**query["criteria"], **coll.criteria}
+        criteria = dict(query["criteria"])
         if sources is not None and coll.has_source and coll.source is None:
             criteria["transport_source"] = {"$in": list(sources)}
         store = getattr(stores, coll.role)
-        wanted = sorted({coll.key, *coll.head_fields, *(n for n in order if n != "source")})
+        wanted = sorted({coll.key, *coll.head_fields, *query.get("head_fields", ()),
+                         *(n for n in order if n != "source")})
         for record in store.query(criteria, properties=wanted):
             head = coll.label(upgraded(clean(record), coll.id_kind))
             if all(test(head) for test in query["keep"]):
