@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,30 +21,6 @@ def _browser() -> tuple[str, str]:
         pytest.skip("headless Chromium is not installed (apt-get install chromium "
                     "chromium-driver; .ci/run installs them)")
     return chrome, driver
-
-
-@pytest.fixture(scope="module")
-def server(web_config):
-    import uvicorn
-
-    from ionflux.web import ServeSettings, create_app
-
-    app = create_app(ServeSettings(store=web_config, max_cell_updates=5e6,
-                                   predict_timeout_s=120))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -351,6 +351,16 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         access.check()
         return {"status": "ok", "version": __version__, "store": access.location}
 
+    @app.get("/heartbeat", tags=["meta"])
+    def heartbeat() -> dict[str, Any]:
+        """The MP API's liveness answer, which mp-api clients read on start: status, version,
+        the documents' schema (``db_version``) and no access-controlled data."""
+        from ionflux.pipeline.documents import SCHEMA_VERSION
+
+        return {"status": "OK", "version": __version__,
+                "db_version": f"ionflux-schema-{SCHEMA_VERSION}",
+                "access_controlled_batch_ids": []}
+
     @app.get("/api/recipes", response_model=Envelope, tags=["meta"])
     def recipes() -> dict[str, Any]:
         """The literature recipes R1-R4 as precursors and (temperature K, hours) steps."""
