@@ -63,6 +63,19 @@ def test_transport_envelope_filters_and_pages(client, published_docs_by_key):
     by_id = _get(client, f"/api/transport/{doc[0]['ionflux_id']}", _fields="group_id")
     assert by_id["data"] == [{"ionflux_id": doc[0]["ionflux_id"], "group_id": "BaTiO3@1500K"}]
     assert client.get("/api/transport/BaTiO3@1600K").status_code == 404
+    past_the_end = _get(client, "/api/transport", _skip=1000)  # out of range: empty, not 404
+    assert past_the_end["data"] == [] and past_the_end["meta"]["total_doc"] == 55
+
+
+@pytest.mark.parametrize("url,params,message", [
+    ("/api/transport/BaTiO3@1500K", {"colour": "red"}, "takes _fields, source"),
+    ("/api/kd/ratio", {"tmin": 1000}, "tmin (now temperature_min)"),
+    ("/api/predictions", {"system": "Ba-Ti-O"}, "system (now chemsys)"),
+    ("/api/health", {"verbose": 1}, "takes no query parameters"),
+])
+def test_every_api_route_refuses_unknown_parameters(client, url, params, message):
+    response = client.get(url, params=params)
+    assert response.status_code == 422 and message in response.json()["detail"]
 
 
 def test_fields_project_nested_paths_as_mongodb_does(client, published_docs_by_key):

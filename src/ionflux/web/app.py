@@ -28,11 +28,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from inspect import signature
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -75,6 +74,23 @@ EMMET_FIELDS = ["ionflux_id", "formula_pretty", "chemsys", "elements", "nelement
 #: Top-level fields of a cached prediction record.
 PREDICTION_FIELDS = ["prediction_id", "system", "recipe", "mode", "data_version",
                      "prediction", *EMMET_FIELDS[:-1]]
+
+
+def declared_query(dependant: Any) -> set[str]:
+    """Names of the query parameters a route takes, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= declared_query(sub)
+    return names
+
+
+async def known_parameters_only(request: Request) -> None:
+    """InputError (422) for a query parameter an API route does not take: a misspelt filter
+    is refused, never ignored (as the MP API refuses them)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is not None and getattr(route, "include_in_schema", False):  # not the page
+        refuse_unknown(request.query_params, declared_query(dependant))
 
 
 def fields_of(*models: type[BaseModel]) -> list[str]:
@@ -313,6 +329,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
             return super().render(scrub(content))
 
     app = FastAPI(title="ionflux", version=__version__, docs_url="/docs", redoc_url=None,
+                  dependencies=[Depends(known_parameters_only)],
                   default_response_class=Served,
                   description="Onsager transport, K_D and synthesis predictions of the ionflux "
                               "store. Units are in the field names (K, cm2_s, eV).")
@@ -376,10 +393,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
                  summary: str, tags: list[str]) -> None:
         """GET ``path``: the documents of ``collections`` the ``operators`` select (as
         maggma's ReadOnlyResource searches, over ionflux's per-thread stores)."""
-        allowed = {name for op in operators for name in signature(op.query).parameters}
-
-        def endpoint(request: Request, **parts: Any) -> dict[str, Any]:
-            refuse_unknown(request.query_params, allowed)
+        def endpoint(**parts: Any) -> dict[str, Any]:
             query = merge(list(parts.values()))
             data, total = search(access.stores(), collections, query)
             meta = {k: v for op in operators for k, v in op.meta().items()}

@@ -55,16 +55,11 @@ class QueryOperator:
 
 def with_operators(endpoint: Callable[..., Any], operators: Sequence[QueryOperator]
                    ) -> Callable[..., Any]:
-    """``endpoint(request, **parts)`` given the signature FastAPI reads: one dependency per
-    operator (``op0``, ``op1``, ...; each resolved to that operator's query part) and the
-    request (to refuse parameters no operator takes)."""
-    from fastapi import Request
-
-    params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
-    params += [inspect.Parameter(f"op{i}", inspect.Parameter.KEYWORD_ONLY,
-                                 default=Depends(op.query), annotation=dict)
-               for i, op in enumerate(operators)]
-    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    """``endpoint(**parts)`` given the signature FastAPI reads: one dependency per operator
+    (``op0``, ``op1``, ...), each resolved to that operator's query part."""
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(f"op{i}", inspect.Parameter.KEYWORD_ONLY, default=Depends(op.query),
+                           annotation=dict) for i, op in enumerate(operators)])
     return endpoint
 
 
@@ -348,8 +343,9 @@ def refuse_unknown(params: Any, allowed: set[str]) -> None:
     unknown = [name for name in params if name not in allowed]
     if unknown:
         hints = [f"{n} (now {RENAMED[n]})" if n in RENAMED else n for n in unknown]
+        takes = ", ".join(sorted(allowed)) or "no query parameters"
         raise InputError(f"unknown query parameter(s) {', '.join(hints)}; this endpoint takes "
-                         f"{', '.join(sorted(allowed))}")
+                         f"{takes}")
 
 
 def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
