@@ -353,6 +353,9 @@ def test_page_and_vendored_chart_are_served(client):
     assert client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text and "swagger" in docs.text
+    # offline: Swagger UI comes from the package, never from a CDN
+    assert "cdn" not in docs.text.lower() and "/static/vendor/swagger-ui-bundle.js" in docs.text
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
 
 
 def test_real_automaton_behind_the_api_matches_a_direct_call(web_config, monkeypatch):

@@ -34,7 +34,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
@@ -328,7 +329,9 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
         def render(self, content: Any) -> bytes:
             return super().render(scrub(content))
 
-    app = FastAPI(title="ionflux", version=__version__, docs_url="/docs", redoc_url=None,
+    # /docs is served below from vendored Swagger UI files: FastAPI's default loads them from
+    # a CDN, which leaves the page blank offline
+    app = FastAPI(title="ionflux", version=__version__, docs_url=None, redoc_url=None,
                   dependencies=[Depends(known_parameters_only)],
                   default_response_class=Served,
                   description="Onsager transport, K_D and synthesis predictions of the ionflux "
@@ -580,6 +583,13 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(str(static / "index.html"))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ionflux API",
+                                   swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.state.settings = settings
