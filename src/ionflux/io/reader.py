@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ionflux.errors import InputError, TrajectoryFormatError
-from ionflux.io.textscan import TextFile, read_bytes
+from ionflux.io.stream import TextStream
 from ionflux.io.trajectory import Trajectory, TrajectorySource
 
 #: Formats :func:`read_trajectory` reads (the ``format=`` values besides ``"auto"``).
@@ -59,33 +59,32 @@ def read_trajectory(path: str | Path, format: str = "auto", *,
         # the first bytes decide, before the rest is read (or inflated)
         sniffed.append(sniff(head, fmt, Path(path).name, str(path)))
 
-    raw = read_bytes(path, check_head)
-    buf = raw.data
-    if buf.size == 0:
-        raise TrajectoryFormatError(f"{path}: empty file")
-    fmt = sniffed[0]
-    if type_map is not None and fmt != "lammps-dump":
-        raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
-    source = TrajectorySource(reader=fmt, path=str(path), sha256=raw.sha256)
-    if fmt == "traj":
-        from ionflux.io.structures import read_ase_traj
+    with TextStream(path, check_head) as stream:
+        if stream.empty:
+            raise TrajectoryFormatError(f"{path}: empty file")
+        fmt = sniffed[0]
+        if type_map is not None and fmt != "lammps-dump":
+            raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
+        # the hash (taken in a background thread while the file is parsed) is filled in last
+        source = TrajectorySource(reader=fmt, path=str(path))
+        if fmt == "traj":
+            from ionflux.io.structures import read_ase_traj
 
-        traj = read_ase_traj(path, buf.tobytes() if raw.compressed else None, source)
-    else:
-        text = TextFile.from_array(str(path), buf)
-        if fmt == "extxyz":
+            data = stream.read_all() if stream.compressed else None
+            traj = read_ase_traj(path, data, source)
+        elif fmt == "extxyz":
             from ionflux.io.extxyz import read_extxyz
 
-            traj = read_extxyz(text, source)
+            traj = read_extxyz(stream, source)
         elif fmt == "lammps-dump":
             from ionflux.io.lammps import read_lammps_dump
 
-            traj = read_lammps_dump(text, source, type_map)
+            traj = read_lammps_dump(stream, source, type_map)
         else:
             from ionflux.io.xdatcar import read_xdatcar
 
-            traj = read_xdatcar(text, source)
-        del text, buf, raw
+            traj = read_xdatcar(stream, source)
+        traj.source = replace(source, sha256=stream.sha256)
     return apply_metadata(traj, temperature_K=temperature_K, frame_interval_fs=frame_interval_fs)
 
 
@@ -157,7 +156,7 @@ def check_head(path: str | Path, format: str = "auto") -> str:
     64 KiB of gzip data) and, for gzip, check the inflated size its trailer states against
     the limit of :func:`ionflux.io.textscan.inflation_limit`. Returns the format; reads
     nothing else."""
-    from ionflux.io.textscan import inflation_limit, too_inflated
+    from ionflux.io.stream import inflation_limit, too_inflated
 
     path = Path(path)
     fmt = _canonical(format)

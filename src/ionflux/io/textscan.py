@@ -17,15 +17,10 @@ Frames are counted from 0 (as everywhere in ionflux) and lines from 1 (as in edi
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import mmap
 import os
-import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -45,9 +40,6 @@ UNCLOSED_QUOTE = 5
 
 #: Longest text label (element symbol, type label) packed into one int64 code.
 MAX_LABEL_BYTES = 8
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
 
 # --------------------------------------------------------------------------------------------
 # numba kernels
@@ -84,7 +76,7 @@ def _fill_line_starts(buf: np.ndarray, starts: np.ndarray) -> None:
     starts[starts.size - 1] = buf.size
 
 
-def _line_starts(buf: np.ndarray) -> np.ndarray:
+def line_starts(buf: np.ndarray) -> np.ndarray:
     """Offsets of every line start plus ``len(buf)`` as a sentinel (n_lines + 1 entries); the
     array is allocated here (not in numba) so that memory tracing sees it."""
     n_newlines = _count_newlines(buf)
@@ -466,17 +458,16 @@ def _parse_spans(buf, span_start, span_end, n_values, out, slow_start, slow_end,
 
 
 @nb.njit(cache=True)
-def _first_mismatch(buf, starts, rows, ref_row):
-    """First index ``i`` whose line ``rows[i]`` differs token-wise from ``ref_row`` (-1: none)."""
-    rs = starts[ref_row]
-    re_ = starts[ref_row + 1]
+def _first_mismatch(buf, starts, rows, ref_buf, rs, re_):
+    """First index ``i`` whose line ``rows[i]`` differs token-wise from ``ref_buf[rs:re_]``
+    (-1: none)."""
     for i in range(rows.size):
         p = starts[rows[i]]
         end = starts[rows[i] + 1]
         if end - p == re_ - rs:  # the usual case: byte-identical lines
             same = True
             for k in range(end - p):
-                if buf[p + k] != buf[rs + k]:
+                if buf[p + k] != ref_buf[rs + k]:
                     same = False
                     break
             if same:
@@ -485,33 +476,33 @@ def _first_mismatch(buf, starts, rows, ref_row):
         while True:
             while p < end and _is_space(buf[p]):
                 p += 1
-            while q < re_ and _is_space(buf[q]):
+            while q < re_ and _is_space(ref_buf[q]):
                 q += 1
             if p >= end or q >= re_:
                 if p < end or q < re_:
                     return i
                 break
-            while p < end and q < re_ and not _is_space(buf[p]) and not _is_space(buf[q]):
-                if buf[p] != buf[q]:
+            while p < end and q < re_ and not _is_space(buf[p]) and not _is_space(ref_buf[q]):
+                if buf[p] != ref_buf[q]:
                     return i
                 p += 1
                 q += 1
             p_tok = p < end and not _is_space(buf[p])
-            q_tok = q < re_ and not _is_space(buf[q])
+            q_tok = q < re_ and not _is_space(ref_buf[q])
             if p_tok != q_tok:
                 return i
     return -1
 
 
 @nb.njit(cache=True)
-def _first_span_mismatch(buf, span_start, span_end, ref_start, ref_end):
-    """First index whose span bytes differ from ``buf[ref_start:ref_end]`` (-1: none)."""
+def _first_span_mismatch(buf, span_start, span_end, ref_buf, ref_start, ref_end):
+    """First index whose span bytes differ from ``ref_buf[ref_start:ref_end]`` (-1: none)."""
     n = ref_end - ref_start
     for i in range(span_start.size):
         if span_end[i] - span_start[i] != n:
             return i
         for k in range(n):
-            if buf[span_start[i] + k] != buf[ref_start + k]:
+            if buf[span_start[i] + k] != ref_buf[ref_start + k]:
                 return i
     return -1
 
@@ -554,130 +545,6 @@ def _gather_tokens(buf, token_start, token_end):
 # Python side
 
 
-class RawFile:
-    """A file's content (decompressed, read-only ``uint8``), whether it was gzip-compressed, and
-    the SHA-256 of its bytes as stored (computed in a background thread while the caller
-    parses; hashlib releases the GIL, so with a free core hashing costs no wall time)."""
-
-    def __init__(self, data: np.ndarray, compressed: bool, sha256: Future[str] | str) -> None:
-        self.data = data
-        self.compressed = compressed
-        self._sha256 = sha256
-
-    @property
-    def sha256(self) -> str:
-        if isinstance(self._sha256, Future):
-            self._sha256 = self._sha256.result()
-        return self._sha256
-
-
-def _sha256_hex(data: object) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-#: Settings (environment variables) that cap how far a gzip file is inflated: an absolute
-#: size, and a ratio to the compressed size (text trajectories compress 3-8 times; a file that
-#: inflates far more is a decompression bomb or not a trajectory).
-MAX_INFLATED_ENV = "IONFLUX_MAX_INFLATED_BYTES"
-MAX_RATIO_ENV = "IONFLUX_MAX_INFLATION_RATIO"
-DEFAULT_MAX_INFLATED = 16 << 30
-DEFAULT_MAX_RATIO = 50.0
-#: Inflated sizes up to this are allowed whatever the ratio (small, very regular files).
-_RATIO_FREE = 64 << 20
-#: Bytes of a file's (inflated) start that are sniffed before the rest is read.
-SNIFF_BYTES = 1 << 16
-_INFLATE_CHUNK = 4 << 20
-
-
-def _setting(name: str, default: float, path: Path) -> float:
-    text = os.environ.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise TrajectoryFormatError(f"{path}: {name} must be a positive number, got {text!r}")
-    return value
-
-
-def inflation_limit(path: str | Path, compressed_bytes: int) -> tuple[int, str]:
-    """Most bytes a gzip file of ``compressed_bytes`` may inflate to, and the setting that
-    sets it (``IONFLUX_MAX_INFLATED_BYTES``, default 16 GiB, or ``IONFLUX_MAX_INFLATION_RATIO``
-    x the compressed size, default 50, but at least 64 MiB)."""
-    path = Path(path)
-    absolute = int(_setting(MAX_INFLATED_ENV, DEFAULT_MAX_INFLATED, path))
-    by_ratio = int(max(_RATIO_FREE, _setting(MAX_RATIO_ENV, DEFAULT_MAX_RATIO, path)
-                       * compressed_bytes))
-    if by_ratio < absolute:
-        return by_ratio, f"{MAX_RATIO_ENV} x the compressed size"
-    return absolute, MAX_INFLATED_ENV
-
-
-def too_inflated(path: str | Path, limit: int, setting: str) -> TrajectoryFormatError:
-    return TrajectoryFormatError(
-        f"{path}: gzip data inflates to more than {limit / 2**20:.0f} MiB (the limit set by "
-        f"{setting}); not read (a decompression bomb, or set {setting} higher)")
-
-
-def _inflate(path: Path, limit: int, setting: str,
-             check_head: Callable[[bytes], object] | None) -> bytearray:
-    """A gzip file's content, inflated chunk by chunk: ``check_head`` sees the first
-    ``SNIFF_BYTES`` before more is inflated, and inflating stops past ``limit`` bytes."""
-    out = bytearray()
-    checked = check_head is None
-    with gzip.open(path, "rb") as handle:
-        while chunk := handle.read(_INFLATE_CHUNK if checked else SNIFF_BYTES):
-            out += chunk
-            if not checked and len(out) >= SNIFF_BYTES:
-                check_head(bytes(out[:SNIFF_BYTES]))  # type: ignore[misc]
-                checked = True
-            if len(out) > limit:
-                raise too_inflated(path, limit, setting)
-    if not checked and out:
-        check_head(bytes(out))  # type: ignore[misc]
-    return out
-
-
-def read_bytes(path: str | Path, check_head: Callable[[bytes], object] | None = None
-               ) -> RawFile:
-    """Map (or, for gzip, decompress) a file. Gzip is recognised by its magic number, whatever
-    the file is called; an uncompressed file is memory-mapped, so it costs no private memory.
-
-    ``check_head(first_bytes)`` is called with the (inflated) first ``SNIFF_BYTES`` before the
-    rest is read and may raise; gzip data is inflated up to :func:`inflation_limit`."""
-    path = Path(path)
-    if not path.is_file():
-        raise TrajectoryFormatError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size == 0:
-        return RawFile(np.empty(0, np.uint8), False, _sha256_hex(b""))
-    with open(path, "rb") as handle:
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    if mapped[:2] != _GZIP_MAGIC:
-        if check_head is not None:
-            check_head(mapped[:SNIFF_BYTES])
-        return RawFile(np.frombuffer(mapped, dtype=np.uint8), False, _hash_behind(mapped))
-    limit, setting = inflation_limit(path, size)
-    sha = _hash_behind(mapped)
-    try:
-        data = _inflate(path, limit, setting, check_head)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TrajectoryFormatError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
-    array = np.frombuffer(data, dtype=np.uint8)
-    array.flags.writeable = False
-    return RawFile(array, True, sha)
-
-
-def _hash_behind(mapped: mmap.mmap) -> Future[str]:
-    """SHA-256 of the mapped bytes, computed in a background thread."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-sha256")
-    sha = pool.submit(_sha256_hex, mapped)
-    pool.shutdown(wait=False)
-    return sha
-
-
 @dataclass
 class Columns:
     """Converted columns: ``floats``, ``extras``, packed ``labels``; ``error`` if input was bad,
@@ -700,22 +567,31 @@ def _parse_threads(n_rows: int) -> int:
 
 @dataclass
 class TextFile:
-    """A text file split into lines: ``buf[starts[i]:starts[i + 1]]`` is line ``i`` (0-based).
+    """Lines of a text file, or of a piece of one: ``buf[starts[i]:starts[i + 1]]`` is line
+    ``i`` (0-based) of the piece, which is line ``line0 + i`` of the file.
 
-    ``n_lines`` excludes trailing blank lines, so readers see the content only.
+    A piece holds whole frames, the first being frame ``frame0`` of the file; messages name
+    file lines and frames. ``final`` marks the piece that ends the file: its ``n_lines``
+    excludes trailing blank lines, so readers see the content only.
     """
 
     path: str
     buf: np.ndarray
     starts: np.ndarray
     n_lines: int
+    line0: int = 0
+    frame0: int = 0
+    final: bool = True
 
     @classmethod
-    def from_array(cls, path: str, buf: np.ndarray) -> TextFile:
-        starts = _line_starts(buf)
+    def from_array(cls, path: str, buf: np.ndarray, *, line0: int = 0, frame0: int = 0
+                   ) -> TextFile:
+        """The lines of ``buf``, the end of a file (trailing blank lines are not counted)."""
+        starts = line_starts(buf)
         last = _last_content_byte(buf)
         n_lines = 0 if last < 0 else int(np.searchsorted(starts, last, side="right"))
-        return cls(path=path, buf=buf, starts=starts, n_lines=n_lines)
+        return cls(path=path, buf=buf, starts=starts, n_lines=n_lines, line0=line0,
+                   frame0=frame0)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -732,6 +608,9 @@ class TextFile:
         return raw.decode("utf-8", errors="replace").split()
 
     def where(self, line: int | None = None, frame: int | None = None) -> str:
+        """``path: frame k (line n)`` for a line and frame of this piece, numbered in the file."""
+        line = None if line is None else line + self.line0
+        frame = None if frame is None else frame + self.frame0
         parts = [self.path]
         if frame is not None and line is not None:
             parts.append(f"frame {frame} (line {line + 1})")
@@ -889,15 +768,21 @@ class TextFile:
     def span_text(self, start: int, end: int) -> str:
         return bytes(self.buf[start:end]).decode("utf-8", errors="replace")
 
-    def first_mismatch(self, rows: np.ndarray, ref_row: int) -> int:
-        """Index of the first row whose tokens differ from line ``ref_row`` (-1 if none)."""
+    def first_mismatch(self, rows: np.ndarray, ref_row: int, ref: TextFile | None = None
+                       ) -> int:
+        """Index of the first row whose tokens differ from line ``ref_row`` of ``ref`` (this
+        piece if None), -1 if none."""
+        ref = self if ref is None else ref
         return int(_first_mismatch(self.buf, self.starts,
-                                   np.ascontiguousarray(rows, dtype=np.int64), ref_row))
+                                   np.ascontiguousarray(rows, dtype=np.int64), ref.buf,
+                                   ref.starts[ref_row], ref.starts[ref_row + 1]))
 
     def first_span_mismatch(self, span_start: np.ndarray, span_end: np.ndarray,
-                            ref_start: int, ref_end: int) -> int:
+                            ref_start: int, ref_end: int, ref: TextFile | None = None) -> int:
+        """Index of the first span whose bytes differ from ``ref.buf[ref_start:ref_end]``."""
+        ref = self if ref is None else ref
         return int(_first_span_mismatch(self.buf, np.ascontiguousarray(span_start, np.int64),
-                                        np.ascontiguousarray(span_end, np.int64),
+                                        np.ascontiguousarray(span_end, np.int64), ref.buf,
                                         ref_start, ref_end))
 
     def first_bytes(self, rows: np.ndarray) -> np.ndarray:
@@ -931,7 +816,7 @@ class TextFile:
             expected = f"{'' if exact else 'at least '}{n_expected}"
             msg = (f"{what} {text!r} has {len(toks)} column{'' if len(toks) == 1 else 's'}, "
                    f"expected {expected}")
-            if status == TOO_FEW_TOKENS and line >= self.n_lines - 1:
+            if status == TOO_FEW_TOKENS and self.final and line >= self.n_lines - 1:
                 msg += " (truncated file?)"
         return self.error(msg, line=line, frame=frame)
 

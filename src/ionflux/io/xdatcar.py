@@ -16,48 +16,77 @@ import logging
 import numpy as np
 from pymatgen.core import Element
 
+from ionflux.io.stream import FrameArray, TextStream
 from ionflux.io.textscan import TextFile, as_integers
 from ionflux.io.trajectory import Trajectory, TrajectorySource
 
 logger = logging.getLogger(__name__)
 
 _HEADER_LINES = 7
-_CHUNK_FRAMES = 4096
 
 
-def read_xdatcar(text: TextFile, source: TrajectorySource) -> Trajectory:
-    """Read every frame of a VASP XDATCAR (see the module docstring)."""
-    if text.n_lines == 0:
-        raise text.error("empty file")
-    if text.n_lines < _HEADER_LINES + 1:
-        raise text.error("file ends inside the header (truncated file?)")
-    symbols, counts = _elements(text)
+def read_xdatcar(stream: TextStream, source: TrajectorySource) -> Trajectory:
+    """Read every frame of a VASP XDATCAR (see the module docstring), piece by piece."""
+    head = stream.head(_HEADER_LINES + 1)
+    if head.n_lines == 0:
+        raise head.error("empty file")
+    if head.n_lines < _HEADER_LINES + 1:
+        raise head.error("file ends inside the header (truncated file?)")
+    symbols, counts = _elements(head)
     n_atoms = int(sum(counts))
     species = tuple(s for s, n in zip(symbols, counts, strict=True) for _ in range(n))
-
-    variable = _is_variable_cell(text, n_atoms)
+    # frame 0 and the start of frame 1 tell a fixed from a variable cell
+    head = stream.head(2 * _HEADER_LINES + n_atoms + 2)
+    variable = _is_variable_cell(head, n_atoms)
     stride = n_atoms + 1 + (_HEADER_LINES if variable else 0)
-    offset = 0 if variable else _HEADER_LINES
-    n_full, rem = divmod(text.n_lines - offset, stride)
-    header_rows = np.arange(n_full + (rem > 0), dtype=np.int64) * stride
-    config_rows = header_rows + (_HEADER_LINES if variable else offset)
-    _check_layout(text, config_rows, header_rows, variable, n_atoms, n_full, rem)
-    header_rows, config_rows = header_rows[:n_full], config_rows[:n_full]
+    preamble = 0 if variable else _HEADER_LINES
+    cartesian = chr(head.first_bytes(np.array([_HEADER_LINES]))[0]).lower() in "ck"
+    numbered = len(" ".join(head.tokens(_HEADER_LINES)).replace("=", " ").split()) >= 3
+    cell0, factor0 = _cells(head, np.zeros(1, np.int64), 1)
 
-    cartesian = chr(text.first_bytes(config_rows[:1])[0]).lower() in "ck"
-    _check_configuration_numbers(text, config_rows)
-    cells, factor = _cells(text, header_rows if variable else header_rows[:1], n_full)
-    positions = text.columns(config_rows + 1, n_atoms, [0, 1, 2], n_tokens=3,
-                             what="atom line").floats.reshape(n_full, n_atoms, 3)
-    text.check_finite(positions, config_rows + 1)
-    for lo in range(0, n_full, _CHUNK_FRAMES):
-        sl = slice(lo, lo + _CHUNK_FRAMES)
-        if cartesian:
-            positions[sl] *= factor[sl, None, None]
+    estimate = stream.estimate_frames(int(head.starts[preamble]), _frame_bytes(head, preamble,
+                                                                               stride))
+    positions = FrameArray((n_atoms, 3), estimate, stream.name)
+    cells = FrameArray((3, 3), estimate if variable else 1, stream.name)
+    numbers: list[np.ndarray] | None = [] if numbered else None
+    for text in stream.pieces(preamble, stride):
+        offset = preamble if text.frame0 == 0 else 0
+        n_full, rem = divmod(text.n_lines - offset, stride)
+        header_rows = np.arange(n_full + (rem > 0), dtype=np.int64) * stride
+        config_rows = header_rows + (_HEADER_LINES if variable else offset)
+        _check_layout(text, head, config_rows, header_rows, variable, n_atoms, n_full, rem)
+        header_rows, config_rows = header_rows[:n_full], config_rows[:n_full]
+        if n_full == 0:
+            continue
+        if numbers is not None:
+            numbers = _configuration_numbers(text, config_rows, numbers)
+        if variable:
+            frame_cells, factor = _cells(text, header_rows, n_full)
+            cells.append(frame_cells)
         else:
-            positions[sl] = np.einsum("fni,fij->fnj", positions[sl], cells[sl])
-    return Trajectory(positions=positions, species=species, cells=cells, unwrapped=False,
-                      source=source)
+            frame_cells, factor = (np.broadcast_to(cell0[:1], (n_full, 3, 3)),
+                                   np.broadcast_to(factor0[:1], (n_full,)))
+        frames = text.columns(config_rows + 1, n_atoms, [0, 1, 2], n_tokens=3,
+                              what="atom line").floats.reshape(n_full, n_atoms, 3)
+        text.check_finite(frames, config_rows + 1)
+        if cartesian:
+            frames *= factor[:, None, None]
+        else:
+            frames = np.einsum("fni,fij->fnj", frames, frame_cells)
+        positions.append(frames)
+    if numbers is not None:
+        first_config = preamble + (_HEADER_LINES if variable else 0)
+        _check_configuration_numbers(head, np.concatenate(numbers), first_config, stride)
+    n_frames = positions.n
+    all_cells = cells.result() if variable else np.broadcast_to(cell0, (n_frames, 3, 3)).copy()
+    return Trajectory(positions=positions.result(), species=species, cells=all_cells,
+                      unwrapped=False, source=source)
+
+
+def _frame_bytes(head: TextFile, preamble: int, stride: int) -> int:
+    """Bytes of frame 0 (or of what the head holds of it)."""
+    end = min(preamble + stride, head.n_lines)
+    return int(head.starts[end] - head.starts[preamble])
 
 
 def _elements(text: TextFile) -> tuple[list[str], list[int]]:
@@ -107,28 +136,32 @@ def _is_variable_cell(text: TextFile, n_atoms: int) -> bool:
                      f"than {n_atoms} atom lines?", line=following, frame=1)
 
 
-def _check_layout(text: TextFile, config_rows: np.ndarray, header_rows: np.ndarray,
-                  variable: bool, n_atoms: int, n_full: int, rem: int) -> None:
-    """Every frame has its configuration line where frame 0's layout puts it (and, for a
-    variable cell, the same element and count lines); the last frame is complete."""
+def _check_layout(text: TextFile, head: TextFile, config_rows: np.ndarray,
+                  header_rows: np.ndarray, variable: bool, n_atoms: int, n_full: int,
+                  rem: int) -> None:
+    """Every frame of a piece has its configuration line where frame 0's layout (in ``head``)
+    puts it (and, for a variable cell, the same element and count lines); the last frame of
+    the file is complete."""
     problems: list[tuple[int, int, str]] = []
     present = config_rows[config_rows < text.n_lines]
     first = text.first_bytes(present) | 32  # lower case
-    kind = first[0]
+    kind = head.first_bytes(np.array([_HEADER_LINES]))[0] | 32
     bad = np.flatnonzero(first != kind)
     if bad.size:
         k = int(bad[0])
-        hint = (f"; frame {k - 1} has more or fewer than {n_atoms} atom lines" if k > 0 else "")
+        frame = k + text.frame0
+        hint = (f"; frame {frame - 1} has more or fewer than {n_atoms} atom lines"
+                if frame > 0 else "")
         problems.append((k, int(present[k]), f"expected a configuration line like "
-                         f"{text.line(int(config_rows[0]))!r}, found "
+                         f"{head.line(_HEADER_LINES)!r}, found "
                          f"{text.line(int(present[k]))!r}{hint}"))
     if variable:
         for offset in (5, 6):
             rows = header_rows + offset
             rows = rows[rows < text.n_lines]
-            k = text.first_mismatch(rows, offset)
+            k = text.first_mismatch(rows, offset, head)
             if k >= 0:
-                problems.append((k, int(rows[k]), f"expected {text.line(offset)!r} as in frame "
+                problems.append((k, int(rows[k]), f"expected {head.line(offset)!r} as in frame "
                                  f"0, found {text.line(int(rows[k]))!r}"))
     if rem:
         last = int(header_rows[-1] if variable else config_rows[-1])
@@ -138,25 +171,32 @@ def _check_layout(text: TextFile, config_rows: np.ndarray, header_rows: np.ndarr
         raise text.error(message, line=line, frame=k)
 
 
-def _check_configuration_numbers(text: TextFile, config_rows: np.ndarray) -> None:
-    tokens = text.tokens(int(config_rows[0]))
-    if len(" ".join(tokens).replace("=", " ").split()) < 3:
-        return
+def _configuration_numbers(text: TextFile, config_rows: np.ndarray,
+                           numbers: list[np.ndarray]) -> list[np.ndarray] | None:
+    """``numbers`` with this piece's configuration numbers added; None (not checked) when
+    they are not all integers."""
     cols = text.try_columns(config_rows, 1, [2], n_tokens=3, what="configuration line",
                             delim="=")
-    numbers = as_integers(cols.floats[:, 0]) if cols.error is None else None
-    if numbers is None:
+    values = as_integers(cols.floats[:, 0]) if cols.error is None else None
+    if values is None:
         logger.info("%s: configuration numbers are not all integers; not checked", text.path)
-        return
+        return None
+    return [*numbers, values]
+
+
+def _check_configuration_numbers(head: TextFile, numbers: np.ndarray, first_config: int,
+                                 stride: int) -> None:
+    """Configuration numbers step by frame 0 to 1's constant stride (``first_config`` is the
+    line of frame 0's configuration line, ``stride`` the lines per frame)."""
     diffs = np.diff(numbers)
     bad = np.flatnonzero((diffs <= 0) | (diffs != diffs[0] if diffs.size else False))
     if bad.size:
         k = int(bad[0]) + 1
-        raise text.error(f"configuration {numbers[k]} follows {numbers[k - 1]}, but the numbers "
+        raise head.error(f"configuration {numbers[k]} follows {numbers[k - 1]}, but the numbers "
                          f"step by {diffs[0]} from frame 0 to 1; frames must be evenly spaced and "
-                         "in order", line=int(config_rows[k]), frame=k)
+                         "in order", line=first_config + k * stride, frame=k)
     if diffs.size:
-        logger.info("%s: %d frames, configurations %d to %d every %d", text.path,
+        logger.info("%s: %d frames, configurations %d to %d every %d", head.path,
                     numbers.size, numbers[0], numbers[-1], diffs[0])
 
 
