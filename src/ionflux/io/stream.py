@@ -185,15 +185,16 @@ class TextStream:
         return b"".join(parts)
 
     def head(self, n_lines: int) -> TextFile:
-        """The first ``n_lines`` complete lines (all of them, if the file has fewer), as a
-        copy that stays valid while pieces are read; call before :meth:`pieces`."""
+        """At least the first ``n_lines`` complete lines (the whole file, if it has been read to
+        the end), as a copy that stays valid while pieces are read; call before
+        :meth:`pieces`."""
         while True:
             data = self._buffer[:self._n_pending]
             newlines = np.flatnonzero(data == 10)
             if newlines.size >= n_lines or self.eof:
                 break
             self._fill(max(2 * self._n_pending, self.piece_bytes))
-        if self.eof and newlines.size < n_lines:
+        if self.eof:
             return TextFile.from_array(self.name, data.copy())
         end = int(newlines[n_lines - 1]) + 1 if n_lines else 0
         text = data[:end].copy()
