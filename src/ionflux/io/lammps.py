@@ -30,11 +30,14 @@ import numpy as np
 from pymatgen.core import Element
 
 from ionflux.errors import InputError
+from ionflux.io.stream import FrameArray, TextStream
 from ionflux.io.textscan import TextFile, as_integers, decode_label
 from ionflux.io.trajectory import Trajectory, TrajectorySource
 
 logger = logging.getLogger(__name__)
 
+#: Lines read to learn frame 0's ITEM layout (at most 13 precede the atom lines).
+_HEAD_LINES = 16
 #: Lines of values after each ITEM line (ATOMS: one per atom).
 _VALUE_LINES = {"UNITS": 1, "TIME": 1, "TIMESTEP": 1, "NUMBER OF ATOMS": 1, "BOX BOUNDS": 3}
 
@@ -88,55 +91,98 @@ def lammps_box_to_cell(bounds: np.ndarray, tilts: np.ndarray | None = None
     return cells, np.stack([xlo, ylo, zlo], axis=-1)
 
 
-def read_lammps_dump(text: TextFile, source: TrajectorySource,
+def read_lammps_dump(stream: TextStream, source: TrajectorySource,
                      type_map: dict[int, str] | None = None) -> Trajectory:
-    """Read every frame of a LAMMPS text dump (see the module docstring)."""
-    if text.n_lines == 0:
-        raise text.error("empty file")
-    layout = _Layout.from_frame0(text)
-    heads = layout.check_frames(text)
-    n_frames, n_atoms = heads.size, layout.n_atoms
-
-    _timesteps(text, heads + layout.value_line("TIMESTEP"))
-    times = _times(text, heads, layout)
-    cells, origins = _boxes(text, heads, layout)
-
+    """Read every frame of a LAMMPS text dump (see the module docstring), piece by piece;
+    frame 0 (held apart as ``head``) is what later frames are checked against."""
+    head = stream.head(_HEAD_LINES)
+    if head.n_lines == 0:
+        raise head.error("empty file")
+    layout = _Layout.from_frame0(head)
+    head = stream.head(layout.preamble + layout.stride)
+    n_atoms = layout.n_atoms
     cols = layout.columns
-    first_lines = heads + layout.header_len
-    names, scaled, unwrapped = _coordinate_columns(text, cols)
+    _check_boundaries(head, layout)
+    names, scaled, unwrapped = _coordinate_columns(head, cols)
     images = [cols.index(c) for c in ("ix", "iy", "iz")] if all(
         c in cols for c in ("ix", "iy", "iz")) and not unwrapped else []
     labels = [cols.index(c) for c in ("element", "type") if c in cols]
     if "element" in cols and type_map is None:
         labels = labels[:1]
     if not labels:
-        raise InputError(f"{text.path}: the dump has neither an 'element' nor a 'type' column")
-    # One pass over the atom lines; extras = id (+ image flags), in file order.
-    parsed = text.columns(first_lines, n_atoms, [cols.index(c) for c in names], labels,
-                          len(cols), extra_tokens=[cols.index("id"), *images], what="atom line")
-    positions = parsed.floats.reshape(n_frames, n_atoms, 3)
-    text.check_finite(positions, first_lines)
-    extras = parsed.extras
-    if images:
-        flags = extras[:, 1:]
-        bad = np.flatnonzero((np.rint(flags) != flags).any(axis=1))
-        if bad.size:
-            k, j = divmod(int(bad[0]), n_atoms)
-            raise text.error(f"image flags {' '.join(f'{v:g}' for v in flags[bad[0]])} are not "
-                             "integers", line=int(first_lines[k]) + j, frame=k)
-    ref_ids = _reference_ids(text, extras[:n_atoms, 0], int(first_lines[0]))
-    codes = parsed.labels
-    bad = _sort_by_id(extras, ref_ids, positions.reshape(-1, 3), codes)
-    if bad >= 0:
-        message = _id_set_difference(text, first_lines, n_atoms, bad, ref_ids, cols.index("id"))
-        raise text.error(message, line=int(first_lines[bad]), frame=bad)
-    species = _species(text, codes.reshape(n_frames, n_atoms, -1), [cols[t] for t in labels],
-                       type_map, first_lines, cols.index("id"), ref_ids)
-    shifts = extras[:, 1:].reshape(n_frames, n_atoms, 3) if images else None
-    _to_cartesian(positions, cells, origins, scaled, shifts)
-    del parsed, extras, shifts
-    return Trajectory(positions=positions, species=species, cells=cells,
-                      unwrapped=unwrapped or bool(images), times_fs=times, source=source)
+        raise InputError(f"{head.path}: the dump has neither an 'element' nor a 'type' column")
+    time_fs = _time_unit_fs(head, layout)
+
+    frame_bytes = int(head.starts[min(layout.preamble + layout.stride, head.n_lines)]
+                      - head.starts[layout.preamble])
+    estimate = stream.estimate_frames(int(head.starts[layout.preamble]), frame_bytes)
+    positions = FrameArray((n_atoms, 3), estimate, stream.name)
+    cells = FrameArray((3, 3), estimate, stream.name)
+    steps: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    ref_ids: np.ndarray | None = None
+    ref_codes: np.ndarray | None = None
+    species: tuple[str, ...] = ()
+    for text in stream.pieces(layout.preamble, layout.stride):
+        heads = layout.check_frames(text, head)
+        n_frames = heads.size
+        if n_frames == 0:
+            continue
+        steps.append(_timesteps(text, heads + layout.value_line("TIMESTEP")))
+        if time_fs is not None:
+            rows = heads + layout.value_line("TIME")
+            times.append(text.columns(rows, 1, [0], n_tokens=1, what="TIME").floats[:, 0]
+                         * time_fs)
+        frame_cells, origins = _boxes(text, heads, layout)
+        first_lines = heads + layout.header_len
+        # One pass over the atom lines; extras = id (+ image flags), in file order.
+        parsed = text.columns(first_lines, n_atoms, [cols.index(c) for c in names], labels,
+                              len(cols), extra_tokens=[cols.index("id"), *images],
+                              what="atom line")
+        frames = parsed.floats.reshape(n_frames, n_atoms, 3)
+        text.check_finite(frames, first_lines)
+        extras = parsed.extras
+        if images:
+            _check_image_flags(text, extras[:, 1:], first_lines, n_atoms)
+        if ref_ids is None:
+            ref_ids = _reference_ids(text, extras[:n_atoms, 0], int(first_lines[0]))
+        codes = parsed.labels
+        bad = _sort_by_id(extras, ref_ids, frames.reshape(-1, 3), codes)
+        if bad >= 0:
+            message = _id_set_difference(text, first_lines, n_atoms, bad, ref_ids,
+                                         cols.index("id"))
+            raise text.error(message, line=int(first_lines[bad]), frame=bad)
+        codes = codes.reshape(n_frames, n_atoms, -1)
+        label_names = [cols[t] for t in labels]
+        if ref_codes is None:
+            ref_codes = codes[0].copy()
+            species = _species(text, ref_codes, label_names, type_map, first_lines,
+                               cols.index("id"), ref_ids)
+        _check_labels(text, codes, ref_codes, label_names, first_lines, cols.index("id"),
+                      ref_ids)
+        shifts = extras[:, 1:].reshape(n_frames, n_atoms, 3) if images else None
+        _to_cartesian(frames, frame_cells, origins, scaled, shifts)
+        positions.append(frames)
+        cells.append(frame_cells)
+    all_steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+    step_rows = (layout.preamble + layout.value_line("TIMESTEP")
+                 + layout.stride * np.arange(all_steps.size, dtype=np.int64))
+    _check_even(head, all_steps, step_rows, "TIMESTEP")
+    if all_steps.size > 1:
+        logger.info("%s: %d frames, TIMESTEP %d to %d every %d steps", head.path,
+                    all_steps.size, all_steps[0], all_steps[-1], all_steps[1] - all_steps[0])
+    return Trajectory(positions=positions.result(), species=species, cells=cells.result(),
+                      unwrapped=unwrapped or bool(images),
+                      times_fs=np.concatenate(times) if times else None, source=source)
+
+
+def _check_image_flags(text: TextFile, flags: np.ndarray, first_lines: np.ndarray,
+                       n_atoms: int) -> None:
+    bad = np.flatnonzero((np.rint(flags) != flags).any(axis=1))
+    if bad.size:
+        k, j = divmod(int(bad[0]), n_atoms)
+        raise text.error(f"image flags {' '.join(f'{v:g}' for v in flags[bad[0]])} are not "
+                         "integers", line=int(first_lines[k]) + j, frame=k)
 
 
 @nb.njit(cache=True)
@@ -286,21 +332,24 @@ class _Layout:
                              "the dump command)", line=preamble + items["ATOMS"], frame=0)
         return cls(preamble, items, int(count[0]), units, box_tokens, columns)
 
-    def check_frames(self, text: TextFile) -> np.ndarray:
-        """First line of every frame, after checking that all frames share frame 0's layout."""
-        n_full, rem = divmod(text.n_lines - self.preamble, self.stride)
-        heads = self.preamble + np.arange(n_full + (rem > 0), dtype=np.int64) * self.stride
+    def check_frames(self, text: TextFile, head: TextFile) -> np.ndarray:
+        """First line of every frame of a piece, after checking that all its frames share
+        frame 0's layout (frame 0 is in ``head``)."""
+        lead = self.preamble if text.frame0 == 0 else 0
+        n_full, rem = divmod(text.n_lines - lead, self.stride)
+        heads = lead + np.arange(n_full + (rem > 0), dtype=np.int64) * self.stride
         # (frame, line, message) of each problem found; the earliest one is reported, because
         # a bad frame (say one atom line too many) misplaces every later frame.
         problems: list[tuple[int, int, str]] = []
         for offset in self.items.values():
             rows = heads + offset
             rows = rows[rows < text.n_lines]
-            k = text.first_mismatch(rows, self.preamble + offset)
+            k = text.first_mismatch(rows, self.preamble + offset, head)
             if k >= 0:
-                hint = (f"; frame {k - 1} has more or fewer than {self.n_atoms} atom lines"
-                        if offset == 0 and k > 0 else "")
-                expected = text.line(self.preamble + offset)
+                frame = k + text.frame0
+                hint = (f"; frame {frame - 1} has more or fewer than {self.n_atoms} atom lines"
+                        if offset == 0 and frame > 0 else "")
+                expected = head.line(self.preamble + offset)
                 problems.append((k, int(rows[k]), f"expected {expected!r}, found "
                                  f"{text.line(int(rows[k]))!r}{hint}"))
         counts_rows = heads + self.value_line("NUMBER OF ATOMS")
@@ -319,7 +368,7 @@ class _Layout:
         if problems:
             k, line, message = min(problems)
             raise text.error(message, line=line, frame=k)
-        return heads
+        return heads[:n_full]
 
 
 def _item_kind(line: str) -> str | None:
@@ -340,16 +389,13 @@ def _bare(error: Exception) -> str:
 
 
 def _timesteps(text: TextFile, rows: np.ndarray) -> np.ndarray:
+    """The TIMESTEP of every frame of a piece (whole numbers)."""
     values = text.columns(rows, 1, [0], n_tokens=1, what="TIMESTEP").floats[:, 0]
     steps = as_integers(values)
     if steps is None:
         k = int(np.flatnonzero(np.rint(values) != values)[0])
         raise text.error(f"TIMESTEP {text.line(int(rows[k]))!r} is not an integer",
                          line=int(rows[k]), frame=k)
-    _check_even(text, steps, rows, "TIMESTEP")
-    if steps.size > 1:
-        logger.info("%s: %d frames, TIMESTEP %d to %d every %d steps", text.path, steps.size,
-                    steps[0], steps[-1], steps[1] - steps[0])
     return steps
 
 
@@ -372,36 +418,43 @@ def _check_even(text: TextFile, values: np.ndarray, rows: np.ndarray, what: str)
                          "frames?)", line=int(rows[k]), frame=k)
 
 
-def _times(text: TextFile, heads: np.ndarray, layout: _Layout) -> np.ndarray | None:
+def _time_unit_fs(head: TextFile, layout: _Layout) -> float | None:
+    """Femtoseconds per unit of ``ITEM: TIME`` values; None when there are none or their unit
+    is unknown (no ``ITEM: UNITS``)."""
     if "TIME" not in layout.items:
         return None
-    rows = heads + layout.value_line("TIME")
     if layout.units not in TIME_UNIT_FS:
         logger.info("%s: ITEM: TIME is ignored because the time unit is unknown (units %s); "
-                    "pass the frame interval", text.path, layout.units or "not given")
+                    "pass the frame interval", head.path, layout.units or "not given")
         return None
-    values = text.columns(rows, 1, [0], n_tokens=1, what="TIME").floats[:, 0]
-    return values * TIME_UNIT_FS[layout.units]
+    return TIME_UNIT_FS[layout.units]
+
+
+def _check_boundaries(head: TextFile, layout: _Layout) -> None:
+    """Frame 0's box is periodic in all three directions."""
+    tokens = layout.box_tokens
+    label_line = layout.preamble + layout.items["BOX BOUNDS"]
+    general = tokens[:1] == ["abc"]
+    flags = tokens[2:] if general else [t for t in tokens if t not in ("xy", "xz", "yz")]
+    if flags and (len(flags) != 3 or any(f != "pp" for f in flags)):
+        raise head.error(f"boundary {' '.join(flags)!r}: transport needs a box periodic in all "
+                         "three directions ('pp pp pp')", line=label_line, frame=0)
+    tilt_names = [t for t in tokens if t in ("xy", "xz", "yz")]
+    if tilt_names and sorted(tilt_names) != ["xy", "xz", "yz"]:
+        raise head.error(f"cannot read box tilt labels {' '.join(tokens)!r}", line=label_line,
+                         frame=0)
 
 
 def _boxes(text: TextFile, heads: np.ndarray, layout: _Layout
            ) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (rows, Å) and origins of the frames of a piece (labels checked on frame 0)."""
     tokens = layout.box_tokens
-    label_line = int(heads[0]) + layout.items["BOX BOUNDS"]
-    general = tokens[:1] == ["abc"]
-    flags = tokens[2:] if general else [t for t in tokens if t not in ("xy", "xz", "yz")]
-    if flags and (len(flags) != 3 or any(f != "pp" for f in flags)):
-        raise text.error(f"boundary {' '.join(flags)!r}: transport needs a box periodic in all "
-                         "three directions ('pp pp pp')", line=label_line, frame=0)
     rows = heads + layout.value_line("BOX BOUNDS")
-    if general:
+    if tokens[:1] == ["abc"]:
         values = text.columns(rows, 3, [0, 1, 2, 3], n_tokens=4, what="box line").floats
         values = values.reshape(-1, 3, 4)
         return np.ascontiguousarray(values[:, :, :3]), values[:, :, 3].copy()
     tilt_names = [t for t in tokens if t in ("xy", "xz", "yz")]
-    if tilt_names and sorted(tilt_names) != ["xy", "xz", "yz"]:
-        raise text.error(f"cannot read box tilt labels {' '.join(tokens)!r}", line=label_line,
-                         frame=0)
     n = 3 if tilt_names else 2
     values = text.columns(rows, 3, list(range(n)), n_tokens=n, what="box line").floats
     values = values.reshape(-1, 3, n)
@@ -420,34 +473,41 @@ def _coordinate_columns(text: TextFile, columns: list[str]) -> tuple[tuple[str, 
                      f"'ITEM: ATOMS {' '.join(columns)}'", frame=0)
 
 
-def _species(text: TextFile, codes: np.ndarray, names: list[str],
-             type_map: dict[int, str] | None, first_lines: np.ndarray, id_token: int,
-             ids: np.ndarray) -> tuple[str, ...]:
-    """Element symbols in id order; labels (atoms in id order) must not change between frames.
-    """
-    n_atoms = ids.size
+def _line_of(text: TextFile, first_lines: np.ndarray, id_token: int, ids: np.ndarray,
+             frame: int, atom: int) -> int:
+    """Line (of the piece) of atom ``atom`` (in id order) of frame ``frame`` of the piece."""
+    file_ids = _frame_ids(text, first_lines, ids.size, frame, id_token)
+    return int(first_lines[frame]) + int(np.flatnonzero(file_ids == ids[atom])[0])
 
-    def line_of(frame: int, atom: int) -> int:
-        file_ids = _frame_ids(text, first_lines, n_atoms, frame, id_token)
-        return int(first_lines[frame]) + int(np.flatnonzero(file_ids == ids[atom])[0])
 
-    differs = (codes != codes[0]).any(axis=2)
+def _check_labels(text: TextFile, codes: np.ndarray, ref: np.ndarray, names: list[str],
+                  first_lines: np.ndarray, id_token: int, ids: np.ndarray) -> None:
+    """Labels of every frame of a piece (``codes``: frames x atoms in id order x columns)
+    equal frame 0's (``ref``)."""
+    differs = (codes != ref).any(axis=2)
     bad = np.flatnonzero(differs.any(axis=1))
     if bad.size:
         k = int(bad[0])
         j = int(np.argmax(differs[k]))
-        column = int(np.argmax(codes[k, j] != codes[0, j]))
+        column = int(np.argmax(codes[k, j] != ref[j]))
         raise text.error(f"atom id {ids[j]:g} has {names[column]} "
                          f"{decode_label(codes[k, j, column])!r} here but "
-                         f"{decode_label(codes[0, j, column])!r} in frame 0",
-                         line=line_of(k, j), frame=k)
+                         f"{decode_label(ref[j, column])!r} in frame 0",
+                         line=_line_of(text, first_lines, id_token, ids, k, j), frame=k)
+
+
+def _species(text: TextFile, codes: np.ndarray, names: list[str],
+             type_map: dict[int, str] | None, first_lines: np.ndarray, id_token: int,
+             ids: np.ndarray) -> tuple[str, ...]:
+    """Element symbols in id order from frame 0's labels (``codes``: atoms x columns, frame 0
+    being the first frame of the piece ``text``)."""
     symbols: dict[tuple[int, ...], str] = {}
-    for combo in np.unique(codes[0], axis=0):
+    for combo in np.unique(codes, axis=0):
         labels = [decode_label(c) for c in combo]
-        j = int(np.argmax((codes[0] == combo).all(axis=1)))
+        j = int(np.argmax((codes == combo).all(axis=1)))
         symbols[tuple(combo)] = _symbol(text, dict(zip(names, labels, strict=True)), type_map,
-                                        line_of(0, j))
-    return tuple(symbols[tuple(c)] for c in codes[0])
+                                        _line_of(text, first_lines, id_token, ids, 0, j))
+    return tuple(symbols[tuple(c)] for c in codes)
 
 
 def _symbol(text: TextFile, labels: dict[str, str], type_map: dict[int, str] | None,

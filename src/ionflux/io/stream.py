@@ -211,12 +211,13 @@ class TextStream:
         want = self.piece_bytes
         while True:
             self._fill(want)
-            data = self._buffer[:self._n_pending]
-            if self.eof:
+            if self.eof and self._n_pending <= want:
+                data = self._buffer[:self._n_pending]
                 text = TextFile.from_array(self.name, data, line0=line0, frame0=frame0)
                 if text.n_lines or frame0 == 0:
                     yield text
                 return
+            data = self._buffer[:want]
             starts = line_starts(data)
             n_complete = starts.size - 1 - int(data[-1] != 10)
             n_frames = (n_complete - lead) // stride
