@@ -187,6 +187,11 @@ class Trajectory:
 
 
 def _check_finite(values: np.ndarray, what: str, where: str) -> None:
+    # NaN and inf propagate through a sum: one pass and no boolean array the size of the
+    # positions unless something is wrong (or the sum overflowed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(values.sum()):
+            return
     finite = np.isfinite(values)
     if finite.all():
         return
