@@ -2,9 +2,9 @@
 
 ``read_trajectory(path)`` reads extended XYZ, LAMMPS text dumps, VASP XDATCAR and ASE ``.traj``
 files (optionally gzip-compressed); ``from_structures(objs)`` converts pymatgen and ASE objects.
-Text formats are parsed by compiled passes over the file bytes (see
-:mod:`ionflux.io.textscan`), so large trajectories read at disk speed. Names are imported
-on first use.
+Text formats are read piece by piece (:mod:`ionflux.io.stream`) and parsed by compiled passes
+over the bytes (:mod:`ionflux.io.textscan`), so large trajectories read at disk speed in little
+more memory than their positions array. Names are imported on first use.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def sniff(head: bytes, format: str, name: str, where: str) -> str:
 def check_head(path: str | Path, format: str = "auto") -> str:
     """Fail early on a file that is not a trajectory: sniff its first bytes (inflating at most
     64 KiB of gzip data) and, for gzip, check the inflated size its trailer states against
-    the limit of :func:`ionflux.io.textscan.inflation_limit`. Returns the format; reads
+    the limit of :func:`ionflux.io.stream.inflation_limit`. Returns the format; reads
     nothing else."""
     from ionflux.io.stream import inflation_limit, too_inflated
 

@@ -1,8 +1,9 @@
 """Fast scanning of line-oriented text trajectories.
 
-A file is held once as a ``uint8`` array (memory-mapped when it is not compressed) and every line
-is addressed by its start offset. Numeric columns are converted by compiled (numba) passes that
-write straight into preallocated output arrays, so no Python object is made per atom or number.
+Text (a whole file, or a piece of one from :mod:`ionflux.io.stream`) is held as a ``uint8``
+array and every line is addressed by its start offset. Numeric columns are converted by compiled
+(numba) passes that write straight into preallocated output arrays, so no Python object is made
+per atom or number.
 
 Numbers are converted exactly: a decimal whose significand is at most 2^53 and whose power of ten
 is within 1e±22 is one correctly rounded multiplication or division (Clinger's fast path, which
