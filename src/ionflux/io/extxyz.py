@@ -61,8 +61,9 @@ def read_extxyz(stream: TextStream, source: TrajectorySource) -> Trajectory:
     frame0: _Frame0 | None = None
     for text in stream.pieces(0, stride):
         n_full, rem = divmod(text.n_lines, stride)
-        heads = np.arange(n_full + (rem > 0), dtype=np.int64) * stride
-        _check_atom_counts(text, heads, n_atoms)
+        heads = np.arange(n_full + 1, dtype=np.int64) * stride
+        _check_atom_counts(text, heads[heads < text.n_checkable], n_atoms)
+        heads = heads[:n_full + (rem > 0)]
         if rem:
             raise text.error(f"incomplete frame: {rem} of its {stride} lines (truncated file?)",
                              line=int(heads[-1]), frame=n_full)

@@ -337,13 +337,13 @@ class _Layout:
         frame 0's layout (frame 0 is in ``head``)."""
         lead = self.preamble if text.frame0 == 0 else 0
         n_full, rem = divmod(text.n_lines - lead, self.stride)
-        heads = lead + np.arange(n_full + (rem > 0), dtype=np.int64) * self.stride
+        heads = lead + np.arange(n_full + 1, dtype=np.int64) * self.stride
         # (frame, line, message) of each problem found; the earliest one is reported, because
         # a bad frame (say one atom line too many) misplaces every later frame.
         problems: list[tuple[int, int, str]] = []
         for offset in self.items.values():
             rows = heads + offset
-            rows = rows[rows < text.n_lines]
+            rows = rows[rows < text.n_checkable]
             k = text.first_mismatch(rows, self.preamble + offset, head)
             if k >= 0:
                 frame = k + text.frame0
@@ -353,7 +353,7 @@ class _Layout:
                 problems.append((k, int(rows[k]), f"expected {expected!r}, found "
                                  f"{text.line(int(rows[k]))!r}{hint}"))
         counts_rows = heads + self.value_line("NUMBER OF ATOMS")
-        counts_rows = counts_rows[counts_rows < text.n_lines]
+        counts_rows = counts_rows[counts_rows < text.n_checkable]
         counts = text.try_columns(counts_rows, 1, [0], n_tokens=1, what="atom count")
         bad = np.flatnonzero(counts.floats[: counts.n_ok, 0] != self.n_atoms)
         if bad.size:

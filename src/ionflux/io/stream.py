@@ -49,6 +49,10 @@ MAX_PIECE_BYTES = 2 << 20
 #: Bytes hashed at a time (the hash reads the file again, from the page cache).
 _HASH_CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Inflation ratios of text trajectories: one beyond the first is not believed from a gzip
+#: trailer, the second is assumed instead.
+_PLAUSIBLE_RATIO = 20
+_TYPICAL_RATIO = 4
 
 
 def _setting(name: str, default: float, path: Path) -> float:
@@ -83,16 +87,18 @@ def too_inflated(path: str | Path, limit: int, setting: str) -> TrajectoryFormat
         f"{setting}); not read (a decompression bomb, or set {setting} higher)")
 
 
-def _stated_size(path: Path, stored: int) -> int:
+def _stated_size(path: Path, stored: int, limit: int) -> int:
     """Inflated size of a gzip file from its trailer (which stores it modulo 2**32): the
-    smallest such value not below the compressed size. An estimate: a multi-member file
-    states only its last member's size."""
+    smallest such value not below the compressed size, if plausible, else 4x the compressed
+    size (a multi-member file states only its last member's size); at most ``limit``."""
     with open(path, "rb") as handle:
         handle.seek(max(0, stored - 4))
         stated = int.from_bytes(handle.read(4), "little")
     while stated < stored:
         stated += 1 << 32
-    return stated
+    if stated > _PLAUSIBLE_RATIO * stored:
+        stated = _TYPICAL_RATIO * stored
+    return min(stated, limit)
 
 
 class TextStream:
@@ -113,9 +119,10 @@ class TextStream:
         stored = self.path.stat().st_size
         with open(self.path, "rb") as handle:
             self.compressed = handle.read(2) == _GZIP_MAGIC
-        self.content_bytes = _stated_size(self.path, stored) if self.compressed else stored
         self._limit, self._setting = (inflation_limit(self.path, stored) if self.compressed
                                       else (stored, ""))
+        self.content_bytes = (_stated_size(self.path, stored, self._limit) if self.compressed
+                              else stored)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-sha256")
         self._sha: Future[str] | str = pool.submit(file_sha256, self.path, _HASH_CHUNK)
         pool.shutdown(wait=False)
@@ -204,11 +211,13 @@ class TextStream:
         starts = np.concatenate([[0], newlines[:n_lines] + 1]).astype(np.int64)
         return TextFile(self.name, text, starts, n_lines, final=False)
 
-    def pieces(self, preamble: int, stride: int) -> Iterator[TextFile]:
+    def pieces(self, preamble: int, stride: int, lookahead: int = 1) -> Iterator[TextFile]:
         """The whole content as pieces of whole frames: ``preamble`` lines before frame 0
-        (in the first piece), then ``stride`` lines per frame. The last piece holds whatever
-        is left (an incomplete frame, for the reader to report). A piece is valid until the
-        next one is asked for."""
+        (in the first piece), then ``stride`` lines per frame. A piece that does not end the
+        file shows at least ``lookahead`` lines of the next frame too (lines
+        ``n_lines:n_checkable``), for layout checks. The last piece holds whatever is left (an
+        incomplete frame, for the reader to report). A piece is valid until the next one is
+        asked for."""
         line0 = frame0 = 0
         lead = preamble
         want = self.piece_bytes
@@ -223,13 +232,14 @@ class TextStream:
             data = self._buffer[:want]
             starts = line_starts(data)
             n_complete = starts.size - 1 - int(data[-1] != 10)
-            n_frames = (n_complete - lead) // stride
+            n_frames = (n_complete - lead - lookahead) // stride
             if n_frames < 1:  # a frame longer than a piece
                 want = 2 * max(want, self._n_pending)
                 continue
             n_lines = lead + n_frames * stride
             cut = int(starts[n_lines])
-            yield TextFile(self.name, data[:cut], starts[:n_lines + 1], n_lines, line0=line0,
+            end = int(starts[n_complete])
+            yield TextFile(self.name, data[:end], starts[:n_complete + 1], n_lines, line0=line0,
                            frame0=frame0, final=False)
             rest = self._n_pending - cut
             self._buffer[:rest] = self._buffer[cut:self._n_pending]

@@ -596,6 +596,13 @@ class TextFile:
 
     # -- messages -------------------------------------------------------------------------
 
+    @property
+    def n_checkable(self) -> int:
+        """Lines that layout checks look at: the piece's own and, for a piece that does not end
+        the file, the first lines of the next frame, so that a frame with a line too many or
+        too few is reported as a pass over the whole file reports it (at the next frame)."""
+        return self.n_lines if self.final else self.starts.size - 1
+
     def line(self, i: int, max_chars: int = 80) -> str:
         """Line ``i`` (0-based) as text without its newline, shortened for messages."""
         if i >= self.starts.size - 1:

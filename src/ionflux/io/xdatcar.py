@@ -49,10 +49,10 @@ def read_xdatcar(stream: TextStream, source: TrajectorySource) -> Trajectory:
     positions = FrameArray((n_atoms, 3), estimate, stream.name)
     cells = FrameArray((3, 3), estimate if variable else 1, stream.name)
     numbers: list[np.ndarray] | None = [] if numbered else None
-    for text in stream.pieces(preamble, stride):
+    for text in stream.pieces(preamble, stride, _HEADER_LINES + 1 if variable else 1):
         offset = preamble if text.frame0 == 0 else 0
         n_full, rem = divmod(text.n_lines - offset, stride)
-        header_rows = np.arange(n_full + (rem > 0), dtype=np.int64) * stride
+        header_rows = np.arange(n_full + 1, dtype=np.int64) * stride
         config_rows = header_rows + (_HEADER_LINES if variable else offset)
         _check_layout(text, head, config_rows, header_rows, variable, n_atoms, n_full, rem)
         header_rows, config_rows = header_rows[:n_full], config_rows[:n_full]
@@ -143,7 +143,7 @@ def _check_layout(text: TextFile, head: TextFile, config_rows: np.ndarray,
     puts it (and, for a variable cell, the same element and count lines); the last frame of
     the file is complete."""
     problems: list[tuple[int, int, str]] = []
-    present = config_rows[config_rows < text.n_lines]
+    present = config_rows[config_rows < text.n_checkable]
     first = text.first_bytes(present) | 32  # lower case
     kind = head.first_bytes(np.array([_HEADER_LINES]))[0] | 32
     bad = np.flatnonzero(first != kind)
@@ -158,7 +158,7 @@ def _check_layout(text: TextFile, head: TextFile, config_rows: np.ndarray,
     if variable:
         for offset in (5, 6):
             rows = header_rows + offset
-            rows = rows[rows < text.n_lines]
+            rows = rows[rows < text.n_checkable]
             k = text.first_mismatch(rows, offset, head)
             if k >= 0:
                 problems.append((k, int(rows[k]), f"expected {head.line(offset)!r} as in frame "
