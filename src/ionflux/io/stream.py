@@ -47,7 +47,7 @@ SNIFF_BYTES = 1 << 16
 MIN_PIECE_BYTES = 256 << 10
 MAX_PIECE_BYTES = 2 << 20
 #: Bytes hashed at a time (the hash reads the file again, from the page cache).
-_HASH_CHUNK = 1 << 20
+_HASH_CHUNK = 1 << 18
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Inflation ratios of text trajectories: one beyond the first is not believed from a gzip
 #: trailer, the second is assumed instead.

@@ -38,11 +38,15 @@ class TrajectorySource:
 
 
 def file_sha256(path: str | Path, chunk_bytes: int = 1 << 22) -> str:
-    """SHA-256 of a file's bytes, read in chunks so large trajectories need no extra memory."""
+    """SHA-256 of a file's bytes, read in chunks into one reused buffer, so large
+    trajectories need no extra memory (nor a new allocation per chunk, which a thread's
+    malloc arena would keep resident)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
+    buffer = bytearray(chunk_bytes)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while n := handle.readinto(buffer):
+            digest.update(view[:n])
     return digest.hexdigest()
 
 
