@@ -126,7 +126,9 @@ class TextStream:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-sha256")
         self._sha: Future[str] | str = pool.submit(file_sha256, self.path, _HASH_CHUNK)
         pool.shutdown(wait=False)
-        self._handle = gzip.open(self.path, "rb") if self.compressed else open(self.path, "rb")
+        # unbuffered: readinto fills the piece buffer straight from the page cache
+        self._handle = (gzip.open(self.path, "rb") if self.compressed
+                        else open(self.path, "rb", buffering=0))
         self.piece_bytes = int(min(MAX_PIECE_BYTES, max(MIN_PIECE_BYTES,
                                                         self.content_bytes // 128)))
         # the unread part of the content already read: buffer[:n_pending]
