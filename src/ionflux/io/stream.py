@@ -176,8 +176,8 @@ class TextStream:
             try:
                 n = self._handle.readinto(view)
             except (OSError, EOFError, zlib.error) as exc:
-                raise TrajectoryFormatError(
-                    f"{self.name}: corrupt or truncated gzip data ({exc})") from exc
+                what = "corrupt or truncated gzip data" if self.compressed else "cannot read"
+                raise TrajectoryFormatError(f"{self.name}: {what} ({exc})") from exc
             if not n:
                 self.eof = True
                 break
