@@ -16,8 +16,12 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
-#: Atoms transformed together; bounds the complex spectrum held in memory to ~64 MB per 10^5 frames.
-ATOM_CHUNK = 32
+#: Bytes of the zero-padded coordinate buffer of one chunk of atoms: bounds the memory of
+#: :func:`block_correlations` whatever the number of atoms, and keeps each buffer and spectrum
+#: below glibc's largest mmap threshold (32 MB), so they are reused rather than mapped afresh.
+CHUNK_BYTES = 16 * 2**20
+#: Frames transposed together (a tile of positions stays in cache while it is transposed).
+_TILE = 64
 
 
 def _fft_length(n_frames: int) -> int:
@@ -28,46 +32,114 @@ def _origin_counts(n_frames: int, n_lags: int) -> np.ndarray:
     return (n_frames - np.arange(n_lags)).astype(np.float64)
 
 
-def self_msd_by_group(positions: np.ndarray, group_of_atom: np.ndarray, n_groups: int,
-                      n_lags: int, reference: np.ndarray | None = None,
-                      workers: int | None = None) -> np.ndarray:
-    """Summed per-atom mean-squared displacements of each atom group.
+def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_groups: int,
+                       n_lags: int, n_blocks: int = 1, reference: np.ndarray | None = None,
+                       workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-block self MSDs and collective correlations of atom groups, all lags by FFT.
+
+    Every block's atom coordinates are written once, transposed, relative to ``reference`` and
+    centred, into a reused zero-padded buffer; one real FFT per coordinate row gives the self
+    power spectra, and the group sums of the same centred rows (summed in the time domain, a few
+    more rows) give the collective spectra.
 
     Args:
         positions: (n_frames, n_atoms, 3) continuous positions (Å).
         group_of_atom: (n_atoms,) integer group (species) index of every atom.
         n_groups: number of groups.
-        n_lags: number of lags (0 .. n_lags-1 frames) to return, at most n_frames.
-        reference: optional (n_frames, 3) point subtracted from every atom at each frame (e.g. the
-            centre of mass), applied chunk by chunk so no shifted copy of all positions is made.
+        n_lags: number of lags (0 .. n_lags-1 frames) to return, at most the block length.
+        n_blocks: contiguous blocks of ``n_frames // n_blocks`` frames each.
+        reference: optional (n_frames, 3) point subtracted from every atom at each frame (the
+            centre of mass).
         workers: threads for scipy.fft (None: scipy's default of one).
 
     Returns:
-        (n_lags, n_groups) array: sum over the atoms a of each group of <|r_a(t+m) - r_a(t)|^2>
-        averaged over all origins t (Å^2).
+        ``msd`` (n_blocks, n_lags, n_groups): sum over the atoms a of each group of
+        <|r_a(t+m) - r_a(t)|^2>, and ``collective`` (n_blocks, n_lags, n_groups, n_groups):
+        <dX_i(m) . dX_j(m)> of the group sums X_i = sum_{a in i} r_a; both averaged over all
+        origins t within each block (Å^2).
     """
     n_frames, n_atoms, _ = positions.shape
-    nfft = _fft_length(n_frames)
-    spectrum = np.zeros((nfft // 2 + 1, n_groups))
-    squares = np.zeros((n_frames, n_groups))
-    for start in range(0, n_atoms, ATOM_CHUNK):
-        chunk = slice(start, min(start + ATOM_CHUNK, n_atoms))
-        block = positions[:, chunk, :]
-        if reference is not None:
-            block = block - reference[:, None, :]
-        # A constant shift leaves displacements unchanged; centring keeps |r|^2 small so the
-        # difference S - A below does not lose digits for atoms far from the origin.
-        block = block - block.mean(axis=0)
-        groups = group_of_atom[chunk]
-        transform = scipy.fft.rfft(block, n=nfft, axis=0, workers=workers)
-        power = transform.real**2 + transform.imag**2
-        sq = np.einsum("tac,tac->ta", block, block)
-        for g in np.unique(groups):
-            members = groups == g
-            spectrum[:, g] += power[:, members, :].sum(axis=(1, 2))
-            squares[:, g] += sq[:, members].sum(axis=1)
-    autocorr = scipy.fft.irfft(spectrum, n=nfft, axis=0, workers=workers)[:n_lags]
-    return _combine(squares, 2.0 * autocorr, n_frames, n_lags)
+    length = n_frames // n_blocks
+    nfft = _fft_length(length)
+    positions = np.asarray(positions, dtype=np.float64)
+    reference = (np.zeros((n_frames, 3)) if reference is None
+                 else np.ascontiguousarray(reference, dtype=np.float64))
+    group = np.asarray(group_of_atom, dtype=np.int64)
+    chunk = max(1, min(n_atoms, CHUNK_BYTES // (3 * 8 * nfft)))
+    # zero padding written once; every block overwrites the first ``length`` columns only
+    buffer = np.zeros((3, chunk, nfft))
+    sums = np.zeros((3, n_groups, nfft))
+    msd = np.empty((n_blocks, n_lags, n_groups))
+    collective = np.empty((n_blocks, n_lags, n_groups, n_groups))
+    for b in range(n_blocks):
+        spectrum = np.zeros((n_groups, nfft // 2 + 1))
+        squares = np.zeros((n_groups, length))
+        sums[:, :, :length] = 0.0
+        for first in range(0, n_atoms, chunk):
+            rows = buffer[:, : min(chunk, n_atoms - first)]
+            _centred_rows(positions, reference, b * length, length, first, group, rows, sums,
+                          squares)
+            _add_group_power(scipy.fft.rfft(rows, axis=-1, workers=workers),
+                             group[first:first + rows.shape[1]], spectrum)
+        autocorr = scipy.fft.irfft(spectrum, n=nfft, axis=-1, workers=workers)[:, :n_lags]
+        msd[b] = _combine(squares.T, 2.0 * autocorr.T, length, n_lags)
+        collective[b] = _collective_from_transform(
+            scipy.fft.rfft(sums, axis=-1, workers=workers).transpose(2, 1, 0),
+            sums[:, :, :length].transpose(2, 1, 0), length, n_lags, nfft, workers)
+    return msd, collective
+
+
+@nb.njit(cache=True, fastmath=True)
+def _centred_rows(positions, reference, first_frame, length, first_atom, group, rows, sums,
+                  squares):
+    """Write rows[c, k, :length] = r_{first_atom+k, c}(t) - reference_c(t) over the block's
+    frames, centred (mean over the block removed), and add each centred row to ``sums[c, g]``
+    and its square to ``squares[g]`` (g the atom's group)."""
+    n_chunk = rows.shape[1]
+    # A constant shift leaves displacements unchanged; centring keeps |r|^2 small so the
+    # difference S - A of :func:`_combine` does not lose digits far from the origin. The block
+    # means first, reading frames in memory order.
+    mean = np.zeros((n_chunk, 3))
+    for t in range(first_frame, first_frame + length):
+        for k in range(n_chunk):
+            for c in range(3):
+                mean[k, c] += positions[t, first_atom + k, c] - reference[t, c]
+    mean /= length
+    for t in range(length):
+        for k in range(n_chunk):
+            for c in range(3):
+                rows[c, k, t] = (positions[first_frame + t, first_atom + k, c]
+                                 - reference[first_frame + t, c] - mean[k, c])
+    for c in range(3):
+        for k in range(n_chunk):
+            row = rows[c, k]
+            square = squares[group[first_atom + k]]
+            total = sums[c, group[first_atom + k]]
+            for t in range(length):
+                square[t] += row[t] * row[t]
+                total[t] += row[t]
+
+
+@nb.njit(cache=True, fastmath=True)
+def _add_group_power(transform, group, spectrum):
+    """Add |transform[c, k]|^2 of every component c to ``spectrum[group[k]]``."""
+    for c in range(transform.shape[0]):
+        for k in range(transform.shape[1]):
+            out = spectrum[group[k]]
+            row = transform[c, k]
+            for f in range(row.shape[0]):
+                out[f] += row[f].real * row[f].real + row[f].imag * row[f].imag
+
+
+def self_msd_by_group(positions: np.ndarray, group_of_atom: np.ndarray, n_groups: int,
+                      n_lags: int, reference: np.ndarray | None = None,
+                      workers: int | None = None) -> np.ndarray:
+    """Summed per-atom mean-squared displacements of each atom group, over the whole run.
+
+    Args and units as :func:`block_correlations` with one block; returns (n_lags, n_groups).
+    """
+    return block_correlations(positions, group_of_atom, n_groups, n_lags, reference=reference,
+                              workers=workers)[0][0]
 
 
 def collective_correlation(signals: np.ndarray, n_lags: int,
@@ -85,6 +157,13 @@ def collective_correlation(signals: np.ndarray, n_lags: int,
     nfft = _fft_length(n_frames)
     centred = signals - signals.mean(axis=0)
     transform = scipy.fft.rfft(centred, n=nfft, axis=0, workers=workers)
+    return _collective_from_transform(transform, centred, n_frames, n_lags, nfft, workers)
+
+
+def _collective_from_transform(transform: np.ndarray, centred: np.ndarray, n_frames: int,
+                               n_lags: int, nfft: int, workers: int | None) -> np.ndarray:
+    """:func:`collective_correlation` from the (nfft // 2 + 1, n_signals, 3) spectrum of the
+    zero-padded centred signals and the (n_frames, n_signals, 3) signals themselves."""
     # sum_t x(t+m) y(t) + x(t) y(t+m) is the inverse transform of 2 Re(conj(X) Y).
     cross_spectrum = 2.0 * np.einsum("fic,fjc->fij", transform.conj(), transform).real
     cross = scipy.fft.irfft(cross_spectrum, n=nfft, axis=0, workers=workers)[:n_lags]
@@ -137,7 +216,8 @@ def windowed_block_correlations(positions: np.ndarray, group_of_atom: np.ndarray
     length = n_frames // n_blocks
     if not 1 <= start <= end < length:
         raise ValueError(f"lags {start}..{end} do not fit blocks of {length} frames")
-    return _windowed_sums(np.ascontiguousarray(positions, dtype=np.float64),
+    flat = np.ascontiguousarray(positions, dtype=np.float64).reshape(n_frames, -1)
+    return _windowed_sums(flat,
                           np.ascontiguousarray(reference, dtype=np.float64),
                           group_of_atom.astype(np.int64), n_groups, n_blocks, length, start, end)
 
@@ -145,45 +225,58 @@ def windowed_block_correlations(positions: np.ndarray, group_of_atom: np.ndarray
 @nb.njit(cache=True, fastmath=True)
 def _windowed_sums(positions, reference, group, n_groups, n_blocks, length, start, end):
     """Per-block self MSD sums and collective correlations of the group displacements relative
-    to ``reference`` at lags start..end (see :func:`windowed_block_correlations`)."""
+    to ``reference`` at lags start..end (see :func:`windowed_block_correlations`);
+    ``positions`` as (n_frames, 3 n_atoms)."""
     msd = np.zeros((n_blocks, end + 1, n_groups))
     collective = np.zeros((n_blocks, end + 1, n_groups, n_groups))
-    n_atoms = positions.shape[1]
-    # atoms of one group in a contiguous run, so each sum is one scalar accumulation
-    order = np.argsort(group, kind="mergesort")
-    bounds = np.zeros(n_groups + 1, dtype=np.int64)
-    for a in range(n_atoms):
-        bounds[group[a] + 1] += 1
-    for g in range(n_groups):
-        bounds[g + 1] += bounds[g]
+    n_atoms = positions.shape[1] // 3
+    # runs of consecutive atoms of one group (one per group when atoms are ordered by species):
+    # the inner loop then reads each frame's coordinates in memory order, without indirection
+    n_runs = 1
+    for a in range(1, n_atoms):
+        n_runs += group[a] != group[a - 1]
+    run_start = np.empty(n_runs + 1, dtype=np.int64)
+    run_start[0] = 0
+    run_start[n_runs] = n_atoms
+    r = 1
+    for a in range(1, n_atoms):
+        if group[a] != group[a - 1]:
+            run_start[r] = a
+            r += 1
+    squared = np.zeros(n_groups)
     shift = np.zeros((n_groups, 3))
     # origin-major order: frames t .. t + end stay in cache while every lag uses them
     for b in range(n_blocks):
         last = (b + 1) * length
         for t in range(b * length, last - start):
+            before = positions[t]
             for lag in range(start, min(end, last - 1 - t) + 1):
+                after = positions[t + lag]
                 rx = reference[t + lag, 0] - reference[t, 0]
                 ry = reference[t + lag, 1] - reference[t, 1]
                 rz = reference[t + lag, 2] - reference[t, 2]
-                for g in range(n_groups):
+                squared[:] = 0.0
+                shift[:] = 0.0
+                for r in range(n_runs):
                     acc = 0.0
                     sx = 0.0
                     sy = 0.0
                     sz = 0.0
-                    for k in range(bounds[g], bounds[g + 1]):
-                        a = order[k]
-                        dx = positions[t + lag, a, 0] - positions[t, a, 0] - rx
-                        dy = positions[t + lag, a, 1] - positions[t, a, 1] - ry
-                        dz = positions[t + lag, a, 2] - positions[t, a, 2] - rz
+                    for a in range(run_start[r], run_start[r + 1]):
+                        dx = after[3 * a] - before[3 * a] - rx
+                        dy = after[3 * a + 1] - before[3 * a + 1] - ry
+                        dz = after[3 * a + 2] - before[3 * a + 2] - rz
                         acc += dx * dx + dy * dy + dz * dz
                         sx += dx
                         sy += dy
                         sz += dz
-                    msd[b, lag, g] += acc
-                    shift[g, 0] = sx
-                    shift[g, 1] = sy
-                    shift[g, 2] = sz
+                    g = group[run_start[r]]
+                    squared[g] += acc
+                    shift[g, 0] += sx
+                    shift[g, 1] += sy
+                    shift[g, 2] += sz
                 for i in range(n_groups):
+                    msd[b, lag, i] += squared[i]
                     for j in range(n_groups):
                         collective[b, lag, i, j] += (shift[i, 0] * shift[j, 0]
                                                      + shift[i, 1] * shift[j, 1]

@@ -56,11 +56,7 @@ from ionflux import __version__
 from ionflux.errors import AnalysisError, InputError
 from ionflux.io.trajectory import Trajectory, species_order
 from ionflux.transport import quality
-from ionflux.transport.correlation import (
-    collective_correlation,
-    self_msd_by_group,
-    windowed_block_correlations,
-)
+from ionflux.transport.correlation import block_correlations, windowed_block_correlations
 from ionflux.transport.documents import (
     CorrelationCurves,
     Provenance,
@@ -333,23 +329,11 @@ class _Replicate:
 
 def _block_curves(rep: _Replicate, settings: AnalysisSettings, n_lags: int,
                   replicate: int) -> list[_BlockCurves]:
-    traj, group, counts, com, volume = rep.traj, rep.group, rep.counts, rep.com, rep.volume_A3
-    n_species = len(counts)
-    length = traj.n_frames // settings.n_blocks
-    one_hot = np.zeros((len(group), n_species))
-    one_hot[np.arange(len(group)), group] = 1.0
-    out = []
-    for b in range(settings.n_blocks):
-        frames = slice(b * length, (b + 1) * length)
-        positions, centre = traj.positions[frames], com[frames]
-        msd = self_msd_by_group(positions, group, n_species, n_lags, reference=centre,
-                                workers=settings.fft_workers)
-        # (frames, 3, species) by one matrix product, then (frames, species, 3)
-        summed = np.tensordot(positions, one_hot, axes=([1], [0])).transpose(0, 2, 1)
-        summed -= counts[None, :, None] * centre[:, None, :]
-        coll = collective_correlation(summed, n_lags, workers=settings.fft_workers)
-        out.append(_BlockCurves(msd / counts, coll, counts, volume, replicate))
-    return out
+    msd, coll = block_correlations(rep.traj.positions, rep.group, len(rep.counts), n_lags,
+                                   n_blocks=settings.n_blocks, reference=rep.com,
+                                   workers=settings.fft_workers)
+    return [_BlockCurves(msd[b] / rep.counts, coll[b], rep.counts, rep.volume_A3, replicate)
+            for b in range(settings.n_blocks)]
 
 
 def error_block_count(settings: AnalysisSettings, spec: EstimatorSpec, n_frames: int, start: int,
