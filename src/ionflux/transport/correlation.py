@@ -17,11 +17,10 @@ import numpy as np
 import scipy.fft
 
 #: Bytes of the zero-padded coordinate buffer of one chunk of atoms: bounds the memory of
-#: :func:`block_correlations` whatever the number of atoms, and keeps each buffer and spectrum
-#: below glibc's largest mmap threshold (32 MB), so they are reused rather than mapped afresh.
-CHUNK_BYTES = 16 * 2**20
-#: Frames transposed together (a tile of positions stays in cache while it is transposed).
-_TILE = 64
+#: :func:`block_correlations` whatever the number of atoms, and keeps the buffer and its
+#: spectrum below glibc's largest mmap threshold (32 MB), so the spectrum of every chunk reuses
+#: memory instead of being mapped (and page-faulted) afresh.
+CHUNK_BYTES = 30 * 2**20
 
 
 def _fft_length(n_frames: int) -> int:
@@ -30,6 +29,24 @@ def _fft_length(n_frames: int) -> int:
 
 def _origin_counts(n_frames: int, n_lags: int) -> np.ndarray:
     return (n_frames - np.arange(n_lags)).astype(np.float64)
+
+
+def weighted_centre(positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(n_frames, 3) weighted centre sum_a w_a r_a(t) of (n_frames, n_atoms, 3) positions (Å),
+    e.g. the centre of mass with w = m / M."""
+    return _weighted_centre(np.asarray(positions, dtype=np.float64),
+                            np.asarray(weights, dtype=np.float64))
+
+
+@nb.njit(cache=True)
+def _weighted_centre(positions, weights):
+    # atoms summed in order, without fastmath: the same numbers as np.einsum("a,tac->tc")
+    out = np.zeros((positions.shape[0], 3))
+    for t in range(positions.shape[0]):
+        for a in range(positions.shape[1]):
+            for c in range(3):
+                out[t, c] += weights[a] * positions[t, a, c]
+    return out
 
 
 def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_groups: int,
@@ -96,28 +113,28 @@ def _centred_rows(positions, reference, first_frame, length, first_atom, group, 
     frames, centred (mean over the block removed), and add each centred row to ``sums[c, g]``
     and its square to ``squares[g]`` (g the atom's group)."""
     n_chunk = rows.shape[1]
-    # A constant shift leaves displacements unchanged; centring keeps |r|^2 small so the
-    # difference S - A of :func:`_combine` does not lose digits far from the origin. The block
-    # means first, reading frames in memory order.
-    mean = np.zeros((n_chunk, 3))
-    for t in range(first_frame, first_frame + length):
-        for k in range(n_chunk):
-            for c in range(3):
-                mean[k, c] += positions[t, first_atom + k, c] - reference[t, c]
-    mean /= length
+    # transposed in frame order (reads in memory order), with the block means on the way
+    mean = np.zeros((3, n_chunk))
     for t in range(length):
+        frame = first_frame + t
         for k in range(n_chunk):
             for c in range(3):
-                rows[c, k, t] = (positions[first_frame + t, first_atom + k, c]
-                                 - reference[first_frame + t, c] - mean[k, c])
+                value = positions[frame, first_atom + k, c] - reference[frame, c]
+                rows[c, k, t] = value
+                mean[c, k] += value
+    mean /= length
+    # A constant shift leaves displacements unchanged; centring keeps |r|^2 small so the
+    # difference S - A of :func:`_combine` does not lose digits far from the origin.
     for c in range(3):
         for k in range(n_chunk):
             row = rows[c, k]
             square = squares[group[first_atom + k]]
             total = sums[c, group[first_atom + k]]
             for t in range(length):
-                square[t] += row[t] * row[t]
-                total[t] += row[t]
+                value = row[t] - mean[c, k]
+                row[t] = value
+                square[t] += value * value
+                total[t] += value
 
 
 @nb.njit(cache=True, fastmath=True)

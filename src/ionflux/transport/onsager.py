@@ -56,7 +56,11 @@ from ionflux import __version__
 from ionflux.errors import AnalysisError, InputError
 from ionflux.io.trajectory import Trajectory, species_order
 from ionflux.transport import quality
-from ionflux.transport.correlation import block_correlations, windowed_block_correlations
+from ionflux.transport.correlation import (
+    block_correlations,
+    weighted_centre,
+    windowed_block_correlations,
+)
 from ionflux.transport.documents import (
     CorrelationCurves,
     Provenance,
@@ -228,7 +232,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         frame_interval_fs=interval,
         n_frames=min(t.n_frames for t in trajectories),
         n_replicates=len(trajectories),
-        volume_A3=float(np.mean([t.mean_volume_A3 for t in trajectories])),
+        volume_A3=float(np.mean([rep.volume_A3 for rep in prepared])),
         L=L.tolist(),
         L_stderr=_listed(L_se),
         L_covariance=_listed(L_cov),
@@ -247,8 +251,8 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         window_rule=_window_rule(settings, spec, window.source),
         quality=flags,
         correlation_functions=_curves(blocks, species, interval, settings.curve_points),
-        provenance=_provenance(trajectories, settings, spec, n_error_blocks, len(rows),
-                               variance_scale),
+        provenance=_provenance(trajectories, [rep.volume_A3 for rep in prepared], settings,
+                               spec, n_error_blocks, len(rows), variance_scale),
         warnings=warnings,
     )
 
@@ -323,8 +327,7 @@ class _Replicate:
         group = np.array([species.index(el) for el in traj.species])
         masses = np.array([float(Element(el).atomic_mass) for el in traj.species])
         return cls(traj, group, np.bincount(group, minlength=len(species)).astype(float),
-                   np.einsum("a,tac->tc", masses / masses.sum(), traj.positions),
-                   traj.mean_volume_A3)
+                   weighted_centre(traj.positions, masses / masses.sum()), traj.mean_volume_A3)
 
 
 def _block_curves(rep: _Replicate, settings: AnalysisSettings, n_lags: int,
@@ -457,12 +460,14 @@ def _curves(blocks: list[_BlockCurves], species: list[str], interval: float,
                              collective_A2=pairs)
 
 
-def _provenance(trajectories: list[Trajectory], settings: AnalysisSettings, spec: EstimatorSpec,
-                n_error_blocks: int, n_rows: int, variance_scale: float | None) -> Provenance:
+def _provenance(trajectories: list[Trajectory], volumes_A3: list[float],
+                settings: AnalysisSettings, spec: EstimatorSpec, n_error_blocks: int, n_rows: int,
+                variance_scale: float | None) -> Provenance:
     sources = [SourceRecord(path=t.source.path, sha256=t.source.sha256, reader=t.source.reader,
                             n_frames=t.n_frames, n_atoms=t.n_atoms,
                             frame_interval_fs=t.frame_interval_fs, temperature_K=t.temperature_K,
-                            volume_A3=t.mean_volume_A3) for t in trajectories]
+                            volume_A3=volume)
+               for t, volume in zip(trajectories, volumes_A3, strict=True)]
     return Provenance(
         sources=sources,
         ionflux_version=__version__,
