@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from pymatgen.core import Composition, Element
@@ -184,8 +185,7 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
         fit_blocks = [curves for r, rep in enumerate(prepared)
                       for curves in _window_block_curves(rep, n_error_blocks, window.start,
                                                          window.end, r)]
-    rows = np.stack([_block_coefficients(b, window.start, window.end, lags_fs, temperature)
-                     for b in fit_blocks])
+    rows = _block_coefficients(fit_blocks, window.start, window.end, lags_fs, temperature)
     n = len(species)
     masses = np.array([float(Element(el).atomic_mass) for el in species])
     variance_scale = _variance_scale(spec, len(rows))
@@ -370,16 +370,20 @@ def _window_block_curves(rep: _Replicate, n_blocks: int, start: int, end: int,
             for b in range(n_blocks)]
 
 
-def _block_coefficients(block: _BlockCurves, start: int, end: int, lags_fs: np.ndarray,
+def _block_coefficients(blocks: list[_BlockCurves], start: int, end: int, lags_fs: np.ndarray,
                         temperature: float) -> np.ndarray:
-    """Linear per-block quantities: L (n*n), L_self (n), D (n), in output units."""
-    to_L = INV_EV_A_FS_TO_INV_EV_CM_S / (6.0 * KB_EV_PER_K * temperature * block.volume_A3)
-    coll_slope = ols_slopes(lags_fs, block.collective[start:end + 1])
-    self_slope = ols_slopes(lags_fs, block.msd_per_atom[start:end + 1])
-    L = coll_slope * to_L
-    L_self = block.counts * self_slope * to_L
+    """Linear per-block quantities, one row per block: L (n*n), L_self (n), D (n), in output
+    units."""
+    volumes = np.array([b.volume_A3 for b in blocks])
+    to_L = INV_EV_A_FS_TO_INV_EV_CM_S / (6.0 * KB_EV_PER_K * temperature * volumes)
+    coll_slope = ols_slopes(lags_fs, np.stack([b.collective[start:end + 1] for b in blocks]),
+                            axis=1)
+    self_slope = ols_slopes(lags_fs, np.stack([b.msd_per_atom[start:end + 1] for b in blocks]),
+                            axis=1)
+    L = coll_slope * to_L[:, None, None]
+    L_self = np.stack([b.counts for b in blocks]) * self_slope * to_L[:, None]
     D = self_slope / 6.0 * A2_PER_FS_TO_CM2_PER_S
-    return np.concatenate([L.ravel(), L_self, D])
+    return np.concatenate([L.reshape(len(blocks), -1), L_self, D], axis=1)
 
 
 def _variance_scale(spec: EstimatorSpec, n_rows: int) -> float | None:
@@ -471,7 +475,7 @@ def _provenance(trajectories: list[Trajectory], volumes_A3: list[float],
     return Provenance(
         sources=sources,
         ionflux_version=__version__,
-        package_versions=package_versions("numpy", "scipy", "pymatgen"),
+        package_versions=dict(_library_versions()),
         method={
             "frame": "centre of mass (mass-weighted, whole cell)",
             "estimator": spec.name,
@@ -492,6 +496,12 @@ def _provenance(trajectories: list[Trajectory], volumes_A3: list[float],
             "min_msd_A2": settings.min_msd_A2,
         },
     )
+
+
+@cache
+def _library_versions() -> dict[str, str]:
+    # looked up once per process: importlib.metadata parses each package's metadata file
+    return package_versions("numpy", "scipy", "pymatgen")
 
 
 def _window_rule(settings: AnalysisSettings, spec: EstimatorSpec, source: str) -> str:
