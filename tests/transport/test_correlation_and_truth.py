@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from pymatgen.core import Element
 
+from ionflux.transport import correlation
 from ionflux.transport.correlation import (
+    block_correlations,
     collective_correlation,
     direct_displacement_correlation,
     self_msd_by_group,
@@ -35,6 +37,32 @@ def test_collective_cross_correlation_matches_direct_sum(rng):
         for j in range(3):
             direct = direct_displacement_correlation(signals[:, i], signals[:, j], 100)
             assert np.allclose(fft[:, i, j], direct, rtol=1e-10, atol=1e-9)
+
+
+def test_block_correlations_match_direct_sums_in_every_block(rng, monkeypatch):
+    """Self and collective terms of each block against direct sums over origins, with species
+    interleaved, a reference point, positions far from the origin and atoms in chunks of two."""
+    monkeypatch.setattr(correlation, "CHUNK_BYTES", 2 * 3 * 8 * 256)  # 2 atoms at nfft 256
+    positions = np.cumsum(rng.normal(size=(3 * 121 + 2, 7, 3)), axis=0) + 800.0
+    groups = np.array([2, 0, 1, 0, 2, 2, 1])
+    reference = rng.normal(size=(len(positions), 3)) + 800.0
+    msd, coll = block_correlations(positions, groups, 3, 60, n_blocks=3, reference=reference)
+    assert msd.shape == (3, 60, 3) and coll.shape == (3, 60, 3, 3)
+    shifted = positions - reference[:, None, :]
+    for b in range(3):
+        block = shifted[b * 121:(b + 1) * 121]
+        summed = np.stack([block[:, groups == g].sum(axis=1) for g in range(3)], axis=1)
+        for g in range(3):
+            direct = sum(direct_displacement_correlation(block[:, a], block[:, a], 60)
+                         for a in np.flatnonzero(groups == g))
+            assert np.allclose(msd[b, :, g], direct, rtol=1e-10, atol=1e-8)
+            for h in range(3):
+                direct = direct_displacement_correlation(summed[:, g], summed[:, h], 60)
+                assert np.allclose(coll[b, :, g, h], direct, rtol=1e-10, atol=1e-8)
+    with pytest.raises(ValueError, match=r"group in 0\.\.2"):
+        block_correlations(positions, groups + 1, 3, 60, n_blocks=3)
+    with pytest.raises(ValueError, match="do not fit"):
+        block_correlations(positions, groups, 3, 122, n_blocks=3)
 
 
 def test_ols_and_jackknife_reduce_to_textbook_formulas(rng):

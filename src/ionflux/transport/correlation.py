@@ -8,6 +8,13 @@ For signals x(t), y(t) sampled at n frames, the origin-averaged displacement cor
 with S(m) = sum_{t>=m} x.y + sum_{t<n-m} x.y (two cumulative sums) and A(m) = sum_t x(t+m).y(t) +
 x(t).y(t+m) (one zero-padded FFT cross-correlation). That makes every lag O(n log n) in total
 instead of O(n^2) for a direct sum over origins.
+
+:func:`block_correlations` does this for every atom and block of a trajectory in one pass: each
+block's coordinates are transposed, taken relative to the centre of mass and centred into a
+reused zero-padded buffer (one numba loop), one real FFT per coordinate row gives the power
+spectra, summed per species as they are produced, and the per-species sums of the same rows give
+the collective terms. :func:`windowed_block_correlations` gives the same numbers at a few lags
+by direct sums over origins, cheaper when only a short window is needed.
 """
 
 from __future__ import annotations
@@ -77,6 +84,9 @@ def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_group
     """
     n_frames, n_atoms, _ = positions.shape
     length = n_frames // n_blocks
+    if not 1 <= n_lags <= length:
+        raise ValueError(f"{n_lags} lags do not fit blocks of {length} frames")
+    _check_groups(group_of_atom, n_atoms, n_groups)
     nfft = _fft_length(length)
     positions = np.asarray(positions, dtype=np.float64)
     reference = (np.zeros((n_frames, 3)) if reference is None
@@ -104,6 +114,14 @@ def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_group
             scipy.fft.rfft(sums, axis=-1, workers=workers).transpose(2, 1, 0),
             sums[:, :, :length].transpose(2, 1, 0), length, n_lags, nfft, workers)
     return msd, collective
+
+
+def _check_groups(group_of_atom: np.ndarray, n_atoms: int, n_groups: int) -> None:
+    # the numba loops index by group without bounds checks
+    group = np.asarray(group_of_atom)
+    if group.shape != (n_atoms,) or (n_atoms and not 0 <= group.min() <= group.max() < n_groups):
+        raise ValueError(f"group_of_atom must give each of {n_atoms} atoms a group in "
+                         f"0..{n_groups - 1}")
 
 
 def _rfft_rows(rows: np.ndarray, workers: int | None) -> np.ndarray:
@@ -241,6 +259,7 @@ def windowed_block_correlations(positions: np.ndarray, group_of_atom: np.ndarray
     length = n_frames // n_blocks
     if not 1 <= start <= end < length:
         raise ValueError(f"lags {start}..{end} do not fit blocks of {length} frames")
+    _check_groups(group_of_atom, positions.shape[1], n_groups)
     flat = np.ascontiguousarray(positions, dtype=np.float64).reshape(n_frames, -1)
     return _windowed_sums(flat,
                           np.ascontiguousarray(reference, dtype=np.float64),
