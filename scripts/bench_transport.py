@@ -66,20 +66,31 @@ def blocked_fft(blocks: list[np.ndarray], onehot: np.ndarray, n_lags: int,
                 collective: bool = False) -> list[np.ndarray]:
     """Per block, the summed self MSD of each group (n_lags, groups) in Å^2; with
     ``collective``, also the displacement cross-correlations of the group sums
-    (n_lags, groups, groups)."""
+    (n_lags, groups, groups).
+
+    The fastest honest floor found: each block copied once into a reused zero-padded buffer
+    laid out (xyz, atom, frame), so every FFT runs along contiguous rows (the frame-axis FFT of
+    the (frame, atom, xyz) array is ~2x slower here), and the power spectrum squared in place.
+    No centre-of-mass frame (the analysis pays for that) and no centring copy."""
     out = []
+    n = len(blocks[0])
+    nfft = scipy.fft.next_fast_len(2 * n, real=True)
+    buffer = np.zeros((3, blocks[0].shape[1], nfft))
+    members = onehot.T
     for block in blocks:
-        n = len(block)
-        nfft = scipy.fft.next_fast_len(2 * n, real=True)
-        x = block - block.mean(axis=0)  # centring keeps |r|^2 small: no digits lost in S - A
-        spectrum = scipy.fft.rfft(x, n=nfft, axis=0)
-        power = np.einsum("fac,fac->fa", spectrum.real, spectrum.real)
-        power += np.einsum("fac,fac->fa", spectrum.imag, spectrum.imag)
-        acf = scipy.fft.irfft(power @ onehot, n=nfft, axis=0)[:n_lags]
-        squares = np.einsum("tac,tac->ta", x, x) @ onehot
+        rows = buffer[:, :, :n]
+        rows[...] = block.transpose(2, 1, 0)
+        parts = np.fft.rfft(buffer, axis=-1).view(np.float64)
+        np.square(parts, out=parts)
+        total = parts[0]
+        total += parts[1]
+        total += parts[2]
+        power = members @ total
+        acf = np.fft.irfft(power[:, 0::2] + power[:, 1::2], n=nfft, axis=-1)[:, :n_lags].T
+        squares = np.einsum("cat,cat->at", rows, rows).T @ onehot
         out.append(_origin_average(squares, 2.0 * acf))
         if collective:
-            sums = np.einsum("tac,ag->tgc", x, onehot)
+            sums = np.einsum("tac,ag->tgc", block, onehot)
             f = scipy.fft.rfft(sums, n=nfft, axis=0)
             cross = scipy.fft.irfft(2.0 * np.einsum("fic,fjc->fij", f.conj(), f).real, n=nfft,
                                     axis=0)[:n_lags]
