@@ -46,7 +46,7 @@ def test_domains_match_pymatgen_chemical_potential_diagram(nist, temperature):
 def test_fallbacks_for_large_systems_agree(monkeypatch):
     """Above MAX_BASES the hull uses HiGHS and the vertices qhull: the same numbers."""
     thermo = ThermoData.bundled("Ba-Ti-O")
-    names, fractions, energies = ChempotDiagrams(thermo).phases(1250.0)
+    _, fractions, energies = ChempotDiagrams(thermo).phases(1250.0)
     lowest, weights = mix.cheapest_mixes(fractions, energies, fractions)
     a, b = polytope.constraints(fractions.T, energies, -50.0)
     points = polytope.vertices(a, b)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ionflux.thermo.cheapest_mix import MAX_BASES, basic_solutions, tolerance
 
+
 def constraints(normals: np.ndarray, offsets: np.ndarray, lower: float
                 ) -> tuple[np.ndarray, np.ndarray]:
     """All half-spaces a @ mu <= b: the phases', then lower and upper limits per element."""
