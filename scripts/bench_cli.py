@@ -15,8 +15,10 @@ Goals (seconds, wall clock): a new prediction from cold (empty driving-force cac
 with driving forces cached < 0.7 s, `query transport` < 0.25 s.
 
 This sandbox sets PYTHONDONTWRITEBYTECODE=1, so every process recompiles every module it
-imports (~2-4 s for pymatgen and scipy); users have cached bytecode. --bytecode removes that
-variable for the baseline and the commands alike (after one warm-up run that writes the .pyc).
+imports (~2-4 s for pymatgen and scipy); users have cached bytecode. Without --bytecode every
+process compiles from source (PYTHONPYCACHEPREFIX points at an empty folder, so .pyc files that
+other runs wrote are not read); --bytecode removes PYTHONDONTWRITEBYTECODE for the baseline and
+the commands alike, after one warm-up run that writes the .pyc files.
 
     python scripts/bench_cli.py [--repeat 3] [--bytecode] [--with-bonds]
 """
@@ -78,6 +80,10 @@ def main() -> None:
                OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     if args.bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        # .pyc files written by earlier runs elsewhere would still be read: look for them in
+        # an empty folder, so that every module is compiled from source, as in this sandbox
+        env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(work / "no-pyc"))
     n = args.repeat
     baseline_cmd = [sys.executable, "-c", "import ionflux"]
     rows: list[Row] = []
