@@ -3,11 +3,9 @@ cellular-automaton predictions of solid-state synthesis outcomes."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from ionflux.versions import installed_version
 
-try:
-    __version__ = version("ionflux")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+# "0.0.0+unknown": running from a source tree without installation
+__version__ = installed_version("ionflux") or "0.0.0+unknown"
 
 __all__ = ["__version__"]

@@ -27,11 +27,12 @@ import hashlib
 import os
 import sqlite3
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
+
+from ionflux.versions import installed_version
 
 if TYPE_CHECKING:
     from ionflux.thermo.data import ThermoData
@@ -52,10 +53,7 @@ def code_digest() -> str:
             h.update(path.name.encode())
             h.update(path.read_bytes())
     for package in ("pymatgen", "scipy", "numpy"):
-        try:
-            h.update(f"{package} {version(package)}".encode())
-        except PackageNotFoundError:
-            h.update(f"{package} ?".encode())
+        h.update(f"{package} {installed_version(package) or '?'}".encode())
     return h.hexdigest()
 
 

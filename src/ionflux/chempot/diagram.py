@@ -1,7 +1,8 @@
 """Chemical-potential diagrams of a system at temperature T, cached, with metastable domains.
 
-Built with pymatgen's ``ChemicalPotentialDiagram`` from :meth:`ThermoData.entries_at` (formal
-chemical potentials: elements at T have mu = 0). The diagram is a convex polytope
+Built as pymatgen's ``ChemicalPotentialDiagram`` builds it from :meth:`ThermoData.entries_at`
+(formal chemical potentials: elements at T have mu = 0), by vertex enumeration
+(:mod:`ionflux.chempot.polytope`). The diagram is a convex polytope
 {mu : x_P . mu <= g_P for every phase P, lower <= mu_el <= 0}; the domain of a phase is the face
 where its own constraint is active. The lower bounds ``lower`` (pymatgen's ``default_min_limit``)
 are artificial: they only close the otherwise unbounded domains.
@@ -19,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ionflux.chempot.polytope import faces
 from ionflux.errors import AnalysisError
 from ionflux.thermo.data import ThermoData
+from ionflux.thermo.hull import energies_above_hull, phase_matrix
 from ionflux.thermo.system import reduced_formula
 
 #: pymatgen's default artificial lower limit of every formal chemical potential (eV).
@@ -29,6 +32,11 @@ DEFAULT_LOWER_LIMIT_EV = -50.0
 DEFAULT_METASTABLE_TOL_EV = 1e-4
 #: Fallback tolerance when the first one gives a face too small for the half-space code.
 _FALLBACK_METASTABLE_TOL_EV = 1e-2
+#: Phases with a formation energy above -this (eV/atom) bound nothing (pymatgen's
+#: ``PhaseDiagram.formation_energy_tol``).
+_FORMATION_TOL_EV = 1e-11
+#: Phases within this of the hull (eV/atom) may touch the polytope.
+_ON_HULL_EV = 1e-9
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,15 @@ class Faces:
     same_polytope: bool = True  # False when metastable phases needed separate diagrams
 
 
+@dataclass(frozen=True)
+class Diagram:
+    """One chemical-potential diagram: the vertices (eV) of the domain of every phase that has
+    one, in ``elements`` order (the layout of pymatgen's ``ChemicalPotentialDiagram.domains``)."""
+
+    elements: tuple[str, ...]
+    domains: dict[str, np.ndarray]
+
+
 class ChempotDiagrams:
     """Chemical-potential diagrams of one thermo data set, one per (T, lower limit), cached."""
 
@@ -51,47 +68,51 @@ class ChempotDiagrams:
         self.thermo = thermo
         self.lower_limit_eV = float(lower_limit_eV)
         self.metastable_tol_eV = float(metastable_tol_eV)
-        self._entries: dict[float, list] = {}
-        self._diagrams: dict[tuple, object] = {}
+        self._phases: dict[float, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._diagrams: dict[tuple, Diagram] = {}
         self._hull: dict[float, dict[str, float]] = {}
 
-    def entries(self, temperature_K: float) -> list:
+    def phases(self, temperature_K: float) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Names, atom fractions (elements x phases) and G_f(T) (eV/atom) of every phase."""
         t = self.thermo.check_temperature(temperature_K)
-        if t not in self._entries:
-            self._entries[t] = self.thermo.entries_at(t)
-        return self._entries[t]
+        if t not in self._phases:
+            self._phases[t] = phase_matrix(self.thermo, t)
+        return self._phases[t]
 
     def e_above_hull(self, temperature_K: float) -> dict[str, float]:
         """E_above_hull (eV/atom) of every phase at T."""
-        from pymatgen.analysis.phase_diagram import PhaseDiagram
-
         t = self.thermo.check_temperature(temperature_K)
         if t not in self._hull:
-            entries = self.entries(t)
-            pd = PhaseDiagram(entries)
-            self._hull[t] = {e.data["formula"]: float(pd.get_e_above_hull(e)) for e in entries}
+            names, fractions, energies = self.phases(t)
+            above, _ = energies_above_hull(fractions, energies)
+            self._hull[t] = dict(zip(names, above.tolist(), strict=True))
         return self._hull[t]
 
     def diagram(self, temperature_K: float, lower_limit_eV: float | None = None,
-                stabilize: tuple[tuple[str, float], ...] = ()):
-        """pymatgen ChemicalPotentialDiagram at T; ``stabilize`` lowers (phase, eV/atom) pairs."""
-        from pymatgen.analysis.chempot_diagram import ChemicalPotentialDiagram
-        from pymatgen.entries.computed_entries import ComputedEntry
+                stabilize: tuple[tuple[str, float], ...] = ()) -> Diagram:
+        """Diagram at T; ``stabilize`` lowers (phase, eV/atom) pairs.
 
+        As in pymatgen's ``ChemicalPotentialDiagram``: the elements and every phase with a
+        negative formation energy bound the polytope (x_P . mu <= G_P), and each element's
+        formal chemical potential lies between ``lower`` and 0. Phases above the hull at T
+        (and not stabilized) have no domain and are left out.
+        """
         t = self.thermo.check_temperature(temperature_K)
         lower = self.lower_limit_eV if lower_limit_eV is None else float(lower_limit_eV)
         key = (t, lower, stabilize)
         if key not in self._diagrams:
+            names, fractions, energies = self.phases(t)
             shifts = dict(stabilize)
-            entries = []
-            for entry in self.entries(t):
-                shift = shifts.get(entry.data["formula"])
-                if shift is not None:
-                    entry = ComputedEntry(entry.composition,
-                                          entry.energy - shift * entry.composition.num_atoms,
-                                          entry_id=entry.entry_id, data=dict(entry.data))
-                entries.append(entry)
-            self._diagrams[key] = ChemicalPotentialDiagram(entries, default_min_limit=lower)
+            energies = energies - np.array([shifts.get(n, 0.0) for n in names])
+            is_element = np.count_nonzero(fractions, axis=0) == 1
+            # a phase above the hull bounds nothing (its constraint is slack everywhere):
+            # leaving it out keeps the vertex enumeration small
+            hull = self.e_above_hull(t)
+            bounding = np.array([hull[n] <= _ON_HULL_EV or n in shifts for n in names])
+            keep = np.flatnonzero(((energies < -_FORMATION_TOL_EV) & bounding) | is_element)
+            found = faces(fractions[:, keep].T, energies[keep], lower)
+            self._diagrams[key] = Diagram(tuple(self.thermo.elements),
+                                          {names[keep[i]]: v for i, v in found.items()})
         return self._diagrams[key]
 
     def faces(self, phases: list[str], temperature_K: float,
@@ -108,7 +129,7 @@ class ChempotDiagrams:
             self.thermo.composition(key)  # raises for phases without data
         base = self.diagram(t, lower)
         missing = tuple(sorted({k for k in keys if k not in base.domains}))
-        elements = tuple(el.symbol for el in base.elements)
+        elements = base.elements
         if not missing:
             return Faces(elements, {k: np.array(base.domains[k]) for k in keys}, lower, {})
         hull = self.e_above_hull(t)

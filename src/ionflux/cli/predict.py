@@ -256,9 +256,8 @@ def predict_command(
 
     # memory and time estimate before any store is opened or anything allocated
     check_size(steps, grid ** 3, realisations, automaton)
-    from ionflux.ca.cache import StoreCache
+    from ionflux.ca.cache import BestEffortCache, StoreCache
     from ionflux.ca.predict import predict
-    from ionflux.pipeline.predictions import BestEffortCache
 
     # a cache write blocked by another writer never costs the computed prediction
     cache = False if no_cache else BestEffortCache(StoreCache.open(store, data_dir))

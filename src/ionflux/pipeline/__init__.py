@@ -8,52 +8,43 @@ idempotent (see :mod:`ionflux.pipeline.builders`).
     pipe = Pipeline.open("local")
     pipe.ingest("runs/"); pipe.build(); pipe.status()
     store = open_store("local", "predictions")  # any role or collection, unconnected
+
+The names below are imported on first use (module ``__getattr__``): importing any
+``ionflux.pipeline.*`` module runs this file, and the builders load maggma and pymongo, which a
+query or a store of predictions does not need.
 """
 
 from __future__ import annotations
 
-from ionflux.pipeline.builders import (
-    BondsBuilder,
-    IncrementalBuilder,
-    KDBuilder,
-    TransportAggregateBuilder,
-    TransportBuilder,
-)
-from ionflux.pipeline.documents import (
-    BUILD_STAGES,
-    STAGES,
-    FailureDoc,
-    RawTrajectoryDoc,
-    TrajectoryMetadata,
-)
-from ionflux.pipeline.ingest import IngestReport, ingest_directory
-from ionflux.pipeline.runner import Pipeline, StageReport, StatusReport, run_builder
-from ionflux.pipeline.settings import PipelineSettings
-from ionflux.pipeline.sqlite_store import SQLiteStore
-from ionflux.pipeline.stores import ROLES, StoreConfig, StoreSet, load_store_config, open_store
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "BUILD_STAGES",
-    "ROLES",
-    "STAGES",
-    "BondsBuilder",
-    "FailureDoc",
-    "IncrementalBuilder",
-    "IngestReport",
-    "KDBuilder",
-    "Pipeline",
-    "PipelineSettings",
-    "RawTrajectoryDoc",
-    "SQLiteStore",
-    "StageReport",
-    "StatusReport",
-    "StoreConfig",
-    "StoreSet",
-    "TrajectoryMetadata",
-    "TransportAggregateBuilder",
-    "TransportBuilder",
-    "ingest_directory",
-    "load_store_config",
-    "open_store",
-    "run_builder",
-]
+#: Where each exported name lives.
+_SOURCES = {
+    "ionflux.pipeline.builders": ("BondsBuilder", "IncrementalBuilder", "KDBuilder",
+                                  "TransportAggregateBuilder", "TransportBuilder"),
+    "ionflux.pipeline.documents": ("BUILD_STAGES", "STAGES", "FailureDoc", "RawTrajectoryDoc",
+                                   "TrajectoryMetadata"),
+    "ionflux.pipeline.ingest": ("IngestReport", "ingest_directory"),
+    "ionflux.pipeline.runner": ("Pipeline", "StageReport", "StatusReport", "run_builder"),
+    "ionflux.pipeline.settings": ("PipelineSettings",),
+    "ionflux.pipeline.sqlite_store": ("SQLiteStore",),
+    "ionflux.pipeline.stores": ("ROLES", "StoreConfig", "StoreSet", "load_store_config",
+                                "open_store"),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ionflux.pipeline' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

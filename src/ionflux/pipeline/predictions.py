@@ -15,8 +15,7 @@ splits its keys for ``mrun``'s distributed mode.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import product
 from typing import Any, ClassVar, Literal
@@ -25,7 +24,8 @@ from maggma.core import Store
 from pydantic import BaseModel, ConfigDict, Field
 
 from ionflux import __version__
-from ionflux.errors import InputError, StoreError
+from ionflux.ca.cache import BestEffortCache  # noqa: F401  (its former home)
+from ionflux.errors import InputError
 from ionflux.pipeline.builders import IncrementalBuilder, Plan, PlanEntry
 from ionflux.pipeline.documents import fingerprint, now_ms, reduced_formula
 
@@ -33,47 +33,6 @@ REQUESTS = "prediction_requests"
 STAGE = "predict"
 
 logger = logging.getLogger("ionflux.predictions")
-
-
-class BestEffortCache:
-    """A predictions cache whose writes never cost a computed prediction.
-
-    Wraps a cache (``get``/``put``, e.g. :class:`ionflux.ca.cache.StoreCache`). A write that
-    another writer blocks (SQLite's lock, a lost server: any StoreError) is tried ``attempts``
-    times, each waiting at most ``busy_timeout_s`` for the lock (the store's own wait is 60 s),
-    with short pauses between; then it is skipped and recorded in ``skipped`` (and the log),
-    and the prediction is returned all the same. Reads pass through.
-    """
-
-    def __init__(self, cache: Any, *, attempts: int = 3, busy_timeout_s: float = 2.0,
-                 pause_s: float = 0.5, sleep: Callable[[float], Any] = time.sleep) -> None:
-        self.cache = cache
-        self.attempts = attempts
-        self.pause_s = pause_s
-        self.sleep = sleep
-        self.skipped: list[str] = []
-        store = getattr(cache, "store", None)
-        if isinstance(getattr(store, "timeout_s", None), int | float):
-            store.timeout_s = min(store.timeout_s, busy_timeout_s)  # before it connects
-
-    def get(self, key: str) -> dict | None:
-        return self.cache.get(key)
-
-    def put(self, key: str, doc: dict) -> None:
-        from ionflux.pipeline.documents import one_line
-
-        for attempt in range(self.attempts):
-            try:
-                self.cache.put(key, doc)
-                return
-            except StoreError as exc:
-                problem = one_line(exc)
-                if attempt < self.attempts - 1:
-                    self.sleep(self.pause_s * 2 ** attempt)
-        note = (f"prediction {key[:12]} not cached ({problem}; {self.attempts} attempts): "
-                "it is returned all the same, and computed again next time")
-        self.skipped.append(note)
-        logger.warning(note)
 
 
 class PredictionRequest(BaseModel):

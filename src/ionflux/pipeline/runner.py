@@ -11,18 +11,18 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from maggma.core import Builder
 from pydantic import ValidationError
 
 from ionflux.errors import DataNotFoundError, InputError
-from ionflux.pipeline.builders import BondsBuilder, IncrementalBuilder, KDBuilder
 from ionflux.pipeline.documents import BUILD_STAGES, group_key, now_ms, reduced_formula
-from ionflux.pipeline.gamma import GammaAggregateBuilder, GammaBuilder, GammaTransportBuilder
 from ionflux.pipeline.ingest import IngestReport, ingest_directory
 from ionflux.pipeline.settings import DEFAULT_SETTINGS_NAME, SETTINGS_ENV, PipelineSettings
 from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
 
 if TYPE_CHECKING:
+    from maggma.core import Builder
+
+    from ionflux.pipeline.builders import IncrementalBuilder
     from ionflux.pipeline.retire import RetireReport
     from ionflux.transport.documents import TransportDoc
 
@@ -230,6 +230,14 @@ class Pipeline:
     # -- builders ---------------------------------------------------------------------------
     def builder(self, stage: str, **overrides: Any) -> IncrementalBuilder:
         """The builder of one stage (``transport``, ``bonds``, ``aggregate``, ``kd``)."""
+        # imported here: the builders load maggma and pymongo, which queries do not need
+        from ionflux.pipeline.builders import BondsBuilder, KDBuilder
+        from ionflux.pipeline.gamma import (
+            GammaAggregateBuilder,
+            GammaBuilder,
+            GammaTransportBuilder,
+        )
+
         s, st = self.settings, self.stores
         common = {"blobs": st.blobs, "reader": s.reader, "chunk_size": s.chunk_size}
         if stage == "gamma":

@@ -15,14 +15,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote_plus, unquote_plus
 
-from maggma.core import Store
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ionflux.errors import InputError, StoreError
-from ionflux.pipeline.blobs import GridFSBlobs
+
+if TYPE_CHECKING:  # maggma.core loads pymongo; queries of a local store need neither
+    from maggma.core import Store
+
+    from ionflux.pipeline.blobs import GridFSBlobs
 
 #: Store roles and the key field of each.
 ROLE_KEYS: dict[str, str] = {
@@ -291,7 +294,10 @@ def check_mongo(uri: str, timeout_ms: int) -> None:
 
 
 def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Path | None,
-                uri: str | None, key: str | None = None, read_only: bool = False) -> Store:
+                uri: str | None, key: str | None = None, read_only: bool = False,
+                plain: bool = False) -> Store:
+    """The store of one collection. SQLite stores opened ``read_only`` (local) or ``plain``
+    are :class:`~ionflux.pipeline.sqlite_collection.SQLiteCollection` (no maggma import)."""
     key = key or ROLE_KEYS.get(role, "key")
     if config.backend == "mongo":
         from maggma.stores import MongoStore
@@ -301,17 +307,20 @@ def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Pa
                           uri=uri, key=key,
                           mongoclient_kwargs={"serverSelectionTimeoutMS": config.timeout_ms,
                                               "connectTimeoutMS": config.timeout_ms})
-    from ionflux.pipeline.sqlite_store import SQLiteStore
+    if plain or (read_only and config.backend == "local"):
+        from ionflux.pipeline.sqlite_collection import SQLiteCollection as SQLite
+    else:
+        from ionflux.pipeline.sqlite_store import SQLiteStore as SQLite
 
     if config.backend == "memory":
-        return SQLiteStore(config.memory_name, collection, key=key)
+        return SQLite(config.memory_name, collection, key=key)
     assert data_dir is not None
-    return SQLiteStore(str(data_dir / config.database_file), collection, key=key,
-                       read_only=read_only)
+    return SQLite(str(data_dir / config.database_file), collection, key=key,
+                  read_only=read_only)
 
 
 def open_store(name: str | StoreConfig, collection: str, data_dir: str | Path | None = None, *,
-               key: str | None = None, uri: str | None = None) -> Store:
+               key: str | None = None, uri: str | None = None, plain: bool = False) -> Store:
     """One (unconnected) maggma Store of a configuration.
 
     Args:
@@ -322,10 +331,12 @@ def open_store(name: str | StoreConfig, collection: str, data_dir: str | Path | 
         data_dir: local backend: folder of the database file.
         key: override the key field.
         uri: mongo backend: URI instead of ``$IONFLUX_MONGO_URI``.
+        plain: SQLite backends: a ``SQLiteCollection`` (query and update, no maggma import)
+            instead of a maggma ``SQLiteStore``, for callers that only read and write.
     """
     config = _with_env(load_store_config(name))
     coll = config.collections.get(collection, collection)
-    return _make_store(config, collection, coll, key=key,
+    return _make_store(config, collection, coll, key=key, plain=plain,
                        data_dir=resolve_data_dir(config, data_dir)
                        if config.backend == "local" else None,
                        uri=_mongo_uri(config, uri) if config.backend == "mongo" else None)
@@ -358,6 +369,8 @@ class StoreSet:
                                     uri=mongo_uri, read_only=read_only) for role in ROLES}
         blobs = None
         if config.backend == "mongo":
+            from ionflux.pipeline.blobs import GridFSBlobs
+
             assert mongo_uri is not None
             blobs = GridFSBlobs(mongo_uri, _mongo_database(config, mongo_uri),
                                 config.gridfs_bucket, config.timeout_ms)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 
@@ -38,36 +39,51 @@ def hull_at(thermo, temperature_K: float, formulas: Sequence[str] | None = None)
     """Energy above the hull (eV/atom) at ``temperature_K`` of ``formulas`` (default: all).
 
     The hull is built from every phase of ``thermo``, whatever ``formulas`` selects. Each phase's
-    hull energy is a small linear programme (the cheapest mix of phases with its composition,
-    atom fractions >= 0), which avoids importing pymatgen's entry machinery (~3 s) in the
-    automaton's query path; tests/thermo check it against pymatgen's ``PhaseDiagram``.
+    hull energy is the cheapest mix of phases with its composition
+    (:func:`~ionflux.thermo.cheapest_mix.cheapest_mixes`, exact, without scipy.optimize or
+    pymatgen's entry machinery on the automaton's query path); tests/thermo check it against
+    pymatgen's ``PhaseDiagram``.
     """
-    import numpy as np
-    from scipy.optimize import linprog
-
     t = thermo.check_temperature(temperature_K)
-    names = list(thermo.formulas)
-    elements = list(thermo.elements)
-    fractions = np.array([[thermo.composition(f).get_atomic_fraction(el) for f in names]
-                          for el in elements])
-    energies = np.array([thermo.gibbs_formation_energy_per_atom(f, t) for f in names])
+    names, fractions, energies = phase_matrix(thermo, t)
     wanted = names if formulas is None else [thermo.composition(f).reduced_formula
                                              for f in formulas]
+    columns = [names.index(name) for name in wanted]
+    above, weights = energies_above_hull(fractions, energies, columns)
     rows = []
-    for name in wanted:
-        i = names.index(name)
-        result = linprog(energies, A_eq=fractions, b_eq=fractions[:, i], bounds=(0, None),
-                         method="highs")
-        if not result.success:  # cannot happen with the elements among the phases
-            raise ValueError(f"hull of {name} at {t:g} K: {result.message}")
-        e_hull = max(float(energies[i] - result.fun), 0.0)
+    for col, (name, i) in enumerate(zip(wanted, columns, strict=True)):
         parts = {}
-        if e_hull > 1e-12:
-            parts = {names[k]: round(float(w), 6) for k, w in enumerate(result.x) if w > 1e-9}
-        else:
-            e_hull = 0.0
+        if above[col] > 0:
+            parts = {names[k]: round(float(w), 6) for k, w in enumerate(weights[:, col])
+                     if w > 1e-9}
         rows.append(HullPhase(formula=name, G_f_eV_per_atom=float(energies[i]),
-                              e_above_hull_eV_per_atom=e_hull, decomposes_to=parts,
+                              e_above_hull_eV_per_atom=float(above[col]), decomposes_to=parts,
                               gibbs_source=thermo.gibbs_source(name)))
     return HullReport(system=thermo.system, temperature_K=t,
                       prefer_experimental=bool(thermo.prefer_experimental), phases=rows)
+
+
+def phase_matrix(thermo, temperature_K: float) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every phase of ``thermo``: names, atom fractions (elements in ``thermo.elements`` order x
+    phases) and G_f(T) in eV/atom."""
+    names = list(thermo.formulas)
+    comps = [thermo.composition(f) for f in names]
+    fractions = np.array([[c.get_atomic_fraction(el) for c in comps] for el in thermo.elements])
+    energies = np.array([thermo.gibbs_formation_energy_per_atom(f, temperature_K)
+                         for f in names])
+    return names, fractions, energies
+
+
+def energies_above_hull(fractions: np.ndarray, energies: np.ndarray,
+                        columns: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """E_above_hull (eV/atom, exactly 0 within 1e-12) of the phases ``columns`` (default all) of
+    :func:`phase_matrix`, and the hull mix below each (phases x columns atom fractions)."""
+    from ionflux.thermo.cheapest_mix import cheapest_mixes
+
+    columns = list(range(len(energies))) if columns is None else list(columns)
+    lowest, weights = cheapest_mixes(fractions, energies, fractions[:, columns])
+    if not np.all(np.isfinite(lowest)):  # cannot happen with the elements among the phases
+        raise ValueError("the hull: no mix of phases has the composition of every phase")
+    above = np.maximum(energies[columns] - lowest, 0.0)
+    above[above <= 1e-12] = 0.0
+    return above, weights

@@ -282,10 +282,9 @@ def run_prediction(request: PredictRequest, store: str, data_dir: Any,
                    cancel: Callable[[], bool] | None = None) -> dict:
     """Run (or fetch from the cache) one prediction; its JSON document. ``cancel()`` true stops
     the run (ionflux.ca.predict.PredictionCancelled)."""
-    from ionflux.ca.cache import StoreCache
+    from ionflux.ca.cache import BestEffortCache, StoreCache
     from ionflux.ca.predict import predict
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
-    from ionflux.pipeline.predictions import BestEffortCache
 
     steps = [(s.temperature_K, s.hours * SWEEPS_PER_HOUR) for s in request.profile]
     # a cache write blocked by another writer never costs the client its prediction
