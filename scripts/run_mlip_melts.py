@@ -124,12 +124,18 @@ def report(args: argparse.Namespace) -> None:
             continue
         formula = manifest.parent.name.rpartition("_")[0]
         traj = melt.to_trajectory()
-        doc = analyze_trajectories([traj], formula=formula)
         published, pedone = _published_and_pedone(formula, melt.temperature_K)
         span = melt.times_fs[-1] - melt.times_fs[0]
         print(f"{formula} {melt.temperature_K:g} K, {manifest.parent.parent.name}: "
               f"{span / 1000:.1f} ps after equilibration "
               f"({'partial' if melt.partial else 'finished'})")
+        _print_msd(traj, melt.times_fs)
+        try:
+            doc = analyze_trajectories([traj], formula=formula, n_blocks=args.blocks)
+        except IonfluxError as err:  # too short for the estimator: the MSD above is the answer
+            print(f"  estimator: {err}")
+            print(f"  published D: {_fmt(published)}; Pedone D: {_fmt(pedone)} (cm^2/s)")
+            continue
         print(f"  {'':3s} {'MLIP D':>10s} {'stderr':>9s} {'diffusive':>9s} "
               f"{'published':>10s} {'Pedone':>9s}  (cm^2/s)")
         for el in doc.species:
@@ -138,6 +144,36 @@ def report(args: argparse.Namespace) -> None:
                              None)
             print(f"  {el:3s} {_num(d):>10s} {_num(err):>9s} {diffusive!s:>9s} "
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
+
+
+def _print_msd(traj, times_fs: list[float]) -> None:
+    """Per-species MSD (Å^2, centre-of-mass frame, averaged over origins) at a few lags, and the
+    apparent D = MSD / (6 t) at the longest (an upper bound while motion is sub-diffusive)."""
+    import numpy as np
+
+    pos = np.asarray(traj.positions)
+    masses = np.array([_mass(el) for el in traj.species])
+    pos = pos - ((pos * masses[None, :, None]).sum(axis=1) / masses.sum())[:, None, :]
+    dt = times_fs[1] - times_fs[0]
+    n = len(pos)
+    lags = [k for k in (int(250 / dt), int(500 / dt), int(1000 / dt), n // 2) if 0 < k < n]
+    species = np.array(traj.species)
+    for el in dict.fromkeys(traj.species):
+        sel = pos[:, species == el]
+        msd = [float(((sel[k:] - sel[:-k]) ** 2).sum(axis=2).mean()) for k in lags]
+        text = ", ".join(f"{m:.2f} at {k * dt / 1000:g} ps" for m, k in zip(msd, lags, strict=True))
+        d_apparent = msd[-1] / (6 * lags[-1] * dt) * 0.1  # Å^2/fs -> cm^2/s
+        print(f"  {el}: MSD {text}; MSD/(6t) = {d_apparent:.2e} cm^2/s")
+
+
+def _mass(element: str) -> float:
+    from pymatgen.core import Element
+
+    return float(Element(element).atomic_mass)
+
+
+def _fmt(values: dict) -> str:
+    return ", ".join(f"{el} {_num(v)}" for el, v in values.items()) or "-"
 
 
 def _num(x: float | None) -> str:
@@ -160,6 +196,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--assemble", action="store_true",
                         help="write each run's frames as trajectory + ingest sidecar")
+    parser.add_argument("--blocks", type=int, default=3,
+                        help="blocks for the estimator's errors in --report (short runs)")
     parser.add_argument("--report", action="store_true",
                         help="D per species of every run against published and Pedone values")
     args = parser.parse_args()
