@@ -146,6 +146,40 @@ def report(args: argparse.Namespace) -> None:
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
 
+def crosscheck(args: argparse.Namespace) -> None:
+    """Forces of ``--crosscheck`` teacher against the run's own teacher on frames of each run
+    (RMS of the per-component difference, eV/Å, and of the forces themselves)."""
+    import numpy as np
+    from ase import Atoms
+
+    from ionflux.md.mlip import assemble, load_teacher
+
+    other, other_info = load_teacher(args.crosscheck, threads=args.threads)
+    own_calcs: dict[str, object] = {}
+    for manifest in sorted(Path(args.out).glob("*/*/manifest.json")):
+        teacher = manifest.parent.parent.name
+        if teacher == args.crosscheck:
+            continue
+        if teacher not in own_calcs:
+            own_calcs[teacher] = load_teacher(teacher, threads=args.threads)[0]
+        melt = assemble(manifest.parent)
+        picks = np.linspace(0, melt.n_frames - 1, args.frames).astype(int)
+        diffs, norms = [], []
+        for k in picks:
+            atoms = Atoms(melt.symbols, positions=melt.positions[k], cell=melt.cell, pbc=True)
+            atoms.calc = own_calcs[teacher]
+            f_own = atoms.get_forces().copy()
+            atoms.calc = other
+            f_other = atoms.get_forces().copy()
+            diffs.append(f_other - f_own)
+            norms.append(f_own)
+        rms = float(np.sqrt(np.mean(np.square(diffs))))
+        scale = float(np.sqrt(np.mean(np.square(norms))))
+        print(f"{manifest.parent.name} ({teacher} frames): {other_info['label']} vs {teacher}: "
+              f"force RMS difference {rms:.3f} eV/Å over {len(picks)} frames "
+              f"(RMS force {scale:.3f} eV/Å)")
+
+
 def _print_msd(traj, times_fs: list[float]) -> None:
     """Per-species MSD (Å^2, centre-of-mass frame, averaged over origins) at a few lags, and the
     apparent D = MSD / (6 t) at the longest (an upper bound while motion is sub-diffusive)."""
@@ -196,13 +230,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--assemble", action="store_true",
                         help="write each run's frames as trajectory + ingest sidecar")
+    parser.add_argument("--crosscheck", choices=["sevenn", "chgnet"],
+                        help="forces of this teacher against each run's own, on --frames frames")
+    parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=3,
                         help="blocks for the estimator's errors in --report (short runs)")
     parser.add_argument("--report", action="store_true",
                         help="D per species of every run against published and Pedone values")
     args = parser.parse_args()
     try:
-        if args.report:
+        if args.crosscheck:
+            crosscheck(args)
+        elif args.report:
             report(args)
         elif args.assemble:
             assemble_all(args)
