@@ -4,6 +4,6 @@ manager run one stage file per ``mrun`` call, see builders/README.md).
     mrun builders/all.py
 """
 
-from ionflux.pipeline import Pipeline
+from ionflux.stages.runner import Pipeline
 
 __builders__ = Pipeline.open().builders()

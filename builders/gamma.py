@@ -6,6 +6,6 @@ Stores and settings come from IONFLUX_STORE, IONFLUX_DATA_DIR, IONFLUX_MONGO_URI
 IONFLUX_PIPELINE_SETTINGS (see builders/README.md).
 """
 
-from ionflux.pipeline import Pipeline
+from ionflux.stages.runner import Pipeline
 
 __builders__ = Pipeline.open().builders(["gamma"])

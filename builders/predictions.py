@@ -9,6 +9,6 @@
 Stores come from IONFLUX_STORE, IONFLUX_DATA_DIR and IONFLUX_MONGO_URI (see README.md).
 """
 
-from ionflux.pipeline.predictions import prediction_builder
+from ionflux.stages.predictions import prediction_builder
 
 __builders__ = [prediction_builder()]

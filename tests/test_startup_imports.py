@@ -43,8 +43,8 @@ def test_read_only_store_and_predictions_cache_without_maggma(tmp_path, plain):
     SQLiteCollections; the builders' stores stay maggma Stores."""
     loaded = _modules_after(f"""
         from ionflux.ca.cache import StoreCache
-        from ionflux.pipeline.stores import StoreSet, open_store
-        from ionflux.pipeline.sqlite_collection import SQLiteCollection
+        from ionflux.storage.stores import StoreSet, open_store
+        from ionflux.storage.sqlite_collection import SQLiteCollection
         cache = StoreCache.open("local", {str(tmp_path)!r})
         cache.put("ab" * 16, {{"key": "ab" * 16, "inputs": {{"system": "Ba-Ti-O"}}}})
         assert cache.get("ab" * 16)["inputs"] == {{"system": "Ba-Ti-O"}}

@@ -58,7 +58,7 @@ def run_synthesis_report(out_dir: str | Path, *, store: str | None = None,
     from ionflux.ca.cache import StoreCache
     from ionflux.ca.predict import load_thermo, run_recipes
     from ionflux.kinetics import KDTable
-    from ionflux.pipeline import Pipeline
+    from ionflux.stages.runner import Pipeline
 
     settings = settings or ReportSettings()
     folder = Path(out_dir)
@@ -123,7 +123,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               kd_notes: list[str], predictions: Sequence[Any], figures: list[Path]) -> str:
     from ionflux.ca.documents import FRACTION_DEFINITIONS
     from ionflux.ca.recipes import get_recipe
-    from ionflux.pipeline.runner import explain_failure
+    from ionflux.stages.runner import explain_failure
 
     alpha, beta = settings.precursors
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ionflux.cli import _command
-from ionflux.pipeline.documents import TrajectoryMetadata
-from ionflux.pipeline.settings import BUILD_EQUIVALENTS, PipelineSettings, build_hint
+from ionflux.stages.settings import BUILD_EQUIVALENTS, PipelineSettings, build_hint
+from ionflux.storage.documents import TrajectoryMetadata
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "ionflux"
 #: Where messages come from and the command that shows them: the science packages and the

@@ -10,7 +10,7 @@ import pytest
 from hostile_data import write_runs
 
 from ionflux.cli import main
-from ionflux.pipeline.claims import Claims
+from ionflux.storage.claims import Claims
 
 FULL = sqlite3.OperationalError("database or disk is full")
 

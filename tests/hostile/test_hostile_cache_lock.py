@@ -33,7 +33,7 @@ def _cache(tmp_path: Path):
 
 def test_blocked_write_is_retried_then_skipped_and_recorded(tmp_path: Path):
     from ionflux.ca.cache import StoreCache
-    from ionflux.pipeline.predictions import BestEffortCache
+    from ionflux.stages.predictions import BestEffortCache
 
     _cache(tmp_path)
     slept: list[float] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ionflux.cli import main
-from ionflux.pipeline.stores import describe_store, redact_uri
+from ionflux.storage.stores import describe_store, redact_uri
 
 SECRETS = ("s3cr", "topsecret", "tok3n", "hunter2")
 
@@ -66,7 +66,7 @@ def test_health_serves_no_secret(monkeypatch):
 
     from fastapi.testclient import TestClient
 
-    from ionflux.pipeline.stores import StoreSet
+    from ionflux.storage.stores import StoreSet
     from ionflux.web import ServeSettings, create_app
 
     monkeypatch.setenv("IONFLUX_MONGO_URI", "mongodb://alice:s3cr%2Fet@db.example.org/x"

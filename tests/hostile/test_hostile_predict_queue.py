@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ionflux.pipeline.stores import StoreConfig
+from ionflux.storage.stores import StoreConfig
 
 BODY = {"precursors": {"BaO": 1, "TiO2": 1}, "grid": 6, "realisations": 1,
         "profile": [{"temperature_K": 1300, "hours": 0.1}]}
@@ -132,7 +132,7 @@ def test_every_profile_step_counts_in_the_cost():
 
 @pytest.fixture(autouse=True)
 def _fresh_memory_store():
-    from ionflux.pipeline.sqlite_store import SQLiteStore
+    from ionflux.storage.sqlite_store import SQLiteStore
 
     SQLiteStore.drop_memory_database(":memory:ionflux-queue")
     yield

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ionflux.errors import InputError
-from ionflux.pipeline.ingest import MAX_SIDECAR_BYTES, read_sidecar
+from ionflux.storage.ingest import MAX_SIDECAR_BYTES, read_sidecar
 
 GOOD = "formula: BaTiO3\ntemperature_K: 1500\nreplicate: r1\nframe_interval_fs: 50\n"
 

@@ -89,7 +89,7 @@ def test_web_api_applies_the_same_estimate(web_client_factory, monkeypatch):
 def web_client_factory():
     from fastapi.testclient import TestClient
 
-    from ionflux.pipeline.stores import StoreConfig
+    from ionflux.storage.stores import StoreConfig
     from ionflux.web import ServeSettings, create_app
 
     def make(predictor):

@@ -52,7 +52,7 @@ def test_deleted_store_is_503_and_never_recreated(served):
 
 
 def test_replaced_store_is_503(served):
-    from ionflux.pipeline.stores import StoreSet
+    from ionflux.storage.stores import StoreSet
 
     store, client, _ = served
     _delete(store)

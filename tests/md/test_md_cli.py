@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ionflux.cli import main
-from ionflux.pipeline.ingest import read_sidecar
+from ionflux.storage.ingest import read_sidecar
 
 
 def test_lammps_amorphous_writes_trajectory_and_valid_sidecar(tmp_path: Path):

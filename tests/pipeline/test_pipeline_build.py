@@ -15,7 +15,7 @@ from ionflux.errors import StoreError
 from ionflux.io import read_trajectory
 from ionflux.io.trajectory import file_sha256
 from ionflux.pipeline import Pipeline, PipelineSettings, SQLiteStore
-from ionflux.pipeline.documents import from_record
+from ionflux.storage.documents import from_record
 from ionflux.transport import analyze_trajectories
 from ionflux.transport.documents import TransportDoc
 

@@ -11,8 +11,8 @@ from pipeline_data import TEST_SETTINGS, write_run
 
 from ionflux.cli import main
 from ionflux.pipeline import Pipeline, load_store_config, open_store
-from ionflux.pipeline.sqlite_store import SQLiteStore
-from ionflux.pipeline.stores import BUILTIN_CONFIGS, ROLES, resolve_data_dir
+from ionflux.storage.sqlite_store import SQLiteStore
+from ionflux.storage.stores import BUILTIN_CONFIGS, ROLES, resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pipeline_data import write_run
 
 from ionflux.io.trajectory import file_sha256
 from ionflux.pipeline import Pipeline
-from ionflux.pipeline.ingest import find_sidecar, read_sidecar
+from ionflux.storage.ingest import find_sidecar, read_sidecar
 
 
 def _raw(pipe: Pipeline) -> dict[str, dict]:

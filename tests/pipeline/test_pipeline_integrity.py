@@ -12,7 +12,7 @@ from pipeline_data import write_run
 from pymongo import MongoClient
 
 from ionflux.pipeline import Pipeline, PipelineSettings
-from ionflux.pipeline.blobs import GridFSBlobs
+from ionflux.storage.blobs import GridFSBlobs
 
 SECRET = "s3cret-root-line: do not leak"
 

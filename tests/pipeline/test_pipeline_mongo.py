@@ -15,7 +15,7 @@ from ionflux.cli import main
 from ionflux.errors import StoreError
 from ionflux.io.trajectory import file_sha256
 from ionflux.pipeline import Pipeline, PipelineSettings
-from ionflux.pipeline.blobs import GridFSBlobs
+from ionflux.storage.blobs import GridFSBlobs
 
 pytestmark = pytest.mark.mongo
 

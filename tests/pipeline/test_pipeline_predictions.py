@@ -18,7 +18,7 @@ import pytest
 from ionflux.ca.cache import StoreCache
 from ionflux.ca.predict import predict
 from ionflux.cli import main
-from ionflux.pipeline.predictions import (
+from ionflux.stages.predictions import (
     PredictionRequest,
     file_requests,
     prediction_builder,
@@ -26,7 +26,7 @@ from ionflux.pipeline.predictions import (
     request_grid,
     request_status,
 )
-from ionflux.pipeline.runner import run_builder
+from ionflux.stages.runner import run_builder
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {"realisations": 2, "seed": 1, "grid": 8}

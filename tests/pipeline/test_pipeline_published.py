@@ -35,7 +35,7 @@ def test_kd_stage_builds_from_published_records_like_a_direct_call(memory_pipeli
     memory_pipeline.import_published("Ba-Ti-O")
     keys = ["BaTiO3@1500K:BaO+TiO2@published", "BaTi2O5@1250K:BaO+TiO2@published"]
     builder = memory_pipeline.builder("kd", keys=keys)
-    from ionflux.pipeline.runner import run_builder
+    from ionflux.stages.runner import run_builder
 
     assert run_builder(builder).succeeded == 2
     memory_pipeline.stores.connect()

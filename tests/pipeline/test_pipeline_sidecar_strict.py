@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ionflux.errors import InputError
-from ionflux.pipeline.ingest import MAX_SIDECAR_BYTES, read_sidecar
+from ionflux.storage.ingest import MAX_SIDECAR_BYTES, read_sidecar
 
 GOOD = {"formula": "BaTiO3", "temperature_K": 1500, "replicate": "r1",
         "frame_interval_fs": 50}

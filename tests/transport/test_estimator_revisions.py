@@ -92,7 +92,7 @@ def test_bad_estimator_specs_give_one_line_errors(trajectory, spec, message):
 
 
 def test_pipeline_settings_reject_unknown_estimators_and_pin_revisions():
-    from ionflux.pipeline.settings import TransportSettings
+    from ionflux.stages.settings import TransportSettings
 
     with pytest.raises(ValueError, match=re.escape("half-block has revisions 1..2")):
         TransportSettings(estimator="half-block@7")

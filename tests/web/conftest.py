@@ -14,8 +14,8 @@ from web_fakes import MEMORY, fake_predictor, seed_store
 
 @pytest.fixture(scope="session")
 def web_config():
-    from ionflux.pipeline.sqlite_store import SQLiteStore
-    from ionflux.pipeline.stores import StoreConfig
+    from ionflux.storage.sqlite_store import SQLiteStore
+    from ionflux.storage.stores import StoreConfig
 
     SQLiteStore.drop_memory_database(MEMORY)
     config = StoreConfig(backend="memory", memory_name=MEMORY)

@@ -153,7 +153,7 @@ def test_kd_bonds_and_ratio(client):
 
 def test_kd_ratio_interpolates_store_documents_in_log_k_versus_1_over_t():
     """log K_D linear in 1/T between the store's temperatures, as ``ionflux kd`` does."""
-    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.storage.stores import StoreConfig, StoreSet
     from ionflux.web.kd_ratio import kd_ratio_rows
 
     stores = StoreSet.open(StoreConfig(backend="memory",
@@ -216,9 +216,9 @@ def test_documents_carry_emmet_fields_and_schema_1_records_still_load(web_config
 
     from fastapi.testclient import TestClient
 
-    from ionflux.pipeline.documents import fingerprint, from_record
-    from ionflux.pipeline.sqlite_store import SQLiteStore
-    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.storage.documents import fingerprint, from_record
+    from ionflux.storage.sqlite_store import SQLiteStore
+    from ionflux.storage.stores import StoreConfig, StoreSet
     from ionflux.transport.documents import TransportDoc
     from ionflux.web import ServeSettings, create_app
 
@@ -258,7 +258,7 @@ def test_predictions_nest_dotted_fields_under_the_mongodb_wire_server(nx_27017, 
     from fastapi.testclient import TestClient
     from web_fakes import seed_store
 
-    from ionflux.pipeline.stores import StoreConfig
+    from ionflux.storage.stores import StoreConfig
     from ionflux.web import ServeSettings, create_app
 
     monkeypatch.setenv("IONFLUX_MONGO_URI", f"{nx_27017}/w{uuid.uuid4().hex[:12]}")
@@ -390,7 +390,7 @@ def test_kd_ratio_falls_back_to_the_bundled_tensors_as_the_cli_computes_them():
     """An empty store: the page's K_D table comes from the bundled published tensors, at a
     tabulated temperature and between two (1400 K), equal to ``ionflux kd``'s rows."""
     from ionflux.cli.kd import compute_rows
-    from ionflux.pipeline.stores import StoreConfig, StoreSet
+    from ionflux.storage.stores import StoreConfig, StoreSet
     from ionflux.web.kd_ratio import kd_ratio_rows
 
     stores = StoreSet.open(StoreConfig(backend="memory",

@@ -45,7 +45,7 @@ class StoreCache:
         ``local``)."""
         import os
 
-        from ionflux.pipeline.stores import STORE_ENV, open_store
+        from ionflux.storage.stores import STORE_ENV, open_store
 
         name = store or os.environ.get(STORE_ENV) or "local"
         # a plain SQLite collection: the cache only queries and updates, and maggma's Store
@@ -72,7 +72,7 @@ class StoreCache:
         return doc if doc.get("key") == key else None
 
     def put(self, key: str, doc: dict) -> None:
-        from ionflux.pipeline.documents import (
+        from ionflux.storage.documents import (
             SCHEMA_VERSION,
             builder_meta,
             document_fields,
@@ -120,7 +120,7 @@ class BestEffortCache:
         return self.cache.get(key)
 
     def put(self, key: str, doc: dict) -> None:
-        from ionflux.pipeline.documents import one_line
+        from ionflux.storage.documents import one_line
 
         for attempt in range(self.attempts):
             try:

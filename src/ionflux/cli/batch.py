@@ -45,8 +45,8 @@ def parse_ratios(text: str, names: list[str]) -> list[list[float]]:
 def _run(store, data_dir, processes: int, retry_failed: bool) -> dict:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ionflux.pipeline.predictions import prediction_builder
-    from ionflux.pipeline.runner import run_builder
+    from ionflux.stages.predictions import prediction_builder
+    from ionflux.stages.runner import run_builder
 
     builder = prediction_builder(store, data_dir, retry_failed=retry_failed)
     # the progress bar says what maggma's INFO lines would (and --json output stays JSON)
@@ -80,7 +80,7 @@ def request_command(
 ) -> None:
     """File every (ratio x profile x mode) combination as a prediction request."""
     from ionflux.cli.predict import parse_profile
-    from ionflux.pipeline.predictions import file_requests, prediction_stores, request_grid
+    from ionflux.stages.predictions import file_requests, prediction_stores, request_grid
 
     names = [p.strip() for p in precursors.split(",") if p.strip()]
     if len(names) < 2:
@@ -135,7 +135,7 @@ def run_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
 def status_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
                    json_out: bool = typer.Option(False, "--json")) -> None:
     """Requests done, pending and failed (with reasons)."""
-    from ionflux.pipeline.predictions import prediction_stores, request_status
+    from ionflux.stages.predictions import prediction_stores, request_status
 
     stores = prediction_stores(store, data_dir)
     for s in stores:
@@ -163,7 +163,7 @@ def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
     """Results of the filed requests: per request, its state and, when done, the largest
     product and the main phases with both fractions (mole fraction of formula units, cation
     fraction; mean ± standard error over realisations)."""
-    from ionflux.pipeline.predictions import prediction_stores
+    from ionflux.stages.predictions import prediction_stores
 
     stores = prediction_stores(store, data_dir)
     for s in stores:
@@ -208,7 +208,7 @@ def _pm(pair: list) -> str:
 def _results(requests, predictions, failures, top: int) -> list[dict]:
     """One row per filed request (stores connected), newest result per request."""
     from ionflux.ca.documents import PredictionDoc
-    from ionflux.pipeline.predictions import request_status
+    from ionflux.stages.predictions import request_status
 
     failed = request_status(requests, predictions, failures)["failed"]
     done = {r["request_id"]: r for r in predictions.query(

@@ -22,7 +22,7 @@ _SETTINGS = typer.Option(None, "--settings",
 
 def _open(store: str | None, data_dir: Path | None, settings: Path | None = None,
           read_only: bool = False) -> Any:
-    from ionflux.pipeline import Pipeline
+    from ionflux.stages.runner import Pipeline
 
     return Pipeline.open(store, data_dir=data_dir, settings=settings, read_only=read_only)
 
@@ -66,7 +66,7 @@ def ingest(
                                  follow_links=follow_links, progress=tick)
     finally:
         pipe.close()
-    from ionflux.pipeline.settings import build_hint
+    from ionflux.stages.settings import build_hint
 
     # reader messages name `transport analyze` options; say where ingest takes the value from
     failed = [(p, build_hint(e)) for p, e in report.failed]
@@ -196,8 +196,8 @@ def status(
         report = pipe.status()
     finally:
         pipe.close()
-    from ionflux.pipeline.runner import explain_failure
-    from ionflux.pipeline.settings import build_hint
+    from ionflux.stages.runner import explain_failure
+    from ionflux.stages.settings import build_hint
 
     explained = [(f, build_hint(f.get("error") or ""), *explain_failure(f))
                  for f in report.failures]

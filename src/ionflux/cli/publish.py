@@ -117,7 +117,7 @@ def publish_command(
                          f"{first[0] or 'project'}: {first[1][0]}")
     if dry_run:
         return
-    from ionflux.pipeline.stores import load_store_config, resolve_data_dir
+    from ionflux.storage.stores import load_store_config, resolve_data_dir
 
     if record is None:
         folder = resolve_data_dir(load_store_config("local"), data_dir)

@@ -224,7 +224,7 @@ def import_published(
 
         import_command(path, as_json, time_axis_factor)
         return
-    from ionflux.pipeline import Pipeline
+    from ionflux.stages.runner import Pipeline
 
     with Pipeline.open(store, data_dir=data_dir) as pipeline:
         report = pipeline.import_published(path, time_axis_factor=time_axis_factor)

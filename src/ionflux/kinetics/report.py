@@ -27,7 +27,7 @@ def load_transport_docs(source: str, system: str, store: str | None = None,
 
         return load_published(system)
     if source == "store":
-        from ionflux.pipeline import Pipeline
+        from ionflux.stages.runner import Pipeline
 
         with Pipeline.open(store, data_dir=data_dir) as pipeline:
             docs = pipeline.transport_docs(system, source="all")

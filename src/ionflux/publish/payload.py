@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ionflux.pipeline.documents import fingerprint as hash_parts
 from ionflux.publish import tables as tbl
+from ionflux.storage.documents import fingerprint as hash_parts
 
 #: Units of the data columns (pint syntax that MPContribs' registry accepts).
 UNIT_D = tbl.UNIT_D

@@ -85,7 +85,7 @@ def check_identifier(identifier: str) -> str | None:
         return "empty identifier"
     if _MP_ID.match(identifier):
         return None
-    from ionflux.pipeline.documents import reduced_formula
+    from ionflux.storage.documents import reduced_formula
 
     try:
         if not _FORMULA.match(identifier):

@@ -20,8 +20,8 @@ from importlib import resources
 from typing import Any
 
 from ionflux.errors import DataNotFoundError, IonfluxError
-from ionflux.pipeline.documents import one_line, reduced_formula
 from ionflux.publish.payload import GroupData
+from ionflux.storage.documents import one_line, reduced_formula
 
 Progress = Callable[[str], Any]
 
@@ -195,8 +195,8 @@ def store_groups(stores: Any, formulas: Sequence[str] | None = None, *,
     """Groups of a connected StoreSet: each MD aggregate and each imported published record
     is its own group (a composition and temperature with both gives two contributions)."""
     from ionflux.kinetics.kd import KDDoc
-    from ionflux.pipeline.documents import TrajectoryMetadata, from_record
-    from ionflux.pipeline.loading import load_trajectory
+    from ionflux.storage.documents import TrajectoryMetadata, from_record
+    from ionflux.storage.loading import load_trajectory
     from ionflux.structure.documents import BondCountDoc
     from ionflux.transport.documents import TransportDoc
     from ionflux.transport.physics_checks import with_monotonic_flags
@@ -261,7 +261,7 @@ def collect(store: str | None = None, data_dir: Any = None, formulas: Sequence[s
     if source != "bundled":
         import os
 
-        from ionflux.pipeline.stores import StoreSet
+        from ionflux.storage.stores import StoreSet
 
         name = store or os.environ.get("IONFLUX_STORE") or "local"
         stores = StoreSet.open(name, data_dir=data_dir).connect()

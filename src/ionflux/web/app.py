@@ -304,8 +304,8 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     (tests substitute a fast one)."""
     from ionflux import __version__
     from ionflux.kinetics.kd import KDDoc
-    from ionflux.pipeline.documents import AggregateFields, KDFields, ReplicateFields
-    from ionflux.pipeline.published import PublishedFields
+    from ionflux.stages.published import PublishedFields
+    from ionflux.storage.documents import AggregateFields, KDFields, ReplicateFields
     from ionflux.structure.documents import BondCountDoc
     from ionflux.transport.documents import TransportDoc
 
@@ -374,7 +374,7 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
     def heartbeat() -> dict[str, Any]:
         """The MP API's liveness answer, which mp-api clients read on start: status, version,
         the documents' schema (``db_version``) and no access-controlled data."""
-        from ionflux.pipeline.documents import SCHEMA_VERSION
+        from ionflux.storage.documents import SCHEMA_VERSION
 
         return {"status": "OK", "version": __version__,
                 "db_version": f"ionflux-schema-{SCHEMA_VERSION}",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ionflux.errors import InputError, StoreError
-from ionflux.pipeline.documents import finite_or_none, reduced_formula
+from ionflux.storage.documents import finite_or_none, reduced_formula
 
 
 def parse_formula(value: str, what: str = "formula") -> str:
@@ -45,7 +45,7 @@ class StoreAccess:
     """Per-thread connected stores of one configuration."""
 
     def __init__(self, store: str = "local", data_dir: str | Path | None = None) -> None:
-        from ionflux.pipeline.stores import StoreSet
+        from ionflux.storage.stores import StoreSet
 
         self.store = store
         self.data_dir = data_dir
@@ -88,7 +88,7 @@ class StoreAccess:
         self.check()
         stores = getattr(self._local, "stores", None)
         if stores is None:
-            from ionflux.pipeline.stores import StoreSet
+            from ionflux.storage.stores import StoreSet
 
             stores = StoreSet.open(self.store, data_dir=self.data_dir).connect()
             self._local.stores = stores

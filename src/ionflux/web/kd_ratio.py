@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ionflux.errors import DataNotFoundError, InputError
-from ionflux.pipeline.documents import finite_or_none
+from ionflux.storage.documents import finite_or_none
 
 
 def cation_fraction(phase: str, precursors: list[str]) -> tuple[str, str, float | None]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ionflux.pipeline.documents import upgraded
+from ionflux.storage.documents import upgraded
 from ionflux.web.data import clean
 from ionflux.web.operators import sort_key
 

@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ionflux import __version__
 from ionflux.ca.cache import BestEffortCache  # noqa: F401  (its former home)
 from ionflux.errors import InputError
-from ionflux.pipeline.builders import IncrementalBuilder, Plan, PlanEntry
-from ionflux.pipeline.documents import fingerprint, now_ms, reduced_formula
+from ionflux.stages.builders import IncrementalBuilder, Plan, PlanEntry
+from ionflux.storage.documents import fingerprint, now_ms, reduced_formula
 
 REQUESTS = "prediction_requests"
 STAGE = "predict"
@@ -173,7 +173,7 @@ class PredictionBuilder(IncrementalBuilder):
                       realisations=request.realisations, seed=request.seed, grid=request.grid,
                       cache=StoreCache(self.target))
         record = doc.model_copy(update={"from_cache": False}).model_dump(mode="json")
-        from ionflux.pipeline.documents import finite_or_none
+        from ionflux.storage.documents import finite_or_none
 
         return {"prediction_id": doc.key, "system": doc.inputs.system,
                 "recipe": doc.inputs.recipe, "mode": doc.inputs.mode,
@@ -187,7 +187,7 @@ def prediction_stores(store: Any = None, data_dir: Any = None) -> tuple[Store, S
     """(requests, predictions, failures) stores of a configuration, unconnected."""
     import os
 
-    from ionflux.pipeline.stores import STORE_ENV, open_store
+    from ionflux.storage.stores import STORE_ENV, open_store
 
     name = store or os.environ.get(STORE_ENV) or "local"
     return (open_store(name, REQUESTS, data_dir, key="request_id"),

@@ -15,16 +15,16 @@ from typing import ClassVar
 from pydantic import Field
 
 from ionflux import __version__
-from ionflux.pipeline.builders import _wrap_store_errors
-from ionflux.pipeline.documents import (
+from ionflux.stages.builders import _wrap_store_errors
+from ionflux.storage.documents import (
     DerivedFields,
     PipelineProvenance,
     fingerprint,
     now_ms,
     to_record,
 )
-from ionflux.pipeline.ingest import IngestReport
-from ionflux.pipeline.stores import StoreSet, describe_store
+from ionflux.storage.ingest import IngestReport
+from ionflux.storage.stores import StoreSet, describe_store
 
 
 class PublishedFields(DerivedFields):

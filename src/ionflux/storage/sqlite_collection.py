@@ -14,7 +14,7 @@ survives ``close()`` (unlike maggma's ``MemoryStore``), for tests.
 
 :class:`SQLiteCollection` imports neither maggma nor pymongo (importing ``maggma.core`` loads its
 builders, ``maggma.utils`` and pymongo: most of a query's start-up), so read-only queries and the
-predictions cache open it directly; :class:`~ionflux.pipeline.sqlite_store.SQLiteStore` adds
+predictions cache open it directly; :class:`~ionflux.storage.sqlite_store.SQLiteStore` adds
 maggma's ``Store`` base for the builders.
 """
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ionflux.errors import InputError
-from ionflux.pipeline.documents import RawTrajectoryDoc, reduced_formula
+from ionflux.storage.documents import RawTrajectoryDoc, reduced_formula
 
 if TYPE_CHECKING:
     from ionflux.io.trajectory import Trajectory
-    from ionflux.pipeline.blobs import GridFSBlobs
+    from ionflux.storage.blobs import GridFSBlobs
 
 
 def resolve_function(path: str) -> Callable[..., Any]:

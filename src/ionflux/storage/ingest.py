@@ -3,7 +3,7 @@
 Convention: next to every trajectory file sits one metadata sidecar in YAML or JSON, named
 either after the whole file (``run1.extxyz`` -> ``run1.extxyz.yaml``) or after its stem
 (``run1.yaml``); ``.yml`` and ``.json`` work too. Its fields are
-:class:`~ionflux.pipeline.documents.TrajectoryMetadata`::
+:class:`~ionflux.storage.documents.TrajectoryMetadata`::
 
     formula: BaTiO3            # phase simulated (any multiple of the formula)
     temperature_K: 1500
@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ionflux.errors import InputError
-from ionflux.pipeline.documents import (
+from ionflux.storage.documents import (
     BlobRef,
     FailureDoc,
     PipelineProvenance,
@@ -48,7 +48,7 @@ from ionflux.pipeline.documents import (
     redact_contents,
     replicate_key,
 )
-from ionflux.pipeline.stores import StoreSet
+from ionflux.storage.stores import StoreSet
 
 TRAJECTORY_SUFFIXES = (".extxyz", ".xyz", ".lammpstrj", ".dump", ".lammps", ".traj")
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")

@@ -1,6 +1,6 @@
 """An embedded, persistent maggma ``Store`` on SQLite: no server, real indexes.
 
-The storage itself is :class:`~ionflux.pipeline.sqlite_collection.SQLiteCollection` (one table
+The storage itself is :class:`~ionflux.storage.sqlite_collection.SQLiteCollection` (one table
 per collection, BSON documents, indexed shadow columns, the MongoDB query language); this module
 adds maggma's ``Store`` base, which the builders and ``mrun`` need (``updated_keys``,
 ``newer_in``, serialisation). Read-only queries and the predictions cache use the collection
@@ -16,7 +16,7 @@ from typing import Any
 
 from maggma.core import Store
 
-from ionflux.pipeline.sqlite_collection import SQLiteCollection
+from ionflux.storage.sqlite_collection import SQLiteCollection
 
 
 class SQLiteStore(SQLiteCollection, Store):

@@ -35,8 +35,9 @@ from ionflux.errors import (
     StoreError,
     TrajectoryFormatError,
 )
-from ionflux.pipeline.blobs import GridFSBlobs
-from ionflux.pipeline.documents import (
+from ionflux.stages.settings import build_hint
+from ionflux.storage.blobs import GridFSBlobs
+from ionflux.storage.documents import (
     AggregateFields,
     DerivedFields,
     ExcludedReplicate,
@@ -51,9 +52,8 @@ from ionflux.pipeline.documents import (
     redact_contents,
     to_record,
 )
-from ionflux.pipeline.loading import load_trajectory, resolve_function
-from ionflux.pipeline.settings import build_hint
-from ionflux.pipeline.stores import describe_store
+from ionflux.storage.loading import load_trajectory, resolve_function
+from ionflux.storage.stores import describe_store
 from ionflux.transport.estimators import parse_estimator
 
 _RAW_PLAN_FIELDS = ["traj_id", "group_id", "fingerprint", "sha256", "path", "last_updated"]
@@ -220,7 +220,7 @@ class IncrementalBuilder(Builder):
     def _claimed(self, items: Iterator[dict]) -> Iterator[dict]:
         """The items this builder claims; items another builder holds, or finished since the
         plan was made, are left to it (concurrent builds divide the work)."""
-        from ionflux.pipeline.claims import Claims
+        from ionflux.storage.claims import Claims
 
         if self._claims is None:
             self._claims = Claims(self.failures)
@@ -654,7 +654,7 @@ class KDBuilder(IncrementalBuilder):
 
     def compute(self, item: dict) -> dict:
         from ionflux.kinetics import KDTable
-        from ionflux.pipeline.documents import from_record
+        from ionflux.storage.documents import from_record
         from ionflux.transport.documents import TransportDoc
 
         entry: PlanEntry = item["entry"]

@@ -106,7 +106,7 @@ class KDSettings(BaseModel):
     @field_validator("precursor_pairs")
     @classmethod
     def _reduce(cls, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        from ionflux.pipeline.documents import reduced_formula
+        from ionflux.storage.documents import reduced_formula
 
         out = []
         for a, b in pairs:
@@ -118,7 +118,7 @@ class KDSettings(BaseModel):
 
 
 class GammaSettings(BaseModel):
-    """Extrapolation grades of ACE trajectories (``ionflux.pipeline.gamma``)."""
+    """Extrapolation grades of ACE trajectories (``ionflux.stages.gamma``)."""
 
     model_config = ConfigDict(extra="forbid")
 

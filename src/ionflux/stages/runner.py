@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ionflux.errors import DataNotFoundError, InputError
-from ionflux.pipeline.documents import BUILD_STAGES, group_key, now_ms, reduced_formula
-from ionflux.pipeline.ingest import IngestReport, ingest_directory
-from ionflux.pipeline.settings import DEFAULT_SETTINGS_NAME, SETTINGS_ENV, PipelineSettings
-from ionflux.pipeline.stores import STORE_ENV, StoreConfig, StoreSet
+from ionflux.stages.settings import DEFAULT_SETTINGS_NAME, SETTINGS_ENV, PipelineSettings
+from ionflux.storage.documents import BUILD_STAGES, group_key, now_ms, reduced_formula
+from ionflux.storage.ingest import IngestReport, ingest_directory
+from ionflux.storage.stores import STORE_ENV, StoreConfig, StoreSet
 
 if TYPE_CHECKING:
     from maggma.core import Builder
 
-    from ionflux.pipeline.builders import IncrementalBuilder
-    from ionflux.pipeline.retire import RetireReport
+    from ionflux.stages.builders import IncrementalBuilder
+    from ionflux.storage.retire import RetireReport
     from ionflux.transport.documents import TransportDoc
 
 #: Progress callback: (stage, done, total).
@@ -231,8 +231,8 @@ class Pipeline:
     def builder(self, stage: str, **overrides: Any) -> IncrementalBuilder:
         """The builder of one stage (``transport``, ``bonds``, ``aggregate``, ``kd``)."""
         # imported here: the builders load maggma and pymongo, which queries do not need
-        from ionflux.pipeline.builders import BondsBuilder, KDBuilder
-        from ionflux.pipeline.gamma import (
+        from ionflux.stages.builders import BondsBuilder, KDBuilder
+        from ionflux.stages.gamma import (
             GammaAggregateBuilder,
             GammaBuilder,
             GammaTransportBuilder,
@@ -305,8 +305,8 @@ class Pipeline:
     def retire(self, paths: Sequence[str | Path] | None = None, *, missing: bool = False,
                reason: str | None = None) -> RetireReport:
         """Unregister deleted trajectory files (and their per-replicate documents), recorded
-        in the ``retired`` store; see :mod:`ionflux.pipeline.retire`."""
-        from ionflux.pipeline.retire import retire
+        in the ``retired`` store; see :mod:`ionflux.storage.retire`."""
+        from ionflux.storage.retire import retire
 
         self.stores.connect()
         return retire(self.stores, list(paths or []), missing=missing, reason=reason)
@@ -316,7 +316,7 @@ class Pipeline:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
         into the ``published_transport`` store; the K_D stage then builds from it.
         ``time_axis_factor``: divide every L by it (recorded; never applied otherwise)."""
-        from ionflux.pipeline.published import import_published
+        from ionflux.stages.published import import_published
 
         self.stores.connect()
         return import_published(source, self.stores, time_axis_factor=time_axis_factor)
@@ -440,7 +440,7 @@ class Pipeline:
         """
         from pymatgen.core import Composition
 
-        from ionflux.pipeline.documents import from_record
+        from ionflux.storage.documents import from_record
         from ionflux.thermo.system import parse_system
         from ionflux.transport.documents import TransportDoc
 

@@ -23,14 +23,14 @@ from typing import Any, ClassVar
 from maggma.core import Store
 
 from ionflux.errors import AnalysisError, InputError
-from ionflux.pipeline.blobs import GridFSBlobs
-from ionflux.pipeline.builders import (
+from ionflux.stages.builders import (
     PlanEntry,
     TransportAggregateBuilder,
     TransportBuilder,
     _ReplicateBuilder,
 )
-from ionflux.pipeline.documents import (
+from ionflux.storage.blobs import GridFSBlobs
+from ionflux.storage.documents import (
     ExcludedReplicate,
     RawTrajectoryDoc,
     ReplicateFields,
@@ -38,7 +38,7 @@ from ionflux.pipeline.documents import (
     fingerprint,
     to_record,
 )
-from ionflux.pipeline.loading import load_trajectory
+from ionflux.storage.loading import load_trajectory
 
 _ACE_FIELDS = ["traj_id", "fingerprint", "sha256", "path", "last_updated",
                "metadata.potential_file", "metadata.active_set_file"]

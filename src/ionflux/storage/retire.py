@@ -20,9 +20,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ionflux.errors import InputError
-from ionflux.pipeline.documents import FailureDoc, TrajectoryMetadata, now_ms
-from ionflux.pipeline.ingest import path_exists
-from ionflux.pipeline.stores import StoreSet
+from ionflux.storage.documents import FailureDoc, TrajectoryMetadata, now_ms
+from ionflux.storage.ingest import path_exists
+from ionflux.storage.stores import StoreSet
 
 #: Per-replicate stages whose documents and failure records are keyed by ``traj_id``.
 REPLICATE_ROLES = ("gamma", "transport", "bonds")

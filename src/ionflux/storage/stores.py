@@ -25,7 +25,7 @@ from ionflux.errors import InputError, StoreError
 if TYPE_CHECKING:  # maggma.core loads pymongo; queries of a local store need neither
     from maggma.core import Store
 
-    from ionflux.pipeline.blobs import GridFSBlobs
+    from ionflux.storage.blobs import GridFSBlobs
 
 #: Store roles and the key field of each.
 ROLE_KEYS: dict[str, str] = {
@@ -297,7 +297,7 @@ def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Pa
                 uri: str | None, key: str | None = None, read_only: bool = False,
                 plain: bool = False) -> Store:
     """The store of one collection. SQLite stores opened ``read_only`` (local) or ``plain``
-    are :class:`~ionflux.pipeline.sqlite_collection.SQLiteCollection` (no maggma import)."""
+    are :class:`~ionflux.storage.sqlite_collection.SQLiteCollection` (no maggma import)."""
     key = key or ROLE_KEYS.get(role, "key")
     if config.backend == "mongo":
         from maggma.stores import MongoStore
@@ -308,9 +308,9 @@ def _make_store(config: StoreConfig, role: str, collection: str, *, data_dir: Pa
                           mongoclient_kwargs={"serverSelectionTimeoutMS": config.timeout_ms,
                                               "connectTimeoutMS": config.timeout_ms})
     if plain or (read_only and config.backend == "local"):
-        from ionflux.pipeline.sqlite_collection import SQLiteCollection as SQLite
+        from ionflux.storage.sqlite_collection import SQLiteCollection as SQLite
     else:
-        from ionflux.pipeline.sqlite_store import SQLiteStore as SQLite
+        from ionflux.storage.sqlite_store import SQLiteStore as SQLite
 
     if config.backend == "memory":
         return SQLite(config.memory_name, collection, key=key)
@@ -369,7 +369,7 @@ class StoreSet:
                                     uri=mongo_uri, read_only=read_only) for role in ROLES}
         blobs = None
         if config.backend == "mongo":
-            from ionflux.pipeline.blobs import GridFSBlobs
+            from ionflux.storage.blobs import GridFSBlobs
 
             assert mongo_uri is not None
             blobs = GridFSBlobs(mongo_uri, _mongo_database(config, mongo_uri),

@@ -65,7 +65,7 @@ class Claims:
     # -- SQLite ---------------------------------------------------------------------------
     def _sqlite(self) -> sqlite3.Connection:
         if self._conn is None:
-            from ionflux.pipeline.sqlite_store import SQLiteStore
+            from ionflux.storage.sqlite_store import SQLiteStore
 
             probe = SQLiteStore(self.where, CLAIMS_COLLECTION, key="claim_id")
             conn = probe._open()
@@ -162,7 +162,7 @@ class Claims:
 
 
 def _backend(store: Store) -> tuple[str, Any]:
-    from ionflux.pipeline.sqlite_store import SQLiteStore
+    from ionflux.storage.sqlite_store import SQLiteStore
 
     if isinstance(store, SQLiteStore) and not store.is_memory:
         # (in-memory stores live in one process and share one connection: nothing to divide)
