@@ -22,9 +22,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "ionflux"
 #: Where messages come from and the command that shows them: the science packages and the
 #: builders run under ``ionflux build``; ingest and retire have commands of their own.
 SOURCES = {"io": "build", "transport": "build", "structure": "build", "kinetics": "build",
-           "thermo": "build", "chempot": "build", "pipeline/builders.py": "build",
-           "pipeline/gamma.py": "build", "pipeline/ingest.py": "ingest",
-           "pipeline/retire.py": "retire"}
+           "thermo": "build", "chempot": "build", "stages/builders.py": "build",
+           "stages/gamma.py": "build", "storage/ingest.py": "ingest",
+           "storage/retire.py": "retire"}
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 #: `ionflux CMD [SUB]`: a message that names a command is judged against that command.
 COMMAND = re.compile(r"ionflux ([a-z-]+)(?: ([a-z-]+))?")

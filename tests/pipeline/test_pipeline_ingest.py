@@ -153,7 +153,7 @@ def test_reingest_of_unchanged_files_reads_neither_file(tmp_path: Path,
                                                        memory_pipeline: Pipeline):
     from unittest import mock
 
-    from ionflux.pipeline import ingest as ingest_module
+    from ionflux.storage import ingest as ingest_module
 
     runs = tmp_path / "runs"
     paths = [write_run(runs, f"r{i}", replicate=f"r{i}", seed=i) for i in range(3)]
