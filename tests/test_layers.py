@@ -74,14 +74,7 @@ FLOORS: dict[str, int] = {
 
 #: Upward imports that exist today, (importer, imported, kind) -> why, and the issue that
 #: removes it. Only ever remove entries.
-ALLOWED_UPWARD: dict[tuple[str, str, str], str] = {
-    ("ionflux.kinetics.report", "ionflux.stages.runner", "function"):
-        "--source store reads transport documents through Pipeline (stages); needs a "
-        "storage-level reader of the transport store (#24)",
-    ("ionflux.kinetics.report", "ionflux.stages", "function"):
-        "--source store reads transport documents through Pipeline (stages); needs a "
-        "storage-level reader of the transport store (#24)",
-}
+ALLOWED_UPWARD: dict[tuple[str, str, str], str] = {}
 
 
 class Edge(NamedTuple):

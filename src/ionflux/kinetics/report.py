@@ -27,11 +27,18 @@ def load_transport_docs(source: str, system: str, store: str | None = None,
 
         return load_published(system)
     if source == "store":
-        from ionflux.stages.runner import Pipeline
+        import os
 
-        with Pipeline.open(store, data_dir=data_dir) as pipeline:
-            docs = pipeline.transport_docs(system, source="all")
-            location = pipeline.stores.location
+        from ionflux.storage.documents import from_record
+        from ionflux.storage.stores import STORE_ENV, StoreSet
+        from ionflux.storage.transport_records import transport_records
+        from ionflux.thermo.system import parse_system
+
+        name = store or os.environ.get(STORE_ENV) or "local"
+        with StoreSet.open(name, data_dir=data_dir) as stores:
+            records = transport_records(stores, "all", set(parse_system(system)))
+            location = stores.location
+        docs = [from_record(record, TransportDoc) for record in records]
         if not docs:
             raise DataNotFoundError(
                 f"no {system} transport documents in {location}; run `ionflux ingest` and "

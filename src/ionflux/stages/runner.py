@@ -438,25 +438,14 @@ class Pipeline:
         (both; where both cover a (phase, temperature), the MD aggregate wins). ``system``
         (e.g. ``"Ba-Ti-O"``) keeps the documents whose elements lie in it.
         """
-        from pymatgen.core import Composition
-
         from ionflux.storage.documents import from_record
+        from ionflux.storage.transport_records import transport_records
         from ionflux.thermo.system import parse_system
         from ionflux.transport.documents import TransportDoc
 
-        roles = {"md": ["transport_aggregate"], "published": ["published_transport"],
-                 "all": ["published_transport", "transport_aggregate"]}
-        if source not in roles:
-            raise InputError(f"unknown transport source {source!r}; use md, published or all")
-        self.stores.connect()
-        allowed = set(parse_system(system)) if system else None
-        by_group: dict[str, TransportDoc] = {}
-        for role in roles[source]:
-            for record in self.stores.stores[role].query(sort={"group_id": 1}):
-                elements = {el.symbol for el in Composition(record["formula"]).elements}
-                if allowed is None or elements <= allowed:
-                    by_group[record["group_id"]] = from_record(record, TransportDoc)
-        return [by_group[g] for g in sorted(by_group)]  # type: ignore[misc]
+        records = transport_records(self.stores, source,
+                                    set(parse_system(system)) if system else None)
+        return [from_record(record, TransportDoc) for record in records]
 
     def kd(self, formula: str, temperature_K: float, precursors: Sequence[str] | None = None
            ) -> list[dict]:
