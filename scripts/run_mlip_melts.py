@@ -140,8 +140,8 @@ def report(args: argparse.Namespace) -> None:
               f"{'published':>10s} {'Pedone':>9s}  (cm^2/s)")
         for el in doc.species:
             d, err = doc.D_self_cm2_s.get(el), (doc.D_self_cm2_s_stderr or {}).get(el)
-            diffusive = next((q.passed for q in doc.quality if q.name == f"diffusive_{el}"),
-                             None)
+            flag = doc.quality.get(f"diffusive_{el}")
+            diffusive = None if flag is None else flag.passed
             print(f"  {el:3s} {_num(d):>10s} {_num(err):>9s} {diffusive!s:>9s} "
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
