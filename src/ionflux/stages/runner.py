@@ -93,8 +93,8 @@ def explain_failure(failure: dict) -> tuple[bool, str]:
     """
     kind = failure.get("error_type") or ""
     if kind in DATA_GAP_TYPES:
-        return True, ("the reference data (thermodynamics, temperatures) do not cover this "
-                      "item; no rebuild changes that, so it does not fail --check")
+        return True, ("a data gap: the reference thermodynamics or temperature range do not "
+                      "cover this item, and no rebuild changes that, so it does not fail --check")
     return False, _WHY.get(kind, f"unexpected {kind or 'error'} (a bug?): rerun with "
                                  "`ionflux build --retry-failed`; report it if it repeats")
 
