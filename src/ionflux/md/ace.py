@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ionflux.errors import AnalysisError, InputError
-from ionflux.md.run import MIN_DISTANCE_A, MDRun, file_sha256, min_distance_A, package_versions
+from ionflux.md.run import MDRun, file_sha256, package_versions, record_frame
 
 #: Extrapolation-grade thresholds of the published study: warn above, stop above.
 GAMMA_WARN = 5.0
@@ -180,21 +180,12 @@ def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
     for k in range(n_frames):
         if k:
             dyn.run(settings.frame_every)
-        energy = atoms.get_potential_energy()
         step = k * settings.frame_every
         where = f"step {step} ({step * settings.timestep_fs:g} fs)"
-        if not math.isfinite(energy):
-            run.partial, run.stop_reason = True, f"{where}: potential energy is {energy}"
+        stop = record_frame(run, atoms, step, settings.timestep_fs)
+        if stop:
+            run.partial, run.stop_reason = True, stop
             break
-        d = min_distance_A(atoms.positions, atoms.cell.array)
-        if d < MIN_DISTANCE_A:
-            run.partial, run.stop_reason = True, (f"{where}: two atoms {d:.2f} Å apart "
-                                                  "(atoms overlapping; the run blew up)")
-            break
-        run.positions.append(atoms.positions.copy())
-        run.times_fs.append(step * settings.timestep_fs)
-        run.kinetic_temperatures_K.append(float(atoms.get_temperature()))
-        run.potential_energies_eV.append(float(energy))
         if with_gamma:
             g = frame_gamma(calc)
             run.gamma_max.append(g)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ionflux.errors import InputError
-from ionflux.md.run import MIN_DISTANCE_A, MDRun, file_sha256, min_distance_A, package_versions
+from ionflux.md.run import MDRun, file_sha256, package_versions, record_frame
 
 MANIFEST = "manifest.json"
 STATE = "state.npz"
@@ -177,13 +177,13 @@ def run_chunks(atoms: Any, calculator: Any, settings: ChunkSettings, outdir: str
                     temperature_K=settings.temperature_K, kinetic_temperatures_K=[],
                     potential_energies_eV=[])
         if step0 == 0:
-            _record(run, work, 0, settings)
+            record_frame(run, work, 0, settings.timestep_fs)
         step = step0
         stop_reason = None
         while step < step0 + settings.chunk_steps:
             dyn.run(settings.frame_every)
             step += settings.frame_every
-            stop_reason = _record(run, work, step, settings)
+            stop_reason = record_frame(run, work, step, settings.timestep_fs)
             if stop_reason:
                 break
             if progress is not None:
@@ -219,22 +219,6 @@ def _thermalize(atoms: Any, temperature_K: float, rng: np.random.Generator) -> N
         from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
     thermalize_momenta(atoms, temperature_K=temperature_K, rng=rng)
     Stationary(atoms)
-
-
-def _record(run: MDRun, atoms: Any, step: int, settings: ChunkSettings) -> str | None:
-    """Append the current frame; the reason if the run has blown up."""
-    energy = float(atoms.get_potential_energy())
-    where = f"step {step} ({step * settings.timestep_fs:g} fs)"
-    if not np.isfinite(energy):
-        return f"{where}: potential energy is {energy}"
-    d = min_distance_A(atoms.positions, atoms.cell.array)
-    if d < MIN_DISTANCE_A:
-        return f"{where}: two atoms {d:.2f} Å apart (atoms overlapping; the run blew up)"
-    run.positions.append(atoms.positions.copy())
-    run.times_fs.append(step * settings.timestep_fs)
-    run.kinetic_temperatures_K.append(float(atoms.get_temperature()))
-    run.potential_energies_eV.append(energy)
-    return None
 
 
 def _write_frames(path: Path, run: MDRun) -> None:

@@ -86,6 +86,23 @@ def min_distance_A(positions: np.ndarray, cell: np.ndarray) -> float:
     return float(np.sqrt(r2.min()))
 
 
+def record_frame(run: MDRun, atoms: Any, step: int, timestep_fs: float) -> str | None:
+    """Append the current frame of ``atoms`` (ASE, with a calculator) to ``run``; the reason,
+    and nothing appended, if the run has blown up (non-finite energy, atoms overlapping)."""
+    energy = float(atoms.get_potential_energy())
+    where = f"step {step} ({step * timestep_fs:g} fs)"
+    if not np.isfinite(energy):
+        return f"{where}: potential energy is {energy}"
+    d = min_distance_A(atoms.positions, atoms.cell.array)
+    if d < MIN_DISTANCE_A:
+        return f"{where}: two atoms {d:.2f} Å apart (atoms overlapping; the run blew up)"
+    run.positions.append(atoms.positions.copy())
+    run.times_fs.append(step * timestep_fs)
+    run.kinetic_temperatures_K.append(float(atoms.get_temperature()))
+    run.potential_energies_eV.append(energy)
+    return None
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
