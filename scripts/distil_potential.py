@@ -60,6 +60,38 @@ def label(args: argparse.Namespace) -> None:
             break
 
 
+def fit(args: argparse.Namespace) -> None:
+    import copy
+    import json
+
+    from ionflux.md.ace import save_active_set
+    from ionflux.md.distil import LabelStore
+    from ionflux.md.distil_fit import DISTIL_BASIS, fit_distilled
+
+    store = LabelStore(Path(args.out) / "labels")
+    teacher = json.loads((store.folder / "labels.json").read_text())["teacher"]
+    basis = copy.deepcopy(DISTIL_BASIS)
+    if args.nradmax:
+        basis["functions"]["ALL"] = {"nradmax_by_orders": [int(x) for x in args.nradmax.split(",")],
+                                     "lmax_by_orders": [int(x) for x in args.lmax.split(",")]}
+    start = time.perf_counter()
+    result = fit_distilled(store.load(), teacher, basis)
+    out = Path(args.out) / "potential"
+    out.mkdir(parents=True, exist_ok=True)
+    result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
+    save_active_set(out / "BaTiO_distilled.asi", result.basis, result.active_set)
+    result.manifest["fit_wall_s"] = round(time.perf_counter() - start, 1)
+    (out / "manifest.json").write_text(json.dumps(result.manifest, indent=1))
+    held = result.manifest["held_out"]
+    print(f"{result.manifest['n_functions']} functions, {result.manifest['n_train_frames']} "
+          f"training frames: held-out force RMSE {held['force_rmse_eV_A']:.3f} eV/Å "
+          f"(spread {held['force_std_eV_A']:.2f}), energy {held['energy_rmse_meV_atom']:.1f} "
+          f"meV/atom -> {out}")
+    for formula, e in held["per_composition"].items():
+        print(f"  {formula:12s} F {e['force_rmse_eV_A']:.3f} eV/Å  E "
+              f"{e['energy_rmse_meV_atom']:.1f} meV/atom  ({e['n_frames']} frames)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -71,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compositions", default="", help="comma-separated (default: all bundled)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--minutes", type=float, default=0.0, help="stop after this long (0: never)")
+    p = sub.add_parser("fit", help="fit the linear ACE; held-out errors; potential + manifest")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
+    p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     args = parser.parse_args(argv)
-    {"label": label}[args.step](args)
+    {"label": label, "fit": fit}[args.step](args)
     return 0
 
 

@@ -34,13 +34,40 @@ def _melts(text: str) -> list[tuple[str, float]]:
     return out
 
 
-def run(args: argparse.Namespace) -> None:
+def _calculator(args: argparse.Namespace) -> tuple[object, dict]:
+    if args.teacher == "distilled":
+        from ionflux.md.distil_fit import load_distilled
+
+        if not args.potential:
+            raise IonfluxError("--teacher distilled needs --potential FOLDER (a fitted "
+                               "potential: scripts/distil_potential.py fit)")
+        return load_distilled(args.potential)
+    from ionflux.md.mlip import load_teacher
+
+    return load_teacher(args.teacher, threads=args.threads)
+
+
+def _gamma_check(atoms: object) -> str | None:
+    """Stop where the distilled potential extrapolates beyond the study's threshold."""
+    from ionflux.md.ace import GAMMA_STOP, frame_gamma
+
+    gamma = frame_gamma(atoms.calc)
+    if gamma > GAMMA_STOP:
+        return (f"extrapolation grade gamma = {gamma:.3g} above {GAMMA_STOP:g}: the melt left "
+                "the distilled potential's training domain (frames so far kept)")
+    return None
+
+
+def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
+    """Round-robin over ``melts`` (one chunk each in turn) until all end or time is up."""
     from ase.io import read
 
+    from ionflux.md.convergence import converged_reason
     from ionflux.md.library import amorphous_snapshot_files
-    from ionflux.md.mlip import ChunkSettings, load_teacher, run_chunks
+    from ionflux.md.mlip import ChunkSettings, assemble, mark_converged, run_chunks
 
-    calc, teacher = load_teacher(args.teacher, threads=args.threads)
+    calc, teacher = _calculator(args)
+    check = _gamma_check if args.teacher == "distilled" else None
     snapshots = amorphous_snapshot_files()
     deadline = time.monotonic() + 60 * args.minutes
     settings = ChunkSettings(temperature_K=1.0, timestep_fs=args.timestep_fs,
@@ -48,7 +75,7 @@ def run(args: argparse.Namespace) -> None:
                              total_steps=args.total_steps,
                              equilibration_steps=args.equilibration_steps, seed=args.seed)
     pending = {}
-    for formula, temperature in _melts(args.melts):
+    for formula, temperature in melts:
         if formula not in snapshots:
             raise IonfluxError(f"no bundled snapshot for {formula}; have {', '.join(snapshots)}")
         pending[(formula, temperature)] = replace(settings, temperature_K=temperature)
@@ -57,16 +84,38 @@ def run(args: argparse.Namespace) -> None:
         for (formula, temperature), melt_settings in list(pending.items()):
             outdir = Path(args.out) / args.teacher / f"{formula}_{temperature:g}K"
             manifest = run_chunks(read(snapshots[formula]), calc, melt_settings, outdir,
-                                  teacher, max_chunks=1)
+                                  teacher, max_chunks=1, frame_check=check)
             last = manifest["chunks"][-1] if manifest["chunks"] else None
+            steps = last["last_step"] if last else 0
+            if (args.converge_every and manifest["status"] == "running"
+                    and len(manifest["chunks"]) % args.converge_every == 0):
+                reason = converged_reason(assemble(outdir))
+                if reason:
+                    manifest = mark_converged(outdir, reason)
             per_step = last["wall_s"] / settings.chunk_steps if last else float("nan")
-            print(f"{formula} {temperature:g} K: {last['last_step'] if last else 0}/"
-                  f"{settings.total_steps} steps, {per_step:.2f} s/step, {manifest['status']}",
+            print(f"{formula} {temperature:g} K: {steps}/{settings.total_steps} steps, "
+                  f"{per_step:.3g} s/step, {manifest['status']}"
+                  + (f" ({manifest['converged']})" if manifest.get("converged") else "")
+                  + (f" ({manifest['stop_reason']})" if manifest["stop_reason"] else ""),
                   flush=True)
             if manifest["status"] != "running":
                 del pending[(formula, temperature)]
             if time.monotonic() >= deadline:
                 break
+
+
+def run(args: argparse.Namespace) -> None:
+    """Every melt of ``--melts``; with ``--parallel N`` split across N processes."""
+    melts = _melts(args.melts)
+    if args.parallel <= 1 or len(melts) < 2:
+        run_melts(args, melts)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = [melts[k::args.parallel] for k in range(args.parallel)]
+    with ProcessPoolExecutor(max_workers=args.parallel) as pool:
+        for future in [pool.submit(run_melts, args, share) for share in shares if share]:
+            future.result()
 
 
 def assemble_all(args: argparse.Namespace) -> None:
@@ -216,7 +265,13 @@ def _num(x: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--teacher", default="sevenn", choices=["sevenn", "chgnet"])
+    parser.add_argument("--teacher", default="sevenn", choices=["sevenn", "chgnet", "distilled"])
+    parser.add_argument("--potential", help="folder of the distilled potential "
+                        "(with --teacher distilled)")
+    parser.add_argument("--parallel", type=int, default=1, help="melts run in N processes")
+    parser.add_argument("--converge-every", type=int, default=0,
+                        help="check the convergence rule every N chunks and end a melt that "
+                             "passes it (0: run to --total-steps)")
     parser.add_argument("--melts", default=DEFAULT_MELTS,
                         help="FORMULA:T_K,... (bundled snapshots)")
     parser.add_argument("--out", default="runs/mlip")

