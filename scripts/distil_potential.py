@@ -66,7 +66,7 @@ def fit(args: argparse.Namespace) -> None:
 
     from ionflux.md.ace import save_active_set
     from ionflux.md.distil import LabelStore
-    from ionflux.md.distil_fit import DISTIL_BASIS, fit_distilled
+    from ionflux.md.distil_fit import DISTIL_BASIS, REFERENCE, fit_distilled
 
     store = LabelStore(Path(args.out) / "labels")
     teacher = json.loads((store.folder / "labels.json").read_text())["teacher"]
@@ -75,7 +75,8 @@ def fit(args: argparse.Namespace) -> None:
         basis["functions"]["ALL"] = {"nradmax_by_orders": [int(x) for x in args.nradmax.split(",")],
                                      "lmax_by_orders": [int(x) for x in args.lmax.split(",")]}
     start = time.perf_counter()
-    result = fit_distilled(store.load(), teacher, basis)
+    result = fit_distilled(store.load(), teacher, basis,
+                           reference=None if args.no_reference else REFERENCE)
     out = Path(args.out) / "potential"
     out.mkdir(parents=True, exist_ok=True)
     result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
@@ -90,6 +91,51 @@ def fit(args: argparse.Namespace) -> None:
     for formula, e in held["per_composition"].items():
         print(f"  {formula:12s} F {e['force_rmse_eV_A']:.3f} eV/Å  E "
               f"{e['energy_rmse_meV_atom']:.1f} meV/atom  ({e['n_frames']} frames)")
+
+
+def explore(args: argparse.Namespace) -> None:
+    """Active learning: short MD of the fitted potential at every composition; the frames with
+    the largest extrapolation grade are labelled by the teacher (source "distilled round k")."""
+    from ase import Atoms
+    from ase.io import read
+
+    from ionflux.md.ace import AceMDSettings, load_potential, run_ace_md
+    from ionflux.md.distil import Condition, LabelStore, label_conditions
+    from ionflux.md.distil_fit import load_distilled
+    from ionflux.md.library import amorphous_snapshot_files
+    from ionflux.md.mlip import load_teacher
+
+    folder = Path(args.out) / "potential"
+    potential = load_potential(folder / "BaTiO_distilled.yaml",
+                               active_set=folder / "BaTiO_distilled.asi")
+    distilled, _ = load_distilled(folder)
+    calc, teacher = load_teacher(args.teacher, threads=args.threads)
+    store = LabelStore(Path(args.out) / "labels", teacher)
+    snapshots = amorphous_snapshot_files()
+    start = time.perf_counter()
+    for formula in sorted(snapshots):
+        for temperature in (float(t) for t in args.temperatures.split(",")):
+            condition = Condition(formula, temperature, 1.0, f"distilled round {args.round}")
+            if store.has(condition):
+                continue
+            settings = AceMDSettings(temperature_K=temperature, steps=args.steps,
+                                     frame_every=args.steps // 20, timestep_fs=2.0,
+                                     gamma_warn=1e9, gamma_stop=args.gamma_stop,
+                                     seed=args.round)
+            run = run_ace_md(read(snapshots[formula], index=-1), potential, settings,
+                             calculator=distilled)
+            gammas = [g if g == g else 0.0 for g in run.gamma_max]
+            picks = sorted(range(len(gammas)), key=gammas.__getitem__)[-args.frames:]
+            frames = []
+            for k in picks:
+                frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
+                frame.wrap()
+                frames.append(frame)
+            label_conditions([(condition, frames)], calc, store)
+            stop = f"; stopped: {run.stop_reason}" if run.partial else ""
+            print(f"{condition.key}: {run.n_frames} frames, gamma max "
+                  f"{max(gammas):.2f}, labelled gamma {[round(gammas[k], 2) for k in picks]}"
+                  f"{stop} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,8 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
+    p.add_argument("--no-reference", action="store_true",
+                   help="fit the ACE alone (default: on top of the Pedone reference model)")
+    p = sub.add_parser("explore", help="active learning: label the fit's most extrapolated "
+                                       "MD frames")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--teacher", default="sevenn")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--round", type=int, required=True)
+    p.add_argument("--temperatures", default="1750,2500")
+    p.add_argument("--steps", type=int, default=1000, help="MD steps of 2 fs per melt")
+    p.add_argument("--frames", type=int, default=2, help="frames labelled per melt")
+    p.add_argument("--gamma-stop", type=float, default=100.0)
     args = parser.parse_args(argv)
-    {"label": label, "fit": fit}[args.step](args)
+    {"label": label, "fit": fit, "explore": explore}[args.step](args)
     return 0
 
 

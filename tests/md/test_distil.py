@@ -94,7 +94,7 @@ def test_held_out_split_keeps_whole_conditions_apart(store):
 
 
 def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teacher, tmp_path):
-    fit = fit_distilled(store.load(), TEACHER, basis_config=TINY_BASIS)
+    fit = fit_distilled(store.load(), TEACHER, basis_config=TINY_BASIS, reference=None)
     held = fit.manifest["held_out"]
     # the teacher lies in the basis: held-out errors vanish (not just "small")
     assert held["force_rmse_eV_A"] < 1e-4 * held["force_std_eV_A"]
@@ -128,7 +128,41 @@ def test_a_fit_above_the_force_limit_is_refused_with_its_numbers(store):
         frames.append(work)
     with pytest.raises(AnalysisError, match=r"held-out force RMSE \d+\.\d+ eV/Å exceeds the "
                                             r"limit 0.001 eV/Å \(worst: BaTi"):
-        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, limit_eV_A=1e-3)
+        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, limit_eV_A=1e-3,
+                      reference=None)
+
+
+def test_the_correction_on_top_of_the_reference_model_is_recovered(store, known_teacher):
+    """Teacher = Pedone + the known ACE: a fit on top of the Pedone reference recovers it."""
+    from ase.calculators.calculator import Calculator, all_changes
+
+    from ionflux.md.calculator import PedoneCalculator
+
+    class Sum(Calculator):
+        implemented_properties = ("energy", "forces")
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            parts = [PedoneCalculator(), known_teacher]
+            work = [self.atoms.copy() for _ in parts]
+            for w, calc in zip(work, parts, strict=True):
+                w.calc = calc
+            self.results = {"energy": sum(w.get_potential_energy() for w in work),
+                            "forces": sum(w.get_forces() for w in work)}
+
+    frames = []
+    for frame in store.load():
+        work = frame.copy()
+        work.calc = Sum()
+        frames.append(work)
+    fit = fit_distilled(frames, TEACHER, basis_config=TINY_BASIS)
+    held = fit.manifest["held_out"]
+    assert fit.manifest["reference_model"] == "pedone-dsf"
+    assert held["force_rmse_eV_A"] < 1e-4 * held["force_std_eV_A"]
+    # without the reference the same basis cannot hold the Pedone part
+    with pytest.raises(AnalysisError, match="exceeds the limit"):
+        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, reference=None,
+                      limit_eV_A=0.01)
 
 
 def test_load_distilled_names_the_missing_file(tmp_path):

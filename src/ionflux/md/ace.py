@@ -137,10 +137,12 @@ def frame_gamma(calc: Any) -> float:
 
 def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
                progress: Callable[[int, int], None] | None = None,
-               velocities_from: float | None = None) -> MDRun:
+               velocities_from: float | None = None, calculator: Any | None = None) -> MDRun:
     """Langevin MD of ``atoms`` (ASE, periodic) with ``potential``; frames every
     ``frame_every`` steps starting at step 0. A run that blows up or extrapolates beyond
-    ``gamma_stop`` ends early as a partial run with the reason."""
+    ``gamma_stop`` ends early as a partial run with the reason. ``calculator`` replaces the
+    potential's own (e.g. the potential on top of a reference model); it must report the
+    potential's extrapolation grade in ``results["gamma"]``."""
     from ase import units
     from ase.constraints import FixCom
     from ase.md.langevin import Langevin
@@ -155,7 +157,7 @@ def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
     if not all(atoms.pbc):
         raise InputError("ACE MD: the cell must be periodic in all directions")
     atoms = atoms.copy()
-    calc = potential.calculator()
+    calc = calculator if calculator is not None else potential.calculator()
     atoms.calc = calc
     rng = np.random.default_rng(settings.seed)
     thermalize_momenta(atoms, temperature_K=velocities_from or settings.temperature_K, rng=rng)
