@@ -66,7 +66,13 @@ def fit(args: argparse.Namespace) -> None:
 
     from ionflux.md.ace import save_active_set
     from ionflux.md.distil import LabelStore
-    from ionflux.md.distil_fit import DISTIL_BASIS, REFERENCE, fit_distilled
+    from ionflux.md.distil_fit import (
+        DISTIL_BASIS,
+        LABELS_FILE,
+        REFERENCE,
+        fit_distilled,
+        save_labels,
+    )
 
     store = LabelStore(Path(args.out) / "labels")
     teacher = json.loads((store.folder / "labels.json").read_text())["teacher"]
@@ -76,11 +82,13 @@ def fit(args: argparse.Namespace) -> None:
                                      "lmax_by_orders": [int(x) for x in args.lmax.split(",")]}
     start = time.perf_counter()
     result = fit_distilled(store.load(), teacher, basis,
-                           reference=None if args.no_reference else REFERENCE)
+                           reference=None if args.no_reference else REFERENCE,
+                           row_cache=Path(args.out) / "rows-cache", ridge=args.ridge)
     out = Path(args.out) / "potential"
     out.mkdir(parents=True, exist_ok=True)
     result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
     save_active_set(out / "BaTiO_distilled.asi", result.basis, result.active_set)
+    save_labels(out / LABELS_FILE, store.load())
     result.manifest["fit_wall_s"] = round(time.perf_counter() - start, 1)
     (out / "manifest.json").write_text(json.dumps(result.manifest, indent=1))
     held = result.manifest["held_out"]
@@ -119,12 +127,14 @@ def explore(args: argparse.Namespace) -> None:
             if store.has(condition):
                 continue
             settings = AceMDSettings(temperature_K=temperature, steps=args.steps,
-                                     frame_every=args.steps // 20, timestep_fs=2.0,
-                                     gamma_warn=1e9, gamma_stop=args.gamma_stop,
+                                     frame_every=args.frame_every, timestep_fs=2.0,
+                                     gamma_warn=args.gamma_stop, gamma_stop=args.gamma_stop,
                                      seed=args.round)
             run = run_ace_md(read(snapshots[formula], index=-1), potential, settings,
                              calculator=distilled)
-            gammas = [g if g == g else 0.0 for g in run.gamma_max]
+            # a frame past the stop threshold is out of the domain the teacher's labels are
+            # meant for (it is where the run went wrong): pick the most extrapolated below it
+            gammas = [g if g == g and g <= args.gamma_stop else 0.0 for g in run.gamma_max]
             picks = sorted(range(len(gammas)), key=gammas.__getitem__)[-args.frames:]
             frames = []
             for k in picks:
@@ -153,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
+    p.add_argument("--ridge", type=float, default=1e-6, help="ridge term on the coefficients")
     p.add_argument("--no-reference", action="store_true",
                    help="fit the ACE alone (default: on top of the Pedone reference model)")
     p = sub.add_parser("explore", help="active learning: label the fit's most extrapolated "
@@ -164,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temperatures", default="1750,2500")
     p.add_argument("--steps", type=int, default=1000, help="MD steps of 2 fs per melt")
     p.add_argument("--frames", type=int, default=2, help="frames labelled per melt")
-    p.add_argument("--gamma-stop", type=float, default=100.0)
+    p.add_argument("--frame-every", type=int, default=10, help="steps between checked frames")
+    p.add_argument("--gamma-stop", type=float, default=30.0,
+                   help="end a melt's exploration at this extrapolation grade")
     args = parser.parse_args(argv)
     {"label": label, "fit": fit, "explore": explore}[args.step](args)
     return 0

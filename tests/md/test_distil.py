@@ -168,3 +168,34 @@ def test_the_correction_on_top_of_the_reference_model_is_recovered(store, known_
 def test_load_distilled_names_the_missing_file(tmp_path):
     with pytest.raises(InputError, match="not a distilled potential"):
         load_distilled(tmp_path)
+
+
+def test_active_set_is_rebuilt_from_shipped_labels(store, tmp_path, monkeypatch):
+    """A potential shipped without its (large) .asi rebuilds it from its labels: same gamma."""
+    from ionflux.md.ace import save_active_set
+    from ionflux.md.distil_fit import load_labels, save_labels
+
+    monkeypatch.setenv("IONFLUX_CACHE_DIR", str(tmp_path / "cache"))
+    frames = store.load()
+    fit = fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, reference=None)
+    with_asi, without = tmp_path / "with", tmp_path / "without"
+    for folder in (with_asi, without):
+        folder.mkdir()
+        fit.basis.to_BBasisConfiguration().save(str(folder / "BaTiO_distilled.yaml"))
+        (folder / "manifest.json").write_text(json.dumps(fit.manifest))
+        save_labels(folder / "labels.npz", frames)
+    save_active_set(with_asi / "BaTiO_distilled.asi", fit.basis, fit.active_set)
+    again = load_labels(without / "labels.npz")
+    assert [f.info for f in again] == [f.info for f in frames]
+    assert np.array_equal(again[5].get_forces(), frames[5].get_forces())
+    probe = _frames("BaTi2O5")[4]
+    gammas = []
+    for folder in (with_asi, without):
+        calc, _ = load_distilled(folder)
+        work = probe.copy()
+        work.calc = calc
+        work.get_potential_energy()
+        gammas.append(np.asarray(calc.results["gamma"]))
+    assert gammas[0].max() > 0.1
+    assert np.allclose(gammas[0], gammas[1], rtol=1e-8)
+    assert len(list((tmp_path / "cache" / "distilled").glob("*.asi"))) == 1

@@ -259,12 +259,15 @@ def design_rows(basis: Any, atoms: Any) -> tuple[np.ndarray, np.ndarray]:
 def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
                    forces_eV_A: Sequence[np.ndarray], basis_config: dict | None = None,
                    energy_weight: float = 10.0, ridge: float = 1e-6,
-                   metadata: dict[str, str] | None = None) -> LinearFit:
+                   metadata: dict[str, str] | None = None,
+                   rows: Callable[[Any, Any], tuple[np.ndarray, np.ndarray]] | None = None
+                   ) -> LinearFit:
     """Least-squares fit of the linear B-basis coefficients (and one reference energy per
     element) to energies (eV) and forces (eV/Å).
 
     Rows: per-atom energies weighted by ``energy_weight`` (eV/atom vs eV/Å) and force
-    components; a ridge term ``ridge`` |c|^2 keeps unsampled functions at zero.
+    components; a ridge term ``ridge`` |c|^2 keeps unsampled functions at zero. ``rows``
+    replaces :func:`design_rows` (same signature), e.g. by a cached version.
     """
     from pyace import ACEBBasisSet, create_multispecies_basis_config
 
@@ -273,7 +276,7 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
     elements = list(basis.elements_name)
     rows_e, rows_f, comp = [], [], []
     for atoms in structures:
-        e_row, f_rows = design_rows(basis, atoms)
+        e_row, f_rows = (rows or design_rows)(basis, atoms)
         rows_e.append(e_row / len(atoms))
         rows_f.append(f_rows)
         symbols = np.array(atoms.get_chemical_symbols())

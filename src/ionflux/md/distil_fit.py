@@ -175,6 +175,39 @@ class DistilledCalculator(Calculator):
             self.results["gamma"] = np.asarray(gamma)
 
 
+class CachedRows:
+    """:func:`ionflux.md.ace.design_rows` kept on disk per (frame, basis) hash (float64
+    ``.npz``), so a refit computes rows only for frames it has not seen."""
+
+    def __init__(self, folder: str | Path, basis_config: dict[str, Any]) -> None:
+        import hashlib
+        import json
+
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.basis_key = hashlib.sha256(json.dumps(basis_config, sort_keys=True)
+                                        .encode()).hexdigest()[:16]
+
+    def __call__(self, basis: Any, atoms: Any) -> tuple[np.ndarray, np.ndarray]:
+        import hashlib
+        import os
+
+        from ionflux.md.ace import design_rows
+
+        digest = hashlib.sha256(self.basis_key.encode())
+        for array in (atoms.numbers, atoms.positions, atoms.cell.array):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        path = self.folder / f"{digest.hexdigest()[:32]}.npz"
+        if path.is_file():
+            with np.load(path) as stored:
+                return stored["energy"], stored["forces"]
+        energy, forces = design_rows(basis, atoms)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, energy=energy, forces=forces)
+        os.replace(tmp, path)
+        return energy, forces
+
+
 #: What every distilled potential says it is, in its file, its manifest and every sidecar.
 DISTILLED_LABEL = ("DISTILLED: linear ACE fitted to {teacher} labels (universal-potential "
                    "grade, not DFT)")
@@ -192,10 +225,12 @@ class DistilledFit:
 def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
                   basis_config: dict[str, Any] | None = None, held_out_fraction: float = 0.2,
                   seed: int = 0, limit_eV_A: float = FORCE_LIMIT_EV_A,
-                  reference: str | None = REFERENCE) -> DistilledFit:
+                  reference: str | None = REFERENCE,
+                  row_cache: str | Path | None = None, ridge: float = 1e-6) -> DistilledFit:
     """Fit a linear ACE to teacher-labelled ``frames`` (on top of the ``reference`` model, or
     alone with None), measure it on held-out conditions and refuse it above ``limit_eV_A``;
-    the manifest records teacher, reference, frames, basis and errors."""
+    the manifest records teacher, reference, frames, basis and errors. ``row_cache`` is a
+    folder keeping each frame's design rows between refits (active learning adds frames)."""
     from pyace import PyACECalculator
 
     from ionflux.md.ace import build_active_set, fit_linear_ace
@@ -215,10 +250,11 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
             work.calc = ref
             energies[k] = energies[k] - work.get_potential_energy()
             forces[k] = forces[k] - work.get_forces()
-    fit = fit_linear_ace(train, energies, forces, basis_config=basis_config,
+    fit = fit_linear_ace(train, energies, forces, basis_config=basis_config, ridge=ridge,
                          metadata={"label": label, "name": "Ba-Ti-O distilled linear ACE",
                                    "teacher": str(teacher.get("label", "")),
-                                   "reference_model": str(reference)})
+                                   "reference_model": str(reference)},
+                         rows=None if row_cache is None else CachedRows(row_cache, basis_config))
     errors = evaluate(DistilledCalculator(PyACECalculator(fit.basis), reference), test,
                       fit.e0_eV)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -233,31 +269,43 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
         "held_out_fraction": held_out_fraction, "split_seed": seed,
         "train": {"force_rmse_eV_A": round(fit.force_rmse_eV_A, 4),
                   "energy_rmse_meV_atom": round(1000 * fit.energy_rmse_eV_per_atom, 2)},
-        "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A,
+        "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A, "ridge": ridge,
     }
     check_fit(errors, limit_eV_A)
     return DistilledFit(basis=fit.basis, active_set=build_active_set(fit.basis, train),
                         manifest=manifest)
 
 
-def load_distilled(folder: str | Path) -> tuple[Any, dict[str, Any]]:
+def shipped_potential() -> Path:
+    """Folder of the distilled potential bundled with ionflux (``ionflux/data/distilled``)."""
+    from importlib.resources import files
+
+    folder = Path(str(files("ionflux") / "data" / "distilled"))
+    if not (folder / "manifest.json").is_file():
+        raise InputError("the bundled distilled potential is missing from "
+                         "ionflux/data/distilled (was the package installed without its data?)")
+    return folder
+
+
+def load_distilled(folder: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
     """An ASE calculator (pyace, with the active set, so every evaluation has its
-    extrapolation grade) for the distilled potential in ``folder`` and its record for MD
-    manifests: label, teacher, file hashes, held-out errors."""
+    extrapolation grade) for the distilled potential in ``folder`` (default: the bundled one)
+    and its record for MD manifests: label, teacher, file hashes, held-out errors."""
     import json
 
     from ionflux.md.ace import load_potential
     from ionflux.md.run import package_versions
 
-    folder = Path(folder)
+    folder = shipped_potential() if folder is None else Path(folder)
     manifest_path = folder / "manifest.json"
-    yaml_path, asi_path = folder / "BaTiO_distilled.yaml", folder / "BaTiO_distilled.asi"
-    for path in (manifest_path, yaml_path, asi_path):
+    yaml_path = folder / "BaTiO_distilled.yaml"
+    for path in (manifest_path, yaml_path):
         if not path.is_file():
             raise InputError(f"{folder}: not a distilled potential (no {path.name}); fit one "
                              "with scripts/distil_potential.py fit")
     manifest = json.loads(manifest_path.read_text())
-    potential = load_potential(yaml_path, active_set=asi_path)
+    basis = load_potential(yaml_path).basis
+    potential = load_potential(yaml_path, active_set=active_set_path(folder, manifest, basis))
     record = {"teacher": "distilled", "label": manifest["label"],
               "model": f"{yaml_path.name} sha256:{potential.sha256[:12]}",
               "distilled_from": manifest["teacher"].get("label"),
@@ -266,3 +314,80 @@ def load_distilled(folder: str | Path) -> tuple[Any, dict[str, Any]]:
               "versions": package_versions("python-ace", "ase", "ionflux")}
     record["reference_model"] = manifest.get("reference_model")
     return DistilledCalculator(potential.calculator(), manifest.get("reference_model")), record
+
+
+LABELS_FILE = "labels.npz"
+
+
+def save_labels(path: str | Path, frames: Sequence[Any]) -> Path:
+    """All labelled frames in one compressed ``.npz`` (positions Å, cells Å, energies eV,
+    forces eV/Å, float64; the condition of every frame), so a shipped potential carries its
+    training data: its active set is rebuilt from them and anyone can refit."""
+    import os
+
+    sizes = np.array([len(f) for f in frames])
+    columns = {
+        "n_atoms": sizes,
+        "numbers": np.concatenate([f.numbers for f in frames]),
+        "positions": np.concatenate([f.positions for f in frames]),
+        "cells": np.array([f.cell.array for f in frames]),
+        "energies": np.array([f.get_potential_energy() for f in frames]),
+        "forces": np.concatenate([f.get_forces() for f in frames]),
+        "formula": np.array([condition_of(f)[0] for f in frames]),
+        "temperature_K": np.array([condition_of(f)[1] for f in frames]),
+        "volume_scale": np.array([condition_of(f)[2] for f in frames]),
+        "source": np.array([condition_of(f)[3] for f in frames]),
+    }
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **columns)
+    os.replace(tmp, path)
+    return path
+
+
+def load_labels(path: str | Path) -> list[Any]:
+    """The frames of :func:`save_labels`, energies and forces on ``.calc``."""
+    from ase import Atoms
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    with np.load(path, allow_pickle=False) as data:
+        ends = np.cumsum(data["n_atoms"])
+        starts = ends - data["n_atoms"]
+        frames = []
+        for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            frame = Atoms(numbers=data["numbers"][a:b], positions=data["positions"][a:b],
+                          cell=data["cells"][k], pbc=True)
+            frame.info.update({"formula": str(data["formula"][k]),
+                               "temperature_K": float(data["temperature_K"][k]),
+                               "volume_scale": float(data["volume_scale"][k]),
+                               "source": str(data["source"][k])})
+            frame.calc = SinglePointCalculator(frame, energy=float(data["energies"][k]),
+                                               forces=data["forces"][a:b].copy())
+            frames.append(frame)
+    return frames
+
+
+def active_set_path(folder: Path, manifest: dict[str, Any], basis: Any) -> Path:
+    """The potential's active set: ``folder``'s ``.asi`` if present, else rebuilt once from its
+    training frames (``labels.npz``, the manifest's split) into the user cache."""
+    from ionflux.md.ace import build_active_set, save_active_set
+    from ionflux.md.run import file_sha256
+    from ionflux.thermo.data import cache_dir
+
+    local = folder / "BaTiO_distilled.asi"
+    if local.is_file():
+        return local
+    labels = folder / LABELS_FILE
+    if not labels.is_file():
+        raise InputError(f"{folder}: neither BaTiO_distilled.asi nor {LABELS_FILE} to build "
+                         "the active set from")
+    digest = file_sha256(folder / "BaTiO_distilled.yaml")[:16]
+    cached = cache_dir() / "distilled" / f"{digest}.asi"
+    if not cached.is_file():
+        train, _ = split_held_out(load_labels(labels), manifest["held_out_fraction"],
+                                  manifest["split_seed"])
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(cached.name + ".tmp")
+        save_active_set(tmp, basis, build_active_set(basis, train))
+        tmp.replace(cached)
+    return cached
