@@ -33,10 +33,10 @@ def main() -> None:
     start(args, "bench_ca: compiled automaton vs pure-Python reference, same updates")
 
     from ionflux.ca.automaton import initial_state
-    from ionflux.ca.kernel import neighbour_table, rng_state, run_table_updates
     from ionflux.ca.predict import build_reaction_table, default_phases, load_thermo
     from ionflux.ca.reference import ReferenceAutomaton
     from ionflux.ca.settings import AutomatonSettings, ScoringSettings
+    from ionflux.ca.updates import neighbour_table, rng_state, run_table_updates
 
     system, precursors = "Ba-Ti-O", {"BaO": 1.0, "TiO2": 1.0}
     thermo = load_thermo(system)

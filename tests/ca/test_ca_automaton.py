@@ -189,7 +189,7 @@ def test_fast_and_reference_engines_agree_statistically(pair_weight):
 def test_swap_probability_is_the_reference_formula():
     """swap(x) = (20x - 18.5) / (2 sqrt((20x - 18.5)^2 + 1)) + 1/2 (SCIENCE.md §5: about 0.4 %
     at x = 0.5, 1 % at 0.7, 50 % at 0.925)."""
-    from ionflux.ca.kernel import swap_probability
+    from ionflux.ca.updates import swap_probability
 
     def by_hand(x):
         y = 20 * x - 18.5

@@ -13,16 +13,16 @@ from typing import Literal
 
 import numpy as np
 
-from ionflux.ca.kernel import (
-    neighbour_table,
-    phase_moles,
-    rng_state,
-    run_table_updates,
-    swap_probability,
-)
 from ionflux.ca.request import cell_counts, check_size, parse_profile, updates_per_step
 from ionflux.ca.settings import AutomatonSettings
 from ionflux.ca.table import CATable
+from ionflux.ca.updates import (
+    TableUpdates,
+    neighbour_table,
+    phase_moles,
+    rng_state,
+    swap_probability,
+)
 from ionflux.errors import InputError
 
 Engine = Literal["fast", "reference"]
@@ -199,11 +199,13 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
         swap_p = swap_probabilities(table, table.temperatures_K[t_index], settings)
         if engine == "reference":
             ref.use_temperature(t_index, swap_p.tolist())
+        else:
+            updates = TableUpdates(table, t_index, phase, amount, nbr, settings.inertia,
+                                   settings.event_volume, events, rng, swap_p, swaps,
+                                   settings.pair_weight)
         for n in chunks:
             if engine == "fast":
-                run_table_updates(table, t_index, n, phase, amount, nbr, settings.inertia,
-                                  settings.event_volume, events, rng, swap_p, swaps,
-                                  settings.pair_weight)
+                updates.run(n)
             else:
                 ref.run(n)
                 phase[:] = ref.phase

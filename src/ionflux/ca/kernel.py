@@ -7,24 +7,20 @@ reaction of the cell's phase with the phase of each of its six face neighbours (
 and, when at least one neighbour has the same phase, the cell's decompositions; choose one with
 probability proportional to weight; the chosen event proceeds with probability
 min(1, event_volume / dV), dV being the reactant volume its full extent consumes.
+
+This module is the source of the machine code and imports numba: :mod:`ionflux.ca.updates`
+imports it only to build that code (once per kernel source, numba version and CPU), then loads
+the object file without numba. The loop reads every array through a flat index (``nbr[6 c +
+k]``, ``pair_weight[P p + q]``), so it compiles for raw pointers (the C entry point) as for
+arrays, allocates nothing and cannot raise (``error_model="numpy"``; no division by a value that
+can be zero): its object code needs neither numba's runtime nor the Python C API.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, uint64
-
-from ionflux.ca.table import CATable
+from numba import cfunc, njit, types, uint64
 
 _INV_2_53 = 1.0 / 9007199254740992.0
-
-
-def rng_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
-    """Four-word xoshiro256+ state drawn from a NumPy SeedSequence (never all zero)."""
-    state = seed_sequence.generate_state(4, dtype=np.uint64)
-    if not state.any():
-        state[0] = 1
-    return state
 
 
 @njit(inline="always")
@@ -55,35 +51,8 @@ def _below(s, n):
     return int(_uniform(s) * n)
 
 
-@njit(cache=True)
-def neighbour_table(grid: int) -> np.ndarray:
-    """(grid^3, 6) indices of the six face neighbours on a periodic cubic grid."""
-    n = grid * grid * grid
-    out = np.empty((n, 6), np.int32)
-    for x in range(grid):
-        for y in range(grid):
-            for z in range(grid):
-                i = (x * grid + y) * grid + z
-                out[i, 0] = (((x + 1) % grid) * grid + y) * grid + z
-                out[i, 1] = (((x - 1) % grid) * grid + y) * grid + z
-                out[i, 2] = (x * grid + (y + 1) % grid) * grid + z
-                out[i, 3] = (x * grid + (y - 1) % grid) * grid + z
-                out[i, 4] = (x * grid + y) * grid + (z + 1) % grid
-                out[i, 5] = (x * grid + y) * grid + (z - 1) % grid
-    return out
-
-
-@njit(cache=True)
-def phase_moles(phase: np.ndarray, amount: np.ndarray, n_phases: int) -> np.ndarray:
-    """Formula units of each phase summed over cells."""
-    out = np.zeros(n_phases)
-    for i in range(phase.shape[0]):
-        out[phase[i]] += amount[i]
-    return out
-
-
-@njit(cache=True)
-def _pick(scores: np.ndarray, start: int, count: int, u: float) -> int:
+@njit(error_model="numpy")
+def _pick(scores, start: int, count: int, u: float) -> int:
     """Index of the reaction in [start, start+count) that u (uniform in [0, total)) falls on."""
     last = -1
     for j in range(start, start + count):
@@ -96,28 +65,27 @@ def _pick(scores: np.ndarray, start: int, count: int, u: float) -> int:
     return last  # rounding at the upper edge
 
 
-@njit(cache=True)
+@njit(error_model="numpy")
 def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
                 pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
                 ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
-                pair_sum, dec_sum):
+                pair_sum, dec_sum, n_cells, n_phases, w, same):
     """Apply ``n_updates`` random-site updates in place; ``events[r]`` counts reactions done.
 
+    Every (P, P) table and the (n_cells, 6) neighbour table come flattened (C order).
     ``rng`` is the xoshiro256+ state (advanced in place, so chunks continue one stream);
     ``swap_p[p]`` is the swap probability of a cell of phase p; ``swaps[0]`` counts swaps.
     ``pair_weight``/``dec_weight`` are the weights offered per neighbour (sum or largest score
     of the pair's reactions); ``pair_sum``/``dec_sum`` the sums, used to pick a reaction of the
-    chosen pair with probability proportional to its score.
+    chosen pair with probability proportional to its score. ``w`` (6 float64) and ``same``
+    (6 int64) are scratch space.
     """
-    n_cells = phase.shape[0]
-    w = np.empty(6)
-    same = np.empty(6, np.int64)
     for _ in range(n_updates):
         c = _below(rng, n_cells)
         p = phase[c]
         sp = swap_p[p]
         if sp > 0.0 and _uniform(rng) < sp:
-            nb = nbr[c, _below(rng, 6)]
+            nb = nbr[6 * c + _below(rng, 6)]
             phase[c] = phase[nb]
             phase[nb] = p
             held = amount[c]
@@ -128,14 +96,14 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
         total = inertia
         m = 0
         for k in range(6):
-            nb = nbr[c, k]
+            nb = nbr[6 * c + k]
             q = phase[nb]
             if q == p:
                 same[m] = nb
                 m += 1
                 w[k] = 0.0
             else:
-                w[k] = pair_weight[p, q]
+                w[k] = pair_weight[n_phases * p + q]
                 total += w[k]
         wd = dec_weight[p] if m > 0 else 0.0
         total += wd
@@ -158,10 +126,10 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
                     chosen = k
             u = 0.0
         if chosen >= 0:
-            n = nbr[c, chosen]
+            n = nbr[6 * c + chosen]
             q = phase[n]
-            r = _pick(scores, pair_start[p, q], pair_count[p, q],
-                      u * pair_sum[p, q] / pair_weight[p, q])
+            pq = n_phases * p + q
+            r = _pick(scores, pair_start[pq], pair_count[pq], u * pair_sum[pq] / pair_weight[pq])
             if ra[r] == p:
                 a = ca[r]
                 b = cb[r]
@@ -213,34 +181,74 @@ def run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volu
             amount[second] = c2[r] * xi
 
 
-def swap_probability(x: np.ndarray | float, slope: float = 20.0,
-                     offset: float = 18.5) -> np.ndarray:
-    """The reference's swap(x) = (k x - m) / (2 sqrt((k x - m)^2 + 1)) + 1/2 of x = T / T_m."""
-    y = slope * np.asarray(x, float) - offset
-    return y / (2.0 * np.sqrt(y * y + 1.0)) + 0.5
+def _pointer(dtype):
+    return types.CPointer(dtype)
 
 
-def run_table_updates(table: CATable, t_index: int, n_updates: int, phase: np.ndarray,
-                      amount: np.ndarray, nbr: np.ndarray, inertia: float, event_volume: float,
-                      events: np.ndarray, rng: np.ndarray, swap_p: np.ndarray | None = None,
-                      swaps: np.ndarray | None = None, pair_weight: str = "sum") -> None:
-    """Run the compiled loop with the scores of ``table`` at temperature index ``t_index``.
+#: C signature of the entry point, argument by argument as :func:`run_updates` takes them
+#: (pointers to the first element of C-contiguous arrays; n_cells, n_phases last but two).
+ENTRY_ARGS = (
+    ("n_updates", types.int64), ("phase", _pointer(types.int16)),
+    ("amount", _pointer(types.float64)), ("nbr", _pointer(types.int32)),
+    ("molar_volume", _pointer(types.float64)), ("inertia", types.float64),
+    ("event_volume", types.float64), ("pair_weight", _pointer(types.float64)),
+    ("pair_start", _pointer(types.int64)), ("pair_count", _pointer(types.int64)),
+    ("dec_weight", _pointer(types.float64)), ("dec_start", _pointer(types.int64)),
+    ("dec_count", _pointer(types.int64)), ("ra", _pointer(types.int64)),
+    ("ca", _pointer(types.float64)), ("cb", _pointer(types.float64)),
+    ("p1", _pointer(types.int64)), ("p2", _pointer(types.int64)),
+    ("c1", _pointer(types.float64)), ("c2", _pointer(types.float64)),
+    ("scores", _pointer(types.float64)), ("events", _pointer(types.int64)),
+    ("rng", _pointer(types.uint64)), ("swap_p", _pointer(types.float64)),
+    ("swaps", _pointer(types.int64)), ("pair_sum", _pointer(types.float64)),
+    ("dec_sum", _pointer(types.float64)), ("n_cells", types.int64),
+    ("n_phases", types.int64), ("w", _pointer(types.float64)),
+    ("same", _pointer(types.int64)),
+)
 
-    ``swap_p`` (per phase) defaults to no swaps; ``swaps`` (one int64) accumulates swap counts;
-    ``pair_weight`` is 'sum' (every reaction of a pair offered with its score) or 'max' (a
-    pair offered once, with its largest score).
+
+def compile_entry():
+    """The loop compiled for raw pointers, as a numba ``cfunc`` (compiles: ~1-2 s)."""
+    signature = types.void(*(t for _, t in ENTRY_ARGS))
+
+    @cfunc(signature, error_model="numpy")
+    def entry(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
+              pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
+              ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
+              pair_sum, dec_sum, n_cells, n_phases, w, same):
+        run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
+                    pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
+                    ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
+                    pair_sum, dec_sum, n_cells, n_phases, w, same)
+
+    return entry
+
+
+def object_code(target_machine) -> tuple[str, bytes]:
+    """(symbol, ELF/Mach-O object) of the entry point, compiled for ``target_machine``.
+
+    The symbol is the loop in numba's calling convention, ``int32 f(void *return_value, void
+    *excinfo, args...)``; numba's C wrapper around it is left out, because its error path
+    calls numba's runtime and the Python C API, which a process without numba cannot resolve
+    (the loop itself never takes that path). Raises when anything external is left.
     """
-    if swap_p is None:
-        swap_p = np.zeros(table.n_phases)
-    if swaps is None:
-        swaps = np.zeros(1, np.int64)
-    if pair_weight == "sum":
-        pair_w, dec_w = table.pair_weight[t_index], table.dec_weight[t_index]
-    else:
-        pair_w, dec_w = table.pair_max[t_index], table.dec_max[t_index]
-    run_updates(int(n_updates), phase, amount, nbr, table.molar_volume, float(inertia),
-                float(event_volume), pair_w, table.pair_start, table.pair_count, dec_w,
-                table.dec_start, table.dec_count, table.ra, table.ca, table.cb, table.p1,
-                table.p2, table.c1, table.c2, table.scores[t_index], events, rng,
-                np.asarray(swap_p, float), swaps, table.pair_weight[t_index],
-                table.dec_weight[t_index])
+    import llvmlite.binding as ll
+
+    entry = compile_entry()
+    wrapper = entry.native_name  # "cfunc." + the symbol of the function it wraps
+    name = wrapper.partition(".")[2]
+    module = ll.parse_assembly(entry.inspect_llvm())
+    if module.get_function(name).is_declaration:
+        raise LookupError(f"{name} is not defined in the compiled module")
+    for value in [*module.functions, *module.global_variables]:
+        if not value.is_declaration and value.name != name:
+            value.linkage = "internal"  # dropped below unless the entry point uses it
+    passes = ll.create_new_module_pass_manager()
+    passes.add_global_dead_code_eliminate_pass()
+    passes.add_strip_dead_prototype_pass()
+    passes.run(module, ll.create_pass_builder(target_machine, ll.create_pipeline_tuning_options()))
+    external = [f.name for f in module.functions
+                if f.is_declaration and not f.name.startswith("llvm.")]
+    if external:
+        raise RuntimeError(f"the automaton kernel calls external functions {external}")
+    return name, target_machine.emit_object(module)
