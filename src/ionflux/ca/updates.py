@@ -176,7 +176,8 @@ def native_entry() -> Any:
     def call(*args: Any) -> int:
         return function(return_slot, excinfo, *args)
 
-    call.engine = engine  # the machine code lives as long as the engine
+    # the machine code lives as long as the engine; the loop may write to its two slots
+    call.engine, call.scratch = engine, scratch
     return call
 
 
