@@ -53,6 +53,7 @@ FLOORS: dict[str, int] = {
     "ionflux.errors": 0,
     "ionflux.units": 0,
     "ionflux.versions": 0,
+    "ionflux.formula": 0,
     "ionflux.io": 1,
     "ionflux.storage": 2,
     "ionflux.thermo": 3,

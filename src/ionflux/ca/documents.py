@@ -177,7 +177,7 @@ class PredictionDoc(BaseModel):
 
 def cations_per_formula_unit(formula: str) -> float:
     """Cations (atoms of every element but :data:`ANIONS`) in one formula unit of ``formula``."""
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     return float(sum(n for el, n in Composition(formula).items() if el.symbol not in ANIONS))
 

@@ -67,10 +67,10 @@ MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
 # ------------------------------------------------------------------ phases and data
 def chemical_system(formulas: Sequence[str]) -> str:
     """'Ba-Ti-O'-style name of the elements of ``formulas`` (ordered by electronegativity)."""
-    from pymatgen.core import Composition, Element
+    from ionflux.formula import Composition, element
 
     elements = {el.symbol for f in formulas for el in Composition(f).elements}
-    return "-".join(sorted(elements, key=lambda e: (Element(e).X, e)))
+    return "-".join(sorted(elements, key=lambda e: (element(e).X, e)))
 
 
 def _normalise_precursors(precursors: Mapping[str, float]) -> dict[str, float]:

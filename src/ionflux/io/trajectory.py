@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from pymatgen.core import Element
 
 from ionflux.errors import InputError
+from ionflux.formula import ELEMENTS, element
 from ionflux.units import FRAME_INTERVAL_RANGE_FS, TEMPERATURE_RANGE_K, range_problem
 
 #: Relative tolerance for "the flag and the file say the same number".
@@ -52,7 +52,7 @@ def file_sha256(path: str | Path, chunk_bytes: int = 1 << 22) -> str:
 
 def species_order(elements: list[str] | tuple[str, ...] | set[str]) -> list[str]:
     """Distinct elements ordered by Pauling electronegativity (cations first: Ba, Ti, O)."""
-    return sorted(set(elements), key=lambda el: (Element(el).X, el))
+    return sorted(set(elements), key=lambda el: (element(el).X, el))
 
 
 @dataclass(eq=False)
@@ -87,7 +87,7 @@ class Trajectory:
         if len(self.species) != n_atoms:
             raise InputError(f"{where}: {len(self.species)} species labels for {n_atoms} atoms")
         for symbol in set(self.species):
-            if not Element.is_valid_symbol(symbol):
+            if symbol not in ELEMENTS:
                 raise InputError(f"{where}: unknown element symbol {symbol!r}")
         cells = np.asarray(self.cells, dtype=np.float64)
         if cells.shape == (3, 3):

@@ -122,9 +122,8 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
     ``driving_force`` is a :class:`ionflux.chempot.DrivingForce` (or anything with the same
     fields) at the document's temperature.
     """
-    from pymatgen.core import Composition
-
     from ionflux import __version__
+    from ionflux.formula import Composition
 
     key = transport.key()
     comp = Composition(transport.formula).reduced_composition
@@ -236,9 +235,8 @@ def volume_per_formula_unit_cm3(formula: str, *, thermo=None, transport: Transpo
     ``source="thermo"``: crystal volume per atom of the thermo data x atoms per formula unit.
     ``source="md"``: MD cell volume / formula units in the cell (needs ``transport.composition``).
     """
-    from pymatgen.core import Composition
-
     from ionflux.errors import DataNotFoundError
+    from ionflux.formula import Composition
 
     comp = Composition(formula).reduced_composition
     if source == "thermo":

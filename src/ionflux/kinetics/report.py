@@ -108,7 +108,7 @@ def _flag(rows: list[KDRow], notes: list[str]) -> None:
 
 def distinctive_cations(alpha: str, beta: str) -> tuple[str | None, str | None]:
     """Element only in ``alpha`` and element only in ``beta`` (e.g. Ba and Ti for BaO, TiO2)."""
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     a = {el.symbol for el in Composition(alpha).elements}
     b = {el.symbol for el in Composition(beta).elements}
@@ -117,7 +117,7 @@ def distinctive_cations(alpha: str, beta: str) -> tuple[str | None, str | None]:
 
 
 def cation_ratio(formula: str, el_a: str | None, el_b: str | None) -> float | None:
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     if el_a is None or el_b is None:
         return None

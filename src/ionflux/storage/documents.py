@@ -62,15 +62,13 @@ def fingerprint(*parts: Any) -> str:
 @lru_cache(maxsize=4096)
 def reduced_formula(formula: str) -> str:
     """Reduced formula in pymatgen's convention (``Ba2Ti2O6`` -> ``BaTiO3``)."""
-    from pymatgen.core import Composition, Element
+    from ionflux.formula import Composition
 
     try:
-        comp = Composition(formula)
-    except (ValueError, KeyError) as exc:
+        comp = Composition(formula)  # real elements only
+    except ValueError as exc:
         raise ValueError(f"not a chemical formula: {formula!r}") from exc
-    # pymatgen turns unknown symbols into dummy species; a phase needs real elements
-    if comp.num_atoms <= 0 or not all(Element.is_valid_symbol(str(getattr(el, "symbol", el)))
-                                      for el in comp.elements):
+    if comp.num_atoms <= 0:
         raise ValueError(f"not a chemical formula: {formula!r}")
     return comp.reduced_formula
 
@@ -326,7 +324,7 @@ def chemsys_of(elements: Any) -> str:
 def composition_fields(formula: str) -> dict[str, Any]:
     """``formula_pretty``, ``chemsys``, ``elements`` and ``nelements`` of a formula, as
     emmet's documents name them (elements sorted alphabetically)."""
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     elements = sorted({el.symbol for el in Composition(formula).elements})
     return {"formula_pretty": reduced_formula(formula), "chemsys": chemsys_of(elements),

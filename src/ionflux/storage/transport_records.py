@@ -21,7 +21,7 @@ def transport_records(stores: StoreSet, source: str = "all",
     """Records of ``source`` (``md``, ``published`` or ``all``: the MD aggregate wins where
     both cover a group), sorted by group id; with ``elements``, only records whose formula's
     elements all lie in it."""
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     if source not in SOURCE_ROLES:
         raise InputError(f"unknown transport source {source!r}; use md, published or all")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from itertools import combinations
 
-from pymatgen.core import Composition, Element
+from ionflux.formula import Composition, element
 
 
 def bartel_reduced_mass_amu(composition: Composition) -> float:
@@ -28,8 +28,8 @@ def bartel_reduced_mass_amu(composition: Composition) -> float:
         raise ValueError(f"reduced mass needs at least two elements, got {reduced.reduced_formula}")
     total = 0.0
     for (el_i, a_i), (el_j, a_j) in combinations(amounts.items(), 2):
-        m_i = float(Element(el_i).atomic_mass)
-        m_j = float(Element(el_j).atomic_mass)
+        m_i = element(el_i).atomic_mass
+        m_j = element(el_j).atomic_mass
         total += (a_i + a_j) * m_i * m_j / (m_i + m_j)
     return total / ((len(amounts) - 1) * reduced.num_atoms)
 

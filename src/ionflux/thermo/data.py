@@ -50,9 +50,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymatgen.core import Composition
 
 from ionflux.errors import DataNotFoundError, InputError
+from ionflux.formula import Composition
 from ionflux.thermo.audit import ExperimentalCell, ThermoDataWarning, audit_thermo
 from ionflux.thermo.bartel import bartel_g_delta_eV_per_atom, bartel_reduced_mass_amu
 from ionflux.thermo.system import parse_system, reduced_formula, system_key
@@ -428,12 +428,13 @@ class ThermoData(BaseModel):
         Elements have energy 0, so the entries are directly usable in ``PhaseDiagram`` and
         ``ChemicalPotentialDiagram`` (formal chemical potentials relative to the elements at T).
         """
+        from pymatgen.core import Composition as PmgComposition
         from pymatgen.entries.computed_entries import ComputedEntry
 
         t = self.check_temperature(temperature_K)
         out = []
         for formula in self.formulas:
-            comp = Composition(formula).reduced_composition
+            comp = PmgComposition(formula).reduced_composition
             g = self.gibbs_formation_energy_per_atom(formula, t)
             source = self.gibbs_source(formula)
             selected = self._selected.get(formula)

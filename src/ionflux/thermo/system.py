@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pymatgen.core import Composition, Element
-
 from ionflux.errors import DataNotFoundError, InputError
+from ionflux.formula import Composition, element
 
 
 def parse_system(system: str) -> list[str]:
@@ -18,7 +17,7 @@ def parse_system(system: str) -> list[str]:
     elements: list[str] = []
     for part in parts:
         try:
-            symbol = Element(part).symbol
+            symbol = element(part).symbol
         except ValueError:
             raise InputError(f"chemical system {system!r}: {part!r} is not an element") from None
         if symbol not in elements:
@@ -56,8 +55,8 @@ def _parse_formula(text: str) -> tuple[str, frozenset[str]] | None:
     """(reduced formula, elements) of ``text``, or None if it is not a formula."""
     try:
         comp = Composition(text)
-        if comp.num_atoms <= 0 or not all(isinstance(el, Element) for el in comp.elements):
-            return None
-        return comp.reduced_formula, frozenset(el.symbol for el in comp.elements)
-    except Exception:  # pymatgen raises several types for unparsable strings
+    except ValueError:  # not a formula of real elements
         return None
+    if comp.num_atoms <= 0:
+        return None
+    return comp.reduced_formula, frozenset(el.symbol for el in comp.elements)

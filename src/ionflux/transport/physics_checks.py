@@ -108,9 +108,9 @@ _KB_J_PER_K = 1.380649e-23
 
 
 def _mass(element: str) -> float:
-    from pymatgen.core import Element
+    from ionflux.formula import element as element_data
 
-    return float(Element(element).atomic_mass)
+    return element_data(element).atomic_mass
 
 
 def free_particle_bound_cm2_s(mass_amu: float, temperature_K: float,
@@ -134,7 +134,7 @@ def atom_counts_from_density(formula: str, volume_A3: float,
                              volume_per_atom_A3: float) -> dict[str, float]:
     """N_i = x_i V / v_atom (unrounded): the atoms of each element a cell of ``volume_A3``
     holds at the crystal density."""
-    from pymatgen.core import Composition
+    from ionflux.formula import Composition
 
     comp = Composition(formula)
     total = volume_A3 / volume_per_atom_A3

@@ -123,7 +123,7 @@ def quality_flags(L: np.ndarray, L_self_matrix: np.ndarray, L_dis: np.ndarray,
                   species: list[str], temperature_K: float, label: str | None
                   ) -> dict[str, QualityFlag]:
     """Quality checks of one published record (matrices in ``species`` order)."""
-    from pymatgen.core import Element
+    from ionflux.formula import element
 
     scale = float(np.max(np.abs(L))) or 1.0
     flags: dict[str, QualityFlag] = {}
@@ -144,7 +144,7 @@ def quality_flags(L: np.ndarray, L_self_matrix: np.ndarray, L_dis: np.ndarray,
     flags["positive_semidefinite"] = _flag(
         ratio >= PSD_MIN_RATIO, ratio, PSD_MIN_RATIO,
         "smallest / largest eigenvalue of sym(L); L must be positive semi-definite")
-    masses = np.array([float(Element(s).atomic_mass) for s in species])
+    masses = np.array([element(s).atomic_mass for s in species])
     com = np.abs(masses @ L) / np.maximum(masses @ np.abs(L), 1e-300)
     com_max = float(np.max(com))
     flags["mass_weighted_rows_vanish"] = _flag(
@@ -168,9 +168,8 @@ def quality_flags(L: np.ndarray, L_self_matrix: np.ndarray, L_dis: np.ndarray,
 def record_to_doc(record: dict, index: int, *, source: SourceRecord, source_label: str,
                   thermo=None) -> TransportDoc:
     """One published record as a TransportDoc (pure; ``thermo`` only estimates atom counts)."""
-    from pymatgen.core import Composition
-
     from ionflux import __version__
+    from ionflux.formula import Composition
     from ionflux.io.trajectory import species_order
 
     where = f"{source.path or 'published data'} record {index}"
