@@ -33,9 +33,9 @@ PINNED = {
 def kernel_cache(tmp_path, monkeypatch):
     """An empty kernel cache, and a fresh load of the machine code for the test."""
     monkeypatch.setenv("IONFLUX_CACHE_DIR", str(tmp_path))
-    updates.native_entry.cache_clear()
+    updates.native.cache_clear()
     yield tmp_path / "kernels"
-    updates.native_entry.cache_clear()
+    updates.native.cache_clear()
 
 
 def _run(rule: str):
@@ -54,7 +54,7 @@ def _digest(result) -> tuple:
 def test_machine_code_reproduces_numbas_results_bit_for_bit(kernel_cache, rule):
     assert _digest(_run(rule)) == PINNED[rule]  # built, written, loaded
     assert len(list(kernel_cache.glob("ca-updates-*.o"))) == 1
-    updates.native_entry.cache_clear()
+    updates.native.cache_clear()
     assert _digest(_run(rule)) == PINNED[rule]  # loaded from the cache file
 
 
@@ -73,7 +73,7 @@ def test_a_damaged_cache_file_is_rebuilt_not_loaded(kernel_cache):
     (path,) = kernel_cache.glob("ca-updates-*.o")
     blob = path.read_bytes()
     path.write_bytes(blob[:-40] + bytes(40))  # same length, last bytes zeroed
-    updates.native_entry.cache_clear()
+    updates.native.cache_clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fallback to numba: rebuilt and loaded
         assert _digest(_run("off")) == PINNED["off"]
@@ -92,12 +92,13 @@ def test_the_automaton_runs_without_importing_numba(kernel_cache):
     assert out.stdout.strip() == "False"
 
 
-def test_argument_kinds_match_the_kernel_signature():
-    from ionflux.ca.kernel import ENTRY_ARGS
+def test_argument_kinds_match_the_kernel_signatures():
+    from ionflux.ca.kernel import ENTRY_ARGS, TOTALS_ARGS
 
-    kinds = "".join("f" if t.name == "float64" else "i" if t.name in ("int64", "uint64")
-                    else "p" for _, t in ENTRY_ARGS)
-    assert kinds == updates.ARG_KINDS
+    for key, args in (("updates", ENTRY_ARGS), ("totals", TOTALS_ARGS)):
+        kinds = "".join("f" if t.name == "float64" else "i" if t.name in ("int64", "uint64")
+                        else "p" for _, t in args)
+        assert kinds == updates.ARG_KINDS[key]
 
 
 def test_neighbour_table_is_the_six_periodic_face_neighbours():
@@ -122,6 +123,8 @@ def test_phase_moles_is_the_sum_in_cell_order():
     for p, a in zip(phase.tolist(), amount.tolist(), strict=True):
         expect[p] += a
     assert updates.phase_moles(phase, amount, table.n_phases).tolist() == expect
+    with pytest.raises(ValueError, match=r"phase indices outside 0\.\.0"):
+        updates.phase_moles(phase, amount, 1)
 
 
 def test_arrays_the_loop_writes_must_have_its_dtype():

@@ -207,42 +207,64 @@ ENTRY_ARGS = (
 )
 
 
-def compile_entry():
-    """The loop compiled for raw pointers, as a numba ``cfunc`` (compiles: ~1-2 s)."""
-    signature = types.void(*(t for _, t in ENTRY_ARGS))
+@njit(error_model="numpy")
+def phase_totals(phase, amount, n_cells, out):
+    """Add the formula units of every cell to ``out[phase]``, in cell order."""
+    for i in range(n_cells):
+        out[phase[i]] += amount[i]
 
-    @cfunc(signature, error_model="numpy")
-    def entry(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
-              pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
-              ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
-              pair_sum, dec_sum, n_cells, n_phases, w, same):
+
+#: C signature of the phase-totals entry point (``out`` zeroed by the caller).
+TOTALS_ARGS = (("phase", _pointer(types.int16)), ("amount", _pointer(types.float64)),
+               ("n_cells", types.int64), ("out", _pointer(types.float64)))
+
+
+def compile_entries() -> dict:
+    """The loop and the phase totals compiled for raw pointers, as numba ``cfunc`` objects
+    keyed ``updates`` and ``totals`` (compiles: ~1-2 s)."""
+
+    @cfunc(types.void(*(t for _, t in ENTRY_ARGS)), error_model="numpy")
+    def updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
+                pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
+                ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
+                pair_sum, dec_sum, n_cells, n_phases, w, same):
         run_updates(n_updates, phase, amount, nbr, molar_volume, inertia, event_volume,
                     pair_weight, pair_start, pair_count, dec_weight, dec_start, dec_count,
                     ra, ca, cb, p1, p2, c1, c2, scores, events, rng, swap_p, swaps,
                     pair_sum, dec_sum, n_cells, n_phases, w, same)
 
-    return entry
+    @cfunc(types.void(*(t for _, t in TOTALS_ARGS)), error_model="numpy")
+    def totals(phase, amount, n_cells, out):
+        phase_totals(phase, amount, n_cells, out)
+
+    return {"updates": updates, "totals": totals}
 
 
-def object_code(target_machine) -> tuple[str, bytes]:
-    """(symbol, ELF/Mach-O object) of the entry point, compiled for ``target_machine``.
+def object_code(target_machine) -> tuple[dict[str, str], bytes]:
+    """({entry: symbol}, ELF/Mach-O object) of the entry points of :func:`compile_entries`,
+    compiled for ``target_machine`` into one object.
 
-    The symbol is the loop in numba's calling convention, ``int32 f(void *return_value, void
-    *excinfo, args...)``; numba's C wrapper around it is left out, because its error path
-    calls numba's runtime and the Python C API, which a process without numba cannot resolve
-    (the loop itself never takes that path). Raises when anything external is left.
+    Each symbol is a function in numba's calling convention, ``int32 f(void *return_value,
+    void *excinfo, args...)``; numba's C wrappers around them are left out, because their
+    error path calls numba's runtime and the Python C API, which a process without numba
+    cannot resolve (the functions never take it). Raises when anything external is left.
     """
     import llvmlite.binding as ll
 
-    entry = compile_entry()
-    wrapper = entry.native_name  # "cfunc." + the symbol of the function it wraps
-    name = wrapper.partition(".")[2]
-    module = ll.parse_assembly(entry.inspect_llvm())
-    if module.get_function(name).is_declaration:
-        raise LookupError(f"{name} is not defined in the compiled module")
+    entries = compile_entries()
+    # "cfunc." + the symbol of the function each wrapper calls
+    names = {key: entry.native_name.partition(".")[2] for key, entry in entries.items()}
+    modules = [ll.parse_assembly(entry.inspect_llvm()) for entry in entries.values()]
+    module = modules[0]
+    for other in modules[1:]:
+        module.link_in(other)
+    keep = set(names.values())
+    for name in keep:
+        if module.get_function(name).is_declaration:
+            raise LookupError(f"{name} is not defined in the compiled module")
     for value in [*module.functions, *module.global_variables]:
-        if not value.is_declaration and value.name != name:
-            value.linkage = "internal"  # dropped below unless the entry point uses it
+        if not value.is_declaration and value.name not in keep:
+            value.linkage = "internal"  # dropped below unless an entry point uses it
     passes = ll.create_new_module_pass_manager()
     passes.add_global_dead_code_eliminate_pass()
     passes.add_strip_dead_prototype_pass()
@@ -251,4 +273,4 @@ def object_code(target_machine) -> tuple[str, bytes]:
                 if f.is_declaration and not f.name.startswith("llvm.")]
     if external:
         raise RuntimeError(f"the automaton kernel calls external functions {external}")
-    return name, target_machine.emit_object(module)
+    return names, target_machine.emit_object(module)

@@ -1,16 +1,16 @@
-"""The automaton's update loop as machine code, loaded without importing numba.
+"""The automaton's compiled loops (updates, phase totals), loaded without importing numba.
 
-:mod:`ionflux.ca.kernel` holds the loop (numba source). Importing numba and loading a cached
-numba function costs ~0.5 s of every ``ionflux predict``; this module compiles the loop once
+:mod:`ionflux.ca.kernel` holds the loops (numba source). Importing numba and loading cached
+numba functions costs ~0.5 s of every ``ionflux predict``; this module compiles the loops once
 per kernel source, numba/llvmlite version and CPU, writes the object file to
 ``$IONFLUX_CACHE_DIR/kernels/`` (default ``~/.cache/ionflux``) and afterwards loads it with
 llvmlite's MCJIT alone (~50 ms), calling it through ctypes. The machine code is the one numba
-generates for the loop, so results are the same bit for bit. When the cache folder cannot be
+generates for the loops, so results are the same bit for bit. When the cache folder cannot be
 written the object is loaded from memory; when llvmlite cannot load it, numba's own compiled
-function is called (the slow start of earlier versions, same results).
+functions are called (the slow start of earlier versions, same results).
 
 Also here, because the automaton needs them on every run and they need no compiler: the grid's
-neighbour table, phase totals and the update stream's seeding.
+neighbour table and the update stream's seeding.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import os
 import platform
 import tempfile
 import warnings
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -32,11 +33,9 @@ from ionflux.versions import installed_version
 if TYPE_CHECKING:
     from ionflux.ca.table import CATable
 
-#: First line of a cached object file; then the entry point's symbol, the SHA-256 of the
+#: First line of a cached object file; then the entry points' symbols, the SHA-256 of the
 #: object (a truncated or altered file is rebuilt, never handed to the loader) and the object.
 _MAGIC = b"ionflux-ca-updates 1\n"
-#: ctypes type of each entry-point argument kind (see ``kernel.ENTRY_ARGS``).
-_INT, _FLOAT, _POINTER = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
 
 
 def rng_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
@@ -60,8 +59,17 @@ def neighbour_table(grid: int) -> np.ndarray:
 
 
 def phase_moles(phase: np.ndarray, amount: np.ndarray, n_phases: int) -> np.ndarray:
-    """Formula units of each phase summed over cells (in cell order, as a loop would)."""
-    return np.bincount(phase, weights=amount, minlength=n_phases)
+    """Formula units of each phase summed over cells (in cell order)."""
+    out = np.zeros(n_phases)
+    n_cells = phase.size
+    if n_cells and not 0 <= int(phase.min()) <= int(phase.max()) < n_phases:
+        raise ValueError(f"phase indices outside 0..{n_phases - 1}")
+    status = native().totals(_data(phase, np.int16, "phase"),
+                             _data(amount, np.float64, "amount", n_cells), n_cells,
+                             out.ctypes.data)
+    if status != 0:
+        raise RuntimeError(f"automaton kernel returned status {status}")
+    return out
 
 
 def swap_probability(x: np.ndarray | float, slope: float = 20.0,
@@ -98,43 +106,59 @@ def _cache_path(key: str) -> Path:
     return cache_dir() / "kernels" / f"ca-updates-{key}.o"
 
 
-def _read_object(path: Path) -> tuple[str, bytes] | None:
+def _read_object(path: Path) -> tuple[dict[str, str], bytes] | None:
     try:
         blob = path.read_bytes()
     except OSError:
         return None
     if not blob.startswith(_MAGIC):
         return None
-    name, _, rest = blob[len(_MAGIC):].partition(b"\n")
+    names, _, rest = blob[len(_MAGIC):].partition(b"\n")
     digest, _, obj = rest.partition(b"\n")
     if not obj or hashlib.sha256(obj).hexdigest().encode() != digest:
         return None
-    return name.decode(), obj
+    try:
+        return dict(item.split("=", 1) for item in names.decode().split()), obj
+    except ValueError:
+        return None
 
 
-def _write_object(path: Path, name: str, obj: bytes) -> None:
+def _write_object(path: Path, names: dict[str, str], obj: bytes) -> None:
     """Atomically (another process may be reading); a folder we cannot write is no error."""
+    header = " ".join(f"{key}={name}" for key, name in names.items()).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(b"%s%s\n%s\n%s" % (_MAGIC, name.encode(), hashlib.sha256(obj).hexdigest()
+            f.write(b"%s%s\n%s\n%s" % (_MAGIC, header, hashlib.sha256(obj).hexdigest()
                                          .encode(), obj))
         os.replace(tmp, path)
     except OSError:
         pass
 
 
-#: Argument kinds of the entry point, in order; checked against ``kernel.ENTRY_ARGS`` by the
-#: tests (written out here so that loading the object does not import the kernel's numba).
-ARG_KINDS = "i" + "p" * 4 + "ff" + "p" * 20 + "ii" + "pp"
+#: Argument kinds (int64, float64, pointer) of each entry point, in order; checked against
+#: ``kernel.ENTRY_ARGS`` and ``kernel.TOTALS_ARGS`` by the tests (written out here so that
+#: loading the object does not import the kernel's numba).
+ARG_KINDS = {"updates": "i" + "p" * 4 + "ff" + "p" * 20 + "ii" + "pp", "totals": "ppip"}
+
+
+class Native(NamedTuple):
+    """The compiled entry points: ``updates(*kernel.ENTRY_ARGS)`` and
+    ``totals(*kernel.TOTALS_ARGS)``, each returning a status (0: done)."""
+
+    updates: Callable[..., int]
+    totals: Callable[..., int]
+
+
+def _argtypes(key: str) -> list[Any]:
+    kinds = {"i": ctypes.c_int64, "f": ctypes.c_double, "p": ctypes.c_void_p}
+    return [kinds[k] for k in ARG_KINDS[key]]
 
 
 @cache
-def native_entry() -> Any:
-    """The update loop as a ctypes function of the arguments of ``kernel.ENTRY_ARGS``."""
-    kinds = {"i": _INT, "f": _FLOAT, "p": _POINTER}
-    argtypes = [kinds[k] for k in ARG_KINDS]
+def native() -> Native:
+    """The entry points, from the cached object file (built on a miss), else numba's own."""
     try:
         import llvmlite.binding as ll
 
@@ -146,39 +170,53 @@ def native_entry() -> Any:
 
             found = object_code(tm)
             _write_object(path, *found)
-        name, obj = found
+        names, obj = found
         engine = ll.create_mcjit_compiler(ll.parse_assembly(""), tm)
         engine.add_object_file(ll.ObjectFileRef.from_data(obj))
         engine.finalize_object()
-        address = engine.get_function_address(name)
-        if not address:
-            raise LookupError(f"symbol {name} not in the cached kernel {path}")
-    except Exception as exc:  # any failure of the fast path: numba's own function, same code
+        addresses = {key: engine.get_function_address(names.get(key, "")) for key in ARG_KINDS}
+        if not all(addresses.values()):
+            raise LookupError(f"entry points missing from the cached kernel {path}")
+    except Exception as exc:  # any failure of the fast path: numba's own functions, same code
         warnings.warn(f"loading the automaton's machine code failed ({exc}); using numba's "
-                      "compiled function instead (same results, ~0.5 s slower start)",
+                      "compiled functions instead (same results, ~0.5 s slower start)",
                       RuntimeWarning, stacklevel=2)
-        from ionflux.ca.kernel import compile_entry
+        return _numba_entries()
+    # numba's calling convention: int32 status f(void *return_value, void *excinfo, args...);
+    # the functions may write to both slots, which live as long as the functions
+    scratch = ctypes.create_string_buffer(64)
+    slots = (ctypes.addressof(scratch), ctypes.addressof(scratch) + 32)
 
-        entry = compile_entry()
-        wrapper = ctypes.CFUNCTYPE(None, *argtypes)(entry.address)
-        wrapper.keep = entry
+    def bind(key: str) -> Callable[..., int]:
+        function = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p,
+                                    *_argtypes(key))(addresses[key])
 
         def call(*args: Any) -> int:
-            wrapper(*args)
+            return function(*slots, *args)
+
+        call.keep = (engine, scratch)  # the machine code lives as long as the engine
+        return call
+
+    return Native(bind("updates"), bind("totals"))
+
+
+def _numba_entries() -> Native:
+    """The entry points as numba compiles them in this process (C wrappers, no status)."""
+    from ionflux.ca.kernel import compile_entries
+
+    entries = compile_entries()
+
+    def bind(key: str) -> Callable[..., int]:
+        function = ctypes.CFUNCTYPE(None, *_argtypes(key))(entries[key].address)
+
+        def call(*args: Any) -> int:
+            function(*args)
             return 0
 
+        call.keep = entries
         return call
-    # numba's calling convention: int32 status f(void *return_value, void *excinfo, args...)
-    function = ctypes.CFUNCTYPE(ctypes.c_int32, _POINTER, _POINTER, *argtypes)(address)
-    scratch = ctypes.create_string_buffer(64)
-    return_slot, excinfo = ctypes.addressof(scratch), ctypes.addressof(scratch) + 32
 
-    def call(*args: Any) -> int:
-        return function(return_slot, excinfo, *args)
-
-    # the machine code lives as long as the engine; the loop may write to its two slots
-    call.engine, call.scratch = engine, scratch
-    return call
+    return Native(bind("updates"), bind("totals"))
 
 
 def _data(array: np.ndarray, dtype: Any, name: str, size: int | None = None) -> int:
@@ -242,7 +280,7 @@ class TableUpdates:
             self._scratch[0].ctypes.data, self._scratch[1].ctypes.data]
         self._targets = (phase, amount, events, rng, swaps)  # written in place: keep alive
         self._args = tuple(pointers)
-        self._entry = native_entry()
+        self._entry = native().updates
 
     def _keep(self, array: np.ndarray, size: int) -> np.ndarray:
         if array.size != size:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -264,7 +265,8 @@ def predict_command(
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,
-                  progress=True, recipe=recipe, nist=nist)
+                  # spinner and bar only where someone watches (rich shows neither on a pipe)
+                  progress=sys.stderr.isatty(), recipe=recipe, nist=nist)
     for note in getattr(cache, "skipped", []):
         typer.echo(f"note: {note}", err=True)
     if plot is not None:
