@@ -165,3 +165,26 @@ def test_hull_agrees_with_pymatgen_phase_diagram(nist, temperature):
         if e_hull > 1e-6:
             expected = {d.data["formula"]: f for d, f in decomposition.items()}
             assert row.decomposes_to == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("system", ["Ba-Ti-O", "Li-Ti-O"])
+def test_hull_vertices_do_not_depend_on_the_batch_size(system, monkeypatch):
+    """The subsets are solved in batches small enough to stay off huge pages; any batch size
+    gives the same vertices, bit for bit (one batch of everything is the reference)."""
+    import numpy as np
+
+    from ionflux.thermo import cheapest_mix
+    from ionflux.thermo.hull import phase_matrix
+
+    data = ThermoData.bundled(system)
+    for temperature in (800.0, 1200.0, 1700.0):
+        _, fractions, energies = phase_matrix(data, temperature)
+        small = cheapest_mix.basic_solutions(fractions.T, energies)
+        assert len(small[0]) >= 3
+        monkeypatch.setattr(cheapest_mix, "BATCH_BYTES", 10**12)
+        whole = cheapest_mix.basic_solutions(fractions.T, energies)
+        monkeypatch.setattr(cheapest_mix, "BATCH_BYTES", 8 * 60 * 7)  # 7 rows a batch
+        tiny = cheapest_mix.basic_solutions(fractions.T, energies)
+        monkeypatch.undo()
+        for got in (small, tiny):
+            assert all(np.array_equal(x, y) for x, y in zip(got, whole, strict=True))

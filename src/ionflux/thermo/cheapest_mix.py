@@ -23,8 +23,12 @@ import numpy as np
 #: Largest number of d-subsets enumerated; above it scipy is used (a 4-element system with 60
 #: phases has 490k subsets, under a second of numpy).
 MAX_BASES = 1_000_000
-#: Subsets solved per numpy batch.
+#: Subsets solved per numpy batch, at most.
 CHUNK = 50_000
+#: Largest temporary array of a batch, bytes: below numpy's huge-page threshold (4 MiB), since
+#: a huge page can cost a ~0.15 s memory-compaction stall on a busy machine; the batches give
+#: the same numbers whatever their size.
+BATCH_BYTES = 2 * 2**20
 #: A constraint holds (or a weight is >= 0) within this, relative to the largest |b| (eV).
 TOL = 1e-9
 
@@ -53,7 +57,9 @@ def basic_solutions(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
     h, d = a.shape
     tol = tolerance(b)
     subsets, points = [np.zeros((0, d), dtype=np.intp)], [np.zeros((0, d))]
-    for block in basis_chunks(h, d):
+    # the largest temporaries: the (rows, h) constraint check and the (rows, d, d) matrices
+    rows = max(1, min(CHUNK, BATCH_BYTES // (8 * max(h, d * d))))
+    for block in basis_chunks(h, d, rows):
         mats = a[block]
         block = block[np.abs(np.linalg.det(mats)) > 1e-12]
         y = np.linalg.solve(a[block], b[block][:, :, None])[:, :, 0]
