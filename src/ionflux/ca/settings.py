@@ -1,16 +1,45 @@
 """Configuration of the reaction scores and of the cellular automaton (SCIENCE.md §5).
 
 Every constant of the score and of the automaton lives here; nothing is a literal in the science
-code. Both models are pydantic-settings models: values can come from keyword arguments or from
-environment variables (``IONFLUX_CA_S=2e5``, ``IONFLUX_CA_INERTIA=50``).
+code. Values can come from keyword arguments or from environment variables
+(``IONFLUX_CA_S=2e5``, ``IONFLUX_CA_INERTIA=50``), keyword arguments first, as
+pydantic-settings reads them (names in any case; JSON for mappings); read here without
+importing pydantic-settings (~60 ms of every ``ionflux predict``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import os
+import typing
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Prefix of the environment variables of both models.
+ENV_PREFIX = "IONFLUX_CA_"
+
+
+class _FromEnvironment(BaseModel):
+    """A frozen model whose fields not given as keywords come from ``IONFLUX_CA_<FIELD>``."""
+
+    # validate_default as pydantic-settings: defaults are coerced too (4 * 2**30 -> a float)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        # as pydantic-settings: only the constructor reads the environment (model_validate
+        # of a stored document does not), names are matched in any case, and the text of a
+        # mapping or list field is JSON
+        environment = {key.upper(): text for key, text in os.environ.items()
+                       if key.upper().startswith(ENV_PREFIX)}
+        for name, field in type(self).model_fields.items():
+            text = environment.get(ENV_PREFIX + name.upper())
+            if name in values or text is None:
+                continue
+            complex_type = typing.get_origin(field.annotation) in (dict, list, tuple, set)
+            values[name] = json.loads(text) if complex_type else text
+        super().__init__(**values)
+
 
 #: ``s`` (1/s) from the onset rule of ionflux.ca.calibration on the bundled data (K_D of BaO +
 #: TiO2 -> BaTiO3 at 1100 K = r0^2 s kB T); scripts/calibrate_s.py recomputes it.
@@ -27,14 +56,12 @@ ScoreMode = Literal["full", "self-only", "thermo-only"]
 SCORE_MODES: tuple[str, ...] = ("full", "self-only", "thermo-only")
 
 
-class ScoringSettings(BaseSettings):
+class ScoringSettings(_FromEnvironment):
     """Constants of S = sigma1(K_D/(r0^2 s) dG*/(kB T)) * sigma2(T/T_m) (SCIENCE.md §5).
 
     sigma1(x) = p1 ln(1 + exp(a x)), sigma2(x) = p2 ln(1 + exp(b x - c)),
     dG* = 1 + erf(-d (dG_rxn + e)); p1 = 1/3 and p2 = 1/2 as written in SCIENCE.md.
     """
-
-    model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
 
     a: float = Field(3.0, description="sharpness of sigma1")
     b: float = Field(14.0, description="slope of sigma2 in T/T_m")
@@ -81,10 +108,8 @@ class ScoringSettings(BaseSettings):
         default_factory=dict, description="overrides/additions to the thermo melting points")
 
 
-class AutomatonSettings(BaseSettings):
+class AutomatonSettings(_FromEnvironment):
     """Constants of the automaton itself (grid update rule, time mapping, limits)."""
-
-    model_config = SettingsConfigDict(env_prefix="IONFLUX_CA_", frozen=True, extra="forbid")
 
     inertia: float = Field(INERTIA, gt=0, allow_inf_nan=False,
                            description="weight of 'no reaction' per update (the reference's 2, "
