@@ -182,6 +182,21 @@ def _reduce(amounts: Mapping[str, float]) -> tuple[str, int]:
         factor
 
 
+@lru_cache(maxsize=4096)
+def _reduced_of(items: tuple[tuple[str, float], ...]) -> tuple[str, float]:
+    """Reduced formula and factor of (symbol, amount) pairs (cached: the same few phases are
+    reduced thousands of times in one prediction)."""
+    amounts = dict(items)
+    if not all(abs(a - round(a)) < AMOUNT_TOLERANCE for a in amounts.values()):
+        # not integral: every amount written out, in electronegativity order
+        return "".join(s + _format_amount(amounts[s], False)
+                       for s in sorted(amounts, key=_sort_key)), 1
+    formula, factor = _reduce({s: round(a) for s, a in amounts.items()})
+    if formula in SPECIAL_FORMULAS:
+        return SPECIAL_FORMULAS[formula], factor / 2
+    return formula, factor
+
+
 class Composition:
     """Amounts of elements, from a formula (``"Ba2TiO4"``) or a mapping of symbols (or
     :class:`Element`) to amounts. Amounts below 1e-8 are dropped; negative ones are an error."""
@@ -244,16 +259,7 @@ class Composition:
     def get_reduced_formula_and_factor(self) -> tuple[str, float]:
         """Reduced formula and the factor it was divided by (pymatgen's rules)."""
         if self._reduced is None:
-            values = self._amounts.values()
-            if not all(abs(a - round(a)) < AMOUNT_TOLERANCE for a in values):
-                # not integral: every amount written out, in electronegativity order
-                self._reduced = ("".join(s + _format_amount(self._amounts[s], False) for s in
-                                         sorted(self._amounts, key=_sort_key)), 1)
-            else:
-                formula, factor = _reduce({s: round(a) for s, a in self._amounts.items()})
-                if formula in SPECIAL_FORMULAS:
-                    formula, factor = SPECIAL_FORMULAS[formula], factor / 2
-                self._reduced = (formula, factor)
+            self._reduced = _reduced_of(tuple(self._amounts.items()))
         return self._reduced
 
     @property
