@@ -1,4 +1,5 @@
-"""Compiled (numba) update loop of the automaton. Same rules as :mod:`ionflux.ca.reference`.
+"""The automaton's update loop and phase totals (numba source). Same rules as
+:mod:`ionflux.ca.reference`.
 
 One update: pick a cell uniformly at random; with probability ``swap_p[phase]`` swap it with a
 random one of its six neighbours and stop (the reference's cell mobility); otherwise offer
@@ -10,7 +11,7 @@ min(1, event_volume / dV), dV being the reactant volume its full extent consumes
 
 This module is the source of the machine code and imports numba: :mod:`ionflux.ca.updates`
 imports it only to build that code (once per kernel source, numba version and CPU), then loads
-the object file without numba. The loop reads every array through a flat index (``nbr[6 c +
+the object file without numba. The loops read every array through a flat index (``nbr[6 c +
 k]``, ``pair_weight[P p + q]``), so it compiles for raw pointers (the C entry point) as for
 arrays, allocates nothing and cannot raise (``error_model="numpy"``; no division by a value that
 can be zero): its object code needs neither numba's runtime nor the Python C API.

@@ -15,6 +15,7 @@ neighbour table and the update stream's seeding.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -126,6 +127,7 @@ def _read_object(path: Path) -> tuple[dict[str, str], bytes] | None:
 def _write_object(path: Path, names: dict[str, str], obj: bytes) -> None:
     """Atomically (another process may be reading); a folder we cannot write is no error."""
     header = " ".join(f"{key}={name}" for key, name in names.items()).encode()
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -134,7 +136,9 @@ def _write_object(path: Path, names: dict[str, str], obj: bytes) -> None:
                                          .encode(), obj))
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 #: Argument kinds (int64, float64, pointer) of each entry point, in order; checked against
