@@ -6,6 +6,7 @@ import math
 import re
 
 from ionflux.errors import InputError
+from ionflux.formula import ELEMENTS
 
 
 def parse_temperatures(text: str, option: str = "--temperatures") -> list[float]:
@@ -45,12 +46,6 @@ def parse_list(text: str | None) -> list[str] | None:
 #: Help of every ``--nist`` option (thermodynamic source of the solids).
 NIST_HELP = "NIST-JANAF G_f(T) where available (opt-in; default MP + Bartel for every solid)"
 
-
-#: Element symbols, for checking names before pymatgen (~1 s to import) or data load.
-ELEMENTS = frozenset("""H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co
-Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd
-Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np
-Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og""".split())
 
 _TOKEN = re.compile(r"([A-Z][a-z]*)|(\d+(?:\.\d+)?)|([()])|(.)")
 
