@@ -138,3 +138,17 @@ def test_arrays_the_loop_writes_must_have_its_dtype():
     with pytest.raises(ValueError, match="events: need 8 elements"):
         updates.TableUpdates(table, 0, phase, amount, updates.neighbour_table(3), 1.0, 1.0,
                              events[:-1], rng)
+
+
+def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("IONFLUX_CACHE_DIR", str(blocked))  # kernels/ cannot be created in it
+    updates.native.cache_clear()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # built and loaded from memory, not numba's fallback
+            assert _digest(_run("off")) == PINNED["off"]
+    finally:
+        updates.native.cache_clear()
+    assert list(tmp_path.iterdir()) == [blocked]

@@ -2,7 +2,8 @@
 
 Layers, each usable alone: :mod:`~ionflux.ca.reactions` (enumeration, free energies),
 :mod:`~ionflux.ca.scoring` (scores, three modes), :mod:`~ionflux.ca.table` (numeric reaction
-table), :mod:`~ionflux.ca.kernel` (compiled update loop), :mod:`~ionflux.ca.reference` (slow
+table), :mod:`~ionflux.ca.kernel` (update loop, numba source) and :mod:`~ionflux.ca.updates`
+(its machine code, loaded without numba), :mod:`~ionflux.ca.reference` (slow
 pure-Python twin for tests), :mod:`~ionflux.ca.automaton` (grid, profile, realisations),
 :mod:`~ionflux.ca.request` (cheap validation), :mod:`~ionflux.ca.predict` (query layer),
 :mod:`~ionflux.ca.cache`, :mod:`~ionflux.ca.recipes` (R1-R4), :mod:`~ionflux.ca.calibration`
