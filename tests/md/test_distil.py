@@ -199,3 +199,34 @@ def test_active_set_is_rebuilt_from_shipped_labels(store, tmp_path, monkeypatch)
     assert gammas[0].max() > 0.1
     assert np.allclose(gammas[0], gammas[1], rtol=1e-8)
     assert len(list((tmp_path / "cache" / "distilled").glob("*.asi"))) == 1
+
+
+def test_shipped_potential_reproduces_its_recorded_held_out_errors():
+    """The bundled potential, evaluated independently on its own held-out frames, gives the
+    errors its manifest records, below the limit, and says what it is."""
+    from pyace import PyACECalculator
+
+    from ionflux.md.ace import load_potential
+    from ionflux.md.distil_fit import (
+        FORCE_LIMIT_EV_A,
+        DistilledCalculator,
+        evaluate,
+        load_labels,
+        shipped_potential,
+    )
+
+    folder = shipped_potential()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "not DFT" in manifest["label"] and manifest["teacher"]["model"] == "7net-0"
+    potential = load_potential(folder / "BaTiO_distilled.yaml")
+    assert "DISTILLED" in potential.metadata["label"]
+    _, held = split_held_out(load_labels(folder / "labels.npz"), manifest["held_out_fraction"],
+                             manifest["split_seed"])
+    assert len(held) == manifest["n_held_out_frames"]
+    calc = DistilledCalculator(PyACECalculator(potential.basis), manifest["reference_model"])
+    errors = evaluate(calc, held, manifest["reference_energies_eV"])
+    recorded = manifest["held_out"]
+    assert errors.force_rmse_eV_A == pytest.approx(recorded["force_rmse_eV_A"], abs=1e-3)
+    assert errors.energy_rmse_meV_atom == pytest.approx(recorded["energy_rmse_meV_atom"],
+                                                        abs=0.05)
+    assert errors.force_rmse_eV_A <= FORCE_LIMIT_EV_A < 0.2 * errors.force_std_eV_A
