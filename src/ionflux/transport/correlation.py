@@ -266,16 +266,11 @@ def windowed_block_correlations(positions: np.ndarray, group_of_atom: np.ndarray
                           group_of_atom.astype(np.int64), n_groups, n_blocks, length, start, end)
 
 
-@nb.njit(cache=True, fastmath=True)
-def _windowed_sums(positions, reference, group, n_groups, n_blocks, length, start, end):
-    """Per-block self MSD sums and collective correlations of the group displacements relative
-    to ``reference`` at lags start..end (see :func:`windowed_block_correlations`);
-    ``positions`` as (n_frames, 3 n_atoms)."""
-    msd = np.zeros((n_blocks, end + 1, n_groups))
-    collective = np.zeros((n_blocks, end + 1, n_groups, n_groups))
-    n_atoms = positions.shape[1] // 3
-    # runs of consecutive atoms of one group (one per group when atoms are ordered by species):
-    # the inner loop then reads each frame's coordinates in memory order, without indirection
+@nb.njit(cache=True)
+def _group_runs(group):
+    """Starts of the runs of consecutive atoms of one group, and the atom count as the last
+    entry (one run per group when atoms are ordered by species)."""
+    n_atoms = group.shape[0]
     n_runs = 1
     for a in range(1, n_atoms):
         n_runs += group[a] != group[a - 1]
@@ -287,45 +282,92 @@ def _windowed_sums(positions, reference, group, n_groups, n_blocks, length, star
         if group[a] != group[a - 1]:
             run_start[r] = a
             r += 1
-    squared = np.zeros(n_groups)
-    shift = np.zeros((n_groups, 3))
-    # origin-major order: frames t .. t + end stay in cache while every lag uses them
+    return run_start
+
+
+@nb.njit(cache=True, fastmath=True)
+def _windowed_sums(positions, reference, group, n_groups, n_blocks, length, start, end):
+    """Per-block self MSD sums and collective correlations of the group displacements relative
+    to ``reference`` at lags start..end (see :func:`windowed_block_correlations`);
+    ``positions`` as (n_frames, 3 n_atoms).
+
+    Only sum_a |r_a(t+m) - r_a(t)|^2 needs every atom at every (origin, lag): a contiguous
+    reduction over each run of atoms. The reference enters through the group sums X_g(t) of
+    the reference-relative displacements from the block's first frame (small numbers, so no
+    digits are lost far from the origin): sum_a |dr_a - dR|^2 = sum_a |dr_a|^2 - 2 dR.dX_g -
+    n_g |dR|^2, and the collective terms are dX_i . dX_j."""
+    msd = np.zeros((n_blocks, end + 1, n_groups))
+    collective = np.zeros((n_blocks, end + 1, n_groups, n_groups))
+    run_start = _group_runs(group)
+    n_runs = run_start.shape[0] - 1
+    counts = np.zeros(n_groups)
+    for a in range(group.shape[0]):
+        counts[group[a]] += 1.0
+    shifts = np.empty((n_groups, 3, length))
+    moved = np.empty((3, length))
     for b in range(n_blocks):
-        last = (b + 1) * length
-        for t in range(b * length, last - start):
-            before = positions[t]
+        first = b * length
+        last = first + length
+        _displacement_sums(positions, reference, first, length, run_start, group, counts,
+                           shifts, moved)
+        # origin-major order: frames t .. t + end stay in cache while every lag uses them;
+        # sliced runs keep the index non-negative, so the reduction is vectorised
+        for t in range(first, last - start):
             for lag in range(start, min(end, last - 1 - t) + 1):
-                after = positions[t + lag]
-                rx = reference[t + lag, 0] - reference[t, 0]
-                ry = reference[t + lag, 1] - reference[t, 1]
-                rz = reference[t + lag, 2] - reference[t, 2]
-                squared[:] = 0.0
-                shift[:] = 0.0
                 for r in range(n_runs):
+                    before = positions[t, 3 * run_start[r]:3 * run_start[r + 1]]
+                    after = positions[t + lag, 3 * run_start[r]:3 * run_start[r + 1]]
                     acc = 0.0
-                    sx = 0.0
-                    sy = 0.0
-                    sz = 0.0
-                    for a in range(run_start[r], run_start[r + 1]):
-                        dx = after[3 * a] - before[3 * a] - rx
-                        dy = after[3 * a + 1] - before[3 * a + 1] - ry
-                        dz = after[3 * a + 2] - before[3 * a + 2] - rz
-                        acc += dx * dx + dy * dy + dz * dz
-                        sx += dx
-                        sy += dy
-                        sz += dz
-                    g = group[run_start[r]]
-                    squared[g] += acc
-                    shift[g, 0] += sx
-                    shift[g, 1] += sy
-                    shift[g, 2] += sz
-                for i in range(n_groups):
-                    msd[b, lag, i] += squared[i]
-                    for j in range(n_groups):
-                        collective[b, lag, i, j] += (shift[i, 0] * shift[j, 0]
-                                                     + shift[i, 1] * shift[j, 1]
-                                                     + shift[i, 2] * shift[j, 2])
+                    for i in range(before.shape[0]):
+                        d = after[i] - before[i]
+                        acc += d * d
+                    msd[b, lag, group[run_start[r]]] += acc
         for lag in range(start, end + 1):
-            msd[b, lag] /= length - lag
-            collective[b, lag] /= length - lag
+            n_origins = length - lag
+            for i in range(n_groups):
+                acc = 0.0
+                for c in range(3):
+                    x = shifts[i, c]
+                    ref = moved[c]
+                    for t in range(n_origins):
+                        dr = ref[t + lag] - ref[t]
+                        acc -= dr * (2.0 * (x[t + lag] - x[t]) + counts[i] * dr)
+                msd[b, lag, i] = (msd[b, lag, i] + acc) / n_origins
+                for j in range(i + 1):
+                    acc = 0.0
+                    for c in range(3):
+                        x = shifts[i, c]
+                        y = shifts[j, c]
+                        for t in range(n_origins):
+                            acc += (x[t + lag] - x[t]) * (y[t + lag] - y[t])
+                    collective[b, lag, i, j] = acc / n_origins
+                    collective[b, lag, j, i] = acc / n_origins
     return msd, collective
+
+
+@nb.njit(cache=True, fastmath=True)
+def _displacement_sums(positions, reference, first, length, run_start, group, counts, shifts,
+                       moved):
+    """Fill ``moved[c, t]`` = R_c(first + t) - R_c(first) and ``shifts[g, c, t]`` = sum over
+    the atoms a of group g of r_a,c(first + t) - r_a,c(first), minus n_g moved[c, t] (Å)."""
+    origin = positions[first]
+    for t in range(length):
+        row = positions[first + t]
+        for c in range(3):
+            moved[c, t] = reference[first + t, c] - reference[first, c]
+            for g in range(shifts.shape[0]):
+                shifts[g, c, t] = -counts[g] * moved[c, t]
+        for r in range(run_start.shape[0] - 1):
+            now = row[3 * run_start[r]:3 * run_start[r + 1]]
+            then = origin[3 * run_start[r]:3 * run_start[r + 1]]
+            sx = 0.0
+            sy = 0.0
+            sz = 0.0
+            for a in range(now.shape[0] // 3):
+                sx += now[3 * a] - then[3 * a]
+                sy += now[3 * a + 1] - then[3 * a + 1]
+                sz += now[3 * a + 2] - then[3 * a + 2]
+            g = group[run_start[r]]
+            shifts[g, 0, t] += sx
+            shifts[g, 1, t] += sy
+            shifts[g, 2, t] += sz
