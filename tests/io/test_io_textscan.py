@@ -26,7 +26,10 @@ def test_numbers_are_bit_identical_to_python_float(rng):
     tokens = [repr(float(v)) if i % 10 == 9 else styles[i % 9] % v for i, v in enumerate(values)]
     tokens += ["-0.0", "1.0D+03", "2.5d-2", "00012.500", "1e308", "4.9e-324", ".5", "5.", "+3",
                "123456789012345678901234567890", "0.000000000000000000000000123",
-               "9007199254740993", "1E22", "1e23", "NaN", "-inf", "Infinity"]
+               "9007199254740993", "1E22", "1e23", "NaN", "-inf", "Infinity",
+               # edges of the inline plain-decimal path (at most 15 digits)
+               "-.5", "-5.", "999999999999999", "9999999999999999", "-99999.9999999999",
+               "0.000000000000001", "0.0000000000000001", "-0", "7"]
     content = "".join(f"X {t}\n" for t in tokens).encode()
     got = _column(content)
     expected = np.array([float(t.replace("D", "e").replace("d", "e")) for t in tokens])

@@ -22,6 +22,8 @@ FIELDS = ("L", "L_stderr", "L_covariance", "L_self", "L_self_stderr", "L_self_co
           "L_distinct", "L_distinct_stderr", "correlation_factor", "correlation_factor_stderr",
           "D_self_cm2_s", "D_self_cm2_s_stderr", "fit_window_fs", "volume_A3")
 RTOL = 1e-12
+#: Covariance matrices, whose entries are measured against their natural scale.
+COVARIANCES = ("L_covariance", "L_self_covariance")
 
 
 def _caged() -> SyntheticSystem:
@@ -63,6 +65,22 @@ def _cases() -> dict[str, dict]:
     return out
 
 
+def _scale(key: str, want) -> np.ndarray:
+    """What a difference in field ``key`` is relative to: each entry, or 1e-3 of the field's
+    largest entry where that is more (lag 0 of a correlation function is zero up to rounding,
+    in both versions); for a covariance C, also sqrt(C_ii C_jj). An entry near zero there (two
+    nearly uncorrelated coefficients) is a difference of jackknife products of size
+    sqrt(C_ii C_jj), and rounding moves it by ~1e-15 of that: shifting every position by
+    1e-7 Å, which changes no displacement, moved one such entry by 1.3e-12 of itself."""
+    flat = _flatten(want)
+    scale = np.maximum(np.abs(flat), np.abs(flat).max() * 1e-3)
+    if key in COVARIANCES:
+        matrix = np.array(want, dtype=float)
+        natural = np.sqrt(np.abs(np.outer(np.diag(matrix), np.diag(matrix)))).ravel()
+        scale = np.maximum(scale, natural)
+    return scale
+
+
 def _flatten(value) -> np.ndarray:
     if isinstance(value, dict):
         return np.concatenate([_flatten(value[k]) for k in sorted(value)])
@@ -82,9 +100,7 @@ def test_analysis_matches_stored_reference(computed, case):
     for key, value in stored.items():
         want, have = _flatten(value), _flatten(got[key])
         assert have.shape == want.shape, key
-        # relative to each entry, or to 1e-3 of the field's largest entry where that is more
-        # (lag 0 of a correlation function is zero up to rounding, in both versions)
-        scale = np.maximum(np.abs(want), np.abs(want).max() * 1e-3)
+        scale = _scale(key, value)
         worst = float(np.max(np.abs(have - want) / scale, initial=0.0))
         assert worst <= RTOL, f"{case}: {key} differs by {worst:.2g} (relative)"
 

@@ -11,6 +11,7 @@ from ionflux.errors import InputError
 from ionflux.transport import DEFAULT_ESTIMATOR, ESTIMATORS, analyze_trajectories
 from ionflux.transport.correlation import (
     collective_correlation,
+    direct_displacement_correlation,
     self_msd_by_group,
     windowed_block_correlations,
 )
@@ -120,6 +121,28 @@ def test_windowed_block_sums_equal_the_fft_correlations_of_each_block():
         assert not msd[b, :3].any()
     with pytest.raises(ValueError, match="do not fit"):
         windowed_block_correlations(positions, group, 3, centre, 4, 3, 100)
+
+
+def test_windowed_block_sums_far_from_the_origin_with_a_drifting_reference():
+    """The centre-of-mass terms enter the windowed sums through group sums: check them where
+    the reference moves as much as the atoms and every coordinate is ~1000 Å, against direct
+    sums over origins of the reference-relative positions."""
+    rng = np.random.default_rng(5)
+    positions = np.cumsum(rng.normal(size=(242, 5, 3)), axis=0) + 1000.0
+    group = np.array([1, 0, 0, 1, 1])
+    reference = np.cumsum(rng.normal(size=(242, 3)), axis=0) + 1000.0
+    msd, coll = windowed_block_correlations(positions, group, 2, reference, 2, 2, 7)
+    shifted = positions - reference[:, None, :]
+    for b in range(2):
+        block = shifted[b * 121:(b + 1) * 121]
+        summed = np.stack([block[:, group == g].sum(axis=1) for g in range(2)], axis=1)
+        for g in range(2):
+            direct = sum(direct_displacement_correlation(block[:, a], block[:, a], 8)
+                         for a in np.flatnonzero(group == g))
+            assert np.allclose(msd[b, 2:, g], direct[2:], rtol=1e-11, atol=0)
+            for h in range(2):
+                direct = direct_displacement_correlation(summed[:, g], summed[:, h], 8)
+                assert np.allclose(coll[b, 2:, g, h], direct[2:], rtol=1e-11, atol=1e-12)
 
 
 def test_short_windows_are_fitted_on_more_error_blocks():

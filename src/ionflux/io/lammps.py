@@ -135,11 +135,12 @@ def read_lammps_dump(stream: TextStream, source: TrajectorySource,
                          * time_fs)
         frame_cells, origins = _boxes(text, heads, layout)
         first_lines = heads + layout.header_len
-        # One pass over the atom lines; extras = id (+ image flags), in file order.
+        # One pass over the atom lines, straight into the result; extras = id (+ image
+        # flags), in file order.
+        frames = positions.extend(n_frames)
         parsed = text.columns(first_lines, n_atoms, [cols.index(c) for c in names], labels,
                               len(cols), extra_tokens=[cols.index("id"), *images],
-                              what="atom line")
-        frames = parsed.floats.reshape(n_frames, n_atoms, 3)
+                              what="atom line", out=frames.reshape(-1, 3))
         text.check_finite(frames, first_lines)
         extras = parsed.extras
         if images:
@@ -162,7 +163,6 @@ def read_lammps_dump(stream: TextStream, source: TrajectorySource,
                       ref_ids)
         shifts = extras[:, 1:].reshape(n_frames, n_atoms, 3) if images else None
         _to_cartesian(frames, frame_cells, origins, scaled, shifts)
-        positions.append(frames)
         cells.append(frame_cells)
     all_steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
     step_rows = (layout.preamble + layout.value_line("TIMESTEP")
