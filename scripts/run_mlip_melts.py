@@ -38,10 +38,7 @@ def _calculator(args: argparse.Namespace) -> tuple[object, dict]:
     if args.teacher == "distilled":
         from ionflux.md.distil_fit import load_distilled
 
-        if not args.potential:
-            raise IonfluxError("--teacher distilled needs --potential FOLDER (a fitted "
-                               "potential: scripts/distil_potential.py fit)")
-        return load_distilled(args.potential)
+        return load_distilled(args.potential)  # None: the bundled potential
     from ionflux.md.mlip import load_teacher
 
     return load_teacher(args.teacher, threads=args.threads)
@@ -135,7 +132,10 @@ def assemble_all(args: argparse.Namespace) -> None:
                    "md_engine_version": ", ".join(f"{k} {v}" for k, v in
                                                   teacher["versions"].items()),
                    "thermostat_gamma_per_fs": melt.metadata["settings"]["friction_per_fs"],
-                   "notes": "direct universal-MLIP MD (universal-potential grade, not DFT); "
+                   "notes": ("MD with a potential distilled from "
+                             f"{teacher.get('distilled_from')}" if teacher["teacher"] == "distilled"
+                             else "direct universal-MLIP MD")
+                            + " (universal-potential grade, not DFT); "
                             f"start: bundled Pedone snapshot of {formula}"}
         traj, side = write_run(outdir.parent / f"{outdir.name}.extxyz.gz", melt, sidecar)
         status = f"partial ({melt.stop_reason})" if melt.partial else "finished"
@@ -266,8 +266,8 @@ def _num(x: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teacher", default="sevenn", choices=["sevenn", "chgnet", "distilled"])
-    parser.add_argument("--potential", help="folder of the distilled potential "
-                        "(with --teacher distilled)")
+    parser.add_argument("--potential", help="folder of a distilled potential (with --teacher "
+                        "distilled; default: the bundled one)")
     parser.add_argument("--parallel", type=int, default=1, help="melts run in N processes")
     parser.add_argument("--converge-every", type=int, default=0,
                         help="check the convergence rule every N chunks and end a melt that "
