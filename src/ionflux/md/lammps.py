@@ -170,24 +170,33 @@ class PedoneLammps:
         for t, el in enumerate(self.elements, start=1):
             self._cmd(f"mass {t} {Element(el).atomic_mass:.6f}")
             self._cmd(f"set type {t} charge {PEDONE_CHARGES[el]}")
-        if s.coulomb == "long":
-            self._cmd(f"pair_style hybrid/overlay pedone {s.cutoff_short} "
-                      f"coul/long {s.cutoff_coulomb}")
-            self._cmd("pair_coeff * * coul/long")
-            self._cmd(f"kspace_style {self.kspace} {s.kspace_accuracy}")
-        else:
-            self._cmd(f"pair_style hybrid/overlay pedone {s.cutoff_short} "
-                      f"coul/dsf {s.dsf_alpha} {s.cutoff_coulomb}")
-            self._cmd("pair_coeff * * coul/dsf")
-        for (el1, el2), (d0, alpha, r0, c0) in PEDONE_PAIRS.items():
-            if el1 in self.elements and el2 in self.elements:
-                i, j = sorted((self.elements.index(el1) + 1, self.elements.index(el2) + 1))
-                self._cmd(f"pair_coeff {i} {j} pedone {d0} {alpha} {r0} {c0}")
+        self._pair_styles()
         self._cmd(f"neighbor {s.neighbor_skin_A} bin")
         self._cmd("neigh_modify every 1 delay 0 check yes")
         self._cmd(f"timestep {_f(s.timestep_fs / 1000.0)}")
         self._cmd("compute unwrapped all property/atom xu yu zu")
         self._cmd("thermo_style custom step temp pe")
+
+    def _pair_styles(self, overlay: str = "", overlay_coeffs: tuple[str, ...] = ()) -> None:
+        """The Pedone pair styles; ``overlay`` adds a sub-style to the ``hybrid/overlay`` (with
+        its ``pair_coeff`` lines), as a machine-learned correction does (:mod:`ionflux.md.snap`)."""
+        s = self.settings
+        extra = f" {overlay}" if overlay else ""
+        if s.coulomb == "long":
+            self._cmd(f"pair_style hybrid/overlay pedone {s.cutoff_short} "
+                      f"coul/long {s.cutoff_coulomb}{extra}")
+            self._cmd("pair_coeff * * coul/long")
+            self._cmd(f"kspace_style {self.kspace} {s.kspace_accuracy}")
+        else:
+            self._cmd(f"pair_style hybrid/overlay pedone {s.cutoff_short} "
+                      f"coul/dsf {s.dsf_alpha} {s.cutoff_coulomb}{extra}")
+            self._cmd("pair_coeff * * coul/dsf")
+        for (el1, el2), (d0, alpha, r0, c0) in PEDONE_PAIRS.items():
+            if el1 in self.elements and el2 in self.elements:
+                i, j = sorted((self.elements.index(el1) + 1, self.elements.index(el2) + 1))
+                self._cmd(f"pair_coeff {i} {j} pedone {d0} {alpha} {r0} {c0}")
+        for line in overlay_coeffs:
+            self._cmd(line)
 
     # -- observables ---------------------------------------------------------------------------
     def _sorted(self, array: np.ndarray) -> np.ndarray:

