@@ -34,7 +34,7 @@ from ionflux.md.snap import (
     snap_calculator,
 )
 
-SMALL = dict(twojmax=2, rcut_A=4.5)
+SMALL = dict(twojmax=2, rcut_A=4.5, pair_knots=6, pair_rcut_A=5.0)
 
 
 def _frames(formulas: tuple[str, ...], per: int, seed: int) -> list[Atoms]:
@@ -60,6 +60,7 @@ def _teacher(tmp_path, reference: str) -> SnapModel:
     n = 5  # bispectrum components at twojmax 2
     model = SnapModel(settings, beta0={"Ba": -3.0, "O": -5.0, "Ti": -7.0},
                       coefficients={el: rng.normal(0.0, 0.02, n) for el in SNAP_ELEMENTS},
+                      pair_coefficients=rng.normal(0.0, 0.05, settings.pair_basis.size),
                       metadata={"teacher": "known test teacher"})
     model.write(tmp_path / f"teacher_{reference}")
     return model
@@ -90,11 +91,13 @@ def test_refit_recovers_a_known_teacher(tmp_path, reference):
     errors = held_out_errors(load_snap(tmp_path / "refit.snapcoeff"), held)
     # the forces are eV/Å-sized; a refit that recovers the teacher is at round-off
     assert forces.std() > 0.5
-    assert errors.force_rmse_eV_A < 1e-5 * forces.std()
+    # (the pair term runs as a linearly interpolated table: ~1e-4 eV/Å of its own)
+    assert errors.force_rmse_eV_A < 1e-3 * forces.std()
     assert errors.energy_rmse_meV_atom < 1e-3
     assert set(errors.per_composition) == {"BaTiO3"}
     for el in SNAP_ELEMENTS:
-        np.testing.assert_allclose(model.coefficients[el], teacher.coefficients[el], atol=1e-7)
+        np.testing.assert_allclose(model.coefficients[el], teacher.coefficients[el], atol=2e-5)
+    # (pair splines at distances no frame samples stay at the ridge's zero: not compared)
     # charge-neutral oxides fix beta0 only along BaO and TiO2 (n_O = n_Ba + 2 n_Ti)
     for oxide in ({"Ba": 1, "O": 1}, {"Ti": 1, "O": 2}):
         fitted = sum(n * model.beta0[el] for el, n in oxide.items())
@@ -141,9 +144,9 @@ def test_md_runs_and_records(tmp_path):
 def test_blown_up_run_stops_with_the_reason(tmp_path):
     teacher = _teacher(tmp_path, "none")
     atoms = _frames(("BaTi2O5",), 1, seed=3)[0]
-    atoms.positions[1] = atoms.positions[0] + [0.3, 0.0, 0.0]
+    atoms.positions[1] = atoms.positions[0] + [0.6, 0.0, 0.0]
     run = run_snap_md(atoms, teacher, SnapMDSettings(steps=20))
-    assert run.partial and "0.30 Å apart" in run.stop_reason
+    assert run.partial and "0.60 Å apart" in run.stop_reason
     assert run.n_frames == 0
 
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from ionflux.errors import AnalysisError, InputError
 from ionflux.md.lammps import LammpsSettings, PedoneLammps, _check, _store
+from ionflux.md.pair_basis import PairBasis
 from ionflux.md.run import MDRun, file_sha256, package_versions
 
 #: What every distilled SNAP file and run says it is.
@@ -49,6 +50,8 @@ SNAP_ELEMENTS = ("Ba", "O", "Ti")
 SNAP_WEIGHTS: dict[str, float] = {"Ba": 0.5, "O": 1.0, "Ti": 0.75}
 
 _META_TAG = "# ionflux-fit: "
+#: Points of the pair term's LAMMPS table (linear interpolation; 1.4 mÅ apart at 6 Å).
+TABLE_POINTS = 4000
 _COMPUTE = "ionflux_snap"
 
 
@@ -65,6 +68,9 @@ class SnapSettings:
     reference: str = "none"
     chem: bool = False
     quadratic: bool = False
+    pair_knots: int = 16
+    pair_rmin_A: float = 1.0
+    pair_rcut_A: float = 6.0
     energy_weight: float = 10.0
     ridge: float = 1e-6
     weights: dict[str, float] = field(default_factory=lambda: dict(SNAP_WEIGHTS))
@@ -79,12 +85,28 @@ class SnapSettings:
             raise InputError(f"SNAP: rfac0 must lie in (0, 1), got {self.rfac0}")
         if not (self.rcut_A > 0 and self.energy_weight > 0 and self.ridge >= 0):
             raise InputError("SNAP: need rcut_A > 0, energy_weight > 0 and ridge >= 0")
-        if self.reference == "pedone" and self.rcut_A > LammpsSettings().cutoff_coulomb:
-            raise InputError(f"SNAP: rcut_A {self.rcut_A} Å exceeds the Pedone pair cut-off "
-                             f"{LammpsSettings().cutoff_coulomb} Å")
+        if self.reference == "pedone" and self.cutoff_A > LammpsSettings().cutoff_coulomb:
+            raise InputError(f"SNAP: cut-off {self.cutoff_A} Å exceeds the Pedone pair "
+                             f"cut-off {LammpsSettings().cutoff_coulomb} Å")
+        if self.chem:  # measured: pair snap does not reproduce compute snap with chem here
+            raise InputError("SNAP: chem (explicit multi-element) is not supported: LAMMPS "
+                             "20250722's pair snap disagrees with its compute snap")
+        self.pair_basis  # noqa: B018 (validates the pair-term settings)
         missing = [el for el in SNAP_ELEMENTS if el not in self.weights]
         if missing:
             raise InputError(f"SNAP: no neighbour weight for {', '.join(missing)}")
+
+    @property
+    def pair_basis(self) -> PairBasis | None:
+        """The B-spline pair term fitted with the bispectrum (None with ``pair_knots=0``)."""
+        if not self.pair_knots:
+            return None
+        return PairBasis(SNAP_ELEMENTS, self.pair_knots, self.pair_rmin_A, self.pair_rcut_A)
+
+    @property
+    def cutoff_A(self) -> float:
+        """Longest interaction range of the fitted terms (Å)."""
+        return max(self.rcut_A, self.pair_rcut_A if self.pair_knots else 0.0)
 
     def compute_args(self, elements: Sequence[str]) -> str:
         """Arguments of ``compute snap`` for LAMMPS types ``elements`` (radius 1/2 each, so
@@ -112,35 +134,49 @@ def check_elements(symbols: Sequence[str], where: str = "SNAP") -> None:
 
 
 class SnapLammps(PedoneLammps):
-    """One LAMMPS cell whose force field is a SNAP model (``files`` = coefficient and parameter
-    paths), alone or overlaid on Pedone; without ``files``, the reference alone (nothing, or
-    Pedone) with ``compute snap`` defined, for the design matrix."""
+    """One LAMMPS cell whose force field is a written SNAP ``model`` (with its pair table),
+    alone or overlaid on Pedone; without a model, the reference alone (nothing, or Pedone) with
+    ``compute snap`` defined, for the design matrix."""
 
     def __init__(self, symbols: list[str], cell: np.ndarray, positions: np.ndarray,
-                 snap: SnapSettings, files: tuple[Path, Path] | None = None,
+                 snap: SnapSettings, model: SnapModel | None = None,
                  settings: LammpsSettings | None = None, seed: int = 1) -> None:
         check_elements(symbols)
         self.snap = snap
-        self.files = files
+        self.model = model
         super().__init__(symbols, cell, positions, settings, seed)
-        if files is None:
+        if model is None:
             self._cmd(f"compute {_COMPUTE} all snap {snap.compute_args(self.elements)}")
 
     def _pair_styles(self, overlay: str = "", overlay_coeffs: tuple[str, ...] = ()) -> None:
         pedone = self.snap.reference == "pedone"
-        if self.files is None:
+        if self.model is None:
             if pedone:
                 super()._pair_styles()
             else:  # compute snap needs a pair style reaching its cut-off
                 self._cmd(f"pair_style zero {self.snap.rcut_A!r}")
                 self._cmd("pair_coeff * *")
             return
-        coeff = f'"{self.files[0]}" "{self.files[1]}" {" ".join(self.elements)}'
+        coeff_path, param_path = self.model.files
+        styles = ["snap"]
+        coeffs = [f'pair_coeff * * snap "{coeff_path}" "{param_path}" {" ".join(self.elements)}']
+        basis = self.snap.pair_basis
+        if basis is not None:
+            styles.append(f"table linear {TABLE_POINTS}")
+            for a, b in basis.pairs:
+                if a in self.elements and b in self.elements:
+                    i, j = sorted((self.elements.index(a) + 1, self.elements.index(b) + 1))
+                    coeffs.append(f'pair_coeff {i} {j} table "{self.model.table_path}" '
+                                  f"{a}_{b} {basis.rcut_A!r}")
         if pedone:
-            super()._pair_styles("snap", (f"pair_coeff * * snap {coeff}",))
-        else:
+            super()._pair_styles(" ".join(styles), tuple(coeffs))
+        elif basis is None:
             self._cmd("pair_style snap")
-            self._cmd(f"pair_coeff * * {coeff}")
+            self._cmd(coeffs[0].replace(" snap ", " ", 1))
+        else:
+            self._cmd(f"pair_style hybrid/overlay {' '.join(styles)}")
+            for line in coeffs:
+                self._cmd(line)
 
     def descriptors(self) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         """Energy row (n_el*ncoeff), force rows (3N x n_el*ncoeff; F = rows @ beta) in the
@@ -192,6 +228,7 @@ def design_matrix(frames: Sequence[Any], settings: SnapSettings,
     """Descriptor rows of labelled ASE frames (energy eV and forces eV/Å on ``.calc``); the
     targets are the labels minus the reference model's energy and forces."""
     out = DesignMatrix(settings, [], [], [], [], [], [])
+    basis = settings.pair_basis
     for k, frame in enumerate(frames):
         symbols = frame.get_chemical_symbols()
         md = SnapLammps(symbols, frame.cell.array, frame.positions, settings)
@@ -200,6 +237,10 @@ def design_matrix(frames: Sequence[Any], settings: SnapSettings,
         finally:
             md.close()
         use_ref = settings.reference == "pedone"
+        if basis is not None:
+            pair_energy, pair_forces = basis.rows(frame)
+            energy = np.concatenate([energy, pair_energy])
+            forces = np.hstack([forces, pair_forces])
         out.energy_rows.append(energy)
         out.force_rows.append(forces)
         out.counts.append(np.array([symbols.count(el) for el in SNAP_ELEMENTS], dtype=float))
@@ -229,14 +270,17 @@ class SnapModel:
     settings: SnapSettings
     beta0: dict[str, float]
     coefficients: dict[str, np.ndarray]
+    pair_coefficients: np.ndarray | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     coeff_path: Path | None = None
     param_path: Path | None = None
+    table_path: Path | None = None
 
     @property
     def solution(self) -> np.ndarray:
+        pair = [] if self.pair_coefficients is None else [self.pair_coefficients]
         return np.concatenate([[self.beta0[el] for el in SNAP_ELEMENTS]]
-                              + [self.coefficients[el] for el in SNAP_ELEMENTS])
+                              + [self.coefficients[el] for el in SNAP_ELEMENTS] + pair)
 
     @property
     def files(self) -> tuple[Path, Path]:
@@ -256,11 +300,20 @@ class SnapModel:
         s = self.settings
         teacher = self.metadata.get("teacher", "unknown teacher")
         ncoeff = len(self.coefficients[SNAP_ELEMENTS[0]])
+        basis = s.pair_basis
+        pair = None
+        if basis is not None:
+            if self.pair_coefficients is None or self.pair_coefficients.size != basis.size:
+                raise InputError(f"SNAP: the pair term needs {basis.size} coefficients")
+            pair = [float(v) for v in self.pair_coefficients]
+            self.table_path = stem.with_suffix(".pairtable")
+            basis.write_table(self.table_path, self.pair_coefficients, TABLE_POINTS)
         lines = [f"# DATE: {time.strftime('%Y-%m-%d')} UNITS: metal CONTRIBUTOR: ionflux",
                  f"# SNAP potential for Ba-Ti-O melts, fitted to labels of {teacher}",
                  f"# {SNAP_LABEL}",
                  f"# reference: {_reference_text(s)}",
-                 _META_TAG + json.dumps({"settings": s.record(), **self.metadata}),
+                 *_meta_lines({"settings": s.record(), **self.metadata,
+                               "pair_coefficients": pair}),
                  f"{len(SNAP_ELEMENTS)} {ncoeff + 1}"]
         for el in SNAP_ELEMENTS:
             lines.append(f"{el} 0.5 {s.weights[el]!r}")
@@ -281,6 +334,12 @@ class SnapModel:
         return self.coeff_path.name if self.coeff_path else "unsaved SNAP model"
 
 
+def _meta_lines(record: dict[str, Any], width: int = 200) -> list[str]:
+    """The fit record as JSON over comment lines (LAMMPS reads lines of limited length)."""
+    text = json.dumps(record)
+    return [_META_TAG + text[k:k + width] for k in range(0, len(text), width)]
+
+
 def _reference_text(s: SnapSettings) -> str:
     if s.reference == "pedone":
         return ("Pedone 2006 + Ewald Coulomb, run as pair_style hybrid/overlay pedone 5.5 "
@@ -296,11 +355,14 @@ def fit_snap(dm: DesignMatrix, metadata: dict[str, Any] | None = None) -> SnapMo
     a = np.vstack([s.energy_weight * a_e, a_f, np.sqrt(s.ridge) * np.eye(n_col)])
     b = np.concatenate([s.energy_weight * b_e, b_f, np.zeros(n_col)])
     solution = np.linalg.lstsq(a, b, rcond=None)[0]
-    ncoeff = (n_col - len(SNAP_ELEMENTS)) // len(SNAP_ELEMENTS)
-    beta = solution[len(SNAP_ELEMENTS):].reshape(len(SNAP_ELEMENTS), ncoeff)
+    n_pair = s.pair_basis.size if s.pair_basis is not None else 0
+    n_el = len(SNAP_ELEMENTS)
+    ncoeff = (n_col - n_el - n_pair) // n_el
+    beta = solution[n_el:n_el + n_el * ncoeff].reshape(n_el, ncoeff)
     model = SnapModel(settings=s,
-                      beta0=dict(zip(SNAP_ELEMENTS, solution[:3].tolist(), strict=True)),
+                      beta0=dict(zip(SNAP_ELEMENTS, solution[:n_el].tolist(), strict=True)),
                       coefficients={el: beta[k] for k, el in enumerate(SNAP_ELEMENTS)},
+                      pair_coefficients=solution[n_col - n_pair:] if n_pair else None,
                       metadata={"label": SNAP_LABEL, **(metadata or {})})
     e_pred, f_pred = model.predict(dm)
     model.metadata["training"] = {
@@ -331,8 +393,9 @@ def load_snap(coeff_path: str | Path, param_path: str | Path | None = None) -> S
     if not meta_lines:
         raise InputError(f"{coeff_path}: not an ionflux SNAP file (no fit record in its header)")
     try:
-        meta = json.loads(meta_lines[0][len(_META_TAG):])
+        meta = json.loads("".join(ln[len(_META_TAG):] for ln in meta_lines))
         settings = SnapSettings(**meta.pop("settings"))
+        pair = meta.pop("pair_coefficients", None)
         words = [ln.split() for ln in coeff_path.read_text().splitlines()
                  if ln.strip() and not ln.startswith("#")]
         n_el, n_all = int(words[0][0]), int(words[0][1])
@@ -349,14 +412,20 @@ def load_snap(coeff_path: str | Path, param_path: str | Path | None = None) -> S
     if sorted(beta0) != sorted(SNAP_ELEMENTS):
         raise InputError(f"{coeff_path}: elements {', '.join(beta0)}, expected "
                          f"{', '.join(SNAP_ELEMENTS)}")
-    return SnapModel(settings, beta0, coeffs, meta, coeff_path, param_path)
+    model = SnapModel(settings, beta0, coeffs, None if pair is None else np.array(pair), meta,
+                      coeff_path, param_path)
+    if settings.pair_basis is not None:
+        model.table_path = coeff_path.with_suffix(".pairtable")
+        if not model.table_path.is_file():
+            raise InputError(f"{model.table_path}: SNAP file not found (the pair table)")
+    return model
 
 
 def _lammps_for(model: SnapModel, atoms: Any, settings: LammpsSettings | None = None,
                 seed: int = 1) -> SnapLammps:
     check_elements(atoms.get_chemical_symbols(), model.name)
     return SnapLammps(atoms.get_chemical_symbols(), atoms.cell.array, atoms.positions,
-                      model.settings, model.files, settings, seed)
+                      model.settings, model, settings, seed)
 
 
 def snap_calculator(model: SnapModel) -> Any:
