@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -204,30 +204,44 @@ class SnapLammps(PedoneLammps):
 
 @dataclass
 class DesignMatrix:
-    """Per-frame descriptor rows and targets (teacher minus reference) of labelled frames."""
+    """Per-frame descriptor rows, labels and reference (Pedone) energies and forces of labelled
+    frames; the fit's targets are the labels minus the reference when ``settings`` has one."""
 
     settings: SnapSettings
     energy_rows: list[np.ndarray]
     force_rows: list[np.ndarray]
     counts: list[np.ndarray]
-    energy_targets: list[float]
-    force_targets: list[np.ndarray]
+    energy_labels: list[float]
+    force_labels: list[np.ndarray]
+    energy_reference: list[float]
+    force_reference: list[np.ndarray]
     formulas: list[str]
+    has_reference: bool = False
 
-    def subset(self, keep: Sequence[int]) -> DesignMatrix:
-        pick = list(keep)
-        return DesignMatrix(self.settings, [self.energy_rows[k] for k in pick],
-                            [self.force_rows[k] for k in pick], [self.counts[k] for k in pick],
-                            [self.energy_targets[k] for k in pick],
-                            [self.force_targets[k] for k in pick],
-                            [self.formulas[k] for k in pick])
+    def with_fit(self, **changes: Any) -> DesignMatrix:
+        """The same rows under other fit settings (reference, energy weight, ridge)."""
+        settings = replace(self.settings, **changes)
+        if settings.reference == "pedone" and not self.has_reference:
+            raise InputError("SNAP: these rows were computed without the Pedone reference")
+        if replace(settings, reference="none", energy_weight=1.0, ridge=0.0) != replace(
+                self.settings, reference="none", energy_weight=1.0, ridge=0.0):
+            raise InputError("SNAP: descriptor settings differ from those of the rows")
+        return replace(self, settings=settings)
+
+    def targets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Energy targets per frame (eV) and force targets (all components, eV/Å)."""
+        use = self.settings.reference == "pedone"
+        e = np.array(self.energy_labels) - (np.array(self.energy_reference) if use else 0.0)
+        f = np.concatenate(self.force_labels)
+        return e, f - np.concatenate(self.force_reference) if use else f
 
 
 def design_matrix(frames: Sequence[Any], settings: SnapSettings,
                   progress: Callable[[int, int], None] | None = None) -> DesignMatrix:
-    """Descriptor rows of labelled ASE frames (energy eV and forces eV/Å on ``.calc``); the
-    targets are the labels minus the reference model's energy and forces."""
-    out = DesignMatrix(settings, [], [], [], [], [], [])
+    """Descriptor rows of labelled ASE frames (energy eV and forces eV/Å on ``.calc``), with the
+    reference model's energy and forces when ``settings`` has one."""
+    out = DesignMatrix(settings, [], [], [], [], [], [], [], [],
+                       has_reference=settings.reference == "pedone")
     basis = settings.pair_basis
     for k, frame in enumerate(frames):
         symbols = frame.get_chemical_symbols()
@@ -236,7 +250,6 @@ def design_matrix(frames: Sequence[Any], settings: SnapSettings,
             energy, forces, ref_e, ref_f = md.descriptors()
         finally:
             md.close()
-        use_ref = settings.reference == "pedone"
         if basis is not None:
             pair_energy, pair_forces = basis.rows(frame)
             energy = np.concatenate([energy, pair_energy])
@@ -244,8 +257,10 @@ def design_matrix(frames: Sequence[Any], settings: SnapSettings,
         out.energy_rows.append(energy)
         out.force_rows.append(forces)
         out.counts.append(np.array([symbols.count(el) for el in SNAP_ELEMENTS], dtype=float))
-        out.energy_targets.append(frame.get_potential_energy() - (ref_e if use_ref else 0.0))
-        out.force_targets.append(frame.get_forces().ravel() - (ref_f if use_ref else 0.0))
+        out.energy_labels.append(float(frame.get_potential_energy()))
+        out.force_labels.append(frame.get_forces().ravel())
+        out.energy_reference.append(ref_e if out.has_reference else 0.0)
+        out.force_reference.append(ref_f if out.has_reference else np.zeros_like(ref_f))
         out.formulas.append(str(frame.info.get("formula", frame.get_chemical_formula())))
         if progress is not None:
             progress(k + 1, len(frames))
@@ -257,10 +272,10 @@ def _system(dm: DesignMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     targets; the unknowns are beta0 per element, then the per-element coefficients."""
     n_atoms = np.array([c.sum() for c in dm.counts])
     a_e = np.hstack([np.array(dm.counts), np.array(dm.energy_rows)]) / n_atoms[:, None]
-    b_e = np.array(dm.energy_targets) / n_atoms
     a_f = np.vstack(dm.force_rows)
     a_f = np.hstack([np.zeros((a_f.shape[0], len(SNAP_ELEMENTS))), a_f])
-    return a_e, b_e, a_f, np.concatenate(dm.force_targets)
+    e, f = dm.targets()
+    return a_e, e / n_atoms, a_f, f
 
 
 @dataclass
@@ -460,12 +475,14 @@ def held_out_errors(model: SnapModel, frames: Sequence[Any]) -> Any:
 
 @dataclass(frozen=True)
 class SnapMDSettings:
-    """Langevin NVT at fixed volume: set point (K), steps of ``timestep_fs``, a frame every
-    ``frame_every`` steps, friction (1/fs; 0.01 as the teacher runs and the published study)."""
+    """Langevin NVT at fixed volume: set point (K), steps of ``timestep_fs`` after
+    ``equilibrate_steps`` unstored ones, a frame every ``frame_every`` steps, friction (1/fs;
+    0.01 as the teacher runs and the published study)."""
 
     temperature_K: float = 1750.0
     steps: int = 10000
     frame_every: int = 5
+    equilibrate_steps: int = 0
     timestep_fs: float = 2.0
     friction_per_fs: float = 0.01
     seed: int = 1
@@ -476,6 +493,8 @@ class SnapMDSettings:
         bad = [k for k, v in positive.items() if not v > 0]
         if bad:
             raise InputError(f"SNAP MD: {', '.join(bad)} must be positive")
+        if self.equilibrate_steps < 0:
+            raise InputError("SNAP MD: equilibrate_steps must be >= 0")
         if not 1 <= self.frame_every <= self.steps:
             raise InputError(f"SNAP MD: need 1 <= frame_every <= steps (every "
                              f"{self.frame_every}, steps {self.steps})")
@@ -505,7 +524,11 @@ def run_snap_md(atoms: Any, model: SnapModel, settings: SnapMDSettings,
     try:
         md.velocities(settings.temperature_K)
         md.thermostat("langevin", settings.temperature_K, settings.temperature_K)
-        md.energy_forces()
+        if settings.equilibrate_steps:  # not stored; frame 0 is the first one after it
+            md.run(settings.equilibrate_steps)
+            md.time_fs = 0.0
+        else:
+            md.energy_forces()
         _check(md, "start")
         _store(md, run)
         for step in range(settings.frame_every, settings.steps + 1, settings.frame_every):
