@@ -358,10 +358,11 @@ def _meta_lines(record: dict[str, Any], width: int = 200) -> list[str]:
 
 
 def _reference_text(s: SnapSettings) -> str:
+    table = " table" if s.pair_knots else ""
     if s.reference == "pedone":
-        return ("Pedone 2006 + Ewald Coulomb, run as pair_style hybrid/overlay pedone 5.5 "
-                "coul/long 8.0 snap with kspace_style ewald")
-    return "none (pair_style snap alone)"
+        return (f"Pedone 2006 + Coulomb, run as pair_style hybrid/overlay pedone 5.5 coul/long "
+                f"8.0 snap{table} with kspace_style ewald (pppm from 500 atoms)")
+    return f"none (pair_style {'hybrid/overlay snap table' if table else 'snap'})"
 
 
 def fit_snap(dm: DesignMatrix, metadata: dict[str, Any] | None = None) -> SnapModel:
