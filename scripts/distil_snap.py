@@ -166,7 +166,12 @@ def md(args: argparse.Namespace) -> None:
         print(f"  frames: {traj}")
         if run.n_frames < 20:
             continue
-        doc = analyze_trajectories([run.to_trajectory()], formula=formula, n_blocks=args.blocks)
+        try:
+            doc = analyze_trajectories([run.to_trajectory()], formula=formula,
+                                       n_blocks=args.blocks)
+        except IonfluxError as err:  # a short (blown-up) run: say why, go on to the next melt
+            print(f"  no D: {err}")
+            continue
         for el in doc.species:
             d, err = doc.D_self_cm2_s.get(el), (doc.D_self_cm2_s_stderr or {}).get(el)
             flag = doc.quality.get(f"diffusive_{el}")
