@@ -189,7 +189,9 @@ def speed(args: argparse.Namespace) -> None:
     from ionflux.md.snap import SnapMDSettings, run_snap_md
 
     model = _load(args)
-    ace = load_potential(files("ionflux") / "data" / "ace" / args.ace)
+    ace_path = Path(args.ace)
+    ace = load_potential(ace_path if ace_path.is_file() else
+                         files("ionflux") / "data" / "ace" / args.ace)
     atoms = read(amorphous_snapshot_files()[args.formula])
     runs = {
         model.name: lambda: run_snap_md(atoms, model, SnapMDSettings(
@@ -238,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--out", type=Path, required=True)
         else:
             p.add_argument("--formula", default="BaTi2O5")
-            p.add_argument("--ace", default="BaTiO_pedone_standin.yaml")
+            p.add_argument("--ace", default="BaTiO_pedone_standin.yaml",
+                           help="pyace .yaml potential (a path, or a bundled name)")
             p.add_argument("--snap-steps", type=int, default=1000)
             p.add_argument("--ace-steps", type=int, default=300)
             p.add_argument("--rounds", type=int, default=3)
