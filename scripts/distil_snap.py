@@ -179,6 +179,25 @@ def md(args: argparse.Namespace) -> None:
                   f"{'' if flag is None or flag.passed else ' (not diffusive)'}")
 
 
+def _distilled_steps(atoms, folder: Path, steps: int) -> int:
+    """Steps of ASE Langevin MD (2 fs, 0.01 1/fs, 1750 K) with the distilled linear ACE as its
+    production runs use it (ACE with active set + its Pedone reference)."""
+    import numpy as np
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    from ionflux.md.distil_fit import load_distilled
+
+    work = atoms.copy()
+    work.calc, _ = load_distilled(folder)
+    rng = np.random.default_rng(1)
+    MaxwellBoltzmannDistribution(work, temperature_K=1750.0, rng=rng)
+    Langevin(work, timestep=2.0 * units.fs, temperature_K=1750.0,
+             friction=0.01 / units.fs, rng=rng).run(steps)
+    return steps
+
+
 def speed(args: argparse.Namespace) -> None:
     from importlib.resources import files
 
@@ -189,24 +208,28 @@ def speed(args: argparse.Namespace) -> None:
     from ionflux.md.snap import SnapMDSettings, run_snap_md
 
     model = _load(args)
-    ace_path = Path(args.ace)
-    ace = load_potential(ace_path if ace_path.is_file() else
-                         files("ionflux") / "data" / "ace" / args.ace)
+    ace = load_potential(files("ionflux") / "data" / "ace" / args.ace)
     atoms = read(amorphous_snapshot_files()[args.formula])
+
+    def done(run, every: int = 5) -> int:  # steps actually run (a blown-up run stops early)
+        return (run.n_frames - 1) * every
+
     runs = {
-        model.name: lambda: run_snap_md(atoms, model, SnapMDSettings(
-            temperature_K=1750.0, steps=args.snap_steps, frame_every=5)),
-        ace.name: lambda: run_ace_md(atoms, ace, AceMDSettings(
-            temperature_K=1750.0, steps=args.ace_steps, frame_every=5, timestep_fs=2.0)),
+        f"SNAP {model.name} (LAMMPS)": lambda: done(run_snap_md(atoms, model, SnapMDSettings(
+            temperature_K=1750.0, steps=args.snap_steps, frame_every=5))),
+        f"{ace.name} (pyace, ASE)": lambda: done(run_ace_md(atoms, ace, AceMDSettings(
+            temperature_K=1750.0, steps=args.ace_steps, frame_every=5, timestep_fs=2.0))),
     }
-    steps = {model.name: args.snap_steps, ace.name: args.ace_steps}
+    if args.distilled:
+        runs[f"distilled ACE {args.distilled} + reference (pyace, ASE)"] = \
+            lambda: _distilled_steps(atoms, args.distilled, args.ace_steps)
     rates: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
-    for _ in range(args.rounds):  # interleaved, so a change in machine load hits both
+    for _ in range(args.rounds):  # interleaved, so a change in machine load hits all
         for name, call in runs.items():
             wall, cpu = time.perf_counter(), time.process_time()
-            call()
+            steps = call()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            rates[name].append((steps[name] / wall, steps[name] / cpu))
+            rates[name].append((steps / wall, steps / cpu))
     print(f"{args.formula}, {len(atoms)} atoms, 1 thread, {args.rounds} interleaved rounds "
           "(median):")
     for name, values in rates.items():
@@ -241,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             p.add_argument("--formula", default="BaTi2O5")
             p.add_argument("--ace", default="BaTiO_pedone_standin.yaml",
-                           help="pyace .yaml potential (a path, or a bundled name)")
+                           help="bundled pyace potential (ionflux/data/ace)")
+            p.add_argument("--distilled", type=Path,
+                           help="a distilled ACE folder (scripts/distil_potential.py fit)")
             p.add_argument("--snap-steps", type=int, default=1000)
             p.add_argument("--ace-steps", type=int, default=300)
             p.add_argument("--rounds", type=int, default=3)
