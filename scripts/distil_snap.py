@@ -151,10 +151,12 @@ def md(args: argparse.Namespace) -> None:
               f"({(run.n_frames - 1) * settings.frame_every * settings.timestep_fs / 1000:g} ps "
               f"after {args.equilibrate_ps:g} ps equilibration), {status}; "
               f"{done / wall:.0f} steps/s wall, {done / cpu:.0f} per CPU s", flush=True)
+        on_pedone = " on Pedone" if model.settings.reference == "pedone" else ""
         sidecar = {"formula": formula, "temperature_K": float(temp),
                    "replicate": f"snap-{model.settings.reference}-seed{args.seed}",
                    "phase": "amorphous (melt)",
-                   "potential": f"SNAP {SNAP_LABEL} (teacher: {model.metadata.get('teacher')})",
+                   "potential": f"SNAP{on_pedone}, {SNAP_LABEL} "
+                                f"(teacher: {model.metadata.get('teacher')})",
                    "potential_version": run.metadata["potential_sha256"][:12],
                    "md_engine": run.metadata["md_engine"],
                    "md_engine_version": ", ".join(f"{k} {v}" for k, v in
