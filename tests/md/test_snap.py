@@ -1,9 +1,11 @@
 """SNAP distillation: a refit recovers a known teacher; the files, MD and bad input.
 
-The teacher is known exactly: Pedone plus a SNAP perturbation with fixed coefficients (or that
-SNAP alone). Both lie inside the fitted model's span, so a correct design matrix, reference
-subtraction, coefficient file and LAMMPS set-up give a held-out force error of round-off; any
-sign, ordering, rotation or unit slip gives an error of the order of the forces themselves.
+The teacher is known exactly: Pedone plus a SNAP perturbation (bispectrum and pair terms) with
+fixed coefficients, or that SNAP alone, evaluated by LAMMPS (pair snap, pair table). Both lie
+inside the fitted model's span, so a correct design matrix (compute snap, numpy pair rows),
+reference subtraction, file writing and LAMMPS set-up give a held-out force error at round-off
+(and table interpolation); any sign, ordering, rotation or unit slip gives an error of the
+order of the forces themselves.
 """
 
 from __future__ import annotations
