@@ -230,3 +230,23 @@ def test_shipped_potential_reproduces_its_recorded_held_out_errors():
     assert errors.energy_rmse_meV_atom == pytest.approx(recorded["energy_rmse_meV_atom"],
                                                         abs=0.05)
     assert errors.force_rmse_eV_A <= FORCE_LIMIT_EV_A < 0.2 * errors.force_std_eV_A
+
+
+def test_cli_runs_the_distilled_potential_on_its_reference_model():
+    """`ionflux md run --potential distilled` must add the Pedone reference (the ACE alone is
+    only the correction); the stand-in runs alone."""
+    from ionflux.cli.md import _calculator, _potential
+    from ionflux.md.calculator import PedoneCalculator
+
+    distilled = _potential("distilled", None, no_active_set=True)
+    calc = _calculator(distilled)
+    frame = _frames("BaTi2O5")[0]
+    parts = []
+    for part in (distilled.calculator(), PedoneCalculator()):
+        work = frame.copy()
+        work.calc = part
+        parts.append(work.get_forces())
+    frame.calc = calc
+    assert np.abs(frame.get_forces() - (parts[0] + parts[1])).max() < 1e-9
+    assert np.abs(parts[1]).max() > 1.0  # the reference is not a negligible part
+    assert _calculator(_potential("standin", None, no_active_set=True)) is None

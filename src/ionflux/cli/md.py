@@ -13,6 +13,7 @@ md_app = typer.Typer(help="Molecular dynamics: LAMMPS (Pedone) and pyace (ACE, g
                      no_args_is_help=True)
 
 _STANDIN = "standin"
+_DISTILLED = "distilled"
 
 
 def _progress():
@@ -29,7 +30,30 @@ def _potential(potential: str, active_set: str | None, no_active_set: bool = Fal
     if potential == _STANDIN:
         yaml_path, asi_path = standin_potential_files()
         return load_potential(yaml_path, None if no_active_set else (active_set or asi_path))
+    if potential == _DISTILLED:
+        import json
+
+        from ionflux.md.distil_fit import active_set_path, shipped_potential
+
+        folder = shipped_potential()
+        yaml_path = folder / "BaTiO_distilled.yaml"
+        if no_active_set:
+            return load_potential(yaml_path)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        return load_potential(yaml_path, active_set or active_set_path(
+            folder, manifest, load_potential(yaml_path).basis))
     return load_potential(potential, None if no_active_set else active_set)
+
+
+def _calculator(pot) -> Any:
+    """The calculator MD runs with: the potential's own, or, for a potential fitted on top of
+    a reference model (the distilled one), the potential plus that model."""
+    from ionflux.md.distil_fit import DistilledCalculator
+
+    reference = pot.metadata.get("reference_model")
+    if reference in (None, "", "None"):
+        return None
+    return DistilledCalculator(pot.calculator(), reference)
 
 
 def _ace_sidecar(run, potential, formula: str, replicate: str, out: Path) -> dict[str, Any]:
@@ -52,6 +76,9 @@ def _ace_sidecar(run, potential, formula: str, replicate: str, out: Path) -> dic
         side["gamma"] = run.metadata.get("gamma")
     if label:
         side["notes"] = label
+    reference = potential.metadata.get("reference_model")
+    if reference not in (None, "", "None"):
+        side["notes"] = f"{label}; run on top of the reference model {reference}"
     return side
 
 
@@ -82,8 +109,8 @@ def run_command(
     out: Path = typer.Option(..., "--out", help="trajectory (.extxyz[.gz]); the sidecar is "
                              "written next to it"),
     potential: str = typer.Option(_STANDIN, "--potential",
-                                  help=f"ACE .yaml, or '{_STANDIN}' (bundled STAND-IN fitted "
-                                       "to the Pedone model)"),
+                                  help=f"ACE .yaml, '{_DISTILLED}' (bundled, distilled from "
+                                       f"SevenNet-0) or '{_STANDIN}' (fitted to Pedone)"),
     active_set: str | None = typer.Option(None, "--active-set", help=".asi for gamma QC"),
     frame_every: int = typer.Option(10, "--frame-every", help="steps between stored frames"),
     timestep: float = typer.Option(1.0, "--timestep-fs"),
@@ -112,7 +139,7 @@ def run_command(
                              gamma_warn=gamma_warn, gamma_stop=gamma_stop, seed=seed)
     with _progress() as bar:
         task = bar.add_task("ACE MD", total=steps)
-        run = run_ace_md(atoms, pot, settings,
+        run = run_ace_md(atoms, pot, settings, calculator=_calculator(pot),
                          progress=lambda done, total: bar.update(task, completed=done))
     formula = Composition(atoms.get_chemical_formula()).reduced_formula
     _finish(run, out, _ace_sidecar(run, pot, formula, replicate or f"seed{seed}", out))
@@ -215,7 +242,7 @@ def amorphous_command(
                              gamma_warn=gamma_warn, gamma_stop=gamma_stop, seed=seed)
     with _progress() as bar:
         task = bar.add_task("ACE MD", total=production)
-        ace_run = run_ace_md(cell, pot, settings,
+        ace_run = run_ace_md(cell, pot, settings, calculator=_calculator(pot),
                              progress=lambda done, _t: bar.update(task, completed=done))
     side = _ace_sidecar(ace_run, pot, formula, f"seed{seed}", out)
     side["notes"] = (f"amorphous cell from a LAMMPS Pedone melt-quench ({run.metadata['volume']})"
