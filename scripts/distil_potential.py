@@ -107,16 +107,15 @@ def explore(args: argparse.Namespace) -> None:
     from ase import Atoms
     from ase.io import read
 
-    from ionflux.md.ace import AceMDSettings, load_potential, run_ace_md
+    from ionflux.md.ace import AceMDSettings, run_ace_md
     from ionflux.md.distil import Condition, LabelStore, label_conditions
-    from ionflux.md.distil_fit import load_distilled
+    from ionflux.md.distil_fit import DistilledCalculator, distilled_potential
     from ionflux.md.library import amorphous_snapshot_files
     from ionflux.md.mlip import load_teacher
 
     folder = Path(args.out) / "potential"
-    potential = load_potential(folder / "BaTiO_distilled.yaml",
-                               active_set=folder / "BaTiO_distilled.asi")
-    distilled, _ = load_distilled(folder)
+    potential, manifest = distilled_potential(folder)
+    distilled = DistilledCalculator(potential.calculator(), manifest.get("reference_model"))
     calc, teacher = load_teacher(args.teacher, threads=args.threads)
     store = LabelStore(Path(args.out) / "labels", teacher)
     snapshots = amorphous_snapshot_files()

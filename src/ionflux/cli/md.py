@@ -31,17 +31,9 @@ def _potential(potential: str, active_set: str | None, no_active_set: bool = Fal
         yaml_path, asi_path = standin_potential_files()
         return load_potential(yaml_path, None if no_active_set else (active_set or asi_path))
     if potential == _DISTILLED:
-        import json
+        from ionflux.md.distil_fit import distilled_potential
 
-        from ionflux.md.distil_fit import active_set_path, shipped_potential
-
-        folder = shipped_potential()
-        yaml_path = folder / "BaTiO_distilled.yaml"
-        if no_active_set:
-            return load_potential(yaml_path)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        return load_potential(yaml_path, active_set or active_set_path(
-            folder, manifest, load_potential(yaml_path).basis))
+        return distilled_potential(active_set=active_set, with_active_set=not no_active_set)[0]
     return load_potential(potential, None if no_active_set else active_set)
 
 

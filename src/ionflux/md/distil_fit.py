@@ -25,18 +25,15 @@ import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 
 from ionflux.errors import AnalysisError, InputError
+from ionflux.md.ace import STANDIN_BASIS
 
 #: Largest accepted held-out force RMSE (eV/Å): the SevenNet-0 vs CHGNet disagreement.
 FORCE_LIMIT_EV_A = 0.25
 
-#: Basis of the distilled potential: 3 elements, linear embedding, 5 Å cut-off, ranks 1-4.
+#: Basis of the distilled potential: the stand-in's (3 elements, linear embedding, 5 Å
+#: cut-off) with ranks 1-4 and more radial and angular functions.
 DISTIL_BASIS: dict[str, Any] = {
-    "deltaSplineBins": 0.001,
-    "elements": ["Ba", "O", "Ti"],
-    "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],
-                           "ndensity": 1}},
-    "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 5.0,
-                      "dcut": 0.01, "NameOfCutoffFunction": "cos"}},
+    **STANDIN_BASIS,
     "functions": {"ALL": {"nradmax_by_orders": [12, 6, 3, 1],
                           "lmax_by_orders": [0, 3, 2, 1]}},
 }
@@ -289,14 +286,14 @@ def shipped_potential() -> Path:
     return folder
 
 
-def load_distilled(folder: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
-    """An ASE calculator (pyace, with the active set, so every evaluation has its
-    extrapolation grade) for the distilled potential in ``folder`` (default: the bundled one)
-    and its record for MD manifests: label, teacher, file hashes, held-out errors."""
+def distilled_potential(folder: str | Path | None = None, active_set: str | Path | None = None,
+                        with_active_set: bool = True) -> tuple[Any, dict[str, Any]]:
+    """The distilled potential in ``folder`` (default: the bundled one) as an
+    :class:`ionflux.md.ace.AcePotential`, with ``active_set`` or else its own (rebuilt from its
+    labels if not shipped) unless ``with_active_set`` is False, and its manifest."""
     import json
 
     from ionflux.md.ace import load_potential
-    from ionflux.md.run import package_versions
 
     folder = shipped_potential() if folder is None else Path(folder)
     manifest_path = folder / "manifest.json"
@@ -306,15 +303,27 @@ def load_distilled(folder: str | Path | None = None) -> tuple[Any, dict[str, Any
             raise InputError(f"{folder}: not a distilled potential (no {path.name}); fit one "
                              "with scripts/distil_potential.py fit")
     manifest = json.loads(manifest_path.read_text())
-    basis = load_potential(yaml_path).basis
-    potential = load_potential(yaml_path, active_set=active_set_path(folder, manifest, basis))
+    if not with_active_set:
+        return load_potential(yaml_path), manifest
+    if active_set is None:
+        active_set = active_set_path(folder, manifest, load_potential(yaml_path).basis)
+    return load_potential(yaml_path, active_set=active_set), manifest
+
+
+def load_distilled(folder: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
+    """An ASE calculator (pyace, with the active set, so every evaluation has its
+    extrapolation grade) for the distilled potential in ``folder`` (default: the bundled one)
+    and its record for MD manifests: label, teacher, file hashes, held-out errors."""
+    from ionflux.md.run import package_versions
+
+    potential, manifest = distilled_potential(folder)
     record = {"teacher": "distilled", "label": manifest["label"],
-              "model": f"{yaml_path.name} sha256:{potential.sha256[:12]}",
+              "model": f"{potential.path.name} sha256:{potential.sha256[:12]}",
               "distilled_from": manifest["teacher"].get("label"),
               "held_out_force_rmse_eV_A": manifest["held_out"]["force_rmse_eV_A"],
               "active_set_sha256": potential.active_set_sha256,
-              "versions": package_versions("python-ace", "ase", "ionflux")}
-    record["reference_model"] = manifest.get("reference_model")
+              "versions": package_versions("python-ace", "ase", "ionflux"),
+              "reference_model": manifest.get("reference_model")}
     return DistilledCalculator(potential.calculator(), manifest.get("reference_model")), record
 
 
