@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ace_bases import SMALL_BASIS
 from ase import Atoms
 
 from ionflux.errors import InputError
@@ -21,15 +22,6 @@ from ionflux.md.ace import (
     standin_potential_files,
 )
 from ionflux.md.library import amorphous_snapshot_files
-
-SMALL_BASIS = {
-    "deltaSplineBins": 0.001, "elements": ["Ba", "O", "Ti"],
-    "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],
-                           "ndensity": 1}},
-    "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 4.5,
-                      "dcut": 0.01, "NameOfCutoffFunction": "cos"}},
-    "functions": {"ALL": {"nradmax_by_orders": [4, 1], "lmax_by_orders": [0, 1]}},
-}
 
 
 def _cell(formula: str, frame: int = 0) -> Atoms:

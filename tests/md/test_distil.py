@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from ace_bases import SMALL_BASIS
 from ase import Atoms
 
 from ionflux.errors import AnalysisError, InputError
@@ -23,14 +24,6 @@ from ionflux.md.distil_fit import (
     split_held_out,
 )
 
-TINY_BASIS = {
-    "deltaSplineBins": 0.001, "elements": ["Ba", "O", "Ti"],
-    "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1],
-                           "ndensity": 1}},
-    "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 4.5,
-                      "dcut": 0.01, "NameOfCutoffFunction": "cos"}},
-    "functions": {"ALL": {"nradmax_by_orders": [4, 1], "lmax_by_orders": [0, 1]}},
-}
 TEACHER = {"teacher": "known-ace", "model": "random-coefficients", "label": "known ACE (test)"}
 
 
@@ -45,7 +38,7 @@ def known_teacher():
     """A random-coefficient ACE in the same basis family: the fit can recover it exactly."""
     from pyace import ACEBBasisSet, PyACECalculator, create_multispecies_basis_config
 
-    basis = ACEBBasisSet(create_multispecies_basis_config(TINY_BASIS))
+    basis = ACEBBasisSet(create_multispecies_basis_config(SMALL_BASIS))
     basis.basis_coeffs = np.random.default_rng(5).normal(0.0, 0.3, len(basis.basis_coeffs))
     return PyACECalculator(basis)
 
@@ -94,7 +87,7 @@ def test_held_out_split_keeps_whole_conditions_apart(store):
 
 
 def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teacher, tmp_path):
-    fit = fit_distilled(store.load(), TEACHER, basis_config=TINY_BASIS, reference=None)
+    fit = fit_distilled(store.load(), TEACHER, basis_config=SMALL_BASIS, reference=None)
     held = fit.manifest["held_out"]
     # the teacher lies in the basis: held-out errors vanish (not just "small")
     assert held["force_rmse_eV_A"] < 1e-4 * held["force_std_eV_A"]
@@ -128,7 +121,7 @@ def test_a_fit_above_the_force_limit_is_refused_with_its_numbers(store):
         frames.append(work)
     with pytest.raises(AnalysisError, match=r"held-out force RMSE \d+\.\d+ eV/Å exceeds the "
                                             r"limit 0.001 eV/Å \(worst: BaTi"):
-        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, limit_eV_A=1e-3,
+        fit_distilled(frames, TEACHER, basis_config=SMALL_BASIS, limit_eV_A=1e-3,
                       reference=None)
 
 
@@ -155,13 +148,13 @@ def test_the_correction_on_top_of_the_reference_model_is_recovered(store, known_
         work = frame.copy()
         work.calc = Sum()
         frames.append(work)
-    fit = fit_distilled(frames, TEACHER, basis_config=TINY_BASIS)
+    fit = fit_distilled(frames, TEACHER, basis_config=SMALL_BASIS)
     held = fit.manifest["held_out"]
     assert fit.manifest["reference_model"] == "pedone-dsf"
     assert held["force_rmse_eV_A"] < 1e-4 * held["force_std_eV_A"]
     # without the reference the same basis cannot hold the Pedone part
     with pytest.raises(AnalysisError, match="exceeds the limit"):
-        fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, reference=None,
+        fit_distilled(frames, TEACHER, basis_config=SMALL_BASIS, reference=None,
                       limit_eV_A=0.01)
 
 
@@ -177,7 +170,7 @@ def test_active_set_is_rebuilt_from_shipped_labels(store, tmp_path, monkeypatch)
 
     monkeypatch.setenv("IONFLUX_CACHE_DIR", str(tmp_path / "cache"))
     frames = store.load()
-    fit = fit_distilled(frames, TEACHER, basis_config=TINY_BASIS, reference=None)
+    fit = fit_distilled(frames, TEACHER, basis_config=SMALL_BASIS, reference=None)
     with_asi, without = tmp_path / "with", tmp_path / "without"
     for folder in (with_asi, without):
         folder.mkdir()
