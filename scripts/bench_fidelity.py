@@ -17,6 +17,10 @@ realisations), through ``predict(..., cache=False)``. What each printed number m
   about one mode (R1 thermo-only mixture, R1 full-vs-thermo contrast) is judged only in that
   mode's column ("-" elsewhere). "met" counts PASS verdicts per mode over the statements that
   apply to it.
+* corrected transport: the same shares and verdicts with each composition's published tensors
+  divided by its time-axis factor against the bundled melts of a DFT-trained potential
+  (ionflux.transport.time_axis, factors printed) and s again by the onset rule on those data
+  (ionflux.ca.calibration): what the recipes give if the published time axis is wrong.
 * why the modes differ: scores S of the BaO + TiO2 reactions at a few profile temperatures in
   full and thermo-only mode (first seed), with K_D (cm^2/s) and dG_rxn (eV/atom) at 1500 K.
 * s scan (not with --quick): R1 full, first seed: BaTiO3 share of products, BaTi2O5 and BaO
@@ -55,6 +59,9 @@ class Variant:
     automaton: dict = field(default_factory=dict)
     nist: bool = False
     entries: tuple = ()  # (formula, {entry fields}) replacing bundled thermo entries
+    # "published" or "published-corrected": each composition's tensors divided by its
+    # time-axis factor against the bundled DFT-trained-potential melts, s by the onset rule
+    transport: str = "published"
 
 
 def variants(base_s: float) -> list[Variant]:
@@ -83,15 +90,48 @@ def variants(base_s: float) -> list[Variant]:
             "polymorph": None, "observed": None}),)),
         Variant("rutile H = -3.4774", entries=(("TiO2", {
             "formation_enthalpy_per_atom": -3.4774}),)),
+        # ---- the transport data: published tensors checked against a DFT-trained potential
+        # (ionflux.transport.time_axis), s again by the onset rule
+        CORRECTED,
     ]
 
 
-def data_sources(entries: tuple) -> tuple:
+#: The published tensors, each composition divided by its time-axis factor (bundled reference).
+CORRECTED = Variant("transport corrected", transport="published-corrected")
+
+
+def data_sources(entries: tuple, transport: str = "published") -> tuple:
     """(ThermoData, KDTable) with bundled entries replaced, or (None, None) for the bundled
-    data."""
+    data; ``transport="published-corrected"`` takes each composition's time-axis factor."""
     import json
 
+    if transport == "published-corrected":
+        return _corrected_sources()
     return _data_sources(json.dumps(entries, sort_keys=True)) if entries else (None, None)
+
+
+@cache
+def _corrected_sources() -> tuple:
+    import warnings
+
+    from ionflux.kinetics import KDTable
+    from ionflux.thermo import ThermoData
+    from ionflux.transport.published import load_published
+
+    thermo = ThermoData.bundled("Ba-Ti-O")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
+    return thermo, KDTable.from_transport_docs(docs, thermo)
+
+
+@cache
+def onset_s_of(transport: str) -> float:
+    """s by the onset rule (ionflux.ca.calibration) on the K_D data of ``transport``."""
+    from ionflux.ca.calibration import onset_s
+    from ionflux.ca.settings import ScoringSettings
+
+    return onset_s(data_sources((), transport)[1], ScoringSettings(), "full")
 
 
 @cache
@@ -120,9 +160,12 @@ def run(recipe: str, mode: str, seed: int, args, variant: Variant | None = None)
 
     variant = variant or Variant("baseline")
     preset = get_recipe(recipe)
-    thermo, kd = data_sources(variant.entries)
+    thermo, kd = data_sources(variant.entries, variant.transport)
+    scoring = dict(variant.scoring)
+    if variant.transport != "published":
+        scoring.setdefault("s", onset_s_of(variant.transport))
     return predict(preset.precursors, preset.profile, mode=mode, realisations=args.realisations,
-                   seed=seed, grid=args.grid, scoring=ScoringSettings(**variant.scoring),
+                   seed=seed, grid=args.grid, scoring=ScoringSettings(**scoring),
                    automaton=AutomatonSettings(**variant.automaton), cache=False,
                    recipe=preset.name, nist=variant.nist, thermo=thermo,
                    kd=None if mode == "thermo-only" else kd)
@@ -350,6 +393,25 @@ def main() -> None:
     print_summary(table)
     print("met: " + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met.items()))
 
+    print("\n== the same with the transport data corrected against a DFT-trained potential: "
+          "each composition's published tensors divided by its time-axis factor "
+          "(ionflux.transport.time_axis; melts at 1750 K with the distilled SevenNet-0 "
+          f"potential), s = {onset_s_of(CORRECTED.transport):.3g} 1/s by the onset rule")
+    _, kd_corrected = data_sources((), CORRECTED.transport)
+    for origin in kd_corrected.time_axis_corrections().values():
+        print(f"  {origin.split('; applied')[0]}")
+    corrected = run_all(args, RECIPES, MODES, CORRECTED)
+    for recipe in RECIPES:
+        for mode in MODES:
+            print(f"{recipe} {mode:<12} {shares_line(pooled_end(corrected, recipe, mode, seeds))}")
+    corrected_table = verdicts(corrected, RECIPES, MODES, seeds)
+    print_summary(corrected_table)
+    met_corrected = {m: (sum(overall(corrected_table[(k, mm)]) == "PASS"
+                             for (k, mm) in corrected_table if mm == m),
+                         sum(1 for (_, mm) in corrected_table if mm == m)) for m in MODES}
+    print("met (corrected transport): "
+          + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met_corrected.items()))
+
     print("\n== independent thermodynamic checks (not the recipes): mean data, and the "
           "probability of being on the hull of the BaO-TiO2 line under the G_delta error model")
     print_thermo_checks(40 if args.quick else 200)
@@ -379,6 +441,9 @@ def main() -> None:
     for variant in variants(base_scoring.s):
         if variant.label == "baseline":
             print(sensitivity_row(variant.label, docs, seeds))
+            continue
+        if variant is CORRECTED:
+            print(sensitivity_row(variant.label, corrected, seeds))
             continue
         vdocs = {**run_all(args, RECIPES, ("full",), variant),
                  **run_all(args, ("R1",), ("thermo-only",), variant)}

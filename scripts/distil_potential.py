@@ -120,7 +120,8 @@ def explore(args: argparse.Namespace) -> None:
     store = LabelStore(Path(args.out) / "labels", teacher)
     snapshots = amorphous_snapshot_files()
     start = time.perf_counter()
-    for formula in sorted(snapshots):
+    wanted = set(args.compositions.split(",")) if args.compositions else set(snapshots)
+    for formula in sorted(wanted & set(snapshots)):
         for temperature in (float(t) for t in args.temperatures.split(",")):
             condition = Condition(formula, temperature, 1.0, f"distilled round {args.round}")
             if store.has(condition):
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher", default="sevenn")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--round", type=int, required=True)
+    p.add_argument("--compositions", default="", help="comma-separated (default: all bundled)")
     p.add_argument("--temperatures", default="1750,2500")
     p.add_argument("--steps", type=int, default=1000, help="MD steps of 2 fs per melt")
     p.add_argument("--frames", type=int, default=2, help="frames labelled per melt")

@@ -9,6 +9,7 @@ chunk in progress at the limit is finished first).
     python scripts/run_mlip_melts.py --teacher sevenn --melts BaTi2O5:1750,Ba2TiO4:1750 \\
         --out runs/mlip --minutes 60
     python scripts/run_mlip_melts.py --out runs/mlip --assemble   # trajectories + sidecars
+    python scripts/run_mlip_melts.py --out runs/mlip/distilled --export FILE.json  # documents
 
 Needs the teacher installed (CPU PyTorch: ``pip install torch==2.13.0``, then ``pip install
 sevenn chgnet``). Output frames are labelled with the teacher: universal-potential grade, not DFT.
@@ -195,6 +196,49 @@ def report(args: argparse.Namespace) -> None:
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
 
+def export(args: argparse.Namespace) -> None:
+    """Transport documents of every run under ``--out`` (partial runs too, with their status in
+    ``warnings``) as one JSON file: the reference set of :mod:`ionflux.transport.time_axis`.
+    Runs too short for the estimator are listed under ``skipped`` with the reason."""
+    import json
+
+    from ionflux.md.mlip import assemble
+    from ionflux.transport.onsager import analyze_trajectories
+
+    documents, skipped = [], []
+    for manifest in sorted(Path(args.out).glob("*/manifest.json")):
+        melt = assemble(manifest.parent)
+        formula = manifest.parent.name.rpartition("_")[0]
+        teacher = melt.metadata["teacher"]
+        span_ps = (melt.times_fs[-1] - melt.times_fs[0]) / 1000
+        status = (f"partial run ({melt.stop_reason})" if melt.partial else "finished run")
+        try:
+            doc = analyze_trajectories([melt.to_trajectory()], formula=formula,
+                                       n_blocks=args.blocks)
+        except IonfluxError as err:
+            skipped.append({"formula": formula, "temperature_K": melt.temperature_K,
+                            "ps": round(span_ps, 2), "reason": str(err)})
+            print(f"{formula}: skipped ({err})")
+            continue
+        method = {**doc.provenance.method, "potential": teacher["label"],
+                  "teacher": str(teacher.get("distilled_from") or teacher["teacher"]),
+                  "thermostat_gamma_per_fs": melt.metadata["settings"]["friction_per_fs"],
+                  "run_ps_after_equilibration": round(span_ps, 3)}
+        note = (f"{status}, {span_ps:.1f} ps after equilibration, one replicate, "
+                f"{args.blocks} error blocks; MD with {teacher['label']} (universal-potential "
+                "grade, not DFT)")
+        doc = doc.model_copy(update={
+            "provenance": doc.provenance.model_copy(update={"method": method}),
+            "warnings": [*doc.warnings, note]})
+        documents.append(doc.model_dump(mode="json", exclude={"correlation_functions"}))
+        print(f"{formula} {melt.temperature_K:g} K: {span_ps:.1f} ps, {status}")
+    payload = {"description": "transport documents of melts run with the potential named in "
+                              "each document's provenance (scripts/run_mlip_melts.py --export)",
+               "documents": documents, "skipped": skipped}
+    Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
+
+
 def crosscheck(args: argparse.Namespace) -> None:
     """Forces of ``--crosscheck`` teacher against the run's own teacher on frames of each run
     (RMS of the per-component difference, eV/Å, and of the forces themselves)."""
@@ -292,9 +336,14 @@ def main() -> None:
                         help="blocks for the estimator's errors in --report (short runs)")
     parser.add_argument("--report", action="store_true",
                         help="D per species of every run against published and Pedone values")
+    parser.add_argument("--export", metavar="FILE",
+                        help="transport documents of every run in --out (one folder per melt) "
+                             "to FILE (JSON)")
     args = parser.parse_args()
     try:
-        if args.crosscheck:
+        if args.export:
+            export(args)
+        elif args.crosscheck:
             crosscheck(args)
         elif args.report:
             report(args)

@@ -697,6 +697,9 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         warnings.append(f"K_D uncertainty: {kd_uncertainty}")
     model = model_description(mode, scoring, automaton, thermo, infos, kd_uncertainty)
     model["thermo_uncertainty"] = thermo_uncertainty
+    corrections = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
+    if corrections and mode != "thermo-only":
+        model["transport_time_axis"] = corrections
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)

@@ -151,19 +151,38 @@ def _pm(value: float, error: float | None) -> str:
     return plus_minus(value, error, ".4f")
 
 
+#: Transport data for K_D (``--source``).
+SOURCES = ("published", "published-corrected", "store")
+
+
+def onset_scoring(scoring, kd):
+    """``scoring`` with s from the onset rule on ``kd`` (ionflux.ca.calibration): the rule that
+    set the default s on the published data, applied to the data in use."""
+    from ionflux.ca.calibration import onset_s
+
+    return scoring.model_copy(update={"s": onset_s(kd, scoring, "full")})
+
+
 def store_kd_table(source: str, ratios: dict[str, float], store: str | None,
                    data_dir: Path | None):
     """The K_D source for ``--source``: None for the bundled published table (predict's
     default), else a table of the store's transport documents for the precursors' system."""
     if source == "published":
         return None
-    if source != "store":
-        raise InputError(f"--source {source!r}: use published or store")
+    if source not in SOURCES:
+        raise InputError(f"--source {source!r}: use {' | '.join(SOURCES)}")
     from ionflux.ca.predict import chemical_system, load_thermo
     from ionflux.kinetics import KDTable
-    from ionflux.kinetics.report import load_transport_docs
 
     system = chemical_system(list(ratios))
+    if source == "published-corrected":
+        from ionflux.transport.published import load_published
+
+        thermo = load_thermo(system)
+        docs = load_published(system, thermo=thermo, time_axis_factor="reference")
+        return KDTable.from_transport_docs(docs, thermo)
+    from ionflux.kinetics.report import load_transport_docs
+
     docs = load_transport_docs("store", system, store, None if data_dir is None else str(data_dir))
     return KDTable.from_transport_docs(docs, load_thermo(system))
 
@@ -195,8 +214,12 @@ def predict_command(
     json_out: bool = typer.Option(False, "--json", help="print the prediction as JSON"),
     plot: Path = typer.Option(None, help="write a PNG of phase fractions vs time here"),
     source: str = typer.Option("published", help="transport data for K_D: published (bundled "
-                                                 "tensors) | store (MD aggregates and imported "
-                                                 "sets in the store)"),
+                                                 "tensors) | published-corrected (each "
+                                                 "composition divided by its time-axis factor "
+                                                 "against the bundled DFT-trained-potential "
+                                                 "melts; s by the onset rule unless --s) | "
+                                                 "store (MD aggregates and imported sets in the "
+                                                 "store)"),
     store: str = typer.Option(None, help="store for the predictions cache and --source store: "
                                          "local | mongo | memory | config file (default "
                                          "$IONFLUX_STORE or local)"),
@@ -228,8 +251,8 @@ def predict_command(
         raise InputError(f"--grid must be >= 3 cells, got {grid}")
     if seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
-    if source not in ("published", "store"):
-        raise InputError(f"--source {source!r}: use published or store")
+    if source not in SOURCES:
+        raise InputError(f"--source {source!r}: use {' | '.join(SOURCES)}")
     candidates = None if phases is None else [p.strip() for p in phases.split(",") if p.strip()]
     if candidates is not None:
         check_phases(candidates, "--phases")
@@ -263,6 +286,10 @@ def predict_command(
     # a cache write blocked by another writer never costs the computed prediction
     cache = False if no_cache else BestEffortCache(StoreCache.open(store, data_dir))
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
+    if source == "published-corrected" and s is None and kd is not None:
+        scoring = onset_scoring(scoring, kd)
+        typer.echo(f"note: s = {scoring.s:.3g} 1/s, the onset rule on the corrected data",
+                   err=True)
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,
                   # spinner and bar only where someone watches (rich shows neither on a pipe)

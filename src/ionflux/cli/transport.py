@@ -200,6 +200,19 @@ def synthetic(
                f"together: ionflux transport analyze {' '.join(str(p) for p in paths)}")
 
 
+def _time_axis_factor(text: str | None) -> float | str | None:
+    """``--time-axis-factor``: None, "reference" or a number in (1e-6, 1e6)."""
+    if text is None or text == "reference":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"--time-axis-factor {text!r}: give a number or 'reference'") from None
+    if not 1e-6 <= value <= 1e6:
+        raise InputError(f"--time-axis-factor {text}: must lie in [1e-06, 1e+06]")
+    return value
+
+
 @transport_app.command("import")
 def import_published(
     path: str = typer.Argument(..., help="a bundled system (Ba-Ti-O, Li-Ti-O), or a "
@@ -209,16 +222,18 @@ def import_published(
     store: str | None = typer.Option(None, "--store", help="import into this store (local | "
                                      "mongo | memory | config file) instead of printing"),
     data_dir: str | None = typer.Option(None, "--data-dir", help="with --store local"),
-    time_axis_factor: float | None = typer.Option(
-        None, "--time-axis-factor", min=1e-6, max=1e6,
+    time_axis_factor: str | None = typer.Option(
+        None, "--time-axis-factor",
         help="correction on request: divide every published L by F (the true time between "
-             "frames taken as F times the stated one); recorded in each document's provenance "
-             "and hashes. Without it the published numbers are kept"),
+             "frames taken as F times the stated one), or 'reference': each composition by its "
+             "factor against the bundled melts of a DFT-trained potential; recorded in each "
+             "document's provenance and hashes. Without it the published numbers are kept"),
 ) -> None:
     """Read published Onsager tensors (rxn-ca transport_db format) into transport documents
     and run the physics checks on them (free-particle bound, centre-of-mass constraint, D
     monotonic in T, MSD floor); with --store, import them into the store so `ionflux build`
     makes K_D documents."""
+    time_axis_factor = _time_axis_factor(time_axis_factor)
     if store is None:
         from ionflux.cli.transport_import import import_command
 

@@ -12,7 +12,8 @@ _SHORT_CODES = {"above_free_particle_bound": "bound", "com_constraint_violated":
                 "D_falls_with_T": "D falls", "not_diffusive": "MSD"}
 
 
-def import_command(path: str, as_json: bool, time_axis_factor: float | None = None) -> list:
+def import_command(path: str, as_json: bool,
+                   time_axis_factor: float | str | None = None) -> list:
     """Load published tensors from PATH (a file, or a bundled system such as Ba-Ti-O), print a
     summary with the physics checks (or JSON with ``as_json``) and return the TransportDocs.
     ``time_axis_factor``: divide every L by it (recorded; never applied otherwise)."""
@@ -50,7 +51,13 @@ def import_command(path: str, as_json: bool, time_axis_factor: float | None = No
                       ", ".join(physics))
     console = Console()
     console.print(table)
-    if time_axis_factor is not None and time_axis_factor != 1.0:
+    if time_axis_factor == "reference":
+        console.print("time-axis factors applied on request, each composition's against the "
+                      "bundled reference melts:", soft_wrap=True)
+        for line in dict.fromkeys(d.provenance.method["time_axis_origin"].split("; applied")[0]
+                                  for d in docs):
+            console.print(f"  {line}", soft_wrap=True, highlight=False)
+    elif time_axis_factor is not None and time_axis_factor != 1.0:
         console.print(f"time-axis factor {time_axis_factor:g} applied on request: every L "
                       "divided by it (recorded in each document's provenance)")
     for line in summary_lines(docs):

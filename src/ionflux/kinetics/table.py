@@ -115,6 +115,17 @@ class KDTable:
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def time_axis_corrections(self) -> dict[str, str]:
+        """{product: how its transport numbers were rescaled} for documents carrying a time-axis
+        factor (``provenance.method['time_axis_factor']``); empty for numbers as published."""
+        out = {}
+        for (formula, _), doc in sorted(self._docs.items()):
+            method = doc.provenance.method
+            if method.get("time_axis_factor") is not None and formula not in out:
+                out[formula] = str(method.get("time_axis_origin")
+                                   or f"F = {method['time_axis_factor']:g}")
+        return out
+
     @property
     def products(self) -> list[str]:
         """Reduced formulas with at least one transport document."""

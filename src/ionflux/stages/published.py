@@ -37,18 +37,25 @@ class PublishedFields(DerivedFields):
 
 
 def import_published(source: str, stores: StoreSet, *,
-                     time_axis_factor: float | None = None) -> IngestReport:
+                     time_axis_factor: float | str | None = None) -> IngestReport:
     """Import the published tensors of ``source`` (a file path or a bundled system name).
 
     ``stores`` must be connected. The report lists group ids as new, changed, unchanged and
     removed. ``time_axis_factor`` divides every L by it (recorded in the documents and in
-    their fingerprints); the documents carry the physics checks' flags.
+    their fingerprints); ``"reference"`` divides each composition's by its factor against the
+    bundled reference documents (ionflux.transport.time_axis; the reference file's hash goes
+    into the fingerprints). The documents carry the physics checks' flags.
     """
     from ionflux.transport.physics_checks import REVISION
     from ionflux.transport.published import load_published
 
     docs = load_published(source, time_axis_factor=time_axis_factor)
-    factor = None if time_axis_factor in (None, 1.0) else float(time_axis_factor)
+    if time_axis_factor == "reference":
+        from ionflux.transport.time_axis import reference_sha256
+
+        factor: float | str | None = f"reference {reference_sha256(source)}"
+    else:
+        factor = None if time_axis_factor in (None, 1.0) else float(time_axis_factor)
     store = stores.published_transport
     label = str(source)
     existing = {d["group_id"]: d for d in store.query(

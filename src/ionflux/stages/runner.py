@@ -311,11 +311,12 @@ class Pipeline:
         self.stores.connect()
         return retire(self.stores, list(paths or []), missing=missing, reason=reason)
 
-    def import_published(self, source: str, time_axis_factor: float | None = None
+    def import_published(self, source: str, time_axis_factor: float | str | None = None
                          ) -> IngestReport:
         """Import a published tensor set (a file, or a bundled system such as ``Ba-Ti-O``)
         into the ``published_transport`` store; the K_D stage then builds from it.
-        ``time_axis_factor``: divide every L by it (recorded; never applied otherwise)."""
+        ``time_axis_factor``: divide every L by it, or "reference" (each composition by its
+        factor against the bundled reference melts); recorded, never applied otherwise."""
         from ionflux.stages.published import import_published
 
         self.stores.connect()

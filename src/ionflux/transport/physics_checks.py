@@ -491,11 +491,13 @@ def with_monotonic_flags(records: list[dict], store: Any) -> list[dict]:
     return out
 
 
-def apply_time_axis_factor(doc: TransportDoc, factor: float) -> TransportDoc:
+def apply_time_axis_factor(doc: TransportDoc, factor: float,
+                           why: str | None = None) -> TransportDoc:
     """``doc`` with every Onsager coefficient divided by ``factor``: the correction when the
     true time between frames is ``factor`` times the one the analysis assumed (slopes scale as
-    1 / time). Recorded in ``provenance.method['time_axis_factor']``, the assumptions and the
-    warnings; correlation factors are unchanged. Never applied unless asked for."""
+    1 / time). Recorded in ``provenance.method['time_axis_factor']`` (and ``why``, where the
+    factor comes from, in ``time_axis_origin``), the assumptions and the warnings; correlation
+    factors are unchanged. Never applied unless asked for."""
     if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
         from ionflux.errors import InputError
 
@@ -517,10 +519,12 @@ def apply_time_axis_factor(doc: TransportDoc, factor: float) -> TransportDoc:
         return None if matrix is None else [[v * scale * scale for v in row] for row in matrix]
 
     method = {**doc.provenance.method, "time_axis_factor": float(factor)}
+    if why:
+        method["time_axis_origin"] = why
     provenance = doc.provenance.model_copy(update={"method": method})
     note = (f"time-axis correction applied on request: every L (and D) divided by {factor:g} "
             "(true frame spacing taken as that multiple of the stated one); not the published "
-            "numbers")
+            "numbers" + (f"; factor {why}" if why else ""))
     return doc.model_copy(update={
         "L": scaled(doc.L), "L_stderr": scaled(doc.L_stderr),
         "L_covariance": scaled_cov(doc.L_covariance), "L_self": scaled_vector(doc.L_self),

@@ -283,7 +283,7 @@ def published_file(path_or_system: str | os.PathLike) -> Path | None:
 
 
 def load_published(path_or_system: str | os.PathLike, thermo=None, *,
-                   time_axis_factor: float | None = None) -> list[TransportDoc]:
+                   time_axis_factor: float | str | None = None) -> list[TransportDoc]:
     """TransportDocs from a published tensor JSON file, or the bundled set of a system.
 
     ``path_or_system`` is a system name with bundled data ("Ba-Ti-O", "Li-Ti-O"), or a file
@@ -295,7 +295,10 @@ def load_published(path_or_system: str | os.PathLike, thermo=None, *,
     (``physics_flags``, evidence in ``provenance.physics_checks``); the numbers are the
     published ones unless ``time_axis_factor`` F is given: then every L is divided by F
     (recorded in the provenance, assumptions and warnings, and so in every hash of the
-    numbers), and the checks judge the corrected numbers.
+    numbers), and the checks judge the corrected numbers. ``time_axis_factor="reference"``
+    divides each composition's records by its own factor, measured against the system's
+    bundled reference documents (:mod:`ionflux.transport.time_axis`), each recorded with its
+    origin.
     """
     path = published_file(path_or_system)
     if path is not None:
@@ -338,7 +341,12 @@ def load_published(path_or_system: str | os.PathLike, thermo=None, *,
 
     docs = [record_to_doc(r, i, source=source, source_label=label, thermo=thermo)
             for i, r in enumerate(records)]
-    if time_axis_factor is not None and time_axis_factor != 1.0:
+    if time_axis_factor == "reference":
+        docs = _with_reference_factors(docs, str(path_or_system))
+    elif isinstance(time_axis_factor, str):
+        raise InputError(f"time-axis factor must be a positive number or 'reference', got "
+                         f"{time_axis_factor!r}")
+    elif time_axis_factor is not None and time_axis_factor != 1.0:
         docs = [apply_time_axis_factor(d, time_axis_factor) for d in docs]
     # the study's Langevin friction and the evidence on the set hold for the ACE-MD sets; a
     # file given as a path is another set: its thermostat is unknown
@@ -347,3 +355,22 @@ def load_published(path_or_system: str | os.PathLike, thermo=None, *,
     if ace:
         return check_published_documents(docs, thermo, notes=PUBLISHED_EVIDENCE)
     return check_published_documents(docs, thermo, gamma_per_fs=None)
+
+
+def _with_reference_factors(docs: list[TransportDoc], system: str) -> list[TransportDoc]:
+    """``docs`` each divided by its composition's factor against the bundled reference."""
+    from ionflux.formula import reduced_formula
+    from ionflux.transport.physics_checks import apply_time_axis_factor
+    from ionflux.transport.time_axis import load_reference, time_axis_factors
+
+    if published_file(system) is not None:
+        raise InputError("time-axis factors from a reference need a bundled system "
+                         "(Ba-Ti-O), not a file")
+    factors = time_axis_factors(docs, load_reference(system))
+    out = []
+    for doc in docs:
+        factor = factors[reduced_formula(doc.formula)]
+        why = (f"{factor.describe()}; applied at every temperature of the composition (a "
+               "time-axis error belongs to how its runs were analysed)")
+        out.append(apply_time_axis_factor(doc, factor.factor, why=why))
+    return out

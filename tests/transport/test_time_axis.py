@@ -1,0 +1,148 @@
+"""Time-axis factors of published records against reference documents (transport/time_axis)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from ionflux.errors import InputError
+from ionflux.transport.physics_checks import apply_time_axis_factor
+from ionflux.transport.published import load_published
+from ionflux.transport.time_axis import load_reference, time_axis_factors
+
+
+@pytest.fixture(scope="module")
+def published():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_published("Ba-Ti-O")
+
+
+def _at(docs, formula, temperature_K=1750.0):
+    return next(d for d in docs if d.formula == formula and d.temperature_K == temperature_K)
+
+
+def _scaled_self(doc, per_species: dict[str, float]):
+    """``doc`` with L_self of each species divided by its own number (a reference whose
+    cations disagree, so the geometric mean is exercised)."""
+    L_self = [v / per_species[el] for el, v in zip(doc.species, doc.L_self, strict=True)]
+    return doc.model_copy(update={"L_self": L_self})
+
+
+def test_known_factors_are_recovered_and_gaps_take_the_nearest(published):
+    truth = {"BaTiO3": (40.0, 160.0), "Ba2TiO4": (2.0, 2.0), "BaTi4O9": (90.0, 10.0)}
+    reference = [_scaled_self(_at(published, f), {"Ba": a, "Ti": b, "O": 7.0})
+                 for f, (a, b) in truth.items()]
+    factors = time_axis_factors(published, reference)
+    for formula, (a, b) in truth.items():
+        got = factors[formula]
+        assert got.origin == "measured"
+        assert got.factor == pytest.approx(math.sqrt(a * b), rel=1e-12)  # O is no cation
+        assert got.ratios == pytest.approx({"Ba": a, "Ti": b}, rel=1e-12)
+        assert got.log_sd == pytest.approx(abs(math.log(a / b)) / math.sqrt(2), rel=1e-12)
+    # every published composition gets a factor; a gap borrows from the nearest in Ti/(Ba+Ti):
+    # Ba3TiO5 (0.25) -> Ba2TiO4 (0.33); BaTi2O5 (0.67) -> BaTi4O9 (0.8) rather than BaTiO3
+    # (0.5); Ba2Ti9O20 (0.82) -> BaTi4O9
+    assert set(factors) == {d.formula for d in published}
+    assert factors["Ba3TiO5"].origin == "nearest reference: Ba2TiO4"
+    assert factors["BaTi2O5"].origin == "nearest reference: BaTi4O9"
+    assert factors["Ba2Ti9O20"].origin == "nearest reference: BaTi4O9"
+    assert factors["Ba2Ti9O20"].factor == factors["BaTi4O9"].factor
+
+
+def test_reference_correction_divides_each_composition_at_every_temperature(published):
+    corrected = load_published("Ba-Ti-O", time_axis_factor="reference")
+    factors = time_axis_factors(published, load_reference("Ba-Ti-O"))
+    assert len(corrected) == len(published)
+    for before, after in zip(published, corrected, strict=True):
+        factor = factors[before.formula].factor
+        np.testing.assert_allclose(np.array(after.L) * factor, before.L, rtol=1e-12)
+        np.testing.assert_allclose(np.array(after.L_self) * factor, before.L_self, rtol=1e-12)
+        method = after.provenance.method
+        assert method["time_axis_factor"] == pytest.approx(factor, rel=1e-15)
+        assert method["time_axis_origin"].startswith(f"{before.formula}: F = ")
+        assert any("every temperature" in w for w in after.warnings)
+    # the correction changes the numbers, so every hash of them
+    assert {d.L[0][0] for d in corrected}.isdisjoint({d.L[0][0] for d in published})
+
+
+def test_corrected_kd_and_onset_s_scale_by_the_product_factor(published):
+    """K_D is linear in L at fixed driving force, so the corrected BaTiO3 K_D is the published
+    one over BaTiO3's factor, and so is the s the onset rule gives."""
+    from ionflux.ca.calibration import onset_s
+    from ionflux.ca.settings import ScoringSettings
+    from ionflux.kinetics import KDTable
+    from ionflux.thermo import ThermoData
+
+    thermo = ThermoData.bundled("Ba-Ti-O")
+    plain = KDTable.from_transport_docs(published, thermo)
+    corrected = KDTable.from_transport_docs(
+        load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference"), thermo)
+    factor = time_axis_factors(published, load_reference("Ba-Ti-O"))["BaTiO3"].factor
+    scoring = ScoringSettings()
+    assert onset_s(corrected, scoring) == pytest.approx(onset_s(plain, scoring) / factor,
+                                                        rel=1e-9)
+    assert "BaTiO3" in corrected.time_axis_corrections()
+    assert plain.time_axis_corrections() == {}
+
+
+def test_bundled_reference_is_labelled_and_splits_the_published_set():
+    """The bundled melts (distilled SevenNet-0, 1750 K) as measured and documented: every
+    record with Ba:Ti <= 1 is >= 30x above them, the Ba-rich ones within 15x."""
+    reference = load_reference("Ba-Ti-O")
+    assert {d.temperature_K for d in reference} == {1750.0}
+    for doc in reference:
+        assert doc.provenance.method["potential"].startswith("DISTILLED")
+        assert any("universal-potential grade, not DFT" in w for w in doc.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        factors = time_axis_factors(load_published("Ba-Ti-O"), reference)
+    ti_rich = {f: v.factor for f, v in factors.items() if f.startswith("BaTi") or
+               f in ("Ba2Ti9O20", "Ba4Ti13O30", "Ba6Ti17O40")}
+    ba_rich = {f: v.factor for f, v in factors.items() if f not in ti_rich}
+    assert min(ti_rich.values()) > 30 and max(ba_rich.values()) < 15
+
+
+def test_bad_input_is_refused(published):
+    with pytest.raises(InputError, match="no reference document matches"):
+        time_axis_factors(published, [_at(published, "BaTiO3", 1500.0).model_copy(
+            update={"temperature_K": 1234.0})])
+    negative = _at(published, "BaTiO3").model_copy(update={"L_self": [-1.0, 1.0, 1.0]})
+    with pytest.raises(InputError, match="must be positive"):
+        time_axis_factors(published, [negative])
+    with pytest.raises(InputError, match="positive number or 'reference'"):
+        load_published("Ba-Ti-O", time_axis_factor="soon")
+    assert apply_time_axis_factor(published[0], 2.0, why="test").warnings[-1].endswith(
+        "factor test")
+
+
+def test_predict_with_corrected_transport_records_factors_and_the_onset_s(tmp_path, capsys):
+    import json
+
+    from ionflux.ca.calibration import onset_s
+    from ionflux.ca.settings import ScoringSettings
+    from ionflux.cli import main
+    from ionflux.kinetics import KDTable
+    from ionflux.thermo import ThermoData
+
+    argv = ["predict", "--precursors", "BaO=1,TiO2=1", "--profile", "1300K:2", "--grid", "8",
+            "--realisations", "2", "--json", "--no-cache"]
+    assert main([*argv, "--source", "published-corrected"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    thermo = ThermoData.bundled("Ba-Ti-O")
+    corrected = KDTable.from_transport_docs(
+        load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference"), thermo)
+    assert doc["inputs"]["scoring"]["s"] == pytest.approx(onset_s(corrected, ScoringSettings()),
+                                                          rel=1e-12)
+    assert "the onset rule on the corrected data" in captured.err
+    assert doc["model"]["transport_time_axis"]["BaTiO3"].startswith("BaTiO3: F = ")
+    assert main([*argv]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert "transport_time_axis" not in plain["model"]
+    assert plain["data_version"] != doc["data_version"]
+    assert main([*argv, "--source", "corrected"]) == 2
+    assert "published-corrected" in capsys.readouterr().err
