@@ -115,7 +115,7 @@ def explore(args: argparse.Namespace) -> None:
 
     folder = Path(args.out) / "potential"
     potential, manifest = distilled_potential(folder)
-    distilled = DistilledCalculator(potential.calculator(), manifest.get("reference_model"))
+    distilled = DistilledCalculator.for_potential(potential, manifest.get("reference_model"))
     calc, teacher = load_teacher(args.teacher, threads=args.threads)
     store = LabelStore(Path(args.out) / "labels", teacher)
     snapshots = amorphous_snapshot_files()

@@ -45,7 +45,7 @@ def _calculator(pot) -> Any:
     reference = pot.metadata.get("reference_model")
     if reference in (None, "", "None"):
         return None
-    return DistilledCalculator(pot.calculator(), reference)
+    return DistilledCalculator.for_potential(pot, reference)
 
 
 def _ace_sidecar(run, potential, formula: str, replicate: str, out: Path) -> dict[str, Any]:

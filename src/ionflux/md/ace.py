@@ -62,12 +62,13 @@ class AcePotential:
     def name(self) -> str:
         return self.metadata.get("name") or self.path.name
 
-    def calculator(self) -> Any:
-        """A fresh pyace ASE calculator (with the active set if there is one)."""
+    def calculator(self, with_active_set: bool = True) -> Any:
+        """A fresh pyace ASE calculator (with the active set if there is one, unless
+        ``with_active_set`` is False: then it reports no extrapolation grade)."""
         from pyace import PyACECalculator
 
         calc = PyACECalculator(self.basis)
-        if self.active_set_path is not None:
+        if self.active_set_path is not None and with_active_set:
             try:
                 calc.set_active_set(str(self.active_set_path))
             except Exception as exc:  # pyace raises RuntimeError/ValueError on bad files
@@ -130,8 +131,12 @@ class AceMDSettings:
 
 
 def frame_gamma(calc: Any) -> float:
-    """Largest per-atom extrapolation grade of the calculator's last evaluation."""
-    gamma = np.asarray(calc.results.get("gamma", []), dtype=float)
+    """Largest per-atom extrapolation grade of the calculator's last evaluation (computed now
+    by a calculator that makes it on demand, such as the distilled potential's)."""
+    if hasattr(calc, "extrapolation_grade"):
+        gamma = calc.extrapolation_grade()
+    else:
+        gamma = np.asarray(calc.results.get("gamma", []), dtype=float)
     return float(gamma.max()) if gamma.size else float("nan")
 
 
@@ -142,7 +147,8 @@ def run_ace_md(atoms: Any, potential: AcePotential, settings: AceMDSettings,
     ``frame_every`` steps starting at step 0. A run that blows up or extrapolates beyond
     ``gamma_stop`` ends early as a partial run with the reason. ``calculator`` replaces the
     potential's own (e.g. the potential on top of a reference model); it must report the
-    potential's extrapolation grade in ``results["gamma"]``."""
+    potential's extrapolation grade in ``results["gamma"]`` or by ``extrapolation_grade()``
+    (see :func:`frame_gamma`)."""
     from ase import units
     from ase.constraints import FixCom
     from ase.md.langevin import Langevin
