@@ -109,6 +109,18 @@ def test_time_axis_factor_is_explicit_recorded_and_hashed(memory_pipeline: Pipel
                                                           time_axis_factor=f),
                                             thermo).data_version for f in (None, 10.0)}
     assert len(versions) == 2
+    # per composition, against the bundled reference melts: each its own factor, recorded
+    assert len(pipe.import_published("Ba-Ti-O", time_axis_factor="reference").changed) == 55
+    for formula in ("BaTiO3", "Ba2TiO4"):
+        before = load_published("Ba-Ti-O", thermo=thermo)
+        doc = pipe.transport(formula, 1500.0, source="published")
+        factor = doc["provenance"]["method"]["time_axis_factor"]
+        record = next(d for d in before if d.formula == formula and d.temperature_K == 1500.0)
+        assert np.allclose(np.array(doc["L"]) * factor, record.L, rtol=1e-12)
+        assert doc["provenance"]["method"]["time_axis_origin"].startswith(f"{formula}: F = ")
+    assert (pipe.transport("BaTiO3", 1500.0, source="published")["provenance"]["method"]
+            ["time_axis_factor"] > 30 > pipe.transport("Ba2TiO4", 1500.0, source="published")
+            ["provenance"]["method"]["time_axis_factor"])
     # back to the published numbers
     assert len(pipe.import_published("Ba-Ti-O").changed) == 55
     assert pipe.transport("BaTiO3", 1750.0, source="published")["L"] == plain["L"]
