@@ -146,3 +146,9 @@ def test_predict_with_corrected_transport_records_factors_and_the_onset_s(tmp_pa
     assert plain["data_version"] != doc["data_version"]
     assert main([*argv, "--source", "corrected"]) == 2
     assert "published-corrected" in capsys.readouterr().err
+
+
+def test_two_matching_references_of_one_composition_are_refused(published):
+    twice = [_at(published, "BaTiO3", 1500.0), _at(published, "BaTiO3", 1750.0)]
+    with pytest.raises(InputError, match="two reference documents of BaTiO3"):
+        time_axis_factors(published, twice)

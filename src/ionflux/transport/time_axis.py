@@ -37,7 +37,7 @@ from ionflux.formula import Composition, reduced_formula
 from ionflux.transport.documents import TransportDoc
 
 #: Bundled reference documents per system folder (``ionflux/data/<system>/``).
-REFERENCE_FILE = "transport_distilled_1750K.json"
+REFERENCE_FILE = "transport_distilled_melts.json"
 
 #: Species that are never cations here (the anion flux is fixed by charge balance).
 ANIONS = frozenset({"O", "S", "Se", "Te", "N", "F", "Cl", "Br", "I"})
@@ -132,8 +132,13 @@ def time_axis_factors(published: Iterable[TransportDoc], reference: Iterable[Tra
         formula = reduced_formula(ref.formula)
         match = next((d for (f, t), d in by_key.items()
                       if f == formula and abs(t - ref.temperature_K) <= tolerance_K), None)
-        if match is not None:
-            measured[formula] = _measured(match, ref, anions)
+        if match is None:
+            continue
+        if formula in measured:  # one factor per composition: say which to use
+            raise InputError(f"two reference documents of {formula} match published records "
+                             f"({measured[formula].temperature_K:g} and "
+                             f"{ref.temperature_K:g} K); keep one")
+        measured[formula] = _measured(match, ref, anions)
     if not measured:
         raise InputError("no reference document matches a published record (same formula and "
                          "temperature): no time-axis factor can be measured")
