@@ -623,7 +623,9 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     the ``predictions``
     store of the default store configuration (``$IONFLUX_STORE`` or the embedded ``local`` store
     in ``./ionflux-data``); pass a PredictionCache to use another, or False/None to skip
-    caching. Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
+    caching (then the reaction tables are computed afresh too; with a cache they are reused
+    from :mod:`ionflux.ca.table_cache` when only the molar ratio, grid or automaton settings
+    differ). Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
     ``cancel()`` is asked before the reactions are scored and between automaton chunks; when it
     returns True the run stops with :class:`PredictionCancelled` (the web API uses it for
     requests whose clients have all gone).
@@ -689,7 +691,9 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         warnings.append("custom thermo/K_D sources without a data_version: not cached")
     temps = [t for t, _ in steps]
     thermo_model = error_model(scoring)
-    tables_cache = ReactionTableCache.default() if version is not None else None
+    # the reaction tables (ionflux.ca.table_cache) are reused wherever predictions are cached
+    tables_cache = (ReactionTableCache.default() if version is not None and store is not None
+                    else None)
     tables_key = ReactionTableCache.key({
         "data_version": version, "precursors": list(ratios), "temperatures_K": temps,
         **inputs.model_dump(mode="json", include={
@@ -711,7 +715,7 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     infos, reactions, scored, hull = (prepared.infos, prepared.reactions, prepared.scored,
                                       prepared.hull)
     sampled, kd_uncertainty = prepared.sampled, prepared.kd_uncertainty
-    table, tables = prepared.table(), prepared.sampled_tables()
+    table, tables = prepared.tables()
     thermo_uncertainty = (
         "off: every realisation uses the mean G_f(T)" if thermo_model is None else
         f"each realisation draws G_delta errors (ionflux.thermo.uncertainty): "

@@ -25,7 +25,7 @@ from typing import Any
 
 from ionflux.ca.reactions import PhaseInfo, Reaction
 from ionflux.ca.scoring import ScoredReactions
-from ionflux.ca.table import CATable, build_table
+from ionflux.ca.table import CATable, build_table, rescored
 from ionflux.storage.sqlite_cache import SQLiteCache, chosen_path, source_digest
 
 CACHE_ENV = "IONFLUX_REACTION_TABLE_CACHE"
@@ -59,17 +59,16 @@ class PreparedTables:
     sampled: dict[str, bool]
     kd_uncertainty: str
 
-    def table(self, scores: list[list[float]] | None = None) -> CATable:
-        """The automaton's table with ``scores`` ([temperature][reaction]; default the mean)."""
-        rows = self.scored.scores if scores is None else scores
-        return build_table(self.infos, self.reactions,
-                           dict(zip(self.scored.temperatures_K, rows, strict=True)))
-
-    def sampled_tables(self) -> list[CATable] | None:
-        """One table per realisation, or None when nothing was drawn."""
+    def tables(self) -> tuple[CATable, list[CATable] | None]:
+        """The automaton's table (mean scores) and one per realisation (None when nothing was
+        drawn): the same stoichiometry, each with its own scores."""
+        temps = self.scored.temperatures_K
+        table = build_table(self.infos, self.reactions,
+                            dict(zip(temps, self.scored.scores, strict=True)))
         if self.sampled_scores is None:
-            return None
-        return [self.table(scores) for scores in self.sampled_scores]
+            return table, None
+        return table, [rescored(table, dict(zip(temps, rows, strict=True)))
+                       for rows in self.sampled_scores]
 
     def to_json(self) -> str:
         """JSON text (floats written exactly: repr round-trips, NaN as NaN)."""
@@ -116,7 +115,7 @@ class ReactionTableCache(SQLiteCache):
             return None
         try:
             return PreparedTables.from_json(text)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):  # damaged: recompute
             return None
 
     def store(self, key: str, tables: PreparedTables) -> None:
