@@ -5,6 +5,7 @@ Heavy imports (pymatgen, numba, maggma) happen inside the commands so ``ionflux 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -116,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     except IonfluxError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
+    finally:
+        if argv is None:
+            # run as the process's entry point, which now exits: the garbage collections of
+            # interpreter shutdown would walk every object left (~0.08 s of CPU after a
+            # prediction); frozen objects are skipped and freed by the exit itself
+            gc.freeze()
     return 0
 
 
