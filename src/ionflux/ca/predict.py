@@ -593,9 +593,10 @@ def prepare_tables(precursors: Sequence[str], temperatures_K: Sequence[float],
             "document): the spread includes transport uncertainty" if sampled["K_D"]
             else "the K_D documents have no standard error (published tensors carry "
                  "none): K_D adds no spread")
+    time_axis = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
     return PreparedTables(infos=dict(infos), reactions=list(reactions), scored=scored, hull=hull,
                           warnings=warnings, sampled_scores=drawn, sampled=sampled,
-                          kd_uncertainty=kd_uncertainty)
+                          kd_uncertainty=kd_uncertainty, time_axis=time_axis)
 
 
 def prediction_key(inputs: PredictionInputs, version: str) -> str:
@@ -728,9 +729,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
         warnings.append(f"K_D uncertainty: {kd_uncertainty}")
     model = model_description(mode, scoring, automaton, thermo, infos, kd_uncertainty)
     model["thermo_uncertainty"] = thermo_uncertainty
-    corrections = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
-    if corrections and mode != "thermo-only":
-        model["transport_time_axis"] = corrections
+    if prepared.time_axis and mode != "thermo-only":
+        model["transport_time_axis"] = prepared.time_axis
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)

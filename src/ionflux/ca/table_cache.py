@@ -47,7 +47,9 @@ class PreparedTables:
     """What a prediction computes before the automaton (see the module docstring).
 
     ``sampled_scores``: each realisation's scores ([realisation][temperature][reaction], in
-    the order of ``reactions``), or None when nothing was drawn.
+    the order of ``reactions``), or None when nothing was drawn. The K_D source is not needed
+    when the tables come from the cache, so what the prediction reports of it is kept here too
+    (``kd_uncertainty``, ``time_axis``).
     """
 
     infos: dict[str, PhaseInfo]
@@ -58,6 +60,7 @@ class PreparedTables:
     sampled_scores: list[list[list[float]]] | None
     sampled: dict[str, bool]
     kd_uncertainty: str
+    time_axis: dict[str, str]  # K_D source's rescaled products (KDTable.time_axis_corrections)
 
     def tables(self) -> tuple[CATable, list[CATable] | None]:
         """The automaton's table (mean scores) and one per realisation (None when nothing was
