@@ -110,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     its traceback.
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:
+        # the process's entry point: its imports make ~10^5 objects that live until exit;
+        # with the default threshold (700 allocations) a prediction runs ~140 young and ~12
+        # middle-generation collections that free nothing (~4 % of its CPU). Cycles are
+        # still collected, after 10,000 allocations
+        gc.set_threshold(10_000, 10, 10)
     try:
         _command(args[0] if args else None)(args=args, prog_name="ionflux")
     except SystemExit as exc:
