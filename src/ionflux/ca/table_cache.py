@@ -12,7 +12,8 @@ Entries are keyed by the SHA-256 of those inputs, of the data version of the pre
 ``thermo``, ``chempot`` and ``transport`` and of the numpy, scipy and pymatgen versions, so a
 stale table is never served. They live in ``$IONFLUX_CACHE_DIR/reaction_tables.sqlite``
 (default ``~/.cache/ionflux``); set ``IONFLUX_REACTION_TABLE_CACHE`` to another file, or to
-``off`` to disable it. Predictions whose data has no version are neither read nor stored.
+``off`` to disable it. Predictions whose data has no version, and predictions run without a
+predictions cache (``cache=False``, ``--no-cache``), neither read nor store tables.
 """
 
 from __future__ import annotations
