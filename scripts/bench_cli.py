@@ -7,11 +7,12 @@ paired with a baseline run right before it (interleaved, so both see the same ma
 and a row reports the median over --repeat runs of the wall-clock seconds and of the ratio
 command / its baseline, and the median CPU seconds (user + system of the child, which load on a
 busy machine inflates less than wall clock). Caches start empty (a temporary data folder, thermo
-cache folder and driving-force cache), so "cold" rows include building chemical-potential
-diagrams and "warm" rows show what the persistent caches give on a rerun; a cold row gets a
-fresh driving-force cache and predictions store for every repetition. The compiled automaton
-kernel (numba's cache, or ionflux's object file in the cache folder) is built by one untimed
-run first, as a user's first prediction on a machine builds it once.
+cache folder, driving-force and reaction-table caches), so "cold" rows include building
+chemical-potential diagrams and "warm" rows show what the persistent caches give on a rerun; a
+cold row gets fresh driving-force and reaction-table caches and predictions store for every
+repetition. The compiled automaton kernel (numba's cache, or ionflux's object file in the cache
+folder) is built by one untimed run first, as a user's first prediction on a machine builds it
+once.
 
 --before SRC also times the ionflux source tree SRC (e.g. an export of main: `git archive main
 src | tar -x -C DIR`, then DIR/src) in the same run: each repetition runs baseline and command
@@ -100,6 +101,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IONFLUX_")}
         env.update(IONFLUX_DATA_DIR=str(root / "data"), IONFLUX_CACHE_DIR=str(root / "cache"),
                    IONFLUX_DRIVING_FORCE_CACHE=str(root / "driving_forces.sqlite"),
+                   IONFLUX_REACTION_TABLE_CACHE=str(root / "reaction_tables.sqlite"),
                    OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
         if src is not None:
             env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
@@ -146,6 +148,7 @@ def main() -> None:
     def cold_env(name: str) -> Callable[[Tree, int], dict[str, str]]:
         return lambda t, i: {**t.env,
                              "IONFLUX_DRIVING_FORCE_CACHE": str(t.root / f"{name}{i}.sqlite"),
+                             "IONFLUX_REACTION_TABLE_CACHE": str(t.root / f"{name}-rt{i}.sqlite"),
                              "IONFLUX_DATA_DIR": str(t.root / f"{name}-data{i}")}
 
     def each_tree(cmd: list[str], fresh: Callable[[Tree, int], dict[str, str]] | None = None

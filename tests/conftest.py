@@ -76,11 +76,14 @@ def pytest_configure(config: pytest.Config) -> None:
     import os
     import tempfile
 
-    if "IONFLUX_DRIVING_FORCE_CACHE" in os.environ:
+    caches = {"IONFLUX_DRIVING_FORCE_CACHE": "driving_forces.sqlite",
+              "IONFLUX_REACTION_TABLE_CACHE": "reaction_tables.sqlite"}
+    if all(name in os.environ for name in caches):
         return
     folder = tempfile.mkdtemp(prefix="ionflux-test-cache-")
     config._ionflux_cache_folder = folder  # removed in pytest_unconfigure
-    os.environ["IONFLUX_DRIVING_FORCE_CACHE"] = os.path.join(folder, "driving_forces.sqlite")
+    for name, file in caches.items():
+        os.environ.setdefault(name, os.path.join(folder, file))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -17,9 +17,9 @@ from ionflux.ca.request import cell_counts, check_size, parse_profile, updates_p
 from ionflux.ca.settings import AutomatonSettings
 from ionflux.ca.table import CATable
 from ionflux.ca.updates import (
+    PhaseTotals,
     TableUpdates,
     neighbour_table,
-    phase_moles,
     rng_state,
     swap_probability,
 )
@@ -182,7 +182,8 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
     n_p = table.n_phases
     events = np.zeros(len(table.labels), np.int64)
     swaps = np.zeros(1, np.int64)
-    records = [phase_moles(phase, amount, n_p)]
+    totals = PhaseTotals(phase, amount, n_p)
+    records = [totals()]
     start_totals = table.element_totals(records[0])
     if engine == "fast":
         nbr = neighbour_table(grid)
@@ -212,7 +213,7 @@ def run_realisation(table: CATable, plan: StepPlan, phase: np.ndarray, amount: n
                 amount[:] = ref.amount
                 events[:] = ref.events
                 swaps[0] = ref.swaps
-            records.append(phase_moles(phase, amount, n_p))
+            records.append(totals())
             if on_updates is not None:
                 on_updates(n)
     moles = np.array(records)

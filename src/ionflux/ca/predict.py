@@ -51,6 +51,7 @@ from ionflux.ca.settings import (
     ScoringSettings,
 )
 from ionflux.ca.table import CATable, build_table
+from ionflux.ca.table_cache import PreparedTables, ReactionTableCache
 from ionflux.errors import DataNotFoundError, InputError
 
 #: Bump when the automaton's rules change, so cached predictions are recomputed.
@@ -258,13 +259,14 @@ def error_model(scoring: ScoringSettings) -> Any:
                            sigma_floor_eV_per_atom=scoring.gibbs_sigma_floor_eV_per_atom)
 
 
-def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
+def sampled_scores(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
                    energies: Mapping[float, Sequence[float]], mode: str, kd: KDSource | None,
                    scoring: ScoringSettings, realisations: int, seed: int, thermo_model: Any = None
-                   ) -> tuple[list[CATable] | None, dict[str, bool]]:
-    """One table per realisation: G_delta errors drawn from ``thermo_model`` and K_D from its
-    standard errors (SampledKD), laid out by :func:`draw_layout`. Returns (None, ...) when
-    nothing could be drawn, and which inputs were sampled."""
+                   ) -> tuple[list[list[list[float]]] | None, dict[str, bool]]:
+    """Each realisation's scores ([realisation][temperature][reaction]): G_delta errors drawn
+    from ``thermo_model`` and K_D from its standard errors (SampledKD), laid out by
+    :func:`draw_layout`. Returns (None, ...) when nothing could be drawn, and which inputs were
+    sampled."""
     layout = draw_layout(realisations)
     n_draws = max(max(t, k) for t, k in layout) + 1
     streams = np.random.SeedSequence([seed, 0x4B44]).spawn(2 * n_draws)
@@ -284,14 +286,12 @@ def sampled_tables(infos: Mapping[str, PhaseInfo], reactions: Sequence[Reaction]
     use_kd = (mode != "thermo-only" and scoring.kd_sampling != "off" and can_sample(kd))
     sources = [SampledKD(kd, np.random.default_rng(streams[i])) if use_kd else kd
                for i in range(n_draws)]
-    tables = []
-    for t_draw, k_draw in layout:
-        scored = score_reactions(reactions, infos, shifted[t_draw], mode, scoring,
-                                 None if mode == "thermo-only" else sources[k_draw])
-        tables.append(_table(infos, reactions, scored))
+    scores = [score_reactions(reactions, infos, shifted[t_draw], mode, scoring,
+                              None if mode == "thermo-only" else sources[k_draw]).scores
+              for t_draw, k_draw in layout]
     sampled = {"thermodynamics": thermo_model is not None,
                "K_D": use_kd and any(getattr(s, "sampled", False) for s in sources)}
-    return (tables if any(sampled.values()) else None), sampled
+    return (scores if any(sampled.values()) else None), sampled
 
 
 def attribute_spread(result: Any, precursors: Sequence[str], realisations: int,
@@ -553,6 +553,52 @@ def model_description(mode: str, scoring: ScoringSettings, automaton: AutomatonS
     }
 
 
+def prepare_tables(precursors: Sequence[str], temperatures_K: Sequence[float],
+                   phases: Sequence[str], thermo: Any, kd: KDSource | None, mode: str,
+                   scoring: ScoringSettings, realisations: int, seed: int, thermo_model: Any
+                   ) -> PreparedTables:
+    """Everything before the automaton: phase data, reactions, their energies, K_D and scores
+    (mean and per realisation), the hull and the warnings they raise; none of it depends on
+    the molar ratio (:mod:`ionflux.ca.table_cache` keeps it across processes)."""
+    warnings: list[str] = []
+    infos, reactions, energies = reaction_setup(precursors, temperatures_K, thermo, scoring,
+                                                phases, warnings)
+    scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
+    warnings.extend(scored.warnings)
+    # hull_at needs the whole data set behind the source (ThermoData), not only the
+    # ThermoSource protocol the automaton uses
+    hull = (hull_positions(thermo, phases, temperatures_K, warnings)
+            if hasattr(thermo, "gibbs_source") else {})
+    if thermo_model is not None and hasattr(thermo, "entry"):
+        from ionflux.thermo.uncertainty import check_error_model
+
+        entries = {f: thermo.entry(f) for f in infos}
+        check_error_model(thermo_model,
+                          {f: e.formation_enthalpy_per_atom for f, e in entries.items()
+                           if e is not None},
+                          {f: infos[f].composition for f, e in entries.items() if e is not None})
+    drawn, sampled = None, {"thermodynamics": False, "K_D": False}
+    if thermo_model is not None or (mode != "thermo-only" and can_sample(kd)):
+        drawn, sampled = sampled_scores(infos, reactions, energies, mode, kd, scoring,
+                                        realisations, seed, thermo_model)
+    if mode == "thermo-only":
+        kd_uncertainty = "not used (thermo-only mode)"
+    elif scoring.kd_sampling == "off":
+        kd_uncertainty = "off: every realisation uses the mean K_D"
+    elif not can_sample(kd):
+        kd_uncertainty = "not available from this K_D source"
+    else:
+        kd_uncertainty = (
+            "each realisation draws K_D (log-normal, mean and standard error of its "
+            "document): the spread includes transport uncertainty" if sampled["K_D"]
+            else "the K_D documents have no standard error (published tensors carry "
+                 "none): K_D adds no spread")
+    time_axis = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
+    return PreparedTables(infos=dict(infos), reactions=list(reactions), scored=scored, hull=hull,
+                          warnings=warnings, sampled_scores=drawn, sampled=sampled,
+                          kd_uncertainty=kd_uncertainty, time_axis=time_axis)
+
+
 def prediction_key(inputs: PredictionInputs, version: str) -> str:
     payload = json.dumps({"inputs": inputs.model_dump(mode="json"), "data_version": version},
                          sort_keys=True)
@@ -578,7 +624,9 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     the ``predictions``
     store of the default store configuration (``$IONFLUX_STORE`` or the embedded ``local`` store
     in ``./ionflux-data``); pass a PredictionCache to use another, or False/None to skip
-    caching. Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
+    caching (then the reaction tables are computed afresh too; with a cache they are reused
+    from :mod:`ionflux.ca.table_cache` when only the molar ratio, grid or automaton settings
+    differ). Custom ``thermo``/``kd`` objects without a ``data_version`` are never cached.
     ``cancel()`` is asked before the reactions are scored and between automaton chunks; when it
     returns True the run stops with :class:`PredictionCancelled` (the web API uses it for
     requests whose clients have all gone).
@@ -639,67 +687,50 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
             if doc is not None:
                 return doc.model_copy(update={"from_cache": True})
     check_cancelled(cancel)
-    if mode != "thermo-only" and kd is None:
-        # after the cache look-up: building the table is slow
-        kd = load_kd(system, nist_used)
     warnings: list[str] = []
     if version is None:
         warnings.append("custom thermo/K_D sources without a data_version: not cached")
     temps = [t for t, _ in steps]
-    tables = None
-    with _status(progress, f"scoring reactions among {len(candidates)} phases"
-                 + ("" if mode == "thermo-only" else " (K_D from transport data; the first "
-                    "query of a session computes the driving forces)")):
-        infos, reactions, energies = reaction_setup(list(ratios), temps, thermo, scoring,
-                                                    candidates, warnings)
-        scored = score_reactions(reactions, infos, energies, mode, scoring, kd)
-        warnings.extend(scored.warnings)
-        table = _table(infos, reactions, scored)
-        # hull_at needs the whole data set behind the source (ThermoData), not only the
-        # ThermoSource protocol the automaton uses
-        hull = (hull_positions(thermo, candidates, temps, warnings)
-                if hasattr(thermo, "gibbs_source") else {})
-        thermo_model = error_model(scoring)
-        if thermo_model is not None and hasattr(thermo, "entry"):
-            from ionflux.thermo.uncertainty import check_error_model
-
-            entries = {f: thermo.entry(f) for f in infos}
-            check_error_model(thermo_model,
-                              {f: e.formation_enthalpy_per_atom for f, e in entries.items()
-                               if e is not None},
-                              {f: infos[f].composition for f, e in entries.items()
-                               if e is not None})
-        sampled = {"thermodynamics": False, "K_D": False}
-        if thermo_model is not None or (mode != "thermo-only" and can_sample(kd)):
-            tables, sampled = sampled_tables(infos, reactions, energies, mode, kd, scoring,
-                                             realisations, seed, thermo_model)
-        if mode == "thermo-only":
-            kd_uncertainty = "not used (thermo-only mode)"
-        elif scoring.kd_sampling == "off":
-            kd_uncertainty = "off: every realisation uses the mean K_D"
-        elif not can_sample(kd):
-            kd_uncertainty = "not available from this K_D source"
-        else:
-            kd_uncertainty = (
-                "each realisation draws K_D (log-normal, mean and standard error of its "
-                "document): the spread includes transport uncertainty" if sampled["K_D"]
-                else "the K_D documents have no standard error (published tensors carry "
-                     "none): K_D adds no spread")
-        thermo_uncertainty = (
-            "off: every realisation uses the mean G_f(T)" if thermo_model is None else
-            f"each realisation draws G_delta errors (ionflux.thermo.uncertainty): "
-            f"{1000 * thermo_model.own_sigma(1000.0):.0f}/"
-            f"{1000 * thermo_model.own_sigma(1500.0):.0f} meV/atom at 1000/1500 K move "
-            "reaction energies (shared fraction "
-            f"{thermo_model.shared_fraction:g} of {1000 * thermo_model.sigma(1800.0):.0f} "
-            "meV/atom at 1800 K cancels)")
+    thermo_model = error_model(scoring)
+    # the reaction tables (ionflux.ca.table_cache) are reused wherever predictions are cached
+    tables_cache = (ReactionTableCache.default() if version is not None and store is not None
+                    else None)
+    tables_key = ReactionTableCache.key({
+        "data_version": version, "precursors": list(ratios), "temperatures_K": temps,
+        **inputs.model_dump(mode="json", include={
+            "system", "mode", "realisations", "seed", "phases", "scoring", "thermo_source",
+            "engine_version"})})
+    prepared = None if tables_cache is None else tables_cache.load(tables_key)
+    if prepared is None:
+        if mode != "thermo-only" and kd is None:
+            # after the cache look-ups: building the K_D table is slow
+            kd = load_kd(system, nist_used)
+        with _status(progress, f"scoring reactions among {len(candidates)} phases"
+                     + ("" if mode == "thermo-only" else " (K_D from transport data; the first "
+                        "query of a session computes the driving forces)")):
+            prepared = prepare_tables(list(ratios), temps, candidates, thermo, kd, mode, scoring,
+                                      realisations, seed, thermo_model)
+        if tables_cache is not None:
+            tables_cache.store(tables_key, prepared)
+    warnings.extend(prepared.warnings)
+    infos, reactions, scored, hull = (prepared.infos, prepared.reactions, prepared.scored,
+                                      prepared.hull)
+    sampled, kd_uncertainty = prepared.sampled, prepared.kd_uncertainty
+    table, tables = prepared.tables()
+    thermo_uncertainty = (
+        "off: every realisation uses the mean G_f(T)" if thermo_model is None else
+        f"each realisation draws G_delta errors (ionflux.thermo.uncertainty): "
+        f"{1000 * thermo_model.own_sigma(1000.0):.0f}/"
+        f"{1000 * thermo_model.own_sigma(1500.0):.0f} meV/atom at 1000/1500 K move "
+        "reaction energies (shared fraction "
+        f"{thermo_model.shared_fraction:g} of {1000 * thermo_model.sigma(1800.0):.0f} "
+        "meV/atom at 1800 K cancels)")
     if not sampled["K_D"] and mode != "thermo-only":
         warnings.append(f"K_D uncertainty: {kd_uncertainty}")
     model = model_description(mode, scoring, automaton, thermo, infos, kd_uncertainty)
     model["thermo_uncertainty"] = thermo_uncertainty
-    corrections = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
-    if corrections and mode != "thermo-only":
-        model["transport_time_axis"] = corrections
+    if prepared.time_axis and mode != "thermo-only":
+        model["transport_time_axis"] = prepared.time_axis
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)

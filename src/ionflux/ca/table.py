@@ -8,7 +8,7 @@ decompositions of one phase) are contiguous; ``pair_start[p, q]``/``pair_count[p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class CATable:
     pair_count: np.ndarray  # (P, P)
     dec_start: np.ndarray  # (P,)
     dec_count: np.ndarray  # (P,)
+    order: np.ndarray = field(repr=False)  # (R,) position of each row in the reactions given
     pair_weight: np.ndarray = field(repr=False)  # (n_T, P, P) sum of scores of the pair
     dec_weight: np.ndarray = field(repr=False)  # (n_T, P) sum of decomposition scores
     pair_max: np.ndarray = field(repr=False)  # (n_T, P, P) largest score of the pair
@@ -146,33 +147,50 @@ def build_table(phases: Mapping[str, PhaseInfo], reactions: Sequence[Reaction],
             if dec_count[a] == 0:
                 dec_start[a] = j
             dec_count[a] += 1
+    structure = CATable(phases=tuple(names), elements=tuple(elements), composition=comp,
+                        molar_volume=vol, melting_point=tm, labels=tuple(labels), kind=kind,
+                        ra=ra, rb=rb, ca=ca, cb=cb, p1=p1, p2=p2, c1=c1, c2=c2,
+                        temperatures_K=(), scores=np.zeros((0, n)), pair_start=pair_start,
+                        pair_count=pair_count, dec_start=dec_start, dec_count=dec_count,
+                        order=np.array(order, np.int64), pair_weight=np.zeros((0, n_p, n_p)),
+                        dec_weight=np.zeros((0, n_p)), pair_max=np.zeros((0, n_p, n_p)),
+                        dec_max=np.zeros((0, n_p)))
+    return rescored(structure, scores)
+
+
+def rescored(table: CATable, scores: Mapping[float, Sequence[float]]) -> CATable:
+    """``table`` with other scores (K -> score per reaction, in the order of the reactions it
+    was built from): the stoichiometry is kept, scores and pair/decomposition weights are new.
+
+    A pair's weight is the sum of its scores in row order (the order the automaton tables
+    have always used, so the sums are the same to the last bit).
+    """
+    n, n_p = len(table.labels), table.n_phases
     temps = tuple(float(t) for t in scores)
     score_arr = np.zeros((len(temps), n))
     for k, t in enumerate(temps):
         row = np.asarray(scores[t], float)
-        if row.shape != (len(reactions),):
-            raise InputError(f"scores at {t:g} K: expected {len(reactions)} values, got "
-                             f"{row.shape}")
+        if row.shape != (n,):
+            raise InputError(f"scores at {t:g} K: expected {n} values, got {row.shape}")
         if not np.all(np.isfinite(row)) or np.any(row < 0):
             raise InputError(f"scores at {t:g} K must be finite and >= 0")
-        score_arr[k] = row[order]
+        score_arr[k] = row[table.order]
+    pair = table.kind == PAIR
+    lo = np.minimum(table.ra, table.rb)[pair]
+    hi = np.maximum(table.ra, table.rb)[pair]
+    at_pair = (slice(None), lo, hi)
+    at_dec = (slice(None), table.ra[~pair])
     pair_w = np.zeros((len(temps), n_p, n_p))
     dec_w = np.zeros((len(temps), n_p))
     pair_m = np.zeros((len(temps), n_p, n_p))
     dec_m = np.zeros((len(temps), n_p))
-    for j in range(n):
-        if kind[j] == PAIR:
-            pair_w[:, ra[j], rb[j]] += score_arr[:, j]
-            pair_w[:, rb[j], ra[j]] = pair_w[:, ra[j], rb[j]]
-            pair_m[:, ra[j], rb[j]] = np.maximum(pair_m[:, ra[j], rb[j]], score_arr[:, j])
-            pair_m[:, rb[j], ra[j]] = pair_m[:, ra[j], rb[j]]
-        else:
-            dec_w[:, ra[j]] += score_arr[:, j]
-            dec_m[:, ra[j]] = np.maximum(dec_m[:, ra[j]], score_arr[:, j])
-    return CATable(phases=tuple(names), elements=tuple(elements), composition=comp,
-                   molar_volume=vol, melting_point=tm, labels=tuple(labels), kind=kind, ra=ra,
-                   rb=rb, ca=ca, cb=cb, p1=p1, p2=p2, c1=c1, c2=c2, temperatures_K=temps,
-                   scores=score_arr,
-                   pair_start=pair_start, pair_count=pair_count, dec_start=dec_start,
-                   dec_count=dec_count, pair_weight=pair_w, dec_weight=dec_w,
-                   pair_max=pair_m, dec_max=dec_m)
+    # ufunc.at applies repeated indices one after another, in row order
+    np.add.at(pair_w, at_pair, score_arr[:, pair])
+    np.maximum.at(pair_m, at_pair, score_arr[:, pair])
+    np.add.at(dec_w, at_dec, score_arr[:, ~pair])
+    np.maximum.at(dec_m, at_dec, score_arr[:, ~pair])
+    # symmetric: lo < hi, so the lower triangle is still zero and adding it copies exactly
+    pair_w += pair_w.transpose(0, 2, 1)
+    pair_m += pair_m.transpose(0, 2, 1)
+    return replace(table, temperatures_K=temps, scores=score_arr, pair_weight=pair_w,
+                   dec_weight=dec_w, pair_max=pair_m, dec_max=dec_m)

@@ -59,18 +59,35 @@ def neighbour_table(grid: int) -> np.ndarray:
     return out
 
 
+class PhaseTotals:
+    """Formula units of each phase summed over cells (in cell order) of one grid state.
+
+    The arrays are checked once (C-contiguous, phase indices in range; only the automaton's
+    loop, which writes phases of its table, changes them afterwards), so each call of a
+    realisation's ~200 records is one ctypes call.
+    """
+
+    def __init__(self, phase: np.ndarray, amount: np.ndarray, n_phases: int) -> None:
+        n_cells = phase.size
+        if n_cells and not 0 <= int(phase.min()) <= int(phase.max()) < n_phases:
+            raise ValueError(f"phase indices outside 0..{n_phases - 1}")
+        self._args = (_data(phase, np.int16, "phase"),
+                      _data(amount, np.float64, "amount", n_cells), n_cells)
+        self._targets = (phase, amount)  # read through their addresses: keep alive
+        self.n_phases = n_phases
+        self._entry = native().totals
+
+    def __call__(self) -> np.ndarray:
+        out = np.zeros(self.n_phases)
+        status = self._entry(*self._args, out.ctypes.data)
+        if status != 0:
+            raise RuntimeError(f"automaton kernel returned status {status}")
+        return out
+
+
 def phase_moles(phase: np.ndarray, amount: np.ndarray, n_phases: int) -> np.ndarray:
     """Formula units of each phase summed over cells (in cell order)."""
-    out = np.zeros(n_phases)
-    n_cells = phase.size
-    if n_cells and not 0 <= int(phase.min()) <= int(phase.max()) < n_phases:
-        raise ValueError(f"phase indices outside 0..{n_phases - 1}")
-    status = native().totals(_data(phase, np.int16, "phase"),
-                             _data(amount, np.float64, "amount", n_cells), n_cells,
-                             out.ctypes.data)
-    if status != 0:
-        raise RuntimeError(f"automaton kernel returned status {status}")
-    return out
+    return PhaseTotals(phase, amount, n_phases)()
 
 
 def swap_probability(x: np.ndarray | float, slope: float = 20.0,

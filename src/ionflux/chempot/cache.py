@@ -22,17 +22,14 @@ import each other (issue #24).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import sqlite3
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
 
-from ionflux.versions import installed_version
+from ionflux.storage.sqlite_cache import SQLiteCache, chosen_path, source_digest
 
 if TYPE_CHECKING:
     from ionflux.thermo.data import ThermoData
@@ -45,16 +42,9 @@ FORMAT = 1
 @cache
 def code_digest() -> str:
     """Hash of the code a driving force depends on (ionflux.thermo, ionflux.chempot sources and
-    the pymatgen/scipy versions)."""
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(f"format {FORMAT}".encode())
-    for folder in ("thermo", "chempot"):
-        for path in sorted((root / folder).glob("*.py")):
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
-    for package in ("pymatgen", "scipy", "numpy"):
-        h.update(f"{package} {installed_version(package) or '?'}".encode())
-    return h.hexdigest()
+    the pymatgen/scipy/numpy versions)."""
+    return source_digest(f"format {FORMAT}", ("thermo", "chempot"),
+                         ("pymatgen", "scipy", "numpy"))
 
 
 def data_digest(thermo: ThermoData) -> str:
@@ -66,21 +56,13 @@ def default_path() -> Path | None:
     """The cache file, or None when the cache is switched off."""
     from ionflux.thermo.data import cache_dir
 
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen is not None and chosen.strip().lower() in ("", "off", "0", "no", "false"):
-        return None
-    return Path(chosen) if chosen else cache_dir() / "driving_forces.sqlite"
+    return chosen_path(CACHE_ENV, lambda: cache_dir() / "driving_forces.sqlite")
 
 
-class DrivingForceCache:
+class DrivingForceCache(SQLiteCache):
     """Driving forces stored by key in one SQLite file (see the module docstring)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
-        self.broken = False
-        self.hits = 0
-        self.misses = 0
+    TABLE = "driving_forces"
 
     @classmethod
     def default(cls) -> DrivingForceCache | None:
@@ -93,51 +75,3 @@ class DrivingForceCache:
         parts = [FORMAT, code_digest(), data, alpha, beta, float(temperature_K),
                  float(lower_limit_eV), float(metastable_tol_eV)]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()
-
-    def _db(self) -> sqlite3.Connection | None:
-        if self._conn is None and not self.broken:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
-                # no fsync per stored result (a cold prediction stores ~90: 0.7 s of waiting);
-                # with WAL a crash can lose the latest entries, never corrupt the file, and a
-                # lost entry is recomputed
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("CREATE TABLE IF NOT EXISTS driving_forces "
-                             "(key TEXT PRIMARY KEY, doc BLOB NOT NULL)")
-                self._conn = conn
-            except (OSError, sqlite3.Error):
-                self.broken = True  # an optimisation only: compute as usual
-        return self._conn
-
-    def get(self, key: str) -> bytes | str | None:
-        """The JSON text stored under ``key``, or None (a miss)."""
-        db = self._db()
-        row = None
-        if db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                row = db.execute("SELECT doc FROM driving_forces WHERE key = ?",
-                                 (key,)).fetchone()
-        if row is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return row[0]
-
-    def put(self, key: str, doc_json: str) -> None:
-        """Store the JSON text ``doc_json`` under ``key`` (silently skipped when unwritable)."""
-        db = self._db()
-        if db is None:
-            return
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("INSERT OR REPLACE INTO driving_forces VALUES (?, ?)",
-                       (key, doc_json))
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_conn": None}

@@ -5,6 +5,7 @@ Heavy imports (pymatgen, numba, maggma) happen inside the commands so ``ionflux 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -109,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     its traceback.
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:
+        # the process's entry point: its imports make ~10^5 objects that live until exit;
+        # with the default threshold (700 allocations) a prediction runs ~140 young and ~12
+        # middle-generation collections that free nothing (~4 % of its CPU). Cycles are
+        # still collected, after 10,000 allocations
+        gc.set_threshold(10_000, 10, 10)
     try:
         _command(args[0] if args else None)(args=args, prog_name="ionflux")
     except SystemExit as exc:
@@ -116,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     except IonfluxError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
+    finally:
+        if argv is None:
+            # run as the process's entry point, which now exits: the garbage collections of
+            # interpreter shutdown would walk every object left (~0.08 s of CPU after a
+            # prediction); frozen objects are skipped and freed by the exit itself
+            gc.freeze()
     return 0
 
 

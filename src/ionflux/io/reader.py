@@ -43,7 +43,8 @@ def read_trajectory(path: str | Path, format: str = "auto", *,
 
     Returns:
         The trajectory, with ``source`` = the format, the path as given, and the SHA-256 of the
-        file's bytes as stored (compressed, if it is).
+        file's bytes as stored (compressed, if it is), taken when first asked for (an error
+        then if the file changed since it was read).
 
     Raises:
         TrajectoryFormatError: unknown format, empty/truncated/corrupt file, inconsistent frames,
@@ -65,7 +66,6 @@ def read_trajectory(path: str | Path, format: str = "auto", *,
         fmt = sniffed[0]
         if type_map is not None and fmt != "lammps-dump":
             raise InputError(f"{path}: type_map applies only to LAMMPS dumps, not {fmt}")
-        # the hash (taken in a background thread while the file is parsed) is filled in last
         source = TrajectorySource(reader=fmt, path=str(path))
         if fmt == "traj":
             from ionflux.io.structures import read_ase_traj
@@ -84,7 +84,8 @@ def read_trajectory(path: str | Path, format: str = "auto", *,
             from ionflux.io.xdatcar import read_xdatcar
 
             traj = read_xdatcar(stream, source)
-        traj.source = replace(source, sha256=stream.sha256)
+        # hashed when a caller first asks for source.sha256, if the file is still the same
+        traj.source = replace(source, sha256=stream.state)
     return apply_metadata(traj, temperature_K=temperature_K, frame_interval_fs=frame_interval_fs)
 
 

@@ -19,7 +19,6 @@ import mmap
 import os
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -27,7 +26,7 @@ import numpy as np
 
 from ionflux.errors import TrajectoryFormatError
 from ionflux.io.textscan import TextFile, line_starts
-from ionflux.io.trajectory import file_sha256
+from ionflux.io.trajectory import FileState
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +48,6 @@ SNIFF_BYTES = 1 << 16
 MIN_PIECE_BYTES = 256 << 10
 MAX_PIECE_BYTES = 4 << 20
 PIECES = 32
-#: Bytes hashed at a time (the hash reads the file again, from the page cache).
-_HASH_CHUNK = 1 << 18
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Inflation ratios of text trajectories: one beyond the first is not believed from a gzip
 #: trailer, the second is assumed instead.
@@ -109,8 +106,8 @@ class TextStream:
 
     ``check_head(first_bytes)`` sees the (inflated) first ``SNIFF_BYTES`` before anything
     else is read and may raise. ``content_bytes`` is the (estimated, for gzip) size of the
-    content; ``sha256`` the SHA-256 of the bytes as stored, hashed in a background thread
-    from the file (hashlib releases the GIL, so a free core hides it).
+    content; ``state`` the file as it was opened (its SHA-256 is taken from it when a caller
+    asks, :class:`~ionflux.io.trajectory.FileState`).
     """
 
     def __init__(self, path: str | Path,
@@ -126,9 +123,7 @@ class TextStream:
                                       else (stored, ""))
         self.content_bytes = (_stated_size(self.path, stored, self._limit) if self.compressed
                               else stored)
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionflux-sha256")
-        self._sha: Future[str] | str = pool.submit(file_sha256, self.path, _HASH_CHUNK)
-        pool.shutdown(wait=False)
+        self.state = FileState.of(self.path)
         # unbuffered: readinto fills the piece buffer straight from the page cache
         self._handle = (gzip.open(self.path, "rb") if self.compressed
                         else open(self.path, "rb", buffering=0))
@@ -156,12 +151,6 @@ class TextStream:
 
     def close(self) -> None:
         self._handle.close()
-
-    @property
-    def sha256(self) -> str:
-        if isinstance(self._sha, Future):
-            self._sha = self._sha.result()
-        return self._sha
 
     @property
     def empty(self) -> bool:

@@ -8,13 +8,14 @@ so that variable-cell runs need no special case downstream.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from ionflux.errors import InputError
+from ionflux.errors import InputError, TrajectoryFormatError
 from ionflux.formula import ELEMENTS, element
 from ionflux.units import FRAME_INTERVAL_RANGE_FS, TEMPERATURE_RANGE_K, range_problem
 
@@ -25,12 +26,65 @@ _UNIFORM_DT_RTOL = 1e-4
 
 
 @dataclass(frozen=True)
+class FileState:
+    """A file as it was when read (size, modification time, inode): its SHA-256 can be taken
+    later, and only if the file is still the same."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | Path) -> FileState:
+        st = os.stat(path)
+        # absolute: the working directory may change before the digest is asked for
+        return cls(os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes; TrajectoryFormatError if it changed since it was read
+        (a digest of other bytes would be wrong provenance)."""
+        try:
+            same = FileState.of(self.path) == self
+        except OSError:
+            same = False
+        if not same:
+            raise TrajectoryFormatError(f"{self.path}: the file changed (or went) after it was "
+                                        "read; read it again to record its SHA-256")
+        return file_sha256(self.path)
+
+
+class _Digest:
+    """The ``sha256`` field of :class:`TrajectorySource`: a hex digest, None, or a
+    :class:`FileState` that is hashed when the digest is first asked for (reading a trajectory
+    does not pay for a hash nobody uses: 15 % of a LAMMPS dump read)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, obj: object, owner: type | None = None) -> str | None:
+        if obj is None:
+            return None  # the field's default
+        value = obj.__dict__.get(self.slot)
+        if isinstance(value, FileState):
+            value = value.sha256()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: object, value: str | FileState | None) -> None:
+        obj.__dict__[self.slot] = value
+
+
+@dataclass(frozen=True)
 class TrajectorySource:
-    """Where a trajectory came from: enough to reproduce and to detect a changed file."""
+    """Where a trajectory came from: enough to reproduce and to detect a changed file.
+
+    ``sha256`` may be given as a :class:`FileState`: the file is then hashed when the digest is
+    first read, and only if it has not changed since."""
 
     reader: str
     path: str | None = None
-    sha256: str | None = None
+    sha256: str | None = _Digest()  # type: ignore[assignment]  # a digest, read lazily
 
     @classmethod
     def from_file(cls, path: str | Path, reader: str) -> TrajectorySource:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -16,13 +15,13 @@ from pydantic import ValidationError
 from ionflux.errors import DataNotFoundError, InputError
 from ionflux.stages.settings import DEFAULT_SETTINGS_NAME, SETTINGS_ENV, PipelineSettings
 from ionflux.storage.documents import BUILD_STAGES, group_key, now_ms, reduced_formula
-from ionflux.storage.ingest import IngestReport, ingest_directory
 from ionflux.storage.stores import STORE_ENV, StoreConfig, StoreSet
 
 if TYPE_CHECKING:
     from maggma.core import Builder
 
     from ionflux.stages.builders import IncrementalBuilder
+    from ionflux.storage.ingest import IngestReport
     from ionflux.storage.retire import RetireReport
     from ionflux.transport.documents import TransportDoc
 
@@ -118,7 +117,11 @@ def run_builder(builder: Builder, progress: Progress | None = None, processes: i
             progress(label, 0, total)
         if first is not None:
             pending = _chain(first, items)
-            pool = ProcessPoolExecutor(processes) if processes > 1 else None
+            pool = None
+            if processes > 1:
+                from concurrent.futures import ProcessPoolExecutor  # ~7 ms: builds only
+
+                pool = ProcessPoolExecutor(processes)
             try:
                 results = (pool.map(builder.process_item, pending, chunksize=1) if pool
                            else map(builder.process_item, pending))
@@ -160,9 +163,21 @@ class Pipeline:
     def __init__(self, stores: StoreSet, settings: PipelineSettings | None = None,
                  settings_source: str = "a settings object from the caller"):
         self.stores = stores
-        self.settings = settings or PipelineSettings()
+        self._settings = settings
         #: where the settings came from, in words (shown by status and query)
         self.settings_source = settings_source if settings is not None else "built-in defaults"
+
+    @property
+    def settings(self) -> PipelineSettings:
+        """The stages' settings; the built-in defaults are made when first asked for (a query
+        needs none, and the models' validators cost a quick command a tenth of its time)."""
+        if self._settings is None:
+            self._settings = PipelineSettings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: PipelineSettings) -> None:
+        self._settings = value
 
     @classmethod
     def open(cls, store: str | StoreConfig | None = None, data_dir: str | Path | None = None,
@@ -298,6 +313,8 @@ class Pipeline:
     def ingest(self, directory: str | Path, *, recursive: bool = True, rehash: bool = False,
                follow_links: bool = False,
                progress: Callable[[int, int, str], Any] | None = None) -> IngestReport:
+        from ionflux.storage.ingest import ingest_directory
+
         self.stores.connect()
         return ingest_directory(directory, self.stores, recursive=recursive, rehash=rehash,
                                 follow_links=follow_links, progress=progress)

@@ -57,7 +57,7 @@ def build_hint(message: str) -> str:
 class TransportSettings(BaseModel):
     """Per-replicate and aggregated Onsager analysis (``ionflux.transport``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     window_fs: tuple[float, float] | None = Field(
         None, description="fit window [start, end] in fs; automatic when None")
@@ -82,7 +82,7 @@ class TransportSettings(BaseModel):
 class BondSettings(BaseModel):
     """CrystalNN bond counts per replicate (``ionflux.structure``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     n_frames: int = Field(10, ge=1, description="frames sampled per trajectory")
     workers: int = Field(1, ge=1, description="processes per item (builders parallelise items)")
@@ -92,7 +92,7 @@ class BondSettings(BaseModel):
 class KDSettings(BaseModel):
     """K_D per (phase, temperature, precursor pair) (``ionflux.kinetics``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     precursor_pairs: list[tuple[str, str]] = Field(
         default_factory=lambda: [("BaO", "TiO2")],
@@ -120,7 +120,7 @@ class KDSettings(BaseModel):
 class GammaSettings(BaseModel):
     """Extrapolation grades of ACE trajectories (``ionflux.stages.gamma``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     warn: float = Field(5.0, gt=0, description="warn above this per-frame max gamma")
     stop: float = Field(100.0, gt=0, description="exclude trajectories from aggregates above")
@@ -131,7 +131,7 @@ class GammaSettings(BaseModel):
 class PipelineSettings(BaseModel):
     """All builder settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     reader: str = "ionflux.io:read_trajectory"
     chunk_size: int = Field(1, ge=1, description=(

@@ -102,7 +102,7 @@ class SidecarGamma(BaseModel):
     (:func:`ionflux.md.run.gamma_statistics`); every field typed, nothing else accepted.
     Fields left out stay out of the dump, so a recorded dictionary reads back unchanged."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
     n_frames: int | None = Field(None, ge=0, le=10**12)
     max: float | None = None
@@ -128,7 +128,7 @@ class TrajectoryMetadata(BaseModel):
     ``run1.yaml`` (or ``.yml``/``.json``). Unknown keys are an error, so typos do not pass.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     formula: str = Field(max_length=_SHORT, description="formula of the simulated phase (any "
                          "multiple, e.g. Ba8Ti8O24); it must match the atoms in the file")
@@ -235,12 +235,16 @@ class TrajectoryMetadata(BaseModel):
 class BlobRef(BaseModel):
     """Where a shared store keeps a copy of the file's bytes (GridFS, file name = sha256)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     bucket: str
     sha256: str
 
 
 class PipelineProvenance(BaseModel):
     """Which inputs, code and settings produced a document."""
+
+    model_config = ConfigDict(defer_build=True)
 
     stage: Stage
     builder: str
@@ -253,6 +257,8 @@ class PipelineProvenance(BaseModel):
 
 class RawTrajectoryDoc(BaseModel):
     """A registered trajectory: file location, content hash and metadata; never the arrays."""
+
+    model_config = ConfigDict(defer_build=True)
 
     traj_id: str = Field(description="formula@TK#replicate")
     group_id: str = Field(description="formula@TK, the aggregation group")
@@ -285,6 +291,8 @@ class RawTrajectoryDoc(BaseModel):
 class FailureDoc(BaseModel):
     """One item a stage could not process, with the reason (one line)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     failure_id: str = Field(description="stage:item_key")
     stage: Stage
     item_key: str
@@ -309,6 +317,8 @@ SCHEMA_VERSION = 2
 
 class BuilderMeta(BaseModel):
     """Which code built a document, and when (emmet's ``builder_meta``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     ionflux_version: str
     python_version: str
@@ -382,6 +392,8 @@ def upgraded(record: dict[str, Any], id_kind: str) -> dict[str, Any]:
 class DerivedFields(BaseModel):
     """Bookkeeping fields overlaid on every derived document."""
 
+    model_config = ConfigDict(defer_build=True)
+
     #: first word of the stable id (documents of different kinds never share an id)
     id_kind: ClassVar[str] = "derived"
 
@@ -402,6 +414,8 @@ class ReplicateFields(DerivedFields):
 
 
 class ExcludedReplicate(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     traj_id: str
     reason: str
 
