@@ -10,6 +10,7 @@ chunk in progress at the limit is finished first).
         --out runs/mlip --minutes 60
     python scripts/run_mlip_melts.py --out runs/mlip --assemble   # trajectories + sidecars
     python scripts/run_mlip_melts.py --out runs/mlip/distilled --export FILE.json  # documents
+    python scripts/run_mlip_melts.py --activation FILE.json   # E_a between its temperatures
 
 Needs the teacher installed (CPU PyTorch: ``pip install torch==2.13.0``, then ``pip install
 sevenn chgnet``). Output frames are labelled with the teacher: universal-potential grade, not DFT.
@@ -239,6 +240,46 @@ def export(args: argparse.Namespace) -> None:
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
 
 
+def activation(args: argparse.Namespace) -> None:
+    """Apparent activation energies (eV) per composition and species between the lowest and
+    highest temperature of the documents in ``--activation FILE`` (an ``--export`` file), next
+    to the published records' between 1500 and 1750 K; a Markdown table."""
+    import json
+    import warnings
+
+    from ionflux.transport.arrhenius import activation_energies
+    from ionflux.transport.documents import TransportDoc
+    from ionflux.transport.published import load_published
+
+    payload = json.loads(Path(args.activation).read_text())
+    ours: dict[str, list[TransportDoc]] = {}
+    for raw in payload["documents"]:
+        doc = TransportDoc.model_validate(raw)
+        ours.setdefault(doc.formula, []).append(doc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        published = {(d.formula, d.temperature_K): d for d in load_published("Ba-Ti-O")}
+    print("| melt | T (K) | E_a Ba | E_a Ti | E_a O | published 1500-1750 K: Ba | Ti | O |")
+    print("|---|---|---|---|---|---|---|---|")
+    for formula, docs in sorted(ours.items()):
+        if len(docs) < 2:
+            continue
+        docs.sort(key=lambda d: d.temperature_K)
+        mine = activation_energies(docs[0], docs[-1])
+        pair = [published.get((formula, t)) for t in (1500.0, 1750.0)]
+        theirs = activation_energies(*pair) if None not in pair else {}
+
+        def cell(values: dict, el: str) -> str:
+            if el not in values:
+                return "-"
+            energy, err = values[el]
+            return f"{energy:.2f}" + ("" if err is None else f" ± {err:.2f}")
+
+        print(f"| {formula} | {docs[0].temperature_K:g}-{docs[-1].temperature_K:g} | "
+              + " | ".join(cell(mine, el) for el in ("Ba", "Ti", "O")) + " | "
+              + " | ".join(cell(theirs, el) for el in ("Ba", "Ti", "O")) + " |")
+
+
 def crosscheck(args: argparse.Namespace) -> None:
     """Forces of ``--crosscheck`` teacher against the run's own teacher on frames of each run
     (RMS of the per-component difference, eV/Å, and of the forces themselves)."""
@@ -339,9 +380,14 @@ def main() -> None:
     parser.add_argument("--export", metavar="FILE",
                         help="transport documents of every run in --out (one folder per melt) "
                              "to FILE (JSON)")
+    parser.add_argument("--activation", metavar="FILE",
+                        help="activation energies between the temperatures of an --export "
+                             "file, next to the published records'")
     args = parser.parse_args()
     try:
-        if args.export:
+        if args.activation:
+            activation(args)
+        elif args.export:
             export(args)
         elif args.crosscheck:
             crosscheck(args)
