@@ -58,7 +58,10 @@ def _gamma_check(atoms: object) -> str | None:
 
 
 def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
-    """Round-robin over ``melts`` (one chunk each in turn) until all end or time is up."""
+    """Round-robin over ``melts`` (one chunk each in turn) until all end or time is up; melts
+    that stopped or finished in an earlier session are skipped with a note."""
+    import json
+
     from ase.io import read
 
     from ionflux.md.convergence import converged_reason
@@ -77,6 +80,14 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
     for formula, temperature in melts:
         if formula not in snapshots:
             raise IonfluxError(f"no bundled snapshot for {formula}; have {', '.join(snapshots)}")
+        manifest_path = (Path(args.out) / args.teacher / f"{formula}_{temperature:g}K"
+                         / "manifest.json")
+        if manifest_path.is_file():
+            earlier = json.loads(manifest_path.read_text())
+            if earlier["status"] != "running":  # the others go on without it
+                print(f"{formula} {temperature:g} K: {earlier['status']} earlier "
+                      f"({earlier.get('stop_reason') or earlier.get('converged')}); skipped")
+                continue
         pending[(formula, temperature)] = replace(settings, temperature_K=temperature)
     # one chunk per melt in turn, so every melt advances in a short session
     while pending and time.monotonic() < deadline:
