@@ -57,11 +57,25 @@ def _gamma_check(atoms: object) -> str | None:
     return None
 
 
-def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
-    """Round-robin over ``melts`` (one chunk each in turn) until all end or time is up; melts
-    that stopped or finished in an earlier session are skipped with a note."""
+def _still_running(args: argparse.Namespace, melts: list[tuple[str, float]]
+                   ) -> list[tuple[str, float]]:
+    """``melts`` without those that stopped or finished in an earlier session (a note each)."""
     import json
 
+    out = []
+    for formula, temperature in melts:
+        path = Path(args.out) / args.teacher / f"{formula}_{temperature:g}K" / "manifest.json"
+        earlier = json.loads(path.read_text()) if path.is_file() else {"status": "running"}
+        if earlier["status"] != "running":  # the others go on without it
+            print(f"{formula} {temperature:g} K: {earlier['status']} earlier "
+                  f"({earlier.get('stop_reason') or earlier.get('converged')}); skipped")
+            continue
+        out.append((formula, temperature))
+    return out
+
+
+def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
+    """Round-robin over ``melts`` (one chunk each in turn) until all end or time is up."""
     from ase.io import read
 
     from ionflux.md.convergence import converged_reason
@@ -80,14 +94,6 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
     for formula, temperature in melts:
         if formula not in snapshots:
             raise IonfluxError(f"no bundled snapshot for {formula}; have {', '.join(snapshots)}")
-        manifest_path = (Path(args.out) / args.teacher / f"{formula}_{temperature:g}K"
-                         / "manifest.json")
-        if manifest_path.is_file():
-            earlier = json.loads(manifest_path.read_text())
-            if earlier["status"] != "running":  # the others go on without it
-                print(f"{formula} {temperature:g} K: {earlier['status']} earlier "
-                      f"({earlier.get('stop_reason') or earlier.get('converged')}); skipped")
-                continue
         pending[(formula, temperature)] = replace(settings, temperature_K=temperature)
     # one chunk per melt in turn, so every melt advances in a short session
     while pending and time.monotonic() < deadline:
@@ -115,8 +121,9 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Every melt of ``--melts``; with ``--parallel N`` split across N processes."""
-    melts = _melts(args.melts)
+    """Every melt of ``--melts`` still running; with ``--parallel N`` split across N
+    processes."""
+    melts = _still_running(args, _melts(args.melts))
     if args.parallel <= 1 or len(melts) < 2:
         run_melts(args, melts)
         return
