@@ -399,7 +399,7 @@ def main() -> None:
           f"potential), s = {onset_s_of(CORRECTED.transport):.3g} 1/s by the onset rule")
     _, kd_corrected = data_sources((), CORRECTED.transport)
     for origin in kd_corrected.time_axis_corrections().values():
-        print(f"  {origin.split('; applied')[0]}")
+        print(f"  {origin}")
     corrected = run_all(args, RECIPES, MODES, CORRECTED)
     for recipe in RECIPES:
         for mode in MODES:

@@ -54,8 +54,7 @@ def import_command(path: str, as_json: bool,
     if time_axis_factor == "reference":
         console.print("time-axis factors applied on request, each composition's against the "
                       "bundled reference melts:", soft_wrap=True)
-        for line in dict.fromkeys(d.provenance.method["time_axis_origin"].split("; applied")[0]
-                                  for d in docs):
+        for line in dict.fromkeys(d.provenance.method["time_axis_origin"] for d in docs):
             console.print(f"  {line}", soft_wrap=True, highlight=False)
     elif time_axis_factor is not None and time_axis_factor != 1.0:
         console.print(f"time-axis factor {time_axis_factor:g} applied on request: every L "

@@ -491,13 +491,14 @@ def with_monotonic_flags(records: list[dict], store: Any) -> list[dict]:
     return out
 
 
-def apply_time_axis_factor(doc: TransportDoc, factor: float,
-                           why: str | None = None) -> TransportDoc:
+def apply_time_axis_factor(doc: TransportDoc, factor: float, why: str | None = None,
+                           assumption: str | None = None) -> TransportDoc:
     """``doc`` with every Onsager coefficient divided by ``factor``: the correction when the
     true time between frames is ``factor`` times the one the analysis assumed (slopes scale as
     1 / time). Recorded in ``provenance.method['time_axis_factor']`` (and ``why``, where the
-    factor comes from, in ``time_axis_origin``), the assumptions and the warnings; correlation
-    factors are unchanged. Never applied unless asked for."""
+    factor comes from, in ``time_axis_origin``), the assumptions and the warnings (with
+    ``assumption``, how the factor was applied); correlation factors are unchanged. Never
+    applied unless asked for."""
     if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
         from ionflux.errors import InputError
 
@@ -524,7 +525,8 @@ def apply_time_axis_factor(doc: TransportDoc, factor: float,
     provenance = doc.provenance.model_copy(update={"method": method})
     note = (f"time-axis correction applied on request: every L (and D) divided by {factor:g} "
             "(true frame spacing taken as that multiple of the stated one); not the published "
-            "numbers" + (f"; factor {why}" if why else ""))
+            "numbers" + (f"; factor {why}" if why else "")
+            + (f"; {assumption}" if assumption else ""))
     return doc.model_copy(update={
         "L": scaled(doc.L), "L_stderr": scaled(doc.L_stderr),
         "L_covariance": scaled_cov(doc.L_covariance), "L_self": scaled_vector(doc.L_self),

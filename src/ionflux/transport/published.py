@@ -370,7 +370,8 @@ def _with_reference_factors(docs: list[TransportDoc], system: str) -> list[Trans
     out = []
     for doc in docs:
         factor = factors[reduced_formula(doc.formula)]
-        why = (f"{factor.describe()}; applied at every temperature of the composition (a "
-               "time-axis error belongs to how its runs were analysed)")
-        out.append(apply_time_axis_factor(doc, factor.factor, why=why))
+        out.append(apply_time_axis_factor(
+            doc, factor.factor, why=factor.describe(),
+            assumption="applied at every temperature of the composition (a time-axis error "
+                       "belongs to how its runs were analysed)"))
     return out
