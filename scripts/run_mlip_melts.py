@@ -59,14 +59,17 @@ def _gamma_check(atoms: object) -> str | None:
 
 def _still_running(args: argparse.Namespace, melts: list[tuple[str, float]]
                    ) -> list[tuple[str, float]]:
-    """``melts`` without those that stopped or finished in an earlier session (a note each)."""
+    """``melts`` without those that stopped, converged or reached ``--total-steps`` in an
+    earlier session (a note each); a run that ended at a shorter total goes on."""
     import json
 
     out = []
     for formula, temperature in melts:
         path = Path(args.out) / args.teacher / f"{formula}_{temperature:g}K" / "manifest.json"
         earlier = json.loads(path.read_text()) if path.is_file() else {"status": "running"}
-        if earlier["status"] != "running":  # the others go on without it
+        longer = (earlier["status"] == "finished" and not earlier.get("converged")
+                  and earlier["chunks"][-1]["last_step"] < args.total_steps)
+        if earlier["status"] != "running" and not longer:  # the others go on without it
             print(f"{formula} {temperature:g} K: {earlier['status']} earlier "
                   f"({earlier.get('stop_reason') or earlier.get('converged')}); skipped")
             continue

@@ -12,7 +12,7 @@ from ase.io import read
 from ionflux.errors import InputError
 from ionflux.md.calculator import PedoneCalculator
 from ionflux.md.library import amorphous_snapshot_files
-from ionflux.md.mlip import ChunkSettings, assemble, load_teacher, run_chunks
+from ionflux.md.mlip import ChunkSettings, assemble, load_teacher, mark_converged, run_chunks
 
 TEACHER = {"teacher": "pedone-test", "model": "pedone", "label": "Pedone (test)"}
 SETTINGS = ChunkSettings(temperature_K=1750.0, timestep_fs=1.0, frame_every=5, chunk_steps=10,
@@ -93,3 +93,26 @@ def test_frame_check_stops_the_run_and_keeps_the_good_frames(tmp_path, atoms):
     assert full.times_fs == [0.0, 5.0, 10.0, 15.0, 20.0]
     with pytest.raises(InputError, match="the run stopped: step 20"):
         run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER)
+
+
+def test_finished_run_extends_to_a_longer_total_as_one_trajectory(tmp_path, atoms):
+    """Running 20 steps and then extending to 30 gives the frames of one 30-step run."""
+    short = ChunkSettings(**{**SETTINGS.__dict__, "total_steps": 20})
+    first = run_chunks(atoms, PedoneCalculator(), short, tmp_path / "ext", TEACHER)
+    assert first["status"] == "finished"
+    extended = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "ext", TEACHER)
+    assert extended["status"] == "finished" and extended["chunks"][-1]["last_step"] == 30
+    assert extended["extensions"] == [{"from_total_steps": 20, "to_total_steps": 30}]
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "one", TEACHER)
+    assert np.array_equal(np.array(assemble(tmp_path / "ext").positions),
+                          np.array(assemble(tmp_path / "one").positions))
+    with pytest.raises(InputError, match="below the 30 steps already run"):
+        run_chunks(atoms, PedoneCalculator(), short, tmp_path / "ext", TEACHER)
+
+
+def test_converged_run_is_not_continued(tmp_path, atoms):
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path, TEACHER, max_chunks=2)
+    mark_converged(tmp_path, "every species diffusive (test)")
+    longer = ChunkSettings(**{**SETTINGS.__dict__, "total_steps": 40})
+    manifest = run_chunks(atoms, PedoneCalculator(), longer, tmp_path, TEACHER)
+    assert manifest["chunks"][-1]["last_step"] == 20 and manifest["converged"]

@@ -112,6 +112,29 @@ def _load_manifest(outdir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
+def _without_length(value: Any, key: str) -> Any:
+    """A manifest entry without the run length: the same run continued longer is the same
+    trajectory (same seed, state and thermostat), so ``total_steps`` is not part of its
+    identity."""
+    if key == "settings" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "total_steps"}
+    return value
+
+
+def _extend(manifest: dict[str, Any], total_steps: int) -> None:
+    """Reopen a finished run for a longer ``total_steps`` (recorded in ``extensions``)."""
+    old_total = manifest["settings"]["total_steps"]
+    if total_steps == old_total:
+        return
+    last = manifest["chunks"][-1]["last_step"] if manifest["chunks"] else 0
+    if total_steps < last:
+        raise InputError(f"total_steps {total_steps} is below the {last} steps already run")
+    manifest.setdefault("extensions", []).append({"from_total_steps": old_total,
+                                                  "to_total_steps": total_steps})
+    manifest["settings"]["total_steps"] = total_steps
+    manifest["status"] = "running" if last < total_steps else "finished"
+
+
 def _chunk_name(index: int) -> str:
     return f"chunk_{index:05d}.extxyz"
 
@@ -145,12 +168,16 @@ def run_chunks(atoms: Any, calculator: Any, settings: ChunkSettings, outdir: str
         manifest = {"version": MANIFEST_VERSION, **identity, "teacher_record": teacher,
                     "chunks": [], "status": "running", "stop_reason": None, "wall_s": 0.0}
     else:
-        differs = [k for k, v in identity.items() if manifest.get(k) != v]
+        differs = [k for k, v in identity.items()
+                   if _without_length(manifest.get(k), k) != _without_length(v, k)]
         if differs:
             raise InputError(f"{outdir}: holds a run with different {', '.join(differs)}; "
                              "use a new directory")
         if manifest["status"] == "stopped":
             raise InputError(f"{outdir}: the run stopped: {manifest['stop_reason']}")
+        if manifest.get("converged"):
+            return manifest  # the convergence rule ended it; more steps would change nothing
+        _extend(manifest, settings.total_steps)
 
     work = atoms.copy()
     work.calc = calculator
