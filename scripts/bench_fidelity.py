@@ -21,6 +21,11 @@ realisations), through ``predict(..., cache=False)``. What each printed number m
   divided by its time-axis factor against the bundled melts of a DFT-trained potential
   (ionflux.transport.time_axis, factors printed) and s again by the onset rule on those data
   (ionflux.ca.calibration): what the recipes give if the published time axis is wrong.
+* own melts: the same with our melts of the distilled SevenNet-0 potential as the transport
+  data (ionflux.kinetics.report.distilled_melt_docs): simulated at 1750-2000 K, shifted to the
+  published grid below that with one activation energy pooled over the melts
+  (ionflux.transport.extrapolation, printed), s by the onset rule; the sensitivity table adds
+  that energy moved by two standard errors either way.
 * why the modes differ: scores S of the BaO + TiO2 reactions at a few profile temperatures in
   full and thermo-only mode (first seed), with K_D (cm^2/s) and dG_rxn (eV/atom) at 1500 K.
 * s scan (not with --quick): R1 full, first seed: BaTiO3 share of products, BaTi2O5 and BaO
@@ -59,8 +64,10 @@ class Variant:
     automaton: dict = field(default_factory=dict)
     nist: bool = False
     entries: tuple = ()  # (formula, {entry fields}) replacing bundled thermo entries
-    # "published" or "published-corrected": each composition's tensors divided by its
-    # time-axis factor against the bundled DFT-trained-potential melts, s by the onset rule
+    # "published"; "published-corrected": each composition's tensors divided by its
+    # time-axis factor against the bundled DFT-trained-potential melts; "distilled-melts":
+    # those melts themselves, Arrhenius-shifted below 1750 K with the pooled E_a
+    # ("distilled-melts@E": with E_a = E eV instead). s by the onset rule for all but the first.
     transport: str = "published"
 
 
@@ -93,35 +100,61 @@ def variants(base_s: float) -> list[Variant]:
         # ---- the transport data: published tensors checked against a DFT-trained potential
         # (ionflux.transport.time_axis), s again by the onset rule
         CORRECTED,
+        # ---- our own melts (distilled SevenNet-0), shifted below 1750 K with the pooled
+        # activation energy, and with that energy moved by two standard errors either way
+        MELTS,
+        *(Variant(f"melts, E_a {sign}2 SE", transport=f"distilled-melts@{energy:.4f}")
+          for sign, energy in (("-", melts_activation().energy_eV
+                                - 2 * melts_activation().stderr_eV),
+                               ("+", melts_activation().energy_eV
+                                + 2 * melts_activation().stderr_eV))),
     ]
 
 
 #: The published tensors, each composition divided by its time-axis factor (bundled reference).
 CORRECTED = Variant("transport corrected", transport="published-corrected")
+#: Our own melts with the distilled potential, Arrhenius-shifted below their temperatures.
+MELTS = Variant("own melts (distilled)", transport="distilled-melts")
+
+
+@cache
+def melts_activation():
+    """The activation energy pooled over the bundled melts (ionflux.transport.extrapolation)."""
+    from ionflux.transport.extrapolation import pooled_activation_energy
+    from ionflux.transport.time_axis import load_reference
+
+    return pooled_activation_energy(load_reference("Ba-Ti-O"))
 
 
 def data_sources(entries: tuple, transport: str = "published") -> tuple:
     """(ThermoData, KDTable) with bundled entries replaced, or (None, None) for the bundled
-    data; ``transport="published-corrected"`` takes each composition's time-axis factor."""
+    data; any other ``transport`` than "published" gives its own K_D table (Variant)."""
     import json
 
-    if transport == "published-corrected":
-        return _corrected_sources()
+    if transport != "published":
+        return _transport_sources(transport)
     return _data_sources(json.dumps(entries, sort_keys=True)) if entries else (None, None)
 
 
 @cache
-def _corrected_sources() -> tuple:
+def _transport_sources(transport: str) -> tuple:
     import warnings
 
     from ionflux.kinetics import KDTable
+    from ionflux.kinetics.report import distilled_melt_docs
     from ionflux.thermo import ThermoData
     from ionflux.transport.published import load_published
 
     thermo = ThermoData.bundled("Ba-Ti-O")
+    name, _, energy = transport.partition("@")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
+        if name == "published-corrected":
+            docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
+        elif name == "distilled-melts":
+            docs = distilled_melt_docs("Ba-Ti-O", float(energy) if energy else None)
+        else:
+            raise ValueError(f"unknown transport {transport!r}")
     return thermo, KDTable.from_transport_docs(docs, thermo)
 
 
@@ -393,24 +426,32 @@ def main() -> None:
     print_summary(table)
     print("met: " + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met.items()))
 
-    print("\n== the same with the transport data corrected against a DFT-trained potential: "
-          "each composition's published tensors divided by its time-axis factor "
-          "(ionflux.transport.time_axis; melts at 1750 K with the distilled SevenNet-0 "
-          f"potential), s = {onset_s_of(CORRECTED.transport):.3g} 1/s by the onset rule")
-    _, kd_corrected = data_sources((), CORRECTED.transport)
-    for origin in kd_corrected.time_axis_corrections().values():
-        print(f"  {origin}")
-    corrected = run_all(args, RECIPES, MODES, CORRECTED)
-    for recipe in RECIPES:
-        for mode in MODES:
-            print(f"{recipe} {mode:<12} {shares_line(pooled_end(corrected, recipe, mode, seeds))}")
-    corrected_table = verdicts(corrected, RECIPES, MODES, seeds)
-    print_summary(corrected_table)
-    met_corrected = {m: (sum(overall(corrected_table[(k, mm)]) == "PASS"
-                             for (k, mm) in corrected_table if mm == m),
-                         sum(1 for (_, mm) in corrected_table if mm == m)) for m in MODES}
-    print("met (corrected transport): "
-          + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met_corrected.items()))
+    sections = {}
+    for variant, heading in (
+            (CORRECTED, "the transport data corrected against a DFT-trained potential: each "
+                        "composition's published tensors divided by its time-axis factor "
+                        "(ionflux.transport.time_axis; melts at 1750 K with the distilled "
+                        "SevenNet-0 potential)"),
+            (MELTS, "our own melts with the distilled SevenNet-0 potential as the transport "
+                    "data, Arrhenius-shifted below their lowest temperature with one pooled "
+                    f"activation energy ({melts_activation().describe()})")):
+        print(f"\n== the same with {heading}; s = {onset_s_of(variant.transport):.3g} 1/s by "
+              "the onset rule")
+        _, kd_table = data_sources((), variant.transport)
+        for origin in kd_table.time_axis_corrections().values():
+            print(f"  {origin}")
+        sections[variant.label] = section = run_all(args, RECIPES, MODES, variant)
+        for recipe in RECIPES:
+            for mode in MODES:
+                print(f"{recipe} {mode:<12} "
+                      f"{shares_line(pooled_end(section, recipe, mode, seeds))}")
+        section_table = verdicts(section, RECIPES, MODES, seeds)
+        print_summary(section_table)
+        met_here = {m: (sum(overall(section_table[(k, mm)]) == "PASS"
+                            for (k, mm) in section_table if mm == m),
+                        sum(1 for (_, mm) in section_table if mm == m)) for m in MODES}
+        print(f"met ({variant.label}): "
+              + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met_here.items()))
 
     print("\n== independent thermodynamic checks (not the recipes): mean data, and the "
           "probability of being on the hull of the BaO-TiO2 line under the G_delta error model")
@@ -442,8 +483,8 @@ def main() -> None:
         if variant.label == "baseline":
             print(sensitivity_row(variant.label, docs, seeds))
             continue
-        if variant is CORRECTED:
-            print(sensitivity_row(variant.label, corrected, seeds))
+        if variant.label in sections:
+            print(sensitivity_row(variant.label, sections[variant.label], seeds))
             continue
         vdocs = {**run_all(args, RECIPES, ("full",), variant),
                  **run_all(args, ("R1",), ("thermo-only",), variant)}

@@ -138,7 +138,7 @@ def test_predict_with_corrected_transport_records_factors_and_the_onset_s(tmp_pa
         load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference"), thermo)
     assert doc["inputs"]["scoring"]["s"] == pytest.approx(onset_s(corrected, ScoringSettings()),
                                                           rel=1e-12)
-    assert "the onset rule on the corrected data" in captured.err
+    assert "the onset rule on the published-corrected data" in captured.err
     assert doc["model"]["transport_time_axis"]["BaTiO3"].startswith("BaTiO3: F = ")
     assert main([*argv]) == 0
     plain = json.loads(capsys.readouterr().out)

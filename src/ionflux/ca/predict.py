@@ -594,9 +594,11 @@ def prepare_tables(precursors: Sequence[str], temperatures_K: Sequence[float],
             else "the K_D documents have no standard error (published tensors carry "
                  "none): K_D adds no spread")
     time_axis = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
+    arrhenius = kd.arrhenius_shifts() if hasattr(kd, "arrhenius_shifts") else {}
     return PreparedTables(infos=dict(infos), reactions=list(reactions), scored=scored, hull=hull,
                           warnings=warnings, sampled_scores=drawn, sampled=sampled,
-                          kd_uncertainty=kd_uncertainty, time_axis=time_axis)
+                          kd_uncertainty=kd_uncertainty, time_axis=time_axis,
+                          arrhenius=arrhenius)
 
 
 def prediction_key(inputs: PredictionInputs, version: str) -> str:
@@ -731,6 +733,8 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
     model["thermo_uncertainty"] = thermo_uncertainty
     if prepared.time_axis and mode != "thermo-only":
         model["transport_time_axis"] = prepared.time_axis
+    if prepared.arrhenius and mode != "thermo-only":
+        model["transport_arrhenius"] = prepared.arrhenius
     from ionflux.ca.automaton import plan_profile, run_automaton
 
     plan = plan_profile(table, steps, grid ** 3, automaton)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
 
@@ -50,7 +50,7 @@ class PreparedTables:
     ``sampled_scores``: each realisation's scores ([realisation][temperature][reaction], in
     the order of ``reactions``), or None when nothing was drawn. The K_D source is not needed
     when the tables come from the cache, so what the prediction reports of it is kept here too
-    (``kd_uncertainty``, ``time_axis``).
+    (``kd_uncertainty``, ``time_axis``, ``arrhenius``).
     """
 
     infos: dict[str, PhaseInfo]
@@ -62,6 +62,8 @@ class PreparedTables:
     sampled: dict[str, bool]
     kd_uncertainty: str
     time_axis: dict[str, str]  # K_D source's rescaled products (KDTable.time_axis_corrections)
+    # products with documents shifted below their simulated temperature (KDTable.arrhenius_shifts)
+    arrhenius: dict[str, str] = field(default_factory=dict)
 
     def tables(self) -> tuple[CATable, list[CATable] | None]:
         """The automaton's table (mean scores) and one per realisation (None when nothing was

@@ -29,10 +29,11 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     names = parse_list(products)
     if names:
         check_phases(names, "--products", system)
-    if source not in ("published", "store"):
-        raise InputError(f"--source {source!r}: use published or store")
+    from ionflux.kinetics.report import SOURCES, kd_rows, load_transport_docs
 
-    from ionflux.kinetics.report import kd_rows, load_transport_docs
+    if source not in SOURCES:
+        raise InputError(f"--source {source!r}: use {' | '.join(SOURCES)}")
+
     from ionflux.kinetics.table import KDTable
     from ionflux.thermo.data import ThermoData
 
@@ -51,7 +52,9 @@ def kd(
     temperatures: str = typer.Option("1000,1250,1500,1750", "--temperatures",
                                      help="comma-separated temperatures, K"),
     source: str = typer.Option("published", "--source",
-                               help="transport documents: published | store"),
+                               help="transport documents: published | store | "
+                                    "distilled-melts (our bundled melts, Arrhenius-shifted "
+                                    "below 1750 K with one pooled E_a)"),
     self_only: bool = typer.Option(False, "--self-only",
                                    help="show the self-only K_D (L_self in place of L)"),
     products: str = typer.Option(None, "--products",
@@ -102,13 +105,17 @@ def kd(
             value = row.K_D_self_cm2_s if self_only else row.K_D_cm2_s
             err = row.K_D_self_stderr_cm2_s if self_only else row.K_D_stderr_cm2_s
             text = f"{value:.3e}" + (f" ± {err:.1e}" if err is not None else "")
-            cells.append(text + ("*" if row.interpolated else ""))
+            cells.append(text + ("*" if row.interpolated else "")
+                         + ("†" if row.arrhenius_shifted else ""))
         ratio = first.cation_ratio
         table.add_row(phase, "-" if ratio is None else f"{ratio:.3f}", *cells)
     console = Console()
     console.print(table)
     if any(r.interpolated for r in rows):
         console.print("* interpolated: log K_D linear in 1/T between tabulated temperatures")
+    if any(r.arrhenius_shifted for r in rows):
+        console.print("† not simulated at this temperature: Arrhenius-shifted from the lowest "
+                      "simulated one (the activation energy is in each document's provenance)")
     meta = sorted({p for r in rows for p in r.metastable_phases})
     if meta:
         console.print(f"metastable at some temperature (metastable domain used): "

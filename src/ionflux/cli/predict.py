@@ -152,7 +152,9 @@ def _pm(value: float, error: float | None) -> str:
 
 
 #: Transport data for K_D (``--source``).
-SOURCES = ("published", "published-corrected", "store")
+SOURCES = ("published", "published-corrected", "distilled-melts", "store")
+#: Sources whose K_D scale differs from the published set's, so s comes from the onset rule.
+ONSET_SOURCES = ("published-corrected", "distilled-melts")
 
 
 def onset_scoring(scoring, kd):
@@ -181,8 +183,10 @@ def store_kd_table(source: str, ratios: dict[str, float], store: str | None,
         thermo = load_thermo(system)
         docs = load_published(system, thermo=thermo, time_axis_factor="reference")
         return KDTable.from_transport_docs(docs, thermo)
-    from ionflux.kinetics.report import load_transport_docs
+    from ionflux.kinetics.report import distilled_melt_docs, load_transport_docs
 
+    if source == "distilled-melts":
+        return KDTable.from_transport_docs(distilled_melt_docs(system), load_thermo(system))
     docs = load_transport_docs("store", system, store, None if data_dir is None else str(data_dir))
     return KDTable.from_transport_docs(docs, load_thermo(system))
 
@@ -218,6 +222,9 @@ def predict_command(
                                                  "composition divided by its time-axis factor "
                                                  "against the bundled DFT-trained-potential "
                                                  "melts; s by the onset rule unless --s) | "
+                                                 "distilled-melts (those melts themselves, "
+                                                 "Arrhenius-shifted below 1750 K with one "
+                                                 "pooled E_a; s likewise) | "
                                                  "store (MD aggregates and imported sets in the "
                                                  "store)"),
     store: str = typer.Option(None, help="store for the predictions cache and --source store: "
@@ -286,9 +293,9 @@ def predict_command(
     # a cache write blocked by another writer never costs the computed prediction
     cache = False if no_cache else BestEffortCache(StoreCache.open(store, data_dir))
     kd = None if mode == "thermo-only" else store_kd_table(source, ratios, store, data_dir)
-    if source == "published-corrected" and s is None and kd is not None:
+    if source in ONSET_SOURCES and s is None and kd is not None:
         scoring = onset_scoring(scoring, kd)
-        typer.echo(f"note: s = {scoring.s:.3g} 1/s, the onset rule on the corrected data",
+        typer.echo(f"note: s = {scoring.s:.3g} 1/s, the onset rule on the {source} data",
                    err=True)
     doc = predict(ratios, steps, mode=mode, realisations=realisations, seed=seed, grid=grid,
                   phases=candidates, scoring=scoring, automaton=automaton, kd=kd, cache=cache,

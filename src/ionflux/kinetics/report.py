@@ -14,14 +14,36 @@ from ionflux.kinetics.table import KDTable, Mode
 from ionflux.thermo.system import reduced_formula
 from ionflux.transport.documents import TransportDoc
 
-SOURCES = ("published", "store")
+SOURCES = ("published", "store", "distilled-melts")
+
+#: Temperatures (K) the distilled melts are shifted to below their own: the published set's
+#: grid, so that both sources cover the same range of recipes.
+SHIFTED_TEMPERATURES_K = (750.0, 1000.0, 1250.0, 1500.0)
+
+
+def distilled_melt_docs(system: str, activation_eV: float | None = None
+                        ) -> list[TransportDoc]:
+    """Our bundled melts of ``system`` (distilled universal potential,
+    :func:`ionflux.transport.time_axis.load_reference`) and, below each composition's lowest
+    simulated temperature, its Arrhenius shift to ``SHIFTED_TEMPERATURES_K`` with the
+    activation energy pooled over the melts (or ``activation_eV`` when given: a sensitivity)."""
+    from ionflux.transport.extrapolation import extended_below, pooled_activation_energy
+    from ionflux.transport.time_axis import load_reference
+
+    melts = load_reference(system)
+    if activation_eV is None:
+        pooled = pooled_activation_energy(melts)
+        activation_eV, origin = pooled.energy_eV, f"pooled over the melts: {pooled.describe()}"
+    else:
+        origin = "given"
+    return extended_below(melts, SHIFTED_TEMPERATURES_K, activation_eV, origin)
 
 
 def load_transport_docs(source: str, system: str, store: str | None = None,
                         data_dir: str | None = None) -> list[TransportDoc]:
-    """TransportDocs of ``system``: the bundled published set, or everything in a store
+    """TransportDocs of ``system``: the bundled published set, everything in a store
     (MD aggregates and imported published sets; ``store`` names the configuration, default
-    ``$IONFLUX_STORE`` or ``local``)."""
+    ``$IONFLUX_STORE`` or ``local``), or our bundled melts (:func:`distilled_melt_docs`)."""
     if source == "published":
         from ionflux.transport.published import load_published
 
@@ -44,6 +66,8 @@ def load_transport_docs(source: str, system: str, store: str | None = None,
                 f"no {system} transport documents in {location}; run `ionflux ingest` and "
                 f"`ionflux build`, or `ionflux transport import {system} --store ...`")
         return docs
+    if source == "distilled-melts":
+        return distilled_melt_docs(system)
     raise InputError(f"unknown transport source {source!r} (choose from {', '.join(SOURCES)})")
 
 
@@ -62,6 +86,9 @@ class KDRow(BaseModel):
     cation_ratio: float | None = Field(None, description="n_A / n_B of the precursors' cations")
     cation_ratio_label: str | None = None
     interpolated: bool = False
+    arrhenius_shifted: bool = Field(
+        False, description="rests on a document not simulated at its temperature but "
+                           "Arrhenius-shifted from a higher one (transport/extrapolation)")
     V_gamma_cm3: float | None = None
     metastable_phases: list[str] = Field(default_factory=list)
     K_D_stderr_note: str | None = Field(None, description="why K_D_stderr_cm2_s is None")
@@ -169,6 +196,9 @@ def kd_rows(table: KDTable, precursors: tuple[str, str], temperatures_K: Sequenc
 def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el_b,
          label) -> KDRow:
     temps = table.temperatures_K(product)
+    near = [t] if t in temps else [max(x for x in temps if x < t), min(x for x in temps if x > t)]
+    shifted = any(table.transport_doc(product, x).provenance.method.get("activation_energy_eV")
+                  is not None for x in near)
     if t in temps:
         doc = table.doc(product, t, pair)
         return KDRow(phase=doc.phase, temperature_K=t, K_D_cm2_s=doc.K_D_cm2_s,
@@ -178,7 +208,7 @@ def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el
                      precursors=list(pair), cation_ratio=cation_ratio(doc.phase, el_a, el_b),
                      cation_ratio_label=label, V_gamma_cm3=doc.V_gamma_cm3,
                      metastable_phases=doc.metastable_phases, warnings=doc.warnings,
-                     K_D_stderr_note=doc.K_D_stderr_note)
+                     K_D_stderr_note=doc.K_D_stderr_note, arrhenius_shifted=shifted)
     kd = table.kd_cm2_s(product, t, pair, "full")
     kd_self = table.kd_cm2_s(product, t, pair, "self-only")
     force: Any = table.driving_force(pair[0], pair[1], t)
@@ -186,7 +216,7 @@ def _row(table: KDTable, product: str, t: float, pair: tuple[str, str], el_a, el
     return KDRow(phase=phase, temperature_K=t, K_D_cm2_s=kd, K_D_self_cm2_s=kd_self,
                  delta_mu_eV=force.delta_mu_eV, distance_eV=force.distance_eV,
                  precursors=list(pair), cation_ratio=cation_ratio(phase, el_a, el_b),
-                 cation_ratio_label=label, interpolated=True,
+                 cation_ratio_label=label, interpolated=True, arrhenius_shifted=shifted,
                  metastable_phases=list(force.metastable_phases),
                  K_D_stderr_note="no standard errors for interpolated K_D",
                  warnings=[*force.warnings, "K_D interpolated (log K_D linear in 1/T); "

@@ -126,6 +126,23 @@ class KDTable:
                                    or f"F = {method['time_axis_factor']:g}")
         return out
 
+    def arrhenius_shifts(self) -> dict[str, str]:
+        """{product: how its documents below the simulated temperatures were made} for
+        documents shifted by :func:`ionflux.transport.extrapolation.arrhenius_shifted`; empty
+        when every document was simulated at its temperature."""
+        shifted: dict[str, list[float]] = {}
+        method_of: dict[str, dict] = {}
+        for (formula, temperature), doc in sorted(self._docs.items()):
+            method = doc.provenance.method
+            if method.get("activation_energy_eV") is not None:
+                shifted.setdefault(formula, []).append(float(temperature))
+                method_of[formula] = method
+        return {f: (f"{', '.join(f'{t:g}' for t in temps)} K shifted from "
+                    f"{method_of[f]['arrhenius_from_K']:g} K with E_a = "
+                    f"{method_of[f]['activation_energy_eV']:.3g} eV "
+                    f"({method_of[f].get('activation_origin')})")
+                for f, temps in shifted.items()}
+
     @property
     def products(self) -> list[str]:
         """Reduced formulas with at least one transport document."""

@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 
 from ionflux.transport.documents import PhysicsFlag, TransportDoc
+from ionflux.transport.scaling import scaled_document
 from ionflux.units import A3_TO_CM3, KB_EV_PER_K
 
 #: Bumped whenever a check or a threshold changes (enters the import fingerprint).
@@ -503,22 +504,6 @@ def apply_time_axis_factor(doc: TransportDoc, factor: float, why: str | None = N
         from ionflux.errors import InputError
 
         raise InputError(f"time-axis factor must be a positive number, got {factor!r}")
-    scale = 1.0 / float(factor)
-
-    def scaled(matrix):
-        return None if matrix is None else [[None if v is None else v * scale for v in row]
-                                            for row in matrix]
-
-    def scaled_vector(vector):
-        return None if vector is None else [None if v is None else v * scale for v in vector]
-
-    def scaled_map(mapping):
-        return None if mapping is None else {k: None if v is None else v * scale
-                                             for k, v in mapping.items()}
-
-    def scaled_cov(matrix):
-        return None if matrix is None else [[v * scale * scale for v in row] for row in matrix]
-
     method = {**doc.provenance.method, "time_axis_factor": float(factor)}
     if why:
         method["time_axis_origin"] = why
@@ -527,16 +512,8 @@ def apply_time_axis_factor(doc: TransportDoc, factor: float, why: str | None = N
             "(true frame spacing taken as that multiple of the stated one); not the published "
             "numbers" + (f"; factor {why}" if why else "")
             + (f"; {assumption}" if assumption else ""))
-    return doc.model_copy(update={
-        "L": scaled(doc.L), "L_stderr": scaled(doc.L_stderr),
-        "L_covariance": scaled_cov(doc.L_covariance), "L_self": scaled_vector(doc.L_self),
-        "L_self_stderr": scaled_vector(doc.L_self_stderr),
-        "L_self_covariance": scaled_cov(doc.L_self_covariance),
-        "L_distinct": scaled(doc.L_distinct), "L_distinct_stderr": scaled(doc.L_distinct_stderr),
-        "D_self_cm2_s": scaled_map(doc.D_self_cm2_s),
-        "D_self_cm2_s_stderr": scaled_map(doc.D_self_cm2_s_stderr),
-        "provenance": provenance, "assumptions": [*doc.assumptions, note],
-        "warnings": [*doc.warnings, note]})
+    return scaled_document(doc, 1.0 / float(factor), provenance=provenance,
+                           assumptions=[*doc.assumptions, note], warnings=[*doc.warnings, note])
 
 
 def summary(docs: Sequence[TransportDoc], worst: int = 3) -> dict[str, Any]:
