@@ -26,6 +26,8 @@ realisations), through ``predict(..., cache=False)``. What each printed number m
   published grid below that with one activation energy pooled over the melts
   (ionflux.transport.extrapolation, printed), s by the onset rule; the sensitivity table adds
   that energy moved by two standard errors either way.
+* K_D by transport source: K_D (cm^2/s) of BaO + TiO2 -> product at 1100 and 1500 K from the
+  published, corrected and own-melt data (what separates the three sections).
 * why the modes differ: scores S of the BaO + TiO2 reactions at a few profile temperatures in
   full and thermo-only mode (first seed), with K_D (cm^2/s) and dG_rxn (eV/atom) at 1500 K.
 * s scan (not with --quick): R1 full, first seed: BaTiO3 share of products, BaTi2O5 and BaO
@@ -317,6 +319,23 @@ def print_mode_contrast(full, thermo) -> None:
           "full mode falls to sigma1's floor (no selectivity either).")
 
 
+def print_kd_by_source(temperatures=(1100.0, 1500.0)) -> None:
+    """K_D (cm^2/s) of BaO + TiO2 -> product at ``temperatures`` from each transport source."""
+    from ionflux.kinetics import KDTable
+    from ionflux.thermo import ThermoData
+
+    tables = {"published": KDTable.published("Ba-Ti-O", ThermoData.bundled("Ba-Ti-O")),
+              "corrected": data_sources((), CORRECTED.transport)[1],
+              "own melts": data_sources((), MELTS.transport)[1]}
+    print(f"{'product':<12}" + "".join(f"{f'{t:g} K {name}':>20}" for t in temperatures
+                                       for name in tables))
+    for product in ("Ba2TiO4", "BaTiO3", "BaTi2O5", "Ba4Ti13O30", "BaTi4O9", "BaTi5O11",
+                    "Ba2Ti9O20"):
+        cells = "".join(f"{table.kd_cm2_s(product, t, ('BaO', 'TiO2')):20.2e}"
+                        for t in temperatures for table in tables.values())
+        print(f"{product:<12}{cells}")
+
+
 def sensitivity_row(label: str, docs: dict, seeds) -> str:
     """Headline share and full-mode statements met per recipe, from documents of one variant."""
     from ionflux.ca.fidelity import HEADLINE, shares
@@ -452,6 +471,10 @@ def main() -> None:
                         sum(1 for (_, mm) in section_table if mm == m)) for m in MODES}
         print(f"met ({variant.label}): "
               + ", ".join(f"{m} {a}/{b}" for m, (a, b) in met_here.items()))
+
+    print("\n== K_D of BaO + TiO2 -> product by transport source (cm^2/s; own melts shifted "
+          "below 1750 K with the pooled E_a)")
+    print_kd_by_source()
 
     print("\n== independent thermodynamic checks (not the recipes): mean data, and the "
           "probability of being on the hull of the BaO-TiO2 line under the G_delta error model")
