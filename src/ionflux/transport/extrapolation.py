@@ -5,7 +5,8 @@ Our melts with the distilled potential are converged only at 1750-2000 K; the re
 this module makes the extrapolation a visible, recorded modelling choice:
 
 * one **pooled activation energy** E_a for the whole set (every composition with two
-  temperatures, every species, :func:`ionflux.transport.arrhenius.activation_energies`),
+  temperatures, every cation: the species K_D sums over,
+  :func:`ionflux.transport.arrhenius.activation_energies`),
   the inverse-variance weighted mean; its standard error is scaled up by the Birge ratio
   sqrt(chi^2 / (n - 1)) when the per-composition values scatter more than their errors say.
   One value rather than one per composition because each two-temperature estimate carries
@@ -31,6 +32,7 @@ from ionflux.formula import reduced_formula
 from ionflux.transport.arrhenius import activation_energies
 from ionflux.transport.documents import TransportDoc
 from ionflux.transport.scaling import scaled_document
+from ionflux.transport.time_axis import ANIONS
 from ionflux.units import KB_EV_PER_K
 
 
@@ -63,7 +65,7 @@ def _span(temperatures: dict[str, tuple[float, float]]) -> str:
 def pooled_activation_energy(docs: Iterable[TransportDoc],
                              species: Sequence[str] | None = None) -> PooledActivation:
     """Pool E_a over every composition of ``docs`` simulated at two or more temperatures (its
-    two lowest) and every species (or only ``species``); values without a standard error are
+    two lowest) and every cation (or only ``species``); values without a standard error are
     left out. InputError when nothing can be pooled or the pooled value is not positive (an
     Arrhenius shift with E_a <= 0 would make the melt faster on cooling)."""
     by_formula: dict[str, dict[float, TransportDoc]] = {}
@@ -77,7 +79,8 @@ def pooled_activation_energy(docs: Iterable[TransportDoc],
             continue
         t1, t2 = sorted(at)[:2]
         kept = {el: (e, se) for el, (e, se) in activation_energies(at[t1], at[t2]).items()
-                if se is not None and se > 0 and (species is None or el in species)}
+                if se is not None and se > 0
+                and (el not in ANIONS if species is None else el in species)}
         if kept:
             per_composition[formula], used[formula] = kept, (t1, t2)
             values.extend(kept.values())
