@@ -228,8 +228,11 @@ def export(args: argparse.Namespace) -> None:
     from ionflux.transport.onsager import analyze_trajectories
 
     documents, skipped = [], []
+    wanted = ({float(t) for t in args.temperatures.split(",")} if args.temperatures else None)
     for manifest in sorted(Path(args.out).glob("*/manifest.json")):
         melt = assemble(manifest.parent)
+        if wanted is not None and melt.temperature_K not in wanted:
+            continue
         formula = manifest.parent.name.rpartition("_")[0]
         teacher = melt.metadata["teacher"]
         span_ps = (melt.times_fs[-1] - melt.times_fs[0]) / 1000
@@ -259,6 +262,37 @@ def export(args: argparse.Namespace) -> None:
                "documents": documents, "skipped": skipped}
     Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
+
+
+def check_shifts(args: argparse.Namespace) -> None:
+    """Documents of ``--check-shift FILE`` (an ``--export`` of melts below the bundled ones)
+    against the Arrhenius shift that ``--source distilled-melts`` would put in their place:
+    the bundled melt of the same composition at its lowest temperature, shifted with the
+    activation energy pooled over the bundled melts (ionflux.transport.extrapolation)."""
+    import json
+
+    from ionflux.transport.documents import TransportDoc
+    from ionflux.transport.extrapolation import check_shift, pooled_activation_energy
+    from ionflux.transport.time_axis import load_reference
+
+    reference = load_reference("Ba-Ti-O")
+    pooled = pooled_activation_energy(reference)
+    lowest: dict[str, TransportDoc] = {}
+    for doc in reference:
+        if doc.formula not in lowest or doc.temperature_K < lowest[doc.formula].temperature_K:
+            lowest[doc.formula] = doc
+    print(f"shift: {pooled.describe()}")
+    print("| melt | T (K) | from (K) | simulated / shifted L_self: Ba | Ti | run |")
+    print("|---|---|---|---|---|---|")
+    for raw in json.loads(Path(args.check_shift).read_text())["documents"]:
+        doc = TransportDoc.model_validate(raw)
+        got = check_shift(doc, lowest[doc.formula], pooled)
+        cells = " | ".join(
+            f"{got.ratios[el]:.2f}" + ("" if got.sigmas[el] is None
+                                       else f" ({got.sigmas[el]:+.1f} sigma)")
+            for el in ("Ba", "Ti"))
+        ps = doc.provenance.method.get("run_ps_after_equilibration")
+        print(f"| {doc.formula} | {doc.temperature_K:g} | {got.from_K:g} | {cells} | {ps} ps |")
 
 
 def activation(args: argparse.Namespace) -> None:
@@ -404,9 +438,16 @@ def main() -> None:
     parser.add_argument("--activation", metavar="FILE",
                         help="activation energies between the temperatures of an --export "
                              "file, next to the published records'")
+    parser.add_argument("--temperatures", default="",
+                        help="with --export: only runs at these temperatures (K, comma-separated)")
+    parser.add_argument("--check-shift", metavar="FILE",
+                        help="documents of an --export file against the Arrhenius shift of the "
+                             "bundled melts with the pooled activation energy")
     args = parser.parse_args()
     try:
-        if args.activation:
+        if args.check_shift:
+            check_shifts(args)
+        elif args.activation:
             activation(args)
         elif args.export:
             export(args)

@@ -167,3 +167,24 @@ def test_kd_rows_mark_what_rests_on_a_shifted_document():
     marks = {r.temperature_K: (r.interpolated, r.arrhenius_shifted) for r in rows}
     assert marks == {1500.0: (False, True), 1600.0: (True, True), 1750.0: (False, False),
                      1900.0: (True, False)}
+
+
+def test_shift_check_reads_a_known_mismatch_and_its_combined_error(melt):
+    from ionflux.transport.extrapolation import PooledActivation, check_shift
+
+    pooled = PooledActivation(0.6, 0.1, 2, 1.0, {}, {})
+    exact = arrhenius_shifted(melt, 1500.0, 0.6, "truth")
+    # the "simulation" runs 2x faster than the shift predicts for Ba, as predicted for Ti
+    i = exact.species.index("Ba")
+    off = list(exact.L_self)
+    off[i] *= 2.0
+    got = check_shift(exact.model_copy(update={"L_self": off}), melt, pooled)
+    assert got.ratios["Ba"] == pytest.approx(2.0, rel=1e-12)
+    assert got.ratios["Ti"] == pytest.approx(1.0, rel=1e-12) and "O" not in got.ratios
+    lever = (1 / 1500.0 - 1 / 1750.0) / KB_EV_PER_K
+    rel_sim = exact.L_self_stderr[i] / off[i]
+    rel_ref = melt.L_self_stderr[i] / melt.L_self[i]
+    assert got.sigmas["Ba"] == pytest.approx(
+        math.log(2.0) / math.hypot(rel_sim, rel_ref, 0.1 * lever), rel=1e-9)
+    with pytest.raises(InputError, match="one composition"):
+        check_shift(exact.model_copy(update={"formula": "BaTiO3"}), melt, pooled)

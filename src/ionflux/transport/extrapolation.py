@@ -134,3 +134,44 @@ def extended_below(docs: Iterable[TransportDoc], temperatures_K: Iterable[float]
                for t in sorted(set(float(x) for x in temperatures_K))
                if t < ref.temperature_K]
     return [*docs, *shifted]
+
+
+@dataclass(frozen=True)
+class ShiftCheck:
+    """A simulated document against the shift predicting it, per cation: the ratio
+    simulated / predicted L_ii^self and its distance from 1 in combined standard errors."""
+
+    formula: str
+    temperature_K: float
+    from_K: float
+    ratios: dict[str, float]
+    sigmas: dict[str, float | None]  # ln(ratio) / combined error (None without errors)
+
+
+def check_shift(simulated: TransportDoc, reference: TransportDoc,
+                pooled: PooledActivation) -> ShiftCheck:
+    """How well the Arrhenius shift of ``reference`` with ``pooled`` predicts ``simulated`` (same
+    composition, lower temperature). The combined error of ln(ratio) adds the two documents'
+    relative errors and the pooled energy's, stderr(E_a) / k_B |1/T - 1/T_0|, in quadrature."""
+    if reduced_formula(simulated.formula) != reduced_formula(reference.formula):
+        raise InputError(f"shift check needs one composition, got {simulated.formula} and "
+                         f"{reference.formula}")
+    predicted = arrhenius_shifted(reference, simulated.temperature_K, pooled.energy_eV,
+                                  "pooled")
+    lever = abs(1.0 / simulated.temperature_K - 1.0 / reference.temperature_K) / KB_EV_PER_K
+    ratios, sigmas = {}, {}
+    for el in simulated.species:
+        if el in ANIONS or el not in reference.species:
+            continue
+        i, j = simulated.species.index(el), predicted.species.index(el)
+        sim, pred = simulated.L_self[i], predicted.L_self[j]
+        if not (sim > 0 and pred > 0):
+            raise InputError(f"{simulated.formula} {el}: L_self must be positive ({sim:g}, "
+                             f"{pred:g})")
+        ratios[el] = sim / pred
+        errs = [None if d.L_self_stderr is None else d.L_self_stderr[k] / d.L_self[k]
+                for d, k in ((simulated, i), (predicted, j))]
+        sigmas[el] = (None if None in errs else
+                      math.log(ratios[el]) / math.hypot(*errs, pooled.stderr_eV * lever))
+    return ShiftCheck(reduced_formula(simulated.formula), float(simulated.temperature_K),
+                      float(reference.temperature_K), ratios, sigmas)
