@@ -188,3 +188,17 @@ def test_shift_check_reads_a_known_mismatch_and_its_combined_error(melt):
         math.log(2.0) / math.hypot(rel_sim, rel_ref, 0.1 * lever), rel=1e-9)
     with pytest.raises(InputError, match="one composition"):
         check_shift(exact.model_copy(update={"formula": "BaTiO3"}), melt, pooled)
+
+
+def test_kd_command_names_the_shift_once(capsys):
+    from ionflux.cli import main
+
+    assert main(["kd", "--source", "distilled-melts", "--temperatures", "1500,1750",
+                 "--products", "BaTiO3,BaTi2O5"]) == 0
+    captured = capsys.readouterr()
+    pooled = pooled_activation_energy(load_reference("Ba-Ti-O"))
+    assert captured.err.count("Arrhenius shift below the simulated temperatures with E_a = "
+                              f"{pooled.energy_eV:.3g} eV") == 1
+    assert "†" in captured.out and "Arrhenius-shifted" in captured.out
+    assert main(["kd", "--source", "melts"]) == 2
+    assert "distilled-melts" in capsys.readouterr().err

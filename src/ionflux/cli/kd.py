@@ -43,7 +43,10 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     docs = load_transport_docs(source, system, store, data_dir)
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
-    return rows, skipped + table.warnings, temps
+    # one line for the shift shared by every composition, not one per product
+    shifts = sorted({text.partition(" with ")[2] for text in table.arrhenius_shifts().values()})
+    notes = [f"Arrhenius shift below the simulated temperatures with {text}" for text in shifts]
+    return rows, skipped + table.warnings + notes, temps
 
 
 def kd(
