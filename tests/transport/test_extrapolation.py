@@ -202,3 +202,17 @@ def test_kd_command_names_the_shift_once(capsys):
     assert "†" in captured.out and "Arrhenius-shifted" in captured.out
     assert main(["kd", "--source", "melts"]) == 2
     assert "distilled-melts" in capsys.readouterr().err
+
+
+def test_species_not_diffusive_in_either_document_are_left_out_of_the_pool(melt):
+    from ionflux.transport.documents import QualityFlag
+
+    a = _pair(melt, {"Ba": 0.5, "Ti": 0.7, "O": 0.6}, {"Ba": 0.1, "Ti": 0.2, "O": 0.1})
+    b = _pair(melt.model_copy(update={"formula": "BaTiO3"}),
+              {"Ba": -0.9, "Ti": 0.4, "O": 0.8}, {"Ba": 0.1, "Ti": 0.1, "O": 0.2})
+    stuck = QualityFlag(passed=False, value=0.5, threshold=0.9, reason="test: caged")
+    low = b[0].model_copy(update={"quality": {**b[0].quality, "diffusive_Ba": stuck}})
+    pooled = pooled_activation_energy([*a, low, b[1]])
+    assert pooled.excluded == {"BaTiO3": ["Ba: not diffusive at 1750 K"]}
+    assert set(pooled.per_composition["BaTiO3"]) == {"Ti"} and pooled.n_values == 3
+    assert "1 not diffusive left out" in pooled.describe()

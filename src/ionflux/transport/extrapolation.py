@@ -7,6 +7,8 @@ this module makes the extrapolation a visible, recorded modelling choice:
 * one **pooled activation energy** E_a for the whole set (every composition with two
   temperatures, every cation: the species K_D sums over,
   :func:`ionflux.transport.arrhenius.activation_energies`),
+  leaving out a species that fails the diffusive check in either document (its slope is not
+  yet a diffusion coefficient, and such runs gave the negative energies seen at 1750 K);
   the inverse-variance weighted mean; its standard error is scaled up by the Birge ratio
   sqrt(chi^2 / (n - 1)) when the per-composition values scatter more than their errors say.
   One value rather than one per composition because each two-temperature estimate carries
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ionflux.errors import InputError
 from ionflux.formula import reduced_formula
@@ -46,12 +48,15 @@ class PooledActivation:
     birge_ratio: float  # sqrt(chi^2 / (n - 1)); > 1: the values scatter beyond their errors
     per_composition: dict[str, dict[str, tuple[float, float]]]  # formula -> species -> (E, se)
     temperatures_K: dict[str, tuple[float, float]]  # formula -> (T1, T2) used
+    excluded: dict[str, list[str]] = field(default_factory=dict)  # formula -> "El: why"
 
     def describe(self) -> str:
         """One line: the value, its error and how it was pooled."""
+        left_out = sum(len(v) for v in self.excluded.values())
         return (f"E_a = {self.energy_eV:.3g} +- {self.stderr_eV:.2g} eV, inverse-variance mean "
                 f"of {self.n_values} species x composition values between "
-                f"{_span(self.temperatures_K)} (Birge ratio {self.birge_ratio:.2g})")
+                f"{_span(self.temperatures_K)} (Birge ratio {self.birge_ratio:.2g}"
+                + (f"; {left_out} not diffusive left out" if left_out else "") + ")")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,14 +78,22 @@ def pooled_activation_energy(docs: Iterable[TransportDoc],
         by_formula.setdefault(reduced_formula(doc.formula), {})[float(doc.temperature_K)] = doc
     per_composition: dict[str, dict[str, tuple[float, float]]] = {}
     used: dict[str, tuple[float, float]] = {}
+    excluded: dict[str, list[str]] = {}
     values: list[tuple[float, float]] = []
     for formula, at in sorted(by_formula.items()):
         if len(at) < 2:
             continue
         t1, t2 = sorted(at)[:2]
-        kept = {el: (e, se) for el, (e, se) in activation_energies(at[t1], at[t2]).items()
-                if se is not None and se > 0
-                and (el not in ANIONS if species is None else el in species)}
+        kept = {}
+        for el, (e, se) in activation_energies(at[t1], at[t2]).items():
+            if se is None or se <= 0 or (el in ANIONS if species is None else el not in species):
+                continue
+            stuck = [f"{t:g} K" for t in (t1, t2) if not _diffusive(at[t], el)]
+            if stuck:
+                excluded.setdefault(formula, []).append(
+                    f"{el}: not diffusive at {' and '.join(stuck)}")
+                continue
+            kept[el] = (e, se)
         if kept:
             per_composition[formula], used[formula] = kept, (t1, t2)
             values.extend(kept.values())
@@ -96,7 +109,13 @@ def pooled_activation_energy(docs: Iterable[TransportDoc],
         raise InputError(f"pooled activation energy {mean:.3g} +- {stderr:.2g} eV is not "
                          "positive: the melts do not slow down on cooling, so no Arrhenius "
                          "shift can be made from them")
-    return PooledActivation(mean, stderr, len(values), birge, per_composition, used)
+    return PooledActivation(mean, stderr, len(values), birge, per_composition, used, excluded)
+
+
+def _diffusive(doc: TransportDoc, element: str) -> bool:
+    """False when the document's diffusive check failed for ``element`` (True if not run)."""
+    flag = doc.quality.get(f"diffusive_{element}")
+    return flag is None or bool(flag.passed)
 
 
 def arrhenius_shifted(doc: TransportDoc, temperature_K: float, activation_eV: float,
