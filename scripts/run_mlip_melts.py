@@ -106,8 +106,11 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
                                   teacher, max_chunks=1, frame_check=check)
             last = manifest["chunks"][-1] if manifest["chunks"] else None
             steps = last["last_step"] if last else 0
-            if (args.converge_every and manifest["status"] == "running"
-                    and len(manifest["chunks"]) % args.converge_every == 0):
+            # every N chunks, and once more when the run reaches --total-steps (its last word)
+            at_cap = manifest["status"] == "finished" and not manifest.get("converged")
+            if args.converge_every and (at_cap or (
+                    manifest["status"] == "running"
+                    and len(manifest["chunks"]) % args.converge_every == 0)):
                 reason = converged_reason(assemble(outdir))
                 if reason:
                     manifest = mark_converged(outdir, reason)
