@@ -91,7 +91,7 @@ def test_corrected_kd_and_onset_s_scale_by_the_product_factor(published):
 
 def test_bundled_reference_is_labelled_and_splits_the_published_set():
     """The bundled melts (distilled SevenNet-0, 1750 K) as measured and documented: every
-    record with Ba:Ti <= 1 is >= 30x above them, the Ba-rich ones within 15x."""
+    record with Ba:Ti <= 1 is >= 50x above them, the Ba-rich ones within 20x."""
     reference = load_reference("Ba-Ti-O")
     assert {d.temperature_K for d in reference} == {1750.0, 2000.0}
     for doc in reference:
@@ -103,7 +103,7 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
     ti_rich = {f: v.factor for f, v in factors.items() if f.startswith("BaTi") or
                f in ("Ba2Ti9O20", "Ba4Ti13O30", "Ba6Ti17O40")}
     ba_rich = {f: v.factor for f, v in factors.items() if f not in ti_rich}
-    assert min(ti_rich.values()) > 30 and max(ba_rich.values()) < 15
+    assert min(ti_rich.values()) > 50 and max(ba_rich.values()) < 20
 
 
 def test_bad_input_is_refused(published):
