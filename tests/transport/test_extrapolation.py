@@ -216,3 +216,29 @@ def test_species_not_diffusive_in_either_document_are_left_out_of_the_pool(melt)
     assert pooled.excluded == {"BaTiO3": ["Ba: not diffusive at 1750 K"]}
     assert set(pooled.per_composition["BaTiO3"]) == {"Ti"} and pooled.n_values == 3
     assert "1 not diffusive left out" in pooled.describe()
+
+
+def test_the_shift_predicts_our_independent_1500_k_melts():
+    """Three melts simulated at 1500 K (100 ps each, bundled as a check, not used as data)
+    against the 1750 K melts shifted with the pooled activation energy: every cation within
+    three combined standard errors and a factor of two."""
+    import json
+    from importlib import resources
+
+    from ionflux.transport.documents import TransportDoc
+    from ionflux.transport.extrapolation import check_shift
+
+    path = (resources.files("ionflux") / "data" / "ba-ti-o"
+            / "transport_distilled_melts_1500K.json")
+    simulated = [TransportDoc.model_validate(d)
+                 for d in json.loads(path.read_text())["documents"]]
+    assert {d.formula for d in simulated} == {"Ba2TiO4", "BaTiO3", "BaTi2O5"}
+    reference = load_reference("Ba-Ti-O")
+    pooled = pooled_activation_energy(reference)
+    at_1750 = {d.formula: d for d in reference if d.temperature_K == 1750.0}
+    for doc in simulated:
+        assert doc.temperature_K == 1500.0
+        got = check_shift(doc, at_1750[doc.formula], pooled)
+        for el in ("Ba", "Ti"):
+            assert 0.5 < got.ratios[el] < 2.0, (doc.formula, el, got.ratios[el])
+            assert abs(got.sigmas[el]) < 3.0, (doc.formula, el, got.sigmas[el])
