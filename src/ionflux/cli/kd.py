@@ -44,8 +44,8 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
     # one line for the shift shared by every composition, not one per product
-    shifts = sorted({text.partition(" with ")[2] for text in table.arrhenius_shifts().values()})
-    notes = [f"Arrhenius shift below the simulated temperatures with {text}" for text in shifts]
+    notes = [f"Arrhenius shift below the simulated temperatures with {text}"
+             for text in table.arrhenius_energies()]
     return rows, skipped + table.warnings + notes, temps
 
 

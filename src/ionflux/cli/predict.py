@@ -183,11 +183,10 @@ def store_kd_table(source: str, ratios: dict[str, float], store: str | None,
         thermo = load_thermo(system)
         docs = load_published(system, thermo=thermo, time_axis_factor="reference")
         return KDTable.from_transport_docs(docs, thermo)
-    from ionflux.kinetics.report import distilled_melt_docs, load_transport_docs
+    from ionflux.kinetics.report import load_transport_docs
 
-    if source == "distilled-melts":
-        return KDTable.from_transport_docs(distilled_melt_docs(system), load_thermo(system))
-    docs = load_transport_docs("store", system, store, None if data_dir is None else str(data_dir))
+    # "store" or "distilled-melts": load_transport_docs knows both
+    docs = load_transport_docs(source, system, store, None if data_dir is None else str(data_dir))
     return KDTable.from_transport_docs(docs, load_thermo(system))
 
 

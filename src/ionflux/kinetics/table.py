@@ -138,10 +138,15 @@ class KDTable:
                 shifted.setdefault(formula, []).append(float(temperature))
                 method_of[formula] = method
         return {f: (f"{', '.join(f'{t:g}' for t in temps)} K shifted from "
-                    f"{method_of[f]['arrhenius_from_K']:g} K with E_a = "
-                    f"{method_of[f]['activation_energy_eV']:.3g} eV "
-                    f"({method_of[f].get('activation_origin')})")
+                    f"{method_of[f]['arrhenius_from_K']:g} K with "
+                    f"{_activation(method_of[f])}")
                 for f, temps in shifted.items()}
+
+    def arrhenius_energies(self) -> list[str]:
+        """The distinct activation energies (with their origin) behind
+        :meth:`arrhenius_shifts`: one line for a set shifted with one pooled energy."""
+        return sorted({_activation(doc.provenance.method) for doc in self._docs.values()
+                       if doc.provenance.method.get("activation_energy_eV") is not None})
 
     @property
     def products(self) -> list[str]:
@@ -210,3 +215,9 @@ class KDTable:
             raise InputError(f"reactants must be a pair of phases, got {reactants!r}")
         a, b = (reduced_formula(r) for r in reactants)
         return a, b
+
+
+def _activation(method: dict) -> str:
+    """'E_a = X eV (origin)' of a shifted document's ``provenance.method``."""
+    return (f"E_a = {method['activation_energy_eV']:.3g} eV "
+            f"({method.get('activation_origin')})")
