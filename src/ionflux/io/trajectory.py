@@ -152,7 +152,7 @@ class Trajectory:
         self.cells = cells
         _check_finite(self.positions, "coordinates", where)
         _check_finite(self.cells, "cell", where)
-        volumes = np.linalg.det(self.cells)
+        volumes = self.volumes_A3
         bad = np.flatnonzero(volumes <= 0.0)
         if bad.size:
             raise InputError(f"{where}: frame {bad[0]}: cell volume {volumes[bad[0]]:.6g} Å^3 is "
@@ -178,6 +178,8 @@ class Trajectory:
     @property
     def volumes_A3(self) -> np.ndarray:
         """Cell volume of every frame (Å^3)."""
+        if (self.cells == self.cells[0]).all():  # fixed cell: one determinant, same numbers
+            return np.full(len(self.cells), np.linalg.det(self.cells[0]))
         return np.linalg.det(self.cells)
 
     @property

@@ -10,14 +10,16 @@ x(t).y(t+m) (one zero-padded FFT cross-correlation). That makes every lag O(n lo
 instead of O(n^2) for a direct sum over origins.
 
 :func:`block_correlations` does this for every atom and block of a trajectory in one pass: each
-block's coordinates are transposed, taken relative to the centre of mass and centred into a
-reused zero-padded buffer (one numba loop), one real FFT per coordinate row gives the power
-spectra, summed per species as they are produced, and the per-species sums of the same rows give
-the collective terms. :func:`windowed_block_correlations` gives the same numbers at a few lags
-by direct sums over origins, cheaper when only a short window is needed.
+block's coordinates are transposed, taken relative to the centre of mass and to the block's
+first frame into a reused zero-padded buffer (one numba loop), one real FFT per coordinate row
+gives the power spectra, summed per species as they are produced, and the per-species sums of the
+same rows give the collective terms. :func:`windowed_block_correlations` gives the same numbers
+at a few lags by direct sums over origins, cheaper when only a short window is needed.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numba as nb
 import numpy as np
@@ -47,12 +49,29 @@ def weighted_centre(positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 @nb.njit(cache=True)
 def _weighted_centre(positions, weights):
-    # atoms summed in order, without fastmath: the same numbers as np.einsum("a,tac->tc")
-    out = np.zeros((positions.shape[0], 3))
-    for t in range(positions.shape[0]):
-        for a in range(positions.shape[1]):
+    # atoms summed in order, without fastmath: the same numbers as np.einsum("a,tac->tc").
+    # Two frames at a time: six independent sums instead of three halve the time the adds
+    # wait on each other (2x faster, measured), each frame's order unchanged.
+    n_frames, n_atoms, _ = positions.shape
+    out = np.zeros((n_frames, 3))
+    for t in range(0, n_frames - 1, 2):
+        now = positions[t]
+        later = positions[t + 1]
+        x0 = y0 = z0 = x1 = y1 = z1 = 0.0
+        for a in range(n_atoms):
+            w = weights[a]
+            x0 += w * now[a, 0]
+            y0 += w * now[a, 1]
+            z0 += w * now[a, 2]
+            x1 += w * later[a, 0]
+            y1 += w * later[a, 1]
+            z1 += w * later[a, 2]
+        out[t, 0], out[t, 1], out[t, 2] = x0, y0, z0
+        out[t + 1, 0], out[t + 1, 1], out[t + 1, 2] = x1, y1, z1
+    if n_frames % 2:
+        for a in range(n_atoms):
             for c in range(3):
-                out[t, c] += weights[a] * positions[t, a, c]
+                out[n_frames - 1, c] += weights[a] * positions[n_frames - 1, a, c]
     return out
 
 
@@ -62,9 +81,9 @@ def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_group
     """Per-block self MSDs and collective correlations of atom groups, all lags by FFT.
 
     Every block's atom coordinates are written once, transposed, relative to ``reference`` and
-    centred, into a reused zero-padded buffer; one real FFT per coordinate row gives the self
-    power spectra, and the group sums of the same centred rows (summed in the time domain, a few
-    more rows) give the collective spectra.
+    to the block's first frame, into a reused zero-padded buffer; one real FFT per coordinate
+    row gives the self power spectra, and the group sums of the same rows (summed in the time
+    domain, a few more rows) give the collective spectra.
 
     Args:
         positions: (n_frames, n_atoms, 3) continuous positions (Å).
@@ -108,7 +127,7 @@ def block_correlations(positions: np.ndarray, group_of_atom: np.ndarray, n_group
         for first in range(0, n_atoms, chunk):
             atoms = slice(first, min(n_atoms, first + chunk))
             rows = buffer[:, : atoms.stop - first]
-            _centred_rows(positions[frames, atoms], reference[frames], group[atoms], rows, sums,
+            _shifted_rows(positions[frames, atoms], reference[frames], group[atoms], rows, sums,
                           squares)
             _add_group_power(_rfft_rows(rows, workers).view(np.float64), group[atoms], power)
         spectrum = power[:, 0::2] + power[:, 1::2]
@@ -134,40 +153,29 @@ def _rfft_rows(rows: np.ndarray, workers: int | None) -> np.ndarray:
     return scipy.fft.rfft(rows, axis=-1, workers=workers)
 
 
-#: Frames transposed at a time by :func:`_centred_rows`: the positions of a stretch stay in
+#: Frames transposed at a time by :func:`_shifted_rows`: the positions of a stretch stay in
 #: cache while every row of it is written, and its rows while they are summed (measured best of
 #: 128-1024 at 100 and 400 atoms, 2,000 and 10,000 frames).
 _STRETCH_FRAMES = 256
 
 
 @nb.njit(cache=True, fastmath=True)
-def _centred_rows(block, reference, group, rows, sums, squares):
+def _shifted_rows(block, reference, group, rows, sums, squares):
     """Write rows[c, k, :length] = r_{k,c}(t) - reference_c(t) over the (length, n_chunk, 3)
-    ``block`` of positions, centred (mean over the block removed), and add each centred row to
+    ``block`` of positions, relative to the block's first frame, and add each row to
     ``sums[c, g]`` and its square to ``squares[g]`` (g = group[k])."""
     length, n_chunk, _ = block.shape
-    # block means first, reading the positions in memory order: A constant shift leaves
-    # displacements unchanged; centring keeps |r|^2 small so the difference S - A of
-    # :func:`_combine` does not lose digits far from the origin.
-    mean = np.zeros((n_chunk, 3))
-    centre = np.zeros(3)
-    for t in range(length):
-        frame = block[t]
-        for k in range(n_chunk):
-            for c in range(3):
-                mean[k, c] += frame[k, c]
-        for c in range(3):
-            centre[c] += reference[t, c]
-    for k in range(n_chunk):
-        for c in range(3):
-            mean[k, c] = (mean[k, c] - centre[c]) / length
     for start in range(0, length, _STRETCH_FRAMES):
         stop = min(length, start + _STRETCH_FRAMES)
         # transposed: each row written contiguously, the positions of the stretch in cache
         for k in range(n_chunk):
             for c in range(3):
                 row = rows[c, k, start:stop]
-                shift = mean[k, c]
+                # A constant shift leaves displacements unchanged; relative to the block's
+                # first frame |r|^2 stays of the order of the MSD, so the difference S - A of
+                # :func:`_combine` keeps its digits far from the origin (the block mean did the
+                # same for one more pass over the positions).
+                shift = block[0, k, c] - reference[0, c]
                 for t in range(stop - start):
                     row[t] = block[start + t, k, c] - reference[start + t, c] - shift
         for k in range(n_chunk):
@@ -203,10 +211,18 @@ def _group_sum_correlations(sums: np.ndarray, length: int, n_lags: int, nfft: in
     cross = scipy.fft.irfft(cross_spectrum, n=nfft, axis=-1, workers=workers)[:, :n_lags]
     pairs = _combine(products.T, cross.T, length, n_lags)
     out = np.empty((n_lags, n_groups, n_groups))
-    i, j = np.tril_indices(n_groups)
+    i, j = _pair_index(n_groups)
     out[:, i, j] = pairs
     out[:, j, i] = pairs
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _pair_index(n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.tril_indices(n_groups), kept: it costs as much as a small block's pair products."""
+    i, j = np.tril_indices(n_groups)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
 
 
 @nb.njit(cache=True)
