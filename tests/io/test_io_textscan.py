@@ -61,6 +61,17 @@ def test_line_structure_crlf_unterminated_and_trailing_blank_lines():
     assert unterminated.columns(np.array([1]), 1, [1], n_tokens=2).floats[0, 0] == 7.0
 
 
+@pytest.mark.parametrize("token", ["2.25", "-17", "3.", "1e5", "0.000001", "123456789012345678"])
+def test_an_unterminated_last_line_is_read_to_its_end_and_no_further(token):
+    # the digit loops skip bounds checks on lines ending in a separator; a last line without
+    # one must stop at the end of the buffer even when the memory after it holds digits
+    content = f"X 1.5\nX {token}".encode()
+    memory = np.frombuffer(content + b"987", dtype=np.uint8)
+    text = TextFile.from_array("f.txt", memory[:len(content)])
+    floats = text.columns(np.array([0]), 2, [1], [0], 2).floats[:, 0]
+    assert floats.tolist() == [1.5, float(token)]
+
+
 def test_column_count_errors_say_what_was_expected():
     text = _text(b"Li 1 2 3\nLi 1 2\n", "t.xyz")
     with pytest.raises(TrajectoryFormatError, match=r"line 2\): atom line 'Li 1 2' has 3 "
