@@ -93,8 +93,9 @@ def _os_problem(path: str | Path, exc: OSError, what: str = "cannot read") -> st
     return f"{shown(path)}: {what}: {exc.strerror or type(exc).__name__}"
 
 
-def _walk(directory: Path, recursive: bool, problems: dict[str, str] | None) -> Iterator[Path]:
-    """Files under ``directory``: hidden files and folders skipped, linked folders not entered.
+def _walk(directory: Path, recursive: bool, problems: dict[str, str] | None) -> Iterator[str]:
+    """Files under ``directory`` (path strings): hidden files and folders skipped, linked folders
+    not entered.
     A folder that cannot be listed (too long a path, no permission) goes to ``problems``."""
     stack = [directory]
     while stack:
@@ -116,7 +117,7 @@ def _walk(directory: Path, recursive: bool, problems: dict[str, str] | None) -> 
                     if recursive:
                         stack.append(Path(entry.path))
                 elif entry.is_file():
-                    yield Path(entry.path)
+                    yield entry.path
             except OSError as exc:
                 if problems is not None:
                     problems[shown(entry.path)] = _os_problem(entry.path, exc)
@@ -126,25 +127,44 @@ def find_trajectories(directory: Path, recursive: bool = True,
                       problems: dict[str, str] | None = None) -> list[Path]:
     """Trajectory files under ``directory`` (sorted, hidden folders skipped); folders that
     cannot be listed go to ``problems`` (path -> one-line reason)."""
+    return _trajectories(_listing(directory, recursive, problems))
+
+
+def _listing(directory: Path, recursive: bool, problems: dict[str, str] | None) -> list[str]:
+    """Every (non-hidden) file under ``directory``, as path strings."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
-    return sorted(p for p in _walk(directory, recursive, problems) if is_trajectory_name(p.name))
+    return list(_walk(directory, recursive, problems))
 
 
-def sidecar_candidates(path: Path) -> list[Path]:
-    """Possible sidecar names of a trajectory, whole-name forms first."""
-    name = path.name
+def _trajectories(listing: list[str]) -> list[Path]:
+    return sorted(Path(p) for p in listing if is_trajectory_name(os.path.basename(p)))
+
+
+def _sidecar_names(name: str) -> list[str]:
     stem = name[:-3] if name.lower().endswith(".gz") else name
     if "." in stem:
         stem = stem.rsplit(".", 1)[0]
     names = [name + s for s in SIDECAR_SUFFIXES]
     if stem and stem != name:
         names += [stem + s for s in SIDECAR_SUFFIXES]
-    return [path.with_name(n) for n in names]
+    return names
 
 
-def find_sidecar(path: Path) -> Path:
-    present = [p for p in sidecar_candidates(path) if p.is_file()]
+def sidecar_candidates(path: Path) -> list[Path]:
+    """Possible sidecar names of a trajectory, whole-name forms first."""
+    return [path.with_name(n) for n in _sidecar_names(path.name)]
+
+
+def find_sidecar(path: Path, listing: set[str] | None = None) -> Path:
+    """The one metadata sidecar of trajectory ``path``; ``listing`` (the files of its folder,
+    as path strings, from one scan) saves a stat per candidate name."""
+    if listing is None:
+        present = [p for p in sidecar_candidates(path) if p.is_file()]
+    else:
+        folder = os.path.dirname(path)
+        present = [Path(f) for n in _sidecar_names(path.name)
+                   if (f := os.path.join(folder, n)) in listing]
     if not present and ".partial." in path.name:
         # written by ionflux md for runs that stopped early (ionflux.md.run)
         raise InputError(f"{path}: partial MD trajectory (the run stopped early, see "
@@ -346,7 +366,11 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
     raw_store, failures = stores.raw_trajectories, stores.failures
     report = IngestReport()
     errors: dict[str, str] = {}
-    files = find_trajectories(directory, recursive, problems=errors)
+    # one scan of the folder: trajectories, their sidecars and orphaned sidecars all come
+    # from it (a stat per candidate sidecar name cost ~0.1 s per 1,000 files on a no-op rerun)
+    listing = _listing(directory, recursive, errors)
+    present = set(listing)
+    files = _trajectories(listing)
     existing = {d["traj_id"]: d for d in raw_store.query(
         properties=["traj_id", "path", "sha256", "fingerprint", "size_bytes", "file_mtime_ns",
                     "sidecar_path", "sidecar_size_bytes", "sidecar_mtime_ns", "metadata"])}
@@ -360,7 +384,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             if not follow_links and _outside(path, directory):
                 raise InputError(f"{path}: symbolic link to a file outside {directory}; not "
                                  "followed (ingest with --follow-links to allow)")
-            sidecar = find_sidecar(path)
+            sidecar = find_sidecar(path, present)
             if not follow_links and _outside(sidecar, directory):
                 raise InputError(f"{sidecar}: symbolic link to a file outside {directory}; "
                                  "not followed (ingest with --follow-links to allow)")
@@ -475,7 +499,7 @@ def ingest_directory(directory: str | Path, stores: StoreSet, *, recursive: bool
             error_type="InputError", error=msg, sources=[p], last_updated=stamp).model_dump()
             for p, msg in sorted(errors.items())])
     report.failed = sorted(errors.items())
-    report.notes = _orphan_sidecars(directory, files, recursive)
+    report.notes = _orphan_sidecars(listing, files)
     if not files:
         report.notes.insert(0, f"{directory}: no trajectory files found")
     return report
@@ -514,11 +538,13 @@ def _existing_time(store: Any, traj_id: str) -> Any:
     return doc["last_updated"]
 
 
-def _orphan_sidecars(directory: Path, files: list[Path], recursive: bool) -> list[str]:
-    used = {s for f in files for s in sidecar_candidates(f)}
+def _orphan_sidecars(listing: list[str], files: list[Path]) -> list[str]:
+    used = set()
+    for path in files:
+        folder, name = os.path.split(path)
+        used.update(os.path.join(folder, n) for n in _sidecar_names(name))
     notes = []
-    for path in sorted(_walk(directory, recursive, None)):
-        if path.suffix.lower() in SIDECAR_SUFFIXES and path not in used:
-            notes.append(f"{shown(path)}: sidecar without a trajectory file next to it "
-                         "(ignored)")
+    for path in sorted(Path(p) for p in listing if p not in used
+                       and os.path.splitext(p)[1].lower() in SIDECAR_SUFFIXES):
+        notes.append(f"{shown(path)}: sidecar without a trajectory file next to it (ignored)")
     return notes
