@@ -33,10 +33,13 @@ import bson
 import orjson
 from bson.codec_options import CodecOptions
 from bson.errors import InvalidDocument
+from bson.raw_bson import RawBSONDocument
 
 from ionflux.errors import StoreError
 
 _CODEC = CodecOptions(tz_aware=False)
+#: Top-level fields decoded, embedded documents left as bytes until asked for.
+_RAW_CODEC = _CODEC.with_options(document_class=RawBSONDocument)
 _MEMORY_PREFIX = ":memory:"
 _MEMORY_DBS: dict[str, sqlite3.Connection] = {}
 _MEMORY_LOCK = threading.Lock()
@@ -67,6 +70,15 @@ def _lookup(doc: Any, path: str) -> Any:
             return _MISSING
         if value is _MISSING:
             return _MISSING
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A value of a lazily decoded document as the full decode gives it (dicts, lists)."""
+    if isinstance(value, RawBSONDocument):
+        return bson.decode(value.raw, _CODEC)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -517,6 +529,34 @@ class SQLiteCollection:
                         if self.last_updated_field in full:
                             doc[self.last_updated_field] = full[self.last_updated_field]
                     yield doc
+                return
+        columns = sorted(wanted - {self.key})
+        if wanted and set(columns) <= self._shadow:
+            # fields held in shadow columns are read from them; a NULL there (missing, None,
+            # NaN or not a scalar) is answered from the document, fetched only then
+            missing = " OR ".join(f"{_quote('f:' + f)} IS NULL" for f in columns) or "0"
+            select = ", ".join(["key", *(_quote("f:" + f) for f in columns),
+                                f"CASE WHEN {missing} THEN doc END"])
+            rows, residual, done = self._rows(criteria, sort, skip, limit, select)
+            if not residual and done:
+                for row in rows:
+                    if row[-1] is not None:
+                        yield self._project(bson.decode(row[-1], _CODEC), properties)
+                        continue
+                    doc = {self.key: row[0]} if self.key in wanted else {}
+                    doc.update(zip(columns, row[1:-1], strict=True))
+                    yield doc
+                return
+        if wanted:
+            # an inclusion projection decodes only the top-level fields it names (a build plan
+            # reads one fingerprint from each of thousands of ~10 kB documents: ~7x faster)
+            rows, residual, done = self._rows(criteria, sort, skip, limit, "doc")
+            if not residual and done:
+                tops = {field.split(".", 1)[0] for field in wanted}
+                for row in rows:
+                    raw = bson.decode(row[0], _RAW_CODEC)
+                    yield self._project({k: _plain(raw[k]) for k in tops if k in raw},
+                                        properties)
                 return
         for doc in self._docs(criteria, sort, skip, limit):
             yield self._project(doc, properties)
