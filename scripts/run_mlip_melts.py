@@ -221,9 +221,36 @@ def report(args: argparse.Namespace) -> None:
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
 
+def _replicate_runs(args: argparse.Namespace, run: Path, melt: object) -> list[object]:
+    """Runs of the same melt (folder name) under each ``--replicates`` folder, made with the
+    same potential and MD settings but another seed; a mismatch is an error, not a skip."""
+    from ionflux.md.mlip import assemble
+
+    same = ("temperature_K", "timestep_fs", "friction_per_fs", "frame_every",
+            "equilibration_steps")
+    runs = []
+    for folder in filter(None, args.replicates.split(",")):
+        other = Path(folder) / run.name
+        if not (other / "manifest.json").is_file():
+            continue
+        rep = assemble(other)
+        ours, theirs = melt.metadata, rep.metadata
+        if theirs["teacher"].get("model") != ours["teacher"].get("model"):
+            raise IonfluxError(f"{other}: made with {theirs['teacher'].get('model')}, not "
+                               f"{ours['teacher'].get('model')}; replicates need one potential")
+        differ = [k for k in same if theirs["settings"][k] != ours["settings"][k]]
+        if differ or theirs["settings"]["seed"] == ours["settings"]["seed"]:
+            raise IonfluxError(f"{other}: not a replicate of {run} ("
+                               + (f"{', '.join(differ)} differ" if differ else "same seed") + ")")
+        runs.append(rep)
+    return runs
+
+
 def export(args: argparse.Namespace) -> None:
     """Transport documents of every run under ``--out`` (partial runs too, with their status in
     ``warnings``) as one JSON file: the reference set of :mod:`ionflux.transport.time_axis`.
+    With ``--replicates``, runs of the same melt with other seeds are analysed together (equal
+    weight per replicate, :func:`ionflux.transport.onsager.analyze_trajectories`).
     Runs too short for the estimator are listed under ``skipped`` with the reason."""
     import json
 
@@ -238,28 +265,36 @@ def export(args: argparse.Namespace) -> None:
             continue
         formula = manifest.parent.name.rpartition("_")[0]
         teacher = melt.metadata["teacher"]
-        span_ps = (melt.times_fs[-1] - melt.times_fs[0]) / 1000
-        status = (f"partial run ({melt.stop_reason})" if melt.partial else "finished run")
+        melts = [melt, *_replicate_runs(args, manifest.parent, melt)]
+        spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
+        status = ", ".join(f"seed {m.metadata['settings']['seed']}: "
+                           + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
+                           + f", {span:.1f} ps after equilibration"
+                           for m, span in zip(melts, spans, strict=True))
         try:
-            doc = analyze_trajectories([melt.to_trajectory()], formula=formula,
+            doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
                                        n_blocks=args.blocks)
         except IonfluxError as err:
             skipped.append({"formula": formula, "temperature_K": melt.temperature_K,
-                            "ps": round(span_ps, 2), "reason": str(err)})
+                            "ps": spans, "reason": str(err)})
             print(f"{formula}: skipped ({err})")
             continue
         method = {**doc.provenance.method, "potential": teacher["label"],
                   "teacher": str(teacher.get("distilled_from") or teacher["teacher"]),
                   "thermostat_gamma_per_fs": melt.metadata["settings"]["friction_per_fs"],
-                  "run_ps_after_equilibration": round(span_ps, 3)}
-        note = (f"{status}, {span_ps:.1f} ps after equilibration, one replicate, "
-                f"{args.blocks} error blocks; MD with {teacher['label']} (universal-potential "
-                "grade, not DFT)")
+                  # method values are scalars: the shortest run, and every replicate as text
+                  "run_ps_after_equilibration": min(spans),
+                  "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
+                  "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts)}
+        count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
+        grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
+        note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
+                f"{teacher['label']}{grade}")
         doc = doc.model_copy(update={
             "provenance": doc.provenance.model_copy(update={"method": method}),
             "warnings": [*doc.warnings, note]})
         documents.append(doc.model_dump(mode="json", exclude={"correlation_functions"}))
-        print(f"{formula} {melt.temperature_K:g} K: {span_ps:.1f} ps, {status}")
+        print(f"{formula} {melt.temperature_K:g} K: {count}, {status}")
     payload = {"description": "transport documents of melts run with the potential named in "
                               "each document's provenance (scripts/run_mlip_melts.py --export)",
                "documents": documents, "skipped": skipped}
@@ -441,6 +476,9 @@ def main() -> None:
     parser.add_argument("--activation", metavar="FILE",
                         help="activation energies between the temperatures of an --export "
                              "file, next to the published records'")
+    parser.add_argument("--replicates", default="",
+                        help="with --export: folders (comma-separated) holding runs of the same "
+                             "melts with other seeds, analysed together with --out's")
     parser.add_argument("--temperatures", default="",
                         help="with --export: only runs at these temperatures (K, comma-separated)")
     parser.add_argument("--check-shift", metavar="FILE",
