@@ -60,14 +60,43 @@ def label(args: argparse.Namespace) -> None:
             break
 
 
-def fit(args: argparse.Namespace) -> None:
+def _basis(args: argparse.Namespace) -> dict:
     import copy
+
+    from ionflux.md.distil_fit import DISTIL_BASIS
+
+    basis = copy.deepcopy(DISTIL_BASIS)
+    if args.nradmax:
+        basis["functions"]["ALL"] = {"nradmax_by_orders": [int(x) for x in args.nradmax.split(",")],
+                                     "lmax_by_orders": [int(x) for x in args.lmax.split(",")]}
+    return basis
+
+
+def scan(args: argparse.Namespace) -> None:
+    from ionflux.md.distil import LabelStore
+    from ionflux.md.distil_fit import scan_fit_settings
+
+    start = time.perf_counter()
+    result = scan_fit_settings(
+        LabelStore(Path(args.out) / "labels").load(), _basis(args),
+        ridges=[float(x) for x in args.ridges.split(",")],
+        energy_weights=[float(x) for x in args.energy_weights.split(",")],
+        row_cache=Path(args.out) / "rows-cache")
+    print(f"fitted on {result.n_fit_frames} frames, judged on {result.n_validation_frames} frames "
+          f"of other training conditions ({time.perf_counter() - start:.0f} s):")
+    for (weight, ridge), rmse in result.validation_force_rmse_eV_A.items():
+        mark = "  <- chosen" if (weight, ridge) == result.chosen else ""
+        print(f"  energy weight {weight:g}, ridge {ridge:g}: force RMSE {rmse:.4f} eV/Å{mark}")
+    weight, ridge = result.chosen
+    print(f"fit with: --energy-weight {weight:g} --ridge {ridge:g}")
+
+
+def fit(args: argparse.Namespace) -> None:
     import json
 
     from ionflux.md.ace import save_active_set
     from ionflux.md.distil import LabelStore
     from ionflux.md.distil_fit import (
-        DISTIL_BASIS,
         LABELS_FILE,
         REFERENCE,
         fit_distilled,
@@ -76,14 +105,12 @@ def fit(args: argparse.Namespace) -> None:
 
     store = LabelStore(Path(args.out) / "labels")
     teacher = json.loads((store.folder / "labels.json").read_text())["teacher"]
-    basis = copy.deepcopy(DISTIL_BASIS)
-    if args.nradmax:
-        basis["functions"]["ALL"] = {"nradmax_by_orders": [int(x) for x in args.nradmax.split(",")],
-                                     "lmax_by_orders": [int(x) for x in args.lmax.split(",")]}
+    basis = _basis(args)
     start = time.perf_counter()
     result = fit_distilled(store.load(), teacher, basis,
                            reference=None if args.no_reference else REFERENCE,
-                           row_cache=Path(args.out) / "rows-cache", ridge=args.ridge)
+                           row_cache=Path(args.out) / "rows-cache", ridge=args.ridge,
+                           energy_weight=args.energy_weight)
     out = Path(args.out) / "potential"
     out.mkdir(parents=True, exist_ok=True)
     result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
@@ -164,8 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     p.add_argument("--ridge", type=float, default=1e-6, help="ridge term on the coefficients")
+    p.add_argument("--energy-weight", type=float, default=10.0,
+                   help="weight of per-atom energies (eV) against force components (eV/Å)")
     p.add_argument("--no-reference", action="store_true",
                    help="fit the ACE alone (default: on top of the Pedone reference model)")
+    p = sub.add_parser("scan", help="choose ridge and energy weight by inner validation (the "
+                                    "held-out conditions untouched)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
+    p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
+    p.add_argument("--ridges", default="1e-8,1e-6,1e-4,1e-2")
+    p.add_argument("--energy-weights", default="10")
     p = sub.add_parser("explore", help="active learning: label the fit's most extrapolated "
                                        "MD frames")
     p.add_argument("--out", type=Path, required=True)
@@ -180,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gamma-stop", type=float, default=30.0,
                    help="end a melt's exploration at this extrapolation grade")
     args = parser.parse_args(argv)
-    {"label": label, "fit": fit, "explore": explore}[args.step](args)
+    {"label": label, "fit": fit, "scan": scan, "explore": explore}[args.step](args)
     return 0
 
 

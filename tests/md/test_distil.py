@@ -21,6 +21,7 @@ from ionflux.md.distil import Condition, LabelStore, label_conditions, scaled
 from ionflux.md.distil_fit import (
     fit_distilled,
     load_distilled,
+    scan_fit_settings,
     split_held_out,
 )
 
@@ -107,6 +108,47 @@ def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teache
     reference.calc = known_teacher
     assert np.abs(new.get_forces() - reference.get_forces()).max() < 1e-4  # teacher: ~2 eV/Å
     assert record["teacher"] == "distilled" and record["distilled_from"] == "known ACE (test)"
+
+
+def test_setting_scan_judges_on_training_conditions_only_and_solves_the_same_fit(
+        tmp_path, known_teacher):
+    from pyace import PyACECalculator
+
+    from ionflux.md.ace import fit_linear_ace
+
+    # 2 compositions x 4 volumes: 1 held out per composition, then 1 of the 3 left validates
+    labels = LabelStore(tmp_path / "labels", TEACHER)
+    for formula in ("BaTiO3", "BaTi2O5"):
+        frame = _frames(formula)[0]
+        label_conditions([(Condition(formula, 1500.0, v), [scaled(frame, v)])
+                          for v in (0.96, 0.99, 1.02, 1.05)], known_teacher, labels)
+    frames = labels.load()
+    # the teacher plus noise-free Pedone-free labels: the basis holds them exactly, so the
+    # error grows with the ridge term and the smallest wins
+    scan = scan_fit_settings(frames, SMALL_BASIS, ridges=(1e-8, 1e-2, 10.0),
+                             energy_weights=(3.0, 10.0), reference=None)
+    assert (scan.n_fit_frames, scan.n_validation_frames) == (4, 2)
+    errors = scan.validation_force_rmse_eV_A
+    assert scan.chosen[1] == 1e-8 and errors[scan.chosen] < 1e-5
+    assert errors[(10.0, 10.0)] > 100 * errors[(10.0, 1e-8)]
+    # the held-out conditions are not among those fitted or judged
+    train, test = split_held_out(frames, 0.2, 0)
+    fit_part, judged = split_held_out(train, 0.2, 1)
+    held = {(f.info["formula"], f.info["volume_scale"]) for f in test}
+    assert held.isdisjoint({(f.info["formula"], f.info["volume_scale"])
+                            for f in [*fit_part, *judged]})
+    # an independent solver (fit_linear_ace's least squares) gives the same validation error
+    fit = fit_linear_ace(fit_part, [f.get_potential_energy() for f in fit_part],
+                         [f.get_forces() for f in fit_part], basis_config=SMALL_BASIS,
+                         energy_weight=3.0, ridge=1e-2)
+    calc = PyACECalculator(fit.basis)
+    misfit = []
+    for frame in judged:
+        work = frame.copy()
+        work.calc = calc
+        misfit.append((work.get_forces() - frame.get_forces()).ravel())
+    misfit = np.concatenate(misfit)
+    assert np.sqrt(np.mean(misfit ** 2)) == pytest.approx(errors[(3.0, 1e-2)], rel=1e-6)
 
 
 def test_a_fit_above_the_force_limit_is_refused_with_its_numbers(store):

@@ -255,7 +255,8 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
                   basis_config: dict[str, Any] | None = None, held_out_fraction: float = 0.2,
                   seed: int = 0, limit_eV_A: float = FORCE_LIMIT_EV_A,
                   reference: str | None = REFERENCE,
-                  row_cache: str | Path | None = None, ridge: float = 1e-6) -> DistilledFit:
+                  row_cache: str | Path | None = None, ridge: float = 1e-6,
+                  energy_weight: float = 10.0) -> DistilledFit:
     """Fit a linear ACE to teacher-labelled ``frames`` (on top of the ``reference`` model, or
     alone with None), measure it on held-out conditions and refuse it above ``limit_eV_A``;
     the manifest records teacher, reference, frames, basis and errors. ``row_cache`` is a
@@ -280,6 +281,7 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
             energies[k] = energies[k] - work.get_potential_energy()
             forces[k] = forces[k] - work.get_forces()
     fit = fit_linear_ace(train, energies, forces, basis_config=basis_config, ridge=ridge,
+                         energy_weight=energy_weight,
                          metadata={"label": label, "name": "Ba-Ti-O distilled linear ACE",
                                    "teacher": str(teacher.get("label", "")),
                                    "reference_model": str(reference)},
@@ -299,10 +301,89 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
         "train": {"force_rmse_eV_A": round(fit.force_rmse_eV_A, 4),
                   "energy_rmse_meV_atom": round(1000 * fit.energy_rmse_eV_per_atom, 2)},
         "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A, "ridge": ridge,
+        "energy_weight": energy_weight,
     }
     check_fit(errors, limit_eV_A)
     return DistilledFit(basis=fit.basis, active_set=build_active_set(fit.basis, train),
                         manifest=manifest)
+
+
+@dataclass
+class SettingScan:
+    """Force RMSE (eV/Å) on inner-validation conditions of fits with each ridge term and
+    energy weight, keyed ``(energy_weight, ridge)``, and the setting with the smallest."""
+
+    basis: dict[str, Any]
+    validation_force_rmse_eV_A: dict[tuple[float, float], float]
+    chosen: tuple[float, float]
+    n_fit_frames: int
+    n_validation_frames: int
+
+
+def scan_fit_settings(frames: Sequence[Any], basis_config: dict[str, Any] | None = None,
+                      ridges: Sequence[float] = (1e-8, 1e-6, 1e-4, 1e-2),
+                      energy_weights: Sequence[float] = (10.0,),
+                      held_out_fraction: float = 0.2, seed: int = 0, validation_seed: int = 1,
+                      reference: str | None = REFERENCE,
+                      row_cache: str | Path | None = None) -> SettingScan:
+    """Choose the ridge term and energy weight of :func:`fit_distilled` by inner validation.
+
+    The training conditions of :func:`split_held_out` (``seed``) are split again
+    (``validation_seed``, whole conditions); every setting is fitted on one part and judged by
+    its force RMSE on the other. The held-out conditions are never used, so the held-out error
+    of the chosen fit stays a test. The fits solve the same weighted least squares as
+    :func:`ionflux.md.ace.fit_linear_ace` through its normal equations, built once for all
+    settings.
+    """
+    from pyace import ACEBBasisSet, create_multispecies_basis_config
+
+    from ionflux.md.ace import design_rows
+
+    basis_config = basis_config or DISTIL_BASIS
+    train, _ = split_held_out(frames, held_out_fraction, seed)
+    fit_frames, validation = split_held_out(train, held_out_fraction, validation_seed)
+    if not validation:
+        raise AnalysisError("setting scan: no validation conditions (need >= 3 conditions for "
+                            "some composition)")
+    basis = ACEBBasisSet(create_multispecies_basis_config(basis_config))
+    elements = list(basis.elements_name)
+    rows = design_rows if row_cache is None else CachedRows(row_cache, basis_config)
+    ref = None if reference is None else reference_calculator(reference)
+
+    def targets(frame: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
+        e_row, f_rows = rows(basis, frame)
+        n = len(frame)
+        energy, forces = frame.get_potential_energy(), frame.get_forces()
+        if ref is not None:
+            work = frame.copy()
+            work.calc = ref
+            energy, forces = energy - work.get_potential_energy(), forces - work.get_forces()
+        symbols = np.array(frame.get_chemical_symbols())
+        comp = np.array([(symbols == el).sum() / n for el in elements])
+        return e_row / n, comp, energy / n, f_rows, forces.ravel()
+
+    n_func = len(basis.basis_coeffs)
+    size = n_func + len(elements)
+    gram_e, gram_f = np.zeros((size, size)), np.zeros((size, size))
+    rhs_e, rhs_f = np.zeros(size), np.zeros(size)
+    for frame in fit_frames:
+        e_row, comp, e_target, f_rows, f_target = targets(frame)
+        a = np.concatenate([e_row, comp])
+        gram_e += np.outer(a, a)
+        rhs_e += a * e_target
+        gram_f[:n_func, :n_func] += f_rows.T @ f_rows
+        rhs_f[:n_func] += f_rows.T @ f_target
+    checks = [targets(frame)[3:] for frame in validation]
+    errors: dict[tuple[float, float], float] = {}
+    for weight in energy_weights:
+        for ridge in ridges:
+            gram = weight ** 2 * gram_e + gram_f + ridge * np.eye(size)
+            coeffs = np.linalg.solve(gram, weight ** 2 * rhs_e + rhs_f)[:n_func]
+            misfit = np.concatenate([f_rows @ coeffs - f_target for f_rows, f_target in checks])
+            errors[(float(weight), float(ridge))] = float(np.sqrt(np.mean(misfit ** 2)))
+    return SettingScan(basis=basis_config, validation_force_rmse_eV_A=errors,
+                       chosen=min(errors, key=errors.get), n_fit_frames=len(fit_frames),
+                       n_validation_frames=len(validation))
 
 
 def shipped_potential() -> Path:
