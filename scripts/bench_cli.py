@@ -1,18 +1,18 @@
 """Latency of `ionflux` commands as a user meets them, next to their goals.
 
-Every command runs as a fresh process (as typed in a shell). The baseline is
-`python -c "import ionflux"`: the fixed cost of starting the interpreter and the package, so a
-ratio says how long a command takes in units of that start. Each timed run of a command is
-paired with a baseline run right before it (interleaved, so both see the same machine load),
-and a row reports the median over --repeat runs of the wall-clock seconds and of the ratio
-command / its baseline, and the median CPU seconds (user + system of the child, which load on a
-busy machine inflates less than wall clock). Caches start empty (a temporary data folder, thermo
-cache folder, driving-force and reaction-table caches), so "cold" rows include building
-chemical-potential diagrams and "warm" rows show what the persistent caches give on a rerun; a
-cold row gets fresh driving-force and reaction-table caches and predictions store for every
-repetition. The compiled automaton kernel (numba's cache, or ionflux's object file in the cache
-folder) is built by one untimed run first, as a user's first prediction on a machine builds it
-once.
+Every command runs as a fresh process (as typed in a shell). The baseline is `python -c "import
+ionflux"`: the fixed cost of starting the interpreter and the package, so a ratio says how long
+a command takes in units of that start. Each timed run of a command is paired with baseline
+runs right before and after it (interleaved, so they see the same machine load; the faster of
+the two is the pair's baseline), and a row reports the median over --repeat runs of the
+wall-clock seconds and of the ratio command / its baseline, and the median CPU seconds (user +
+system of the child, which load on a busy machine inflates less than wall clock). Caches start
+empty (a temporary data folder, thermo cache folder, driving-force and reaction-table caches),
+so "cold" rows include building chemical-potential diagrams and "warm" rows show what the
+persistent caches give on a rerun; a cold row gets fresh driving-force and reaction-table
+caches and predictions store for every repetition. The compiled automaton kernel (numba's
+cache, or ionflux's object file in the cache folder) is built by one untimed run first, as a
+user's first prediction on a machine builds it once.
 
 --before SRC also times the ionflux source tree SRC (e.g. an export of main: `git archive main
 src | tar -x -C DIR`, then DIR/src) in the same run: each repetition runs baseline and command
@@ -132,9 +132,13 @@ def main() -> None:
         for i in range(repeat):
             for t in trees[i % len(trees):] + trees[:i % len(trees)]:
                 run_env = t.env if fresh is None else fresh(t, i)
-                base, _ = timed(baseline_cmd, run_env, t.root)
+                before, _ = timed(baseline_cmd, run_env, t.root)
                 wall, cpu = timed(cmd(i) if callable(cmd) else cmd, run_env, t.root, expect)
-                baselines.append(base)
+                after, _ = timed(baseline_cmd, run_env, t.root)
+                # the faster of the baselines around the command: one slow 17 ms start (a
+                # cache flush after the command before it) moved a ratio by half between runs
+                base = min(before, after)
+                baselines.extend((before, after))
                 walls[t.name].append(wall)
                 ratios[t.name].append(wall / base)
                 cpus[t.name].append(cpu)
