@@ -221,14 +221,18 @@ def report(args: argparse.Namespace) -> None:
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
 
-def _replicate_runs(args: argparse.Namespace, run: Path, melt: object) -> list[object]:
+def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
+                    ) -> tuple[list[object], list[str]]:
     """Runs of the same melt (folder name) under each ``--replicates`` folder, made with the
-    same potential and MD settings but another seed; a mismatch is an error, not a skip."""
+    same potential and MD settings but another seed (a mismatch is an error, not a skip), and
+    notes on those left out: a replicate that left the potential's training domain is not
+    used (its last frames before the stop are extrapolated, and a short one would cut the lag
+    window of the run it joins)."""
     from ionflux.md.mlip import assemble
 
     same = ("temperature_K", "timestep_fs", "friction_per_fs", "frame_every",
             "equilibration_steps")
-    runs = []
+    runs, notes = [], []
     for folder in filter(None, args.replicates.split(",")):
         other = Path(folder) / run.name
         if not (other / "manifest.json").is_file():
@@ -242,8 +246,13 @@ def _replicate_runs(args: argparse.Namespace, run: Path, melt: object) -> list[o
         if differ or theirs["settings"]["seed"] == ours["settings"]["seed"]:
             raise IonfluxError(f"{other}: not a replicate of {run} ("
                                + (f"{', '.join(differ)} differ" if differ else "same seed") + ")")
+        if rep.partial:
+            span = (rep.times_fs[-1] - rep.times_fs[0]) / 1000
+            notes.append(f"seed {theirs['settings']['seed']} not used: partial run "
+                         f"({rep.stop_reason}) after {span:.1f} ps")
+            continue
         runs.append(rep)
-    return runs
+    return runs, notes
 
 
 def export(args: argparse.Namespace) -> None:
@@ -265,12 +274,13 @@ def export(args: argparse.Namespace) -> None:
             continue
         formula = manifest.parent.name.rpartition("_")[0]
         teacher = melt.metadata["teacher"]
-        melts = [melt, *_replicate_runs(args, manifest.parent, melt)]
+        replicates, left_out = _replicate_runs(args, manifest.parent, melt)
+        melts = [melt, *replicates]
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
-        status = ", ".join(f"seed {m.metadata['settings']['seed']}: "
-                           + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
-                           + f", {span:.1f} ps after equilibration"
-                           for m, span in zip(melts, spans, strict=True))
+        status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
+                            + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
+                            + f", {span:.1f} ps after equilibration"
+                            for m, span in zip(melts, spans, strict=True)] + left_out)
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
                                        n_blocks=args.blocks)
