@@ -200,6 +200,11 @@ def test_kd_command_names_the_shift_once(capsys):
     assert captured.err.count("Arrhenius shift below the simulated temperatures with E_a = "
                               f"{pooled.energy_eV:.3g} eV") == 1
     assert "†" in captured.out and "Arrhenius-shifted" in captured.out
+    # at the simulated temperatures nothing is shifted, and nothing says so
+    assert main(["kd", "--source", "distilled-melts", "--temperatures", "1750,2000",
+                 "--products", "BaTiO3,BaTi2O5"]) == 0
+    captured = capsys.readouterr()
+    assert "Arrhenius shift" not in captured.err and "†" not in captured.out
     assert main(["kd", "--source", "melts"]) == 2
     assert "distilled-melts" in capsys.readouterr().err
 

@@ -43,9 +43,11 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
     docs = load_transport_docs(source, system, store, data_dir)
     table = KDTable.from_transport_docs(docs, thermo, include_anions=include_anions)
     rows, skipped = kd_rows(table, pair, temps, names)
-    # one line for the shift shared by every composition, not one per product
+    # one line for the shift shared by every composition, not one per product, and only where
+    # a row shown rests on it
+    shifted = any(row.arrhenius_shifted for row in rows)
     notes = [f"Arrhenius shift below the simulated temperatures with {text}"
-             for text in table.arrhenius_energies()]
+             for text in table.arrhenius_energies()] if shifted else []
     return rows, skipped + table.warnings + notes, temps
 
 
