@@ -262,6 +262,13 @@ def design_rows(basis: Any, atoms: Any) -> tuple[np.ndarray, np.ndarray]:
     return energy, forces
 
 
+def composition_row(atoms: Any, elements: list[str]) -> np.ndarray:
+    """Atom fraction of each of ``elements`` in ``atoms``: the columns of the per-element
+    reference energies in a per-atom energy row."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    return np.array([(symbols == el).sum() / len(atoms) for el in elements])
+
+
 def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
                    forces_eV_A: Sequence[np.ndarray], basis_config: dict | None = None,
                    energy_weight: float = 10.0, ridge: float = 1e-6,
@@ -285,8 +292,7 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
         e_row, f_rows = (rows or design_rows)(basis, atoms)
         rows_e.append(e_row / len(atoms))
         rows_f.append(f_rows)
-        symbols = np.array(atoms.get_chemical_symbols())
-        comp.append([(symbols == el).sum() / len(atoms) for el in elements])
+        comp.append(composition_row(atoms, elements))
     n_func = rows_e[0].size
     n_el = len(elements)
     e_target = np.array([e / len(a) for e, a in zip(energies_eV, structures, strict=True)])

@@ -146,6 +146,17 @@ def reference_calculator(name: str) -> Any:
     return PedoneCalculator()
 
 
+def residual_labels(frame: Any, reference: Any | None) -> tuple[float, np.ndarray]:
+    """The teacher's energy (eV) and forces (eV/Å) on ``frame`` minus those of the
+    ``reference`` calculator (unchanged without one): what the ACE part is fitted to."""
+    energy, forces = frame.get_potential_energy(), frame.get_forces()
+    if reference is None:
+        return energy, forces
+    work = frame.copy()
+    work.calc = reference
+    return energy - work.get_potential_energy(), forces - work.get_forces()
+
+
 class DistilledCalculator(Calculator):
     """ASE calculator: a fitted linear ACE (``ace``, a pyace calculator) plus its reference
     model; energy (eV, without the per-element reference energies) and forces (eV/Å) are the
@@ -271,15 +282,8 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
         raise AnalysisError("distilled fit: no held-out conditions (need >= 2 conditions for "
                             "some composition)")
     label = DISTILLED_LABEL.format(teacher=teacher.get("label", teacher.get("teacher", "?")))
-    energies = [f.get_potential_energy() for f in train]
-    forces = [f.get_forces() for f in train]
-    if reference is not None:
-        ref = reference_calculator(reference)
-        for k, frame in enumerate(train):
-            work = frame.copy()
-            work.calc = ref
-            energies[k] = energies[k] - work.get_potential_energy()
-            forces[k] = forces[k] - work.get_forces()
+    ref = None if reference is None else reference_calculator(reference)
+    energies, forces = zip(*(residual_labels(f, ref) for f in train), strict=True)
     fit = fit_linear_ace(train, energies, forces, basis_config=basis_config, ridge=ridge,
                          energy_weight=energy_weight,
                          metadata={"label": label, "name": "Ba-Ti-O distilled linear ACE",
@@ -337,7 +341,7 @@ def scan_fit_settings(frames: Sequence[Any], basis_config: dict[str, Any] | None
     """
     from pyace import ACEBBasisSet, create_multispecies_basis_config
 
-    from ionflux.md.ace import design_rows
+    from ionflux.md.ace import composition_row, design_rows
 
     basis_config = basis_config or DISTIL_BASIS
     train, _ = split_held_out(frames, held_out_fraction, seed)
@@ -352,15 +356,9 @@ def scan_fit_settings(frames: Sequence[Any], basis_config: dict[str, Any] | None
 
     def targets(frame: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
         e_row, f_rows = rows(basis, frame)
+        energy, forces = residual_labels(frame, ref)
         n = len(frame)
-        energy, forces = frame.get_potential_energy(), frame.get_forces()
-        if ref is not None:
-            work = frame.copy()
-            work.calc = ref
-            energy, forces = energy - work.get_potential_energy(), forces - work.get_forces()
-        symbols = np.array(frame.get_chemical_symbols())
-        comp = np.array([(symbols == el).sum() / n for el in elements])
-        return e_row / n, comp, energy / n, f_rows, forces.ravel()
+        return e_row / n, composition_row(frame, elements), energy / n, f_rows, forces.ravel()
 
     n_func = len(basis.basis_coeffs)
     size = n_func + len(elements)
