@@ -288,22 +288,23 @@ def test_cli_runs_the_distilled_potential_on_its_reference_model():
 
 
 def test_extrapolation_grade_on_demand_changes_nothing_but_the_cost():
-    """MD with the grade computed on stored frames only gives the same frames and the same
-    grades as with the grade computed at every step (the active set changes no force)."""
+    """MD with the grade computed on stored frames only (numpy, one product per element) gives
+    the same frames, and the same grades to rounding, as with pyace's grade at every step (the
+    active set changes no force)."""
     from ionflux.md.ace import AceMDSettings, load_potential, run_ace_md, standin_potential_files
     from ionflux.md.distil_fit import REFERENCE, DistilledCalculator
 
     potential = load_potential(*standin_potential_files())
     every_step = DistilledCalculator(potential.calculator(), REFERENCE)
     on_demand = DistilledCalculator.for_potential(potential, REFERENCE)
-    assert on_demand.gamma_calc is not None and every_step.gamma_calc is None
+    assert on_demand.grader is not None and every_step.grader is None
     settings = AceMDSettings(temperature_K=2000.0, steps=30, frame_every=10, timestep_fs=2.0,
                              seed=3)
     start = _frames("BaTiO3")[0]
     runs = [run_ace_md(start, potential, settings, calculator=calc)
             for calc in (every_step, on_demand)]
     np.testing.assert_array_equal(np.array(runs[0].positions), np.array(runs[1].positions))
-    np.testing.assert_allclose(runs[0].gamma_max, runs[1].gamma_max, rtol=1e-12)
+    np.testing.assert_allclose(runs[0].gamma_max, runs[1].gamma_max, rtol=1e-7)
     assert len(runs[1].gamma_max) == 4 and min(runs[1].gamma_max) > 0
     # the grade belongs to the last evaluated structure, and asking twice costs nothing new
     grade = on_demand.extrapolation_grade()

@@ -47,14 +47,15 @@ def trajectory_gamma(trajectory: Any, basis: Any, inverse: dict[int, np.ndarray]
     """Gamma of (up to ``max_frames``) frames of an ionflux trajectory."""
     from ase import Atoms
 
-    from ionflux.md.ace import gamma_per_atom
+    from ionflux.md.ace import GammaGrader
 
+    grade = GammaGrader(basis, inverse)
     frames = frame_indices(trajectory.n_frames, max_frames)
     values = []
     for k in frames:
         atoms = Atoms(trajectory.species, positions=trajectory.positions[k],
                       cell=trajectory.cells[k], pbc=True)
-        values.append(float(gamma_per_atom(basis, inverse, atoms).max()))
+        values.append(float(grade(atoms).max()))
     stats = gamma_statistics(values, warn, stop)
     status: Literal["ok", "warn", "stop"] = (
         "stop" if stats["n_above_stop"] else "warn" if stats["n_above_warn"] else "ok")
