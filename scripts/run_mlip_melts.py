@@ -221,6 +221,81 @@ def report(args: argparse.Namespace) -> None:
                   f"{_num(published.get(el)):>10s} {_num(pedone.get(el)):>9s}")
 
 
+def validate(args: argparse.Namespace) -> None:
+    """D of every distilled run in ``--out`` against the direct run of the same melt in
+    ``--validate`` (same cell, thermostat and frame spacing), both cut to their common span;
+    with ``--write-validation`` the record goes into ``--potential``'s manifest."""
+    import datetime
+    import json
+
+    from ionflux.md.distil_fit import load_distilled
+    from ionflux.md.mlip import assemble
+    from ionflux.md.validation import agreement_summary, common_span, diffusion_agreement
+    from ionflux.transport.onsager import analyze_trajectories
+
+    direct_root = Path(args.validate)
+    per_melt, spans, models = {}, {}, set()
+    for manifest in sorted((Path(args.out) / "distilled").glob("*/manifest.json")):
+        name = manifest.parent.name
+        direct_dirs = sorted(direct_root.glob(f"*/{name}/manifest.json"))
+        direct_dirs = [d for d in direct_dirs if d.parent.parent.name != "distilled"]
+        if not direct_dirs:
+            continue
+        distilled_run = assemble(manifest.parent)
+        direct_run = assemble(direct_dirs[0].parent)
+        models.add(distilled_run.metadata["teacher"]["model"])
+        ours, theirs = common_span(distilled_run, direct_run)
+        formula = name.rpartition("_")[0]
+        docs = [analyze_trajectories([run.to_trajectory()], formula=formula,
+                                     n_blocks=args.blocks) for run in (ours, theirs)]
+        per_melt[name] = diffusion_agreement(*docs)
+        spans[name] = (ours.times_fs[-1] - ours.times_fs[0]) / 1000
+        published, pedone = _published_and_pedone(formula, distilled_run.temperature_K)
+        print(f"{name}: {spans[name]:.1f} ps of each after equilibration "
+              f"(direct: {direct_dirs[0].parent.parent.name})")
+        print(f"  {'':3s} {'distilled':>18s} {'direct':>18s} {'ratio':>6s} {'z':>5s} "
+              f"{'published':>10s} {'Pedone':>9s}  (D, cm^2/s)")
+        for el, v in per_melt[name].items():
+            print(f"  {el:3s} {_num(v['distilled'][0]):>9s} ± {_num(v['distilled'][1]):<7s} "
+                  f"{_num(v['direct'][0]):>9s} ± {_num(v['direct'][1]):<7s} "
+                  f"{v['ratio']:6.2f} {v['z']:5.1f} {_num(published.get(el)):>10s} "
+                  f"{_num(pedone.get(el)):>9s}")
+    if not per_melt:
+        raise IonfluxError(f"no melt of {args.out}/distilled has a direct run under "
+                           f"{direct_root}")
+    summary = agreement_summary(per_melt)
+    print(f"distilled / direct: {summary['ratio_min']:.2f}-{summary['ratio_max']:.2f} "
+          f"(median {summary['ratio_median']:.2f}); {summary['n_within']} of "
+          f"{summary['n_compared']} within {summary['z_within']:g} combined standard errors")
+    if not args.write_validation:
+        return
+    if len(models) != 1:
+        raise IonfluxError(f"the distilled runs were made with {len(models)} potentials")
+    _, record = load_distilled(args.potential)
+    if record["model"] not in models:
+        raise IonfluxError(f"the distilled runs were made with {models.pop()}, not with "
+                           f"{args.potential or 'the bundled potential'} ({record['model']})")
+    folder = Path(args.potential) if args.potential else None
+    from ionflux.md.distil_fit import shipped_potential
+
+    path = (folder or shipped_potential()) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["validation"] = {
+        "what": (f"D per species (cm^2/s, standard estimator, {args.blocks} blocks, one "
+                 "replicate) from Langevin MD of the bundled Pedone cells, the distilled "
+                 "potential against direct MD with its teacher, both cut to their common span"),
+        "command": "python scripts/run_mlip_melts.py --out DISTILLED_RUNS --validate "
+                   "DIRECT_RUNS --write-validation --potential FOLDER",
+        "date": datetime.date.today().isoformat(), "potential": record["model"],
+        **{name: {"ps_each": round(spans[name], 2), **values}
+           for name, values in per_melt.items()},
+        "summary": summary}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    tmp.replace(path)
+    print(f"validation written to {path}")
+
+
 def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
                     ) -> tuple[list[object], list[str]]:
     """Runs of the same melt (folder name) under each ``--replicates`` folder, made with the
@@ -480,6 +555,11 @@ def main() -> None:
                         help="blocks for the estimator's errors in --report (short runs)")
     parser.add_argument("--report", action="store_true",
                         help="D per species of every run against published and Pedone values")
+    parser.add_argument("--validate", metavar="DIRECT_RUNS",
+                        help="D of --out's distilled runs against the direct runs of the same "
+                             "melts in this folder (common span)")
+    parser.add_argument("--write-validation", action="store_true",
+                        help="with --validate: record it in --potential's manifest.json")
     parser.add_argument("--export", metavar="FILE",
                         help="transport documents of every run in --out (one folder per melt) "
                              "to FILE (JSON)")
@@ -504,6 +584,8 @@ def main() -> None:
             export(args)
         elif args.crosscheck:
             crosscheck(args)
+        elif args.validate:
+            validate(args)
         elif args.report:
             report(args)
         elif args.assemble:

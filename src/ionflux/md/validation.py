@@ -1,0 +1,75 @@
+"""Self-diffusion of a distilled potential's MD against its teacher's direct MD of the same melt.
+
+Both runs are cut to their common time span (the same frames after equilibration, so the two
+estimates see the same lags and blocks), analysed with the standard estimator, and compared per
+species: ratio distilled / direct and z, the difference in combined standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ionflux.errors import InputError
+from ionflux.md.run import MDRun
+
+
+def common_span(a: MDRun, b: MDRun) -> tuple[MDRun, MDRun]:
+    """``a`` and ``b`` cut to the frames (times in fs) up to the shorter run's last frame;
+    they must start at the same time with the same frame spacing."""
+    if not a.times_fs or not b.times_fs:
+        raise InputError("common span: a run without frames")
+    spacing = [run.times_fs[1] - run.times_fs[0] if len(run.times_fs) > 1 else None
+               for run in (a, b)]
+    if abs(a.times_fs[0] - b.times_fs[0]) > 1e-6 or (
+            None not in spacing and abs(spacing[0] - spacing[1]) > 1e-6):
+        raise InputError(f"common span: runs start ({a.times_fs[0]:g}, {b.times_fs[0]:g} fs) "
+                         "or store frames at different times")
+    end = min(a.times_fs[-1], b.times_fs[-1]) + 1e-6
+
+    def cut(run: MDRun) -> MDRun:
+        n = int(np.searchsorted(np.asarray(run.times_fs), end, side="right"))
+        return replace(run, positions=run.positions[:n], times_fs=run.times_fs[:n],
+                       kinetic_temperatures_K=run.kinetic_temperatures_K[:n],
+                       potential_energies_eV=run.potential_energies_eV[:n],
+                       gamma_max=None if run.gamma_max is None else run.gamma_max[:n])
+
+    return cut(a), cut(b)
+
+
+def diffusion_agreement(distilled: Any, direct: Any,
+                        species: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Per species: D (cm^2/s) with its standard error from each transport document, the
+    ratio distilled / direct and z = (distilled - direct) / sqrt(se_1^2 + se_2^2)."""
+    out: dict[str, dict[str, Any]] = {}
+    for el in species or distilled.species:
+        d1, d2 = distilled.D_self_cm2_s.get(el), direct.D_self_cm2_s.get(el)
+        if d1 is None or d2 is None:
+            continue
+        s1 = (distilled.D_self_cm2_s_stderr or {}).get(el)
+        s2 = (direct.D_self_cm2_s_stderr or {}).get(el)
+        z = None
+        if s1 is not None and s2 is not None and s1 ** 2 + s2 ** 2 > 0:
+            z = (d1 - d2) / math.sqrt(s1 ** 2 + s2 ** 2)
+        out[el] = {"distilled": [d1, s1], "direct": [d2, s2],
+                   "ratio": d1 / d2 if d2 else None, "z": z}
+    return out
+
+
+def agreement_summary(per_melt: dict[str, dict[str, dict[str, Any]]],
+                      z_within: float = 1.5) -> dict[str, Any]:
+    """Range and median of the ratios over every melt and species, and how many lie within
+    ``z_within`` combined standard errors."""
+    ratios = [v["ratio"] for melt in per_melt.values() for v in melt.values()
+              if v["ratio"] is not None]
+    zs = [abs(v["z"]) for melt in per_melt.values() for v in melt.values() if v["z"] is not None]
+    if not ratios:
+        raise InputError("no species to compare")
+    return {"ratio_min": min(ratios), "ratio_max": max(ratios),
+            "ratio_median": float(np.median(ratios)), "n_compared": len(ratios),
+            "n_within": sum(z <= z_within for z in zs), "z_within": z_within,
+            "z_max": max(zs) if zs else None}

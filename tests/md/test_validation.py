@@ -1,0 +1,64 @@
+"""Distilled-against-direct diffusion comparison (ionflux.md.validation) on Brownian walkers
+of known D."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ionflux.errors import InputError
+from ionflux.md.run import MDRun
+from ionflux.md.validation import agreement_summary, common_span, diffusion_agreement
+from ionflux.transport.onsager import analyze_trajectories
+
+FRAME_FS = 10.0
+
+
+def _walkers(d_cm2_s: dict[str, float], n_frames: int, seed: int, start_fs: float = 500.0
+             ) -> MDRun:
+    """32 independent Brownian atoms per species; D in cm^2/s (1 Å^2/fs = 0.1 cm^2/s)."""
+    rng = np.random.default_rng(seed)
+    symbols = [el for el in d_cm2_s for _ in range(32)]
+    sigma = np.array([np.sqrt(2 * d_cm2_s[el] * 10 * FRAME_FS) for el in symbols])
+    steps = rng.normal(size=(n_frames, len(symbols), 3)) * sigma[None, :, None]
+    steps[0] = rng.uniform(0, 20, size=(len(symbols), 3))
+    positions = np.cumsum(steps, axis=0)
+    return MDRun(symbols=symbols, cell=np.eye(3) * 20.0, positions=list(positions),
+                 times_fs=[start_fs + FRAME_FS * k for k in range(n_frames)],
+                 temperature_K=1750.0, kinetic_temperatures_K=[1750.0] * n_frames,
+                 potential_energies_eV=[0.0] * n_frames)
+
+
+def _doc(run: MDRun):
+    return analyze_trajectories([run.to_trajectory()], formula="BaO", n_blocks=3)
+
+
+def test_same_diffusion_agrees_and_twice_the_diffusion_does_not():
+    direct = _walkers({"Ba": 5e-6, "O": 2e-5}, 3000, seed=1)
+    same = _walkers({"Ba": 5e-6, "O": 2e-5}, 4000, seed=2)
+    faster = _walkers({"Ba": 1e-5, "O": 4e-5}, 3000, seed=3)
+    ours, theirs = common_span(same, direct)
+    assert len(ours.times_fs) == len(theirs.times_fs) == 3000
+    agree = diffusion_agreement(_doc(ours), _doc(theirs))
+    for el, v in agree.items():
+        assert v["ratio"] == pytest.approx(1.0, abs=0.25), el
+        assert abs(v["z"]) < 3.0
+        assert v["direct"][0] == pytest.approx({"Ba": 5e-6, "O": 2e-5}[el], rel=0.25)
+    differ = diffusion_agreement(_doc(faster), _doc(direct))
+    for v in differ.values():
+        assert v["ratio"] == pytest.approx(2.0, rel=0.25)
+        assert v["z"] > 3.0
+    summary = agreement_summary({"same": agree, "faster": differ})
+    assert summary["n_compared"] == 4 and summary["n_within"] == 2
+    assert summary["ratio_min"] == pytest.approx(1.0, abs=0.25)
+    assert summary["ratio_max"] == pytest.approx(2.0, rel=0.25)
+
+
+def test_common_span_refuses_runs_on_other_frame_times():
+    a = _walkers({"Ba": 5e-6}, 50, seed=1)
+    with pytest.raises(InputError, match="different times"):
+        common_span(a, _walkers({"Ba": 5e-6}, 50, seed=1, start_fs=1000.0))
+    b = _walkers({"Ba": 5e-6}, 50, seed=1)
+    b.times_fs = [500.0 + 2 * (t - 500.0) for t in b.times_fs]
+    with pytest.raises(InputError, match="different times"):
+        common_span(a, b)
