@@ -473,7 +473,12 @@ def crosscheck(args: argparse.Namespace) -> None:
         if teacher == args.crosscheck:
             continue
         if teacher not in own_calcs:
-            own_calcs[teacher] = load_teacher(teacher, threads=args.threads)[0]
+            if teacher == "distilled":  # the potential of --potential (default: the bundled)
+                from ionflux.md.distil_fit import load_distilled
+
+                own_calcs[teacher] = load_distilled(args.potential)[0]
+            else:
+                own_calcs[teacher] = load_teacher(teacher, threads=args.threads)[0]
         melt = assemble(manifest.parent)
         picks = np.linspace(0, melt.n_frames - 1, args.frames).astype(int)
         diffs, norms = [], []
