@@ -258,7 +258,8 @@ def validate(args: argparse.Namespace) -> None:
         for el, v in per_melt[name].items():
             print(f"  {el:3s} {_num(v['distilled'][0]):>9s} ± {_num(v['distilled'][1]):<7s} "
                   f"{_num(v['direct'][0]):>9s} ± {_num(v['direct'][1]):<7s} "
-                  f"{v['ratio']:6.2f} {v['z']:5.1f} {_num(published.get(el)):>10s} "
+                  f"{_fixed(v['ratio'], 6, 2)} {_fixed(v['z'], 5, 1)} "
+                  f"{_num(published.get(el)):>10s} "
                   f"{_num(pedone.get(el)):>9s}")
     if not per_melt:
         raise IonfluxError(f"no melt of {args.out}/distilled has a direct run under "
@@ -525,6 +526,10 @@ def _mass(element: str) -> float:
 
 def _fmt(values: dict) -> str:
     return ", ".join(f"{el} {_num(v)}" for el, v in values.items()) or "-"
+
+
+def _fixed(x: float | None, width: int, digits: int) -> str:
+    return f"{x:{width}.{digits}f}" if x is not None else f"{'-':>{width}s}"
 
 
 def _num(x: float | None) -> str:
