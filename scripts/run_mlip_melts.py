@@ -228,7 +228,7 @@ def validate(args: argparse.Namespace) -> None:
     import datetime
     import json
 
-    from ionflux.md.distil_fit import load_distilled
+    from ionflux.md.distil_fit import load_distilled, shipped_potential
     from ionflux.md.mlip import assemble
     from ionflux.md.validation import agreement_summary, common_span, diffusion_agreement
     from ionflux.transport.onsager import analyze_trajectories
@@ -281,10 +281,7 @@ def validate(args: argparse.Namespace) -> None:
     if record["model"] not in models:
         raise IonfluxError(f"the distilled runs were made with {models.pop()}, not with "
                            f"{args.potential or 'the bundled potential'} ({record['model']})")
-    folder = Path(args.potential) if args.potential else None
-    from ionflux.md.distil_fit import shipped_potential
-
-    path = (folder or shipped_potential()) / "manifest.json"
+    path = Path(args.potential or shipped_potential()) / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["validation"] = {
         "what": (f"D per species (cm^2/s, standard estimator, {args.blocks} blocks, one "

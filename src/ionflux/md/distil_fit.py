@@ -202,7 +202,7 @@ class DistilledCalculator(Calculator):
 
         if potential.active_set_path is None:
             return cls(potential.calculator(), reference)
-        potential.calculator()  # fails early, with the file named, on a mismatched active set
+        # load_potential has already checked the active set against the basis
         grader = GammaGrader(potential.basis,
                              load_active_set(potential.active_set_path, potential.basis))
         return cls(potential.calculator(with_active_set=False), reference, grader=grader)
