@@ -11,6 +11,7 @@ chunk in progress at the limit is finished first).
     python scripts/run_mlip_melts.py --out runs/mlip --assemble   # trajectories + sidecars
     python scripts/run_mlip_melts.py --out runs/mlip/distilled --export FILE.json  # documents
     python scripts/run_mlip_melts.py --activation FILE.json   # E_a between its temperatures
+    python scripts/run_mlip_melts.py --out runs/mlip --aging 10   # E_pot and D per 10-ps window
 
 Needs the teacher installed (CPU PyTorch: ``pip install torch==2.13.0``, then ``pip install
 sevenn chgnet``). Output frames are labelled with the teacher: universal-potential grade, not DFT.
@@ -129,7 +130,7 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
 def run(args: argparse.Namespace) -> None:
     """Every melt of ``--melts`` still running; with ``--parallel N`` split across N
     processes."""
-    melts = _still_running(args, _melts(args.melts))
+    melts = _still_running(args, _melts(args.melts or DEFAULT_MELTS))
     if args.parallel <= 1 or len(melts) < 2:
         run_melts(args, melts)
         return
@@ -297,6 +298,52 @@ def validate(args: argparse.Namespace) -> None:
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     tmp.replace(path)
     print(f"validation written to {path}")
+
+
+def aging(args: argparse.Namespace) -> None:
+    """Potential energy and D per species in consecutive windows of every run in ``--out``
+    (``TEACHER/MELT`` folders; only ``--melts`` if given), runs of one melt side by side."""
+    from ionflux.md.aging import aging_profile, energy_drift
+    from ionflux.md.mlip import assemble
+
+    wanted = {f"{f}_{t:g}K" for f, t in _melts(args.melts)} if args.melts else None
+    lags = tuple(float(x) for x in args.fit_lags_fs.split(",")) if args.fit_lags_fs else None
+    if lags is not None and (len(lags) != 2 or not 0 <= lags[0] < lags[1]):
+        raise IonfluxError(f"--fit-lags-fs wants START,END in fs, got {args.fit_lags_fs!r}")
+    manifests = sorted(Path(args.out).glob("*/*/manifest.json"),
+                       key=lambda m: (m.parent.name, m.parent.parent.name))
+    shown = 0
+    for manifest in manifests:
+        name = manifest.parent.name
+        if wanted is not None and name not in wanted:
+            continue
+        run = assemble(manifest.parent)
+        if len(run.times_fs) < 2:
+            print(f"{name} ({manifest.parent.parent.name}): no frames after equilibration yet")
+            continue
+        try:
+            windows = aging_profile(run, args.aging, formula=name.rpartition("_")[0],
+                                    n_blocks=args.blocks, fit_window_fs=lags)
+        except IonfluxError as err:
+            print(f"{name} ({manifest.parent.parent.name}): {err}")
+            continue
+        shown += 1
+        span = (run.times_fs[-1] - run.times_fs[0]) / 1000
+        header = (f"{name} ({manifest.parent.parent.name}, seed "
+                  f"{run.metadata['settings']['seed']}): {span:.1f} ps after equilibration")
+        if len(windows) > 1:
+            drift, err = energy_drift(windows)
+            header += f"; E_pot last - first window {drift:+.1f} ± {err:.1f} meV/atom"
+        print(header)
+        e0 = windows[0].e_pot_meV_atom
+        for w in windows:
+            d_text = ", ".join(f"{el} {_num(d)} ± {_num(e)}" for el, (d, e) in w.d_self.items())
+            print(f"  {w.start_ps:5.1f}-{w.end_ps:5.1f} ps  E_pot {w.e_pot_meV_atom - e0:+6.1f} "
+                  f"± {w.e_pot_stderr_meV_atom:.1f} meV/atom  D (cm^2/s) "
+                  + (d_text or f"none: {w.note}"))
+    if not shown:
+        raise IonfluxError(f"no run under {args.out} to profile"
+                           + (f" for {args.melts}" if args.melts else ""))
 
 
 def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
@@ -547,8 +594,9 @@ def main() -> None:
     parser.add_argument("--converge-every", type=int, default=0,
                         help="check the convergence rule every N chunks and end a melt that "
                              "passes it (0: run to --total-steps)")
-    parser.add_argument("--melts", default=DEFAULT_MELTS,
-                        help="FORMULA:T_K,... (bundled snapshots)")
+    parser.add_argument("--melts", default=None,
+                        help=f"FORMULA:T_K,... (bundled snapshots; default {DEFAULT_MELTS}; "
+                             "with --aging: only these melts)")
     parser.add_argument("--out", default="runs/mlip")
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=1)
@@ -572,6 +620,12 @@ def main() -> None:
                              "melts in this folder (common span)")
     parser.add_argument("--write-validation", action="store_true",
                         help="with --validate: record it in --potential's manifest.json")
+    parser.add_argument("--aging", type=float, metavar="WINDOW_PS",
+                        help="potential energy and D in consecutive windows of this length "
+                             "(ps) of every run in --out: does the melt change as it runs?")
+    parser.add_argument("--fit-lags-fs", metavar="START,END",
+                        help="with --aging: fit every window's MSD over these lags (fs), so "
+                             "slow windows compare at equal lags (default: the estimator's)")
     parser.add_argument("--export", metavar="FILE",
                         help="transport documents of every run in --out (one folder per melt) "
                              "to FILE (JSON)")
@@ -594,6 +648,8 @@ def main() -> None:
             activation(args)
         elif args.export:
             export(args)
+        elif args.aging:
+            aging(args)
         elif args.crosscheck:
             crosscheck(args)
         elif args.validate:

@@ -1,0 +1,112 @@
+"""Does a melt change while it runs? Potential energy and self-diffusion in consecutive windows.
+
+A supercooled melt below its melting point can relax (its potential energy falls) and slow
+down as it does; the convergence rule's stationarity check (two halves, ``ionflux.md.
+convergence``) says only that a run is not stationary. Here a run is cut into consecutive
+windows of equal length, each analysed alone with the standard estimator, so how the energy
+and D move with time can be read off and compared between runs of the same cell (same seed
+and start: the same windows).
+
+Errors: the mean energy of a window has the standard error of its ``n_blocks`` block means
+(consecutive frames are correlated, single frames are not independent samples); D has the
+estimator's own block error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ionflux.errors import InputError, IonfluxError
+from ionflux.md.run import MDRun
+
+
+@dataclass
+class AgingWindow:
+    """One window of a run: times (ps after the run's first frame), the mean potential
+    energy per atom (meV) with its standard error, and D per species (cm^2/s) with standard
+    errors (``d_self`` empty and ``note`` set where the window is too short to analyse)."""
+
+    start_ps: float
+    end_ps: float
+    n_frames: int
+    e_pot_meV_atom: float
+    e_pot_stderr_meV_atom: float
+    d_self: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    note: str = ""
+
+
+def window_slices(times_fs: list[float], window_ps: float) -> list[slice]:
+    """Frame slices of consecutive windows ``window_ps`` long from the first frame; a last
+    window shorter than half the length is dropped (its estimate would not compare)."""
+    if window_ps <= 0:
+        raise InputError(f"window length must be positive, got {window_ps:g} ps")
+    if len(times_fs) < 2:
+        raise InputError("a run with fewer than two frames has no windows")
+    t = (np.asarray(times_fs, dtype=float) - times_fs[0]) / 1000.0
+    span = t[-1]
+    n_windows = math.floor(span / window_ps + 1e-9)
+    if span - n_windows * window_ps >= 0.5 * window_ps:
+        n_windows += 1
+    if n_windows == 0:
+        raise InputError(f"the run spans {span:.2f} ps, shorter than half a "
+                         f"{window_ps:g}-ps window")
+    edges = [int(np.searchsorted(t, k * window_ps - 1e-9)) for k in range(n_windows)]
+    return [slice(a, b) for a, b in zip(edges, [*edges[1:], len(t)], strict=True)]
+
+
+def block_mean(values: np.ndarray, n_blocks: int) -> tuple[float, float]:
+    """Mean of a correlated series and the standard error of its ``n_blocks`` block means."""
+    if n_blocks < 2 or len(values) < n_blocks:
+        raise InputError(f"need >= 2 blocks and at least one value per block "
+                         f"({len(values)} values, {n_blocks} blocks)")
+    blocks = np.array([b.mean() for b in np.array_split(np.asarray(values, float), n_blocks)])
+    return float(blocks.mean()), float(blocks.std(ddof=1) / math.sqrt(n_blocks))
+
+
+def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
+                  n_blocks: int = 3, fit_window_fs: tuple[float, float] | None = None
+                  ) -> list[AgingWindow]:
+    """Each window of ``run``: its mean potential energy per atom and D per species.
+
+    ``fit_window_fs`` fixes the MSD lags fitted (fs) in every window, so slow windows whose
+    MSD stays below the estimator's diffusive threshold still give a D at the same lags as
+    the others (then a comparison of mobility at equal lags, not necessarily long-time D);
+    None lets the estimator choose and refuse each window on its own."""
+    from ionflux.transport.onsager import analyze_trajectories
+
+    energies = np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
+    t0 = run.times_fs[0]
+    out = []
+    for part in window_slices(run.times_fs, window_ps):
+        times = run.times_fs[part]
+        e_mean, e_err = block_mean(energies[part], n_blocks)
+        window = AgingWindow(start_ps=(times[0] - t0) / 1000, end_ps=(times[-1] - t0) / 1000,
+                             n_frames=len(times), e_pot_meV_atom=e_mean,
+                             e_pot_stderr_meV_atom=e_err)
+        sub = replace(run, positions=run.positions[part], times_fs=times,
+                      kinetic_temperatures_K=run.kinetic_temperatures_K[part],
+                      potential_energies_eV=run.potential_energies_eV[part],
+                      gamma_max=None if run.gamma_max is None else run.gamma_max[part])
+        try:
+            doc = analyze_trajectories([sub.to_trajectory()], formula=formula,
+                                       n_blocks=n_blocks, window_fs=fit_window_fs)
+        except IonfluxError as err:  # one short window does not hide the others
+            window.note = str(err)
+        else:
+            errors = doc.D_self_cm2_s_stderr or {}
+            window.d_self = {el: (d, errors.get(el)) for el, d in doc.D_self_cm2_s.items()}
+        out.append(window)
+    return out
+
+
+def energy_drift(windows: list[AgingWindow]) -> tuple[float, float]:
+    """Mean potential energy of the last window minus the first (meV/atom) and its
+    standard error."""
+    if len(windows) < 2:
+        raise InputError("an energy drift needs at least two windows")
+    first, last = windows[0], windows[-1]
+    return (last.e_pot_meV_atom - first.e_pot_meV_atom,
+            math.hypot(first.e_pot_stderr_meV_atom, last.e_pot_stderr_meV_atom))

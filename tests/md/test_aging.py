@@ -1,0 +1,105 @@
+"""Windowed energy and diffusion (ionflux.md.aging) on Brownian walkers whose D changes at a
+known time and energies with a known drift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ionflux.errors import InputError
+from ionflux.md.aging import aging_profile, block_mean, energy_drift, window_slices
+from ionflux.md.run import MDRun
+
+FRAME_FS = 10.0
+N_PER_SPECIES = 32
+
+
+def _slowing_walkers(d_early: float, d_late: float, n_frames: int, drift_meV: float,
+                     seed: int) -> MDRun:
+    """Ba and O walkers (same D) whose D drops from ``d_early`` to ``d_late`` (cm^2/s) at the
+    middle frame; the potential energy per atom falls linearly by ``drift_meV`` over the run,
+    with white noise of 2 meV/atom."""
+    rng = np.random.default_rng(seed)
+    symbols = ["Ba"] * N_PER_SPECIES + ["O"] * N_PER_SPECIES
+    d = np.where(np.arange(n_frames) < n_frames // 2, d_early, d_late)
+    sigma = np.sqrt(2 * d * 10 * FRAME_FS)  # 1 Å^2/fs = 0.1 cm^2/s
+    steps = rng.normal(size=(n_frames, len(symbols), 3)) * sigma[:, None, None]
+    steps[0] = rng.uniform(0, 20, size=(len(symbols), 3))
+    energy = (-5000.0 - drift_meV * np.arange(n_frames) / (n_frames - 1)
+              + rng.normal(scale=2.0, size=n_frames)) * len(symbols) / 1000.0
+    return MDRun(symbols=symbols, cell=np.eye(3) * 20.0, positions=list(np.cumsum(steps, 0)),
+                 times_fs=[500.0 + FRAME_FS * k for k in range(n_frames)],
+                 temperature_K=1750.0, kinetic_temperatures_K=[1750.0] * n_frames,
+                 potential_energies_eV=list(energy))
+
+
+def test_windows_find_when_the_melt_slows_and_how_far_its_energy_falls():
+    run = _slowing_walkers(2e-5, 5e-6, 4000, drift_meV=30.0, seed=7)  # 40 ps
+    # the late windows' MSD stays below 1 Å^2 at the estimator's lags: fix the fitted lags
+    windows = aging_profile(run, window_ps=10.0, formula="BaO", fit_window_fs=(300.0, 1500.0))
+    assert [round(w.start_ps) for w in windows] == [0, 10, 20, 30]
+    expected = [2e-5, 2e-5, 5e-6, 5e-6]
+    for window, d_true in zip(windows, expected, strict=True):
+        for el in ("Ba", "O"):
+            d, err = window.d_self[el]
+            assert d == pytest.approx(d_true, rel=0.3), (window.start_ps, el)
+            assert err is not None and err > 0
+    # the early and late windows differ by many standard errors; equal ones do not
+    (d0, e0), (d1, e1), (d3, e3) = (windows[k].d_self["Ba"] for k in (0, 1, 3))
+    assert (d0 - d3) / np.hypot(e0, e3) > 3.0
+    unfixed = aging_profile(run, window_ps=10.0, formula="BaO")
+    assert unfixed[0].d_self["O"][0] == pytest.approx(2e-5, rel=0.3)
+    assert not unfixed[3].d_self and "diffusive" in unfixed[3].note
+    assert abs(d0 - d1) / np.hypot(e0, e1) < 3.0
+    drift, err = energy_drift(windows)
+    # window means sit at 1/8 and 7/8 of the run: 0.75 of the total drift between them
+    assert drift == pytest.approx(-0.75 * 30.0, abs=3 * err + 1.0)
+    assert abs(drift) / err > 10
+
+
+def test_a_stationary_run_shows_no_drift():
+    run = _slowing_walkers(2e-5, 2e-5, 3000, drift_meV=0.0, seed=3)
+    windows = aging_profile(run, window_ps=10.0, formula="BaO")
+    drift, err = energy_drift(windows)
+    assert abs(drift) < 4 * err
+    ds = [w.d_self["O"][0] for w in windows]
+    assert max(ds) / min(ds) < 1.6
+
+
+def test_window_edges_and_bad_lengths():
+    times = [500.0 + 10.0 * k for k in range(2501)]  # 25 ps
+    parts = window_slices(times, 10.0)
+    assert [(p.start, p.stop) for p in parts] == [(0, 1000), (1000, 2000), (2000, 2501)]
+    assert len(window_slices(times[:2401], 10.0)) == 2  # a 4-ps remainder is dropped
+    with pytest.raises(InputError, match="positive"):
+        window_slices(times, 0.0)
+    with pytest.raises(InputError, match="shorter than half"):
+        window_slices(times[:300], 10.0)
+
+
+def test_block_mean_error_sees_correlation():
+    rng = np.random.default_rng(1)
+    white = rng.normal(size=6000)
+    # a random walk-like slow component: block means scatter far more than white noise's
+    correlated = np.repeat(rng.normal(size=6), 1000)
+    _, err_white = block_mean(white, 3)
+    _, err_corr = block_mean(correlated + white, 3)
+    assert err_white == pytest.approx(1 / np.sqrt(6000), rel=1.0)
+    assert err_corr > 10 * err_white
+    with pytest.raises(InputError, match="blocks"):
+        block_mean(white[:2], 3)
+
+
+def test_aging_command_errors_are_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
+    for extra, message in (([], "no run under"),
+                           (["--fit-lags-fs", "3000,1000"], "START,END")):
+        done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path),
+                               "--aging", "10", *extra], capture_output=True, text=True)
+        assert done.returncode != 0
+        assert done.stderr.strip().startswith("error:") and message in done.stderr
+        assert "Traceback" not in done.stderr
