@@ -69,7 +69,8 @@ class Variant:
     # "published"; "published-corrected": each composition's tensors divided by its
     # time-axis factor against the bundled DFT-trained-potential melts; "distilled-melts":
     # those melts themselves, Arrhenius-shifted below 1750 K with the pooled E_a
-    # ("distilled-melts@E": with E_a = E eV instead). s by the onset rule for all but the first.
+    # ("distilled-melts@E": with E_a = E eV instead; "distilled-melts/Nps": every run cut to
+    # its first N ps). s by the onset rule for all but the first.
     transport: str = "published"
 
 
@@ -110,6 +111,9 @@ def variants(base_s: float) -> list[Variant]:
                                 - 2 * melts_activation().stderr_eV),
                                ("+", melts_activation().energy_eV
                                 + 2 * melts_activation().stderr_eV))),
+        # the melts that relax as they run (BaTiO3, Ba2TiO4, Ba3TiO5) ran to different
+        # lengths: every run cut to 59 ps, the length of both Ba2TiO4 runs
+        Variant("melts, runs cut to 59 ps", transport="distilled-melts/59ps"),
     ]
 
 
@@ -149,12 +153,14 @@ def _transport_sources(transport: str) -> tuple:
 
     thermo = ThermoData.bundled("Ba-Ti-O")
     name, _, energy = transport.partition("@")
+    name, _, span = name.partition("/")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name == "published-corrected":
             docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
         elif name == "distilled-melts":
-            docs = distilled_melt_docs("Ba-Ti-O", float(energy) if energy else None)
+            docs = distilled_melt_docs("Ba-Ti-O", float(energy) if energy else None,
+                                       float(span.removesuffix("ps")) if span else None)
         else:
             raise ValueError(f"unknown transport {transport!r}")
     return thermo, KDTable.from_transport_docs(docs, thermo)

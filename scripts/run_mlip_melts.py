@@ -401,11 +401,16 @@ def export(args: argparse.Namespace) -> None:
         teacher = melt.metadata["teacher"]
         replicates, left_out = _replicate_runs(args, manifest.parent, melt)
         melts = [melt, *replicates]
+        whole = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
+        if args.max_ps:  # a sensitivity: every melt the same age, not its whole run
+            melts = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in melts]
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
         status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
-                            for m, span in zip(melts, spans, strict=True)] + left_out)
+                            + (f" (the first of {full:.1f} ps)" if span < full else "")
+                            for m, span, full in zip(melts, spans, whole, strict=True)]
+                           + left_out)
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
                                        n_blocks=args.blocks)
@@ -420,7 +425,8 @@ def export(args: argparse.Namespace) -> None:
                   # method values are scalars: the shortest run, and every replicate as text
                   "run_ps_after_equilibration": min(spans),
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
-                  "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts)}
+                  "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
+                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
@@ -635,6 +641,9 @@ def main() -> None:
     parser.add_argument("--replicates", default="",
                         help="with --export: folders (comma-separated) holding runs of the same "
                              "melts with other seeds, analysed together with --out's")
+    parser.add_argument("--max-ps", type=float, default=0.0,
+                        help="with --export: analyse only each run's first N ps after "
+                             "equilibration (equal spans for melts that relax as they run)")
     parser.add_argument("--temperatures", default="",
                         help="with --export: only runs at these temperatures (K, comma-separated)")
     parser.add_argument("--check-shift", metavar="FILE",

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from ionflux.errors import InputError
+from ionflux.errors import DataNotFoundError, InputError
 from ionflux.transport.physics_checks import apply_time_axis_factor
 from ionflux.transport.published import load_published
 from ionflux.transport.time_axis import load_reference, time_axis_factors
@@ -104,6 +104,33 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
                f in ("Ba2Ti9O20", "Ba4Ti13O30", "Ba6Ti17O40")}
     ba_rich = {f: v.factor for f, v in factors.items() if f not in ti_rich}
     assert min(ti_rich.values()) > 50 and max(ba_rich.values()) < 20
+
+
+def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
+    """The bundled 59-ps alternative: a document is replaced if and only if one of its runs
+    was longer than 59 ps, and each replacement is the same melt analysed over 59 ps."""
+    whole = load_reference("Ba-Ti-O")
+    cut = load_reference("Ba-Ti-O", span_ps=59)
+    assert [(d.formula, d.temperature_K) for d in cut] == [
+        (d.formula, d.temperature_K) for d in whole]
+    replaced = 0
+    for before, after in zip(whole, cut, strict=True):
+        runs = [float(x) for x in str(before.provenance.method["replicate_run_ps"]).split(", ")]
+        if max(runs) > 59.0 + 1e-6:
+            replaced += 1
+            assert after.provenance.method["cut_to_ps_after_equilibration"] == 59.0
+            assert after.provenance.method["seeds"] == before.provenance.method["seeds"]
+            assert after.L_self != before.L_self
+        else:
+            assert after == before
+    assert replaced == 7
+    # the aging BaTiO3 melt is faster over its first 59 ps than over its whole 99 ps
+    batio3 = next((b, a) for b, a in zip(whole, cut, strict=True)
+                  if (b.formula, b.temperature_K) == ("BaTiO3", 1750.0))
+    assert all(batio3[1].D_self_cm2_s[el] > 1.3 * batio3[0].D_self_cm2_s[el]
+               for el in ("Ba", "Ti"))
+    with pytest.raises(DataNotFoundError, match="cut to 33 ps"):
+        load_reference("Ba-Ti-O", span_ps=33)
 
 
 def test_bad_input_is_refused(published):

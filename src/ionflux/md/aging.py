@@ -15,7 +15,7 @@ estimator's own block error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,10 +86,7 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
         window = AgingWindow(start_ps=(times[0] - t0) / 1000, end_ps=(times[-1] - t0) / 1000,
                              n_frames=len(times), e_pot_meV_atom=e_mean,
                              e_pot_stderr_meV_atom=e_err)
-        sub = replace(run, positions=run.positions[part], times_fs=times,
-                      kinetic_temperatures_K=run.kinetic_temperatures_K[part],
-                      potential_energies_eV=run.potential_energies_eV[part],
-                      gamma_max=None if run.gamma_max is None else run.gamma_max[part])
+        sub = run.frames(part)
         try:
             doc = analyze_trajectories([sub.to_trajectory()], formula=formula,
                                        n_blocks=n_blocks, window_fs=fit_window_fs)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,18 @@ class MDRun:
     @property
     def n_frames(self) -> int:
         return len(self.positions)
+
+    def frames(self, part: slice) -> MDRun:
+        """The same run with only the frames of ``part`` (every per-frame list cut alike)."""
+        return replace(self, positions=self.positions[part], times_fs=self.times_fs[part],
+                       kinetic_temperatures_K=self.kinetic_temperatures_K[part],
+                       potential_energies_eV=self.potential_energies_eV[part],
+                       gamma_max=None if self.gamma_max is None else self.gamma_max[part])
+
+    def up_to(self, end_fs: float) -> MDRun:
+        """The frames at times up to ``end_fs`` (fs, inclusive)."""
+        n = int(np.searchsorted(np.asarray(self.times_fs), end_fs + 1e-6, side="right"))
+        return self.frames(slice(0, n))
 
     def to_trajectory(self) -> Trajectory:
         """The stored frames as an unwrapped ionflux trajectory (needs >= 2 frames)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -29,16 +28,8 @@ def common_span(a: MDRun, b: MDRun) -> tuple[MDRun, MDRun]:
             None not in spacing and abs(spacing[0] - spacing[1]) > 1e-6):
         raise InputError(f"common span: runs start ({a.times_fs[0]:g}, {b.times_fs[0]:g} fs) "
                          "or store frames at different times")
-    end = min(a.times_fs[-1], b.times_fs[-1]) + 1e-6
-
-    def cut(run: MDRun) -> MDRun:
-        n = int(np.searchsorted(np.asarray(run.times_fs), end, side="right"))
-        return replace(run, positions=run.positions[:n], times_fs=run.times_fs[:n],
-                       kinetic_temperatures_K=run.kinetic_temperatures_K[:n],
-                       potential_energies_eV=run.potential_energies_eV[:n],
-                       gamma_max=None if run.gamma_max is None else run.gamma_max[:n])
-
-    return cut(a), cut(b)
+    end = min(a.times_fs[-1], b.times_fs[-1])
+    return a.up_to(end), b.up_to(end)
 
 
 def diffusion_agreement(distilled: Any, direct: Any,

@@ -79,10 +79,30 @@ def reference_sha256(system: str = "Ba-Ti-O") -> str:
     return hashlib.sha256(_reference_file(system).read_bytes()).hexdigest()
 
 
-def load_reference(system: str = "Ba-Ti-O") -> list[TransportDoc]:
-    """The bundled reference documents of ``system`` (DataNotFoundError if there are none)."""
-    payload = json.loads(_reference_file(system).read_text())
-    return [TransportDoc.model_validate(d) for d in payload["documents"]]
+def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None
+                   ) -> list[TransportDoc]:
+    """The bundled reference documents of ``system`` (DataNotFoundError if there are none).
+
+    ``span_ps``: every run analysed over at most its first ``span_ps`` ps after equilibration
+    (a bundled alternative, ``transport_distilled_melts_<span>ps.json``, holding the documents
+    that the cut changes), for melts that relax as they run; None: whole runs."""
+    docs = [TransportDoc.model_validate(d)
+            for d in json.loads(_reference_file(system).read_text())["documents"]]
+    if span_ps is None:
+        return docs
+    name = REFERENCE_FILE.replace(".json", f"_{span_ps:g}ps.json")
+    path = resources.files("ionflux") / "data" / system.lower() / name
+    if not path.is_file():
+        raise DataNotFoundError(f"no reference documents of {system} cut to {span_ps:g} ps "
+                                f"(ionflux/data/{system.lower()}/{name})")
+    cut = {(d.formula, d.temperature_K): d for d in
+           (TransportDoc.model_validate(raw)
+            for raw in json.loads(path.read_text())["documents"])}
+    unknown = set(cut) - {(d.formula, d.temperature_K) for d in docs}
+    if unknown:
+        raise DataNotFoundError(f"{name}: documents without a whole-run document: "
+                                + ", ".join(f"{f} {t:g} K" for f, t in sorted(unknown)))
+    return [cut.get((d.formula, d.temperature_K), d) for d in docs]
 
 
 def _cation_fractions(formula: str, anions: frozenset[str]) -> dict[str, float]:
