@@ -388,6 +388,7 @@ def export(args: argparse.Namespace) -> None:
     Runs too short for the estimator are listed under ``skipped`` with the reason."""
     import json
 
+    from ionflux.md.aging import energy_stationarity
     from ionflux.md.mlip import assemble
     from ionflux.transport.onsager import analyze_trajectories
 
@@ -433,6 +434,7 @@ def export(args: argparse.Namespace) -> None:
                 f"{teacher['label']}{grade}")
         doc = doc.model_copy(update={
             "provenance": doc.provenance.model_copy(update={"method": method}),
+            "quality": {**doc.quality, "stationary_energy": energy_stationarity(melts)},
             "warnings": [*doc.warnings, note]})
         documents.append(doc.model_dump(mode="json", exclude={"correlation_functions"}))
         print(f"{formula} {melt.temperature_K:g} K: {count}, {status}")

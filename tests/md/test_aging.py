@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from ionflux.errors import InputError
-from ionflux.md.aging import aging_profile, block_mean, energy_drift, window_slices
+from ionflux.md.aging import (
+    aging_profile,
+    block_mean,
+    energy_drift,
+    energy_stationarity,
+    window_slices,
+)
 from ionflux.md.run import MDRun
 
 FRAME_FS = 10.0
@@ -64,6 +70,20 @@ def test_a_stationary_run_shows_no_drift():
     assert abs(drift) < 4 * err
     ds = [w.d_self["O"][0] for w in windows]
     assert max(ds) / min(ds) < 1.6
+
+
+def test_energy_stationarity_flags_a_relaxing_melt_and_not_a_steady_one():
+    relaxing = _slowing_walkers(1e-5, 1e-5, 3000, drift_meV=20.0, seed=4)
+    steady = [_slowing_walkers(1e-5, 1e-5, 3000, drift_meV=0.0, seed=k) for k in (5, 6)]
+    flag = energy_stationarity([relaxing])
+    assert not flag.passed and flag.value < -2.5 and "still relaxing" in flag.reason
+    # halves' means sit at 1/4 and 3/4 of a linear 20 meV/atom fall: -10 meV/atom
+    assert "-10." in flag.reason or "-9." in flag.reason
+    both = energy_stationarity(steady)
+    assert both.passed and abs(both.value) < 2.5 and "mean of 2 runs" in both.reason
+    # one relaxing replicate with a steady one: half the drift, still resolved
+    mixed = energy_stationarity([relaxing, steady[0]])
+    assert not mixed.passed and -6.0 < float(mixed.reason.split(":")[1].split()[0]) < -4.0
 
 
 def test_window_edges_and_bad_lengths():

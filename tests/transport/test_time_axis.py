@@ -129,6 +129,11 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
                   if (b.formula, b.temperature_K) == ("BaTiO3", 1750.0))
     assert all(batio3[1].D_self_cm2_s[el] > 1.3 * batio3[0].D_self_cm2_s[el]
                for el in ("Ba", "Ti"))
+    # every document says whether its melt was still relaxing (ionflux.md.aging), as measured
+    relaxing = {(d.formula, d.temperature_K): not d.quality["stationary_energy"].passed
+                for d in whole}
+    assert relaxing[("BaTiO3", 1750.0)] and relaxing[("Ba2TiO4", 1750.0)]
+    assert not relaxing[("BaTi2O5", 1750.0)] and not relaxing[("Ba2TiO4", 2000.0)]
     with pytest.raises(DataNotFoundError, match="cut to 33 ps"):
         load_reference("Ba-Ti-O", span_ps=33)
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ionflux.errors import InputError, IonfluxError
 from ionflux.md.run import MDRun
+
+if TYPE_CHECKING:
+    from ionflux.transport.documents import QualityFlag
 
 
 @dataclass
@@ -107,3 +111,32 @@ def energy_drift(windows: list[AgingWindow]) -> tuple[float, float]:
     first, last = windows[0], windows[-1]
     return (last.e_pot_meV_atom - first.e_pot_meV_atom,
             math.hypot(first.e_pot_stderr_meV_atom, last.e_pot_stderr_meV_atom))
+
+
+def energy_stationarity(runs: list[MDRun], z_max: float | None = None,
+                        n_blocks: int = 5) -> QualityFlag:
+    """Whether the potential energy of ``runs`` (replicates of one melt) is stationary: the
+    mean over runs of (second-half mean - first-half mean), per atom, against its standard
+    error (``n_blocks`` block means per half). Fails above ``z_max`` standard errors (default:
+    the convergence rule's ``STATIONARY_Z``, the limit it puts on the halves' D)."""
+    from ionflux.md.convergence import STATIONARY_Z
+    from ionflux.transport.documents import QualityFlag
+
+    z_max = STATIONARY_Z if z_max is None else z_max
+    drifts, variances = [], []
+    for run in runs:
+        energies = np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1e3
+        half = len(energies) // 2
+        (first, e1), (second, e2) = (block_mean(part, n_blocks)
+                                     for part in (energies[:half], energies[half:2 * half]))
+        drifts.append(second - first)
+        variances.append(e1 ** 2 + e2 ** 2)
+    drift = float(np.mean(drifts))
+    stderr = math.sqrt(sum(variances)) / len(runs)
+    z = drift / stderr if stderr > 0 else (0.0 if drift == 0 else math.inf)
+    return QualityFlag(
+        passed=abs(z) <= z_max, value=z, threshold=z_max,
+        reason=(f"potential energy, second half of the run minus the first: {drift:+.1f} ± "
+                f"{stderr:.1f} meV/atom ({z:+.1f} standard errors"
+                + (f", mean of {len(runs)} runs" if len(runs) > 1 else "")
+                + ("): the melt is still relaxing" if abs(z) > z_max else ")")))
