@@ -235,7 +235,7 @@ def validate(args: argparse.Namespace) -> None:
     from ionflux.transport.onsager import analyze_trajectories
 
     direct_root = Path(args.validate)
-    per_melt, spans, models = {}, {}, set()
+    per_melt, spans, seeds_of, models = {}, {}, {}, set()
     for manifest in sorted((Path(args.out) / "distilled").glob("*/manifest.json")):
         name = manifest.parent.name
         direct_dirs = sorted(direct_root.glob(f"*/{name}/manifest.json"))
@@ -246,19 +246,25 @@ def validate(args: argparse.Namespace) -> None:
         direct_run = assemble(direct_dirs[0].parent)
         models.add(distilled_run.metadata["teacher"]["model"])
         ours, theirs = common_span(distilled_run, direct_run)
+        # other seeds of the distilled melt (--replicates), each cut to the same span
+        replicates, _ = _replicate_runs(args, manifest.parent, distilled_run)
+        ours_all = [ours, *(common_span(rep, theirs)[0] for rep in replicates)]
         formula = name.rpartition("_")[0]
-        span = (ours.times_fs[-1] - ours.times_fs[0]) / 1000
+        span = min((run.times_fs[-1] - run.times_fs[0]) / 1000 for run in ours_all)
         try:
-            docs = [analyze_trajectories([run.to_trajectory()], formula=formula,
-                                         n_blocks=args.blocks) for run in (ours, theirs)]
+            docs = [analyze_trajectories([run.to_trajectory() for run in runs],
+                                         formula=formula, n_blocks=args.blocks)
+                    for runs in (ours_all, [theirs])]
         except IonfluxError as err:  # too short yet: the other melts are still compared
             print(f"{name}: {span:.1f} ps in common, not compared: {err}")
             continue
         per_melt[name] = diffusion_agreement(*docs)
         spans[name] = span
+        seeds_of[name] = [run.metadata["settings"]["seed"] for run in ours_all]
         published, pedone = _published_and_pedone(formula, distilled_run.temperature_K)
+        seeds = ", ".join(str(run.metadata["settings"]["seed"]) for run in ours_all)
         print(f"{name}: {spans[name]:.1f} ps of each after equilibration "
-              f"(direct: {direct_dirs[0].parent.parent.name})")
+              f"(direct: {direct_dirs[0].parent.parent.name}; distilled seeds {seeds})")
         print(f"  {'':3s} {'distilled':>18s} {'direct':>18s} {'ratio':>6s} {'z':>5s} "
               f"{'published':>10s} {'Pedone':>9s}  (D, cm^2/s)")
         for el, v in per_melt[name].items():
@@ -291,7 +297,7 @@ def validate(args: argparse.Namespace) -> None:
         "command": "python scripts/run_mlip_melts.py --out DISTILLED_RUNS --validate "
                    "DIRECT_RUNS --write-validation --potential FOLDER",
         "date": datetime.date.today().isoformat(), "potential": record["model"],
-        **{name: {"ps_each": round(spans[name], 2), **values}
+        **{name: {"ps_each": round(spans[name], 2), "distilled_seeds": seeds_of[name], **values}
            for name, values in per_melt.items()},
         "summary": summary}
     tmp = path.with_name(path.name + ".tmp")
@@ -641,8 +647,9 @@ def main() -> None:
                         help="activation energies between the temperatures of an --export "
                              "file, next to the published records'")
     parser.add_argument("--replicates", default="",
-                        help="with --export: folders (comma-separated) holding runs of the same "
-                             "melts with other seeds, analysed together with --out's")
+                        help="with --export or --validate: folders (comma-separated) holding "
+                             "runs of the same melts with other seeds, analysed together with "
+                             "--out's")
     parser.add_argument("--max-ps", type=float, default=0.0,
                         help="with --export: analyse only each run's first N ps after "
                              "equilibration (equal spans for melts that relax as they run)")
