@@ -231,11 +231,17 @@ def validate(args: argparse.Namespace) -> None:
 
     from ionflux.md.distil_fit import load_distilled, shipped_potential
     from ionflux.md.mlip import assemble
-    from ionflux.md.validation import agreement_summary, common_span, diffusion_agreement
+    from ionflux.md.validation import (
+        agreement_summary,
+        common_span,
+        coordination_agreement,
+        diffusion_agreement,
+    )
     from ionflux.transport.onsager import analyze_trajectories
 
     direct_root = Path(args.validate)
-    per_melt, spans, seeds_of, models = {}, {}, {}, set()
+    per_melt, spans, seeds_of, structure, models = {}, {}, {}, {}, set()
+    pairs = [_pair(item) for item in args.pairs.split(",")] if args.pairs else []
     for manifest in sorted((Path(args.out) / "distilled").glob("*/manifest.json")):
         name = manifest.parent.name
         direct_dirs = sorted(direct_root.glob(f"*/{name}/manifest.json"))
@@ -273,6 +279,12 @@ def validate(args: argparse.Namespace) -> None:
                   f"{_fixed(v['ratio'], 6, 2)} {_fixed(v['z'], 5, 1)} "
                   f"{_num(published.get(el)):>10s} "
                   f"{_num(pedone.get(el)):>9s}")
+        if pairs:
+            structure[name] = coordination_agreement(ours_all, [theirs], pairs)
+            print(f"  {'coordination':16s} {'distilled':>13s} {'direct':>13s} {'z':>5s}")
+            for label, v in structure[name].items():
+                print(f"  {label:16s} {v['distilled'][0]:6.2f} ± {v['distilled'][1]:4.2f} "
+                      f"{v['direct'][0]:6.2f} ± {v['direct'][1]:4.2f} {_fixed(v['z'], 5, 1)}")
     if not per_melt:
         raise IonfluxError(f"no melt of {args.out}/distilled could be compared with a "
                            f"direct run under {direct_root}")
@@ -297,7 +309,8 @@ def validate(args: argparse.Namespace) -> None:
         "command": "python scripts/run_mlip_melts.py --out DISTILLED_RUNS --validate "
                    "DIRECT_RUNS --write-validation --potential FOLDER",
         "date": datetime.date.today().isoformat(), "potential": record["model"],
-        **{name: {"ps_each": round(spans[name], 2), "distilled_seeds": seeds_of[name], **values}
+        **{name: {"ps_each": round(spans[name], 2), "distilled_seeds": seeds_of[name],
+                  **values, **({"coordination": structure[name]} if name in structure else {})}
            for name, values in per_melt.items()},
         "summary": summary}
     tmp = path.with_name(path.name + ".tmp")
@@ -309,13 +322,14 @@ def validate(args: argparse.Namespace) -> None:
 def aging(args: argparse.Namespace) -> None:
     """Potential energy and D per species in consecutive windows of every run in ``--out``
     (``TEACHER/MELT`` folders; only ``--melts`` if given), runs of one melt side by side."""
-    from ionflux.md.aging import aging_profile, energy_drift
+    from ionflux.md.aging import OrderSpec, aging_profile, energy_drift
     from ionflux.md.mlip import assemble
 
     wanted = {f"{f}_{t:g}K" for f, t in _melts(args.melts)} if args.melts else None
     lags = tuple(float(x) for x in args.fit_lags_fs.split(",")) if args.fit_lags_fs else None
     if lags is not None and (len(lags) != 2 or not 0 <= lags[0] < lags[1]):
         raise IonfluxError(f"--fit-lags-fs wants START,END in fs, got {args.fit_lags_fs!r}")
+    order = OrderSpec.parse(args.order) if args.order else None
     manifests = sorted(Path(args.out).glob("*/*/manifest.json"),
                        key=lambda m: (m.parent.name, m.parent.parent.name))
     shown = 0
@@ -329,7 +343,7 @@ def aging(args: argparse.Namespace) -> None:
             continue
         try:
             windows = aging_profile(run, args.aging, formula=name.rpartition("_")[0],
-                                    n_blocks=args.blocks, fit_window_fs=lags)
+                                    n_blocks=args.blocks, fit_window_fs=lags, order=order)
         except IonfluxError as err:
             print(f"{name} ({manifest.parent.parent.name}): {err}")
             continue
@@ -344,12 +358,25 @@ def aging(args: argparse.Namespace) -> None:
         e0 = windows[0].e_pot_meV_atom
         for w in windows:
             d_text = ", ".join(f"{el} {_num(d)} ± {_num(e)}" for el, (d, e) in w.d_self.items())
+            local = ("" if order is None else
+                     f"  CN {order.centre}-{order.neighbour} {w.coordination:.2f}, "
+                     f"q6 {order.q_element} {w.q6:.3f}")
             print(f"  {w.start_ps:5.1f}-{w.end_ps:5.1f} ps  E_pot {w.e_pot_meV_atom - e0:+6.1f} "
-                  f"± {w.e_pot_stderr_meV_atom:.1f} meV/atom  D (cm^2/s) "
+                  f"± {w.e_pot_stderr_meV_atom:.1f} meV/atom{local}  D (cm^2/s) "
                   + (d_text or f"none: {w.note}"))
     if not shown:
         raise IonfluxError(f"no run under {args.out} to profile"
                            + (f" for {args.melts}" if args.melts else ""))
+
+
+def _pair(text: str) -> tuple[str, str, float]:
+    """``A-B:CUTOFF`` (Å) as (centre, neighbour, cutoff)."""
+    try:
+        elements, cutoff = text.split(":")
+        centre, neighbour = elements.split("-")
+        return centre.strip(), neighbour.strip(), float(cutoff)
+    except ValueError:
+        raise IonfluxError(f"--pairs wants A-B:CUTOFF,... (Å), got {text!r}") from None
 
 
 def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
@@ -632,6 +659,9 @@ def main() -> None:
     parser.add_argument("--validate", metavar="DIRECT_RUNS",
                         help="D of --out's distilled runs against the direct runs of the same "
                              "melts in this folder (common span)")
+    parser.add_argument("--pairs", metavar="A-B:CUT,...",
+                        help="with --validate: also compare the mean coordination of A by B "
+                             "within CUT (Å), e.g. Ti-O:2.5,Ba-O:3.5,Ti-Ti:4.4")
     parser.add_argument("--write-validation", action="store_true",
                         help="with --validate: record it in --potential's manifest.json")
     parser.add_argument("--aging", type=float, metavar="WINDOW_PS",
@@ -640,6 +670,9 @@ def main() -> None:
     parser.add_argument("--fit-lags-fs", metavar="START,END",
                         help="with --aging: fit every window's MSD over these lags (fs), so "
                              "slow windows compare at equal lags (default: the estimator's)")
+    parser.add_argument("--order", metavar="A-B:CUT,C:CUT",
+                        help="with --aging: mean coordination of A by B within CUT (Å) and q6 "
+                             "of the C sublattice per window, e.g. Ti-O:2.5,Ti:4.4")
     parser.add_argument("--export", metavar="FILE",
                         help="transport documents of every run in --out (one folder per melt) "
                              "to FILE (JSON)")

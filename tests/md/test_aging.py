@@ -8,6 +8,7 @@ import pytest
 
 from ionflux.errors import InputError
 from ionflux.md.aging import (
+    OrderSpec,
     aging_profile,
     block_mean,
     energy_drift,
@@ -84,6 +85,33 @@ def test_energy_stationarity_flags_a_relaxing_melt_and_not_a_steady_one():
     # one relaxing replicate with a steady one: half the drift, still resolved
     mixed = energy_stationarity([relaxing, steady[0]])
     assert not mixed.passed and -6.0 < float(mixed.reason.split(":")[1].split()[0]) < -4.0
+
+
+def test_order_per_window_sees_a_cell_crystallise():
+    """First half: atoms at random; second half: a simple cubic lattice (a = 3 Å) with small
+    vibrations. Coordination within 3.5 Å goes to 6 and q6 to the lattice's 0.354."""
+    rng = np.random.default_rng(9)
+    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
+    n_frames = 400
+    positions = [rng.uniform(0, 12, size=(64, 3)) if f < n_frames // 2
+                 else grid + rng.normal(scale=0.05, size=(64, 3)) for f in range(n_frames)]
+    run = MDRun(symbols=["Ba"] * 64, cell=np.eye(3) * 12.0, positions=positions,
+                times_fs=[FRAME_FS * k for k in range(n_frames)], temperature_K=1000.0,
+                kinetic_temperatures_K=[1000.0] * n_frames,
+                potential_energies_eV=list(rng.normal(size=n_frames)))
+    spec = OrderSpec.parse("Ba-Ba:3.5,Ba:3.5")
+    assert (spec.centre, spec.neighbour, spec.q_element, spec.frames) == ("Ba", "Ba", "Ba", 20)
+    disordered, crystal = aging_profile(run, window_ps=2.0, order=spec)
+    assert crystal.coordination == pytest.approx(6.0)
+    assert crystal.q6 == pytest.approx(0.3536, abs=0.01)
+    # an ideal gas: 63 / V x 4/3 pi r^3 neighbours on average
+    assert disordered.coordination == pytest.approx(63 / 12 ** 3 * 4 / 3 * np.pi * 3.5 ** 3,
+                                                    rel=0.1)
+    assert not crystal.d_self and crystal.note  # no D here: the order is still reported
+    with pytest.raises(InputError, match="CENTRE-NEIGHBOUR"):
+        OrderSpec.parse("Ti-O 2.5")
+    with pytest.raises(InputError, match="no Ti atoms"):
+        aging_profile(run, window_ps=2.0, order=OrderSpec("Ti", "Ba", 3.0, "Ba", 3.0))
 
 
 def test_window_edges_and_bad_lengths():

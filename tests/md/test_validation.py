@@ -8,7 +8,13 @@ import pytest
 
 from ionflux.errors import InputError
 from ionflux.md.run import MDRun
-from ionflux.md.validation import agreement_summary, common_span, diffusion_agreement
+from ionflux.md.validation import (
+    agreement_summary,
+    common_span,
+    coordination_agreement,
+    diffusion_agreement,
+    mean_coordination,
+)
 from ionflux.transport.onsager import analyze_trajectories
 
 FRAME_FS = 10.0
@@ -62,3 +68,36 @@ def test_common_span_refuses_runs_on_other_frame_times():
     b.times_fs = [500.0 + 2 * (t - 500.0) for t in b.times_fs]
     with pytest.raises(InputError, match="different times"):
         common_span(a, b)
+
+
+def _gas_or_lattice(n_frames: int, seed: int, lattice: bool) -> MDRun:
+    """64 Ba and 64 O: at random (an ideal gas) or Ba on a simple cubic lattice (a = 3 Å) with
+    O at the cube centres, vibrating by 0.02 Å."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
+    frames = [np.vstack([grid, grid + 1.5]) + rng.normal(scale=0.02, size=(128, 3)) if lattice
+              else rng.uniform(0, 12, size=(128, 3)) for _ in range(n_frames)]
+    return MDRun(symbols=["Ba"] * 64 + ["O"] * 64, cell=np.eye(3) * 12.0, positions=frames,
+                 times_fs=[FRAME_FS * k for k in range(n_frames)], temperature_K=1750.0,
+                 kinetic_temperatures_K=[1750.0] * n_frames,
+                 potential_energies_eV=[0.0] * n_frames)
+
+
+def test_coordination_agreement_against_known_structures():
+    gas = [_gas_or_lattice(80, seed, lattice=False) for seed in (1, 2)]
+    other_gas = _gas_or_lattice(80, 3, lattice=False)
+    lattice = _gas_or_lattice(80, 4, lattice=True)
+    # O at cube centres: 8 Ba at 2.60 Å; Ba: 6 Ba at 3.0 Å
+    pairs = [("O", "Ba", 2.8), ("Ba", "Ba", 3.2)]
+    mean, err = mean_coordination([lattice], "O", "Ba", 2.8)
+    assert mean == pytest.approx(8.0) and err == pytest.approx(0.0, abs=1e-12)
+    ideal = 64 / 12 ** 3 * 4 / 3 * np.pi * 2.8 ** 3  # neighbours of another species in a gas
+    mean, err = mean_coordination(gas, "O", "Ba", 2.8)
+    assert mean == pytest.approx(ideal, abs=4 * err) and err > 0
+    same = coordination_agreement(gas, [other_gas], pairs)
+    assert all(abs(v["z"]) < 3.5 for v in same.values())
+    differ = coordination_agreement([lattice], [other_gas], pairs)
+    assert differ["O-Ba<2.8"]["difference"] == pytest.approx(8.0 - ideal, abs=0.3)
+    assert all(v["z"] > 10 for v in differ.values())
+    with pytest.raises(InputError, match="no Ti atoms"):
+        mean_coordination(gas, "Ti", "O", 2.5)

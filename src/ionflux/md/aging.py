@@ -40,6 +40,60 @@ class AgingWindow:
     e_pot_stderr_meV_atom: float
     d_self: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     note: str = ""
+    coordination: float | None = None
+    q6: float | None = None
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """Local order followed per window (:mod:`ionflux.structure.order`): the mean number of
+    ``neighbour`` atoms within ``cn_cutoff`` (Å) of each ``centre`` atom, and the mean q6 of
+    the ``q_element`` sublattice with neighbours within ``q_cutoff`` (Å), over ``frames``
+    evenly spaced frames of the window. A melt that crystallises shows both moving to the
+    crystal's values (perovskite BaTiO3: Ti-O 6, Ti-sublattice q6 0.35)."""
+
+    centre: str
+    neighbour: str
+    cn_cutoff: float
+    q_element: str
+    q_cutoff: float
+    frames: int = 20
+
+    @classmethod
+    def parse(cls, text: str) -> OrderSpec:
+        """From ``CENTRE-NEIGHBOUR:CUTOFF,ELEMENT:CUTOFF`` (e.g. ``Ti-O:2.5,Ti:4.4``)."""
+        try:
+            pair, q_part = text.split(",")
+            centre_neighbour, cn_cutoff = pair.split(":")
+            centre, neighbour = centre_neighbour.split("-")
+            q_element, q_cutoff = q_part.split(":")
+            return cls(centre.strip(), neighbour.strip(), float(cn_cutoff),
+                       q_element.strip(), float(q_cutoff))
+        except ValueError:
+            raise InputError(f"order wants CENTRE-NEIGHBOUR:CUTOFF,ELEMENT:CUTOFF (e.g. "
+                             f"Ti-O:2.5,Ti:4.4), got {text!r}") from None
+
+
+def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
+    """Mean coordination number and mean q6 over ``spec.frames`` frames of ``run``."""
+    from ionflux.structure.order import coordination_numbers, steinhardt_q
+
+    symbols = np.asarray(run.symbols)
+    groups = {el: np.flatnonzero(symbols == el)
+              for el in (spec.centre, spec.neighbour, spec.q_element)}
+    missing = [el for el, idx in groups.items() if not len(idx)]
+    if missing:
+        raise InputError(f"no {', '.join(missing)} atoms in the run ({', '.join(set(symbols))})")
+    picks = np.unique(np.linspace(0, run.n_frames - 1, min(spec.frames, run.n_frames))
+                      .astype(int))
+    cn, q6 = [], []
+    for k in picks:
+        pos = np.asarray(run.positions[k])
+        cn.append(coordination_numbers(pos, run.cell, groups[spec.centre],
+                                       groups[spec.neighbour], spec.cn_cutoff).mean())
+        q6.append(np.nanmean(steinhardt_q(pos, run.cell, groups[spec.q_element],
+                                          spec.q_cutoff, degree=6)))
+    return float(np.mean(cn)), float(np.mean(q6))
 
 
 def window_slices(times_fs: list[float], window_ps: float) -> list[slice]:
@@ -71,14 +125,15 @@ def block_mean(values: np.ndarray, n_blocks: int) -> tuple[float, float]:
 
 
 def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
-                  n_blocks: int = 3, fit_window_fs: tuple[float, float] | None = None
-                  ) -> list[AgingWindow]:
+                  n_blocks: int = 3, fit_window_fs: tuple[float, float] | None = None,
+                  order: OrderSpec | None = None) -> list[AgingWindow]:
     """Each window of ``run``: its mean potential energy per atom and D per species.
 
     ``fit_window_fs`` fixes the MSD lags fitted (fs) in every window, so slow windows whose
     MSD stays below the estimator's diffusive threshold still give a D at the same lags as
     the others (then a comparison of mobility at equal lags, not necessarily long-time D);
-    None lets the estimator choose and refuse each window on its own."""
+    None lets the estimator choose and refuse each window on its own. With ``order``, each
+    window also gets its mean coordination and q6 (:func:`window_order`)."""
     from ionflux.transport.onsager import analyze_trajectories
 
     energies = np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
@@ -91,6 +146,8 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
                              n_frames=len(times), e_pot_meV_atom=e_mean,
                              e_pot_stderr_meV_atom=e_err)
         sub = run.frames(part)
+        if order is not None:
+            window.coordination, window.q6 = window_order(sub, order)
         try:
             doc = analyze_trajectories([sub.to_trajectory()], formula=formula,
                                        n_blocks=n_blocks, window_fs=fit_window_fs)

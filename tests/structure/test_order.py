@@ -1,0 +1,96 @@
+"""Coordination numbers and Steinhardt q_l (ionflux.structure.order) against ideal lattices'
+known values and an independent spherical-harmonics evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+from scipy.special import sph_harm_y
+
+from ionflux.errors import InputError
+from ionflux.structure.order import coordination_numbers, steinhardt_q
+
+A = 4.0  # Å
+
+
+def _lattice(basis: list[tuple[float, float, float]], n: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    cells = np.array([(i, j, k) for i in range(n) for j in range(n) for k in range(n)], float)
+    pos = (cells[:, None, :] + np.array(basis)[None]).reshape(-1, 3) * A
+    return pos, np.eye(3) * A * n
+
+
+# first-shell cutoffs between the first and second neighbour distances
+LATTICES = {
+    "sc": ([(0, 0, 0)], 1.2 * A, {4: 0.76376, 6: 0.35355}),
+    "bcc": ([(0, 0, 0), (0.5, 0.5, 0.5)], 0.95 * A, {4: 0.50918, 6: 0.62854}),
+    "fcc": ([(0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)], 0.85 * A,
+            {4: 0.19094, 6: 0.57452}),
+}
+
+
+@pytest.mark.parametrize("name", list(LATTICES))
+def test_ideal_lattices_give_steinhardts_values(name):
+    basis, cutoff, expected = LATTICES[name]
+    pos, cell = _lattice(basis)
+    atoms = np.arange(len(pos))
+    for degree, q in expected.items():
+        values = steinhardt_q(pos, cell, atoms, cutoff, degree=degree)
+        assert values == pytest.approx(np.full(len(pos), q), abs=2e-5), (name, degree)
+    # rotating crystal and cell together changes nothing
+    rot = Rotation.from_euler("zyx", [0.3, 1.1, -0.7]).as_matrix()
+    rotated = steinhardt_q(pos @ rot.T, cell @ rot.T, atoms, cutoff, degree=6)
+    assert rotated == pytest.approx(np.full(len(pos), expected[6]), abs=2e-5)
+
+
+def _q_by_harmonics(bonds: np.ndarray, degree: int) -> float:
+    """The definition itself: sum over m of |mean Y_lm|^2."""
+    r = np.linalg.norm(bonds, axis=1)
+    theta = np.arccos(np.clip(bonds[:, 2] / r, -1, 1))
+    phi = np.arctan2(bonds[:, 1], bonds[:, 0])
+    qlm = [sph_harm_y(degree, m, theta, phi).mean() for m in range(-degree, degree + 1)]
+    return float(np.sqrt(4 * np.pi / (2 * degree + 1) * np.sum(np.abs(qlm) ** 2)))
+
+
+def test_disordered_cell_agrees_with_the_spherical_harmonics_definition():
+    rng = np.random.default_rng(2)
+    cell = np.array([[12.0, 0.0, 0.0], [2.0, 11.0, 0.0], [1.0, -1.5, 13.0]])  # triclinic
+    pos = rng.uniform(0, 1, size=(60, 3)) @ cell
+    atoms = np.arange(0, 60, 3)
+    cutoff = 4.5
+    ours = steinhardt_q(pos, cell, atoms, cutoff, degree=6, neighbours=np.arange(60))
+    for a, q in zip(atoms, ours, strict=True):
+        bonds = []
+        for b in range(60):  # explicit search over periodic images
+            if b == a:
+                continue
+            for shift in np.array(np.meshgrid(*[[-1, 0, 1]] * 3)).T.reshape(-1, 3):
+                d = pos[b] - pos[a] + shift @ cell
+                if np.linalg.norm(d) < cutoff:
+                    bonds.append(d)
+        if bonds:
+            assert q == pytest.approx(_q_by_harmonics(np.array(bonds), 6), rel=1e-9)
+        else:
+            assert np.isnan(q)
+
+
+def test_perovskite_coordination_and_bad_cutoffs():
+    # cubic BaTiO3, 2x2x2 supercell: Ti octahedral (6 O at a/2), Ba 12 O at a/sqrt(2)
+    frac = {"Ba": [(0, 0, 0)], "Ti": [(0.5, 0.5, 0.5)],
+            "O": [(0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)]}
+    species, pos = [], []
+    for i in range(2):
+        for j in range(2):
+            for k in range(2):
+                for el, sites in frac.items():
+                    for s in sites:
+                        species.append(el)
+                        pos.append((np.array(s) + np.array((i, j, k))) * A)
+    species, pos, cell = np.array(species), np.array(pos), np.eye(3) * 2 * A
+    ti, o, ba = (np.flatnonzero(species == el) for el in ("Ti", "O", "Ba"))
+    assert (coordination_numbers(pos, cell, ti, o, 2.5) == 6).all()
+    assert (coordination_numbers(pos, cell, ba, o, 3.0) == 12).all()
+    with pytest.raises(InputError, match="half the cell"):
+        coordination_numbers(pos, cell, ti, o, 4.5)
+    with pytest.raises(InputError, match="positive"):
+        steinhardt_q(pos, cell, ti, 0.0)
