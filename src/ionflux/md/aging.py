@@ -83,7 +83,8 @@ def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
               for el in (spec.centre, spec.neighbour, spec.q_element)}
     missing = [el for el, idx in groups.items() if not len(idx)]
     if missing:
-        raise InputError(f"no {', '.join(missing)} atoms in the run ({', '.join(set(symbols))})")
+        raise InputError(f"no {', '.join(missing)} atoms in the run "
+                         f"({', '.join(sorted(set(symbols)))})")
     picks = np.unique(np.linspace(0, run.n_frames - 1, min(spec.frames, run.n_frames))
                       .astype(int))
     cn, q6 = [], []

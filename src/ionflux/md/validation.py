@@ -2,7 +2,8 @@
 
 Both runs are cut to their common time span (the same frames after equilibration, so the two
 estimates see the same lags and blocks), analysed with the standard estimator, and compared per
-species: ratio distilled / direct and z, the difference in combined standard errors.
+species: ratio distilled / direct and z, the difference in combined standard errors. The
+structure is compared the same way through mean coordination numbers of chosen pairs.
 """
 
 from __future__ import annotations
