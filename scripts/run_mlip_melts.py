@@ -551,7 +551,10 @@ def activation(args: argparse.Namespace) -> None:
 
 def crosscheck(args: argparse.Namespace) -> None:
     """Forces of ``--crosscheck`` teacher against the run's own teacher on frames of each run
-    (RMS of the per-component difference, eV/Å, and of the forces themselves)."""
+    (RMS of the per-component difference, eV/Å, and of the forces themselves), and how each
+    sees the potential energy change from the first third of those frames to the last: a melt
+    that relaxes under a distilled potential relaxes downhill for the teacher too, or the fit
+    made the basin (use ``--frames`` of 30 or more)."""
     import numpy as np
     from ase import Atoms
 
@@ -572,13 +575,15 @@ def crosscheck(args: argparse.Namespace) -> None:
                 own_calcs[teacher] = load_teacher(teacher, threads=args.threads)[0]
         melt = assemble(manifest.parent)
         picks = np.linspace(0, melt.n_frames - 1, args.frames).astype(int)
-        diffs, norms = [], []
+        diffs, norms, energies = [], [], []
         for k in picks:
             atoms = Atoms(melt.symbols, positions=melt.positions[k], cell=melt.cell, pbc=True)
             atoms.calc = own_calcs[teacher]
             f_own = atoms.get_forces().copy()
+            e_own = atoms.get_potential_energy()
             atoms.calc = other
             f_other = atoms.get_forces().copy()
+            energies.append((e_own, atoms.get_potential_energy()))
             diffs.append(f_other - f_own)
             norms.append(f_own)
         rms = float(np.sqrt(np.mean(np.square(diffs))))
@@ -586,6 +591,16 @@ def crosscheck(args: argparse.Namespace) -> None:
         print(f"{manifest.parent.name} ({teacher} frames): {other_info['label']} vs {teacher}: "
               f"force RMS difference {rms:.3f} eV/Å over {len(picks)} frames "
               f"(RMS force {scale:.3f} eV/Å)")
+        third = len(picks) // 3
+        if third >= 2:
+            per_atom = np.array(energies) / len(melt.symbols) * 1000.0  # meV/atom
+            first, last = per_atom[:third], per_atom[-third:]
+            change = last.mean(axis=0) - first.mean(axis=0)
+            error = np.hypot(first.std(axis=0, ddof=1), last.std(axis=0, ddof=1)) / np.sqrt(third)
+            span = (melt.times_fs[picks[-1]] - melt.times_fs[picks[0]]) / 1000
+            print(f"  E_pot, last third of those frames minus the first ({span:.0f} ps apart "
+                  f"end to end): {teacher} {change[0]:+.1f} ± {error[0]:.1f}, "
+                  f"{args.crosscheck} {change[1]:+.1f} ± {error[1]:.1f} meV/atom")
 
 
 def _print_msd(traj, times_fs: list[float]) -> None:
