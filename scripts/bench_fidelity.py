@@ -113,7 +113,7 @@ def variants(base_s: float) -> list[Variant]:
                                 + 2 * melts_activation().stderr_eV))),
         # the melts that relax as they run (BaTiO3, Ba2TiO4, Ba3TiO5) ran to different
         # lengths: every run cut to 59 ps, the length of both Ba2TiO4 runs
-        Variant("melts, runs cut to 59 ps", transport="distilled-melts/59ps"),
+        Variant("melts cut to 59 ps", transport="distilled-melts/59ps"),
     ]
 
 
