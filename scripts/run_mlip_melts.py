@@ -371,10 +371,10 @@ def aging(args: argparse.Namespace) -> None:
 
 def _pair(text: str) -> tuple[str, str, float]:
     """``A-B:CUTOFF`` (Å) as (centre, neighbour, cutoff)."""
+    from ionflux.md.aging import parse_pair
+
     try:
-        elements, cutoff = text.split(":")
-        centre, neighbour = elements.split("-")
-        return centre.strip(), neighbour.strip(), float(cutoff)
+        return parse_pair(text)
     except ValueError:
         raise IonfluxError(f"--pairs wants A-B:CUTOFF,... (Å), got {text!r}") from None
 

@@ -64,14 +64,23 @@ class OrderSpec:
         """From ``CENTRE-NEIGHBOUR:CUTOFF,ELEMENT:CUTOFF`` (e.g. ``Ti-O:2.5,Ti:4.4``)."""
         try:
             pair, q_part = text.split(",")
-            centre_neighbour, cn_cutoff = pair.split(":")
-            centre, neighbour = centre_neighbour.split("-")
             q_element, q_cutoff = q_part.split(":")
-            return cls(centre.strip(), neighbour.strip(), float(cn_cutoff),
-                       q_element.strip(), float(q_cutoff))
+            return cls(*parse_pair(pair), q_element.strip(), float(q_cutoff))
         except ValueError:
             raise InputError(f"order wants CENTRE-NEIGHBOUR:CUTOFF,ELEMENT:CUTOFF (e.g. "
                              f"Ti-O:2.5,Ti:4.4), got {text!r}") from None
+
+
+def parse_pair(text: str) -> tuple[str, str, float]:
+    """``CENTRE-NEIGHBOUR:CUTOFF`` (Å) as (centre, neighbour, cutoff); ValueError if not."""
+    elements, cutoff = text.split(":")
+    centre, neighbour = elements.split("-")
+    return centre.strip(), neighbour.strip(), float(cutoff)
+
+
+def e_pot_meV_per_atom(run: MDRun) -> np.ndarray:
+    """The run's potential energy per frame, meV per atom."""
+    return np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
 
 
 def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
@@ -137,7 +146,7 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
     window also gets its mean coordination and q6 (:func:`window_order`)."""
     from ionflux.transport.onsager import analyze_trajectories
 
-    energies = np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
+    energies = e_pot_meV_per_atom(run)
     t0 = run.times_fs[0]
     out = []
     for part in window_slices(run.times_fs, window_ps):
@@ -183,7 +192,7 @@ def energy_stationarity(runs: list[MDRun], z_max: float | None = None,
     z_max = STATIONARY_Z if z_max is None else z_max
     drifts, variances = [], []
     for run in runs:
-        energies = np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1e3
+        energies = e_pot_meV_per_atom(run)
         half = len(energies) // 2
         (first, e1), (second, e2) = (block_mean(part, n_blocks)
                                      for part in (energies[:half], energies[half:2 * half]))
