@@ -10,6 +10,8 @@ Steps (each resumable; rerun a step and it continues where it stopped):
     # 3. active learning: short MD of the fit at every composition, the frames it extrapolates
     #    most on (largest gamma) labelled by the teacher; then fit again
     python scripts/distil_potential.py explore --out runs/distil --teacher sevenn --round 1
+    # 4. frames of the teacher's own melts (direct MLIP runs of run_mlip_melts.py); then fit
+    python scripts/distil_potential.py teacher-md --out runs/distil runs/mlip/sevenn/BaTiO3_1750K
 
 Labels are the teacher's (universal-potential grade), not DFT.
 """
@@ -175,6 +177,78 @@ def explore(args: argparse.Namespace) -> None:
                   f"{stop} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
+def teacher_md(args: argparse.Namespace) -> None:
+    """Label frames of the teacher's own MD runs (``run_mlip_melts.py --teacher sevenn``
+    directories): the configurations of the melts the fit is judged against. The run stored
+    the teacher's energy of every frame; a fresh label that disagrees is refused."""
+    from ionflux.formula import reduced_formula
+    from ionflux.md.distil import (
+        Condition,
+        LabelStore,
+        check_teacher_energies,
+        label_conditions,
+        teacher_md_frames,
+    )
+    from ionflux.md.mlip import assemble, load_teacher
+
+    calc, teacher = load_teacher(args.teacher, threads=args.threads)
+    store = LabelStore(Path(args.out) / "labels", teacher)
+    start = time.perf_counter()
+    for folder in args.runs:
+        run = assemble(folder)
+        run_teacher = run.metadata["teacher"]
+        if run_teacher.get("model") != teacher.get("model"):
+            sys.exit(f"error: {folder} was run by {run_teacher.get('label')}, not by the "
+                     f"labelling teacher {teacher.get('label')}")
+        formula = reduced_formula("".join(run.symbols))
+        condition = Condition(formula, run.temperature_K, 1.0, f"{args.teacher} md")
+        if store.has(condition):
+            continue
+        frames, stored = teacher_md_frames(run, args.frames, str(folder))
+        n_atoms = len(run.symbols)
+
+        def check(_: Condition, energies: list[float], stored=stored, n=n_atoms,
+                  label=str(folder)) -> None:
+            worst = check_teacher_energies(stored, energies, n, label)
+            print(f"  stored vs fresh teacher energies: largest difference {worst:.3f} meV/atom")
+
+        label_conditions([(condition, frames)], calc, store, check=check)
+        print(f"{condition.key}: {len(frames)} frames of {run.n_frames} "
+              f"({run.times_fs[-1] / 1000:.1f} ps) labelled ({time.perf_counter() - start:.0f} s)",
+              flush=True)
+
+
+def evaluate_on(args: argparse.Namespace) -> None:
+    """Errors of fitted potentials on labelled frames, one line per potential and condition:
+    force RMSE, energy RMSE, and the energy RMSE with the condition's mean offset removed (the
+    part that moves a melt between configurations; a constant offset does not)."""
+    import numpy as np
+    from ase.io import read
+
+    from ionflux.md.distil_fit import DistilledCalculator, distilled_potential, evaluate
+
+    frames_by_file = {path.stem: read(path, index=":", format="extxyz") for path in args.labels}
+    print(f"{'potential':24s} {'frames':28s} {'F RMSE':>8s} {'E RMSE':>8s} {'E-<E>':>8s}")
+    for folder in args.potentials:
+        potential, manifest = distilled_potential(folder, with_active_set=False)
+        calc = DistilledCalculator.for_potential(potential, manifest.get("reference_model"))
+        e0 = manifest["reference_energies_eV"]
+        for name, frames in frames_by_file.items():
+            errors = evaluate(calc, frames, e0)
+            offsets = []
+            for frame in frames:
+                work = frame.copy()
+                work.calc = calc
+                predicted = work.get_potential_energy() + sum(e0[s] for s in
+                                                              work.get_chemical_symbols())
+                offsets.append((predicted - frame.get_potential_energy()) / len(frame))
+            spread = 1000 * float(np.std(offsets))
+            print(f"{Path(folder).name[:24]:24s} {name[:28]:28s} "
+                  f"{errors.force_rmse_eV_A:8.3f} {errors.energy_rmse_meV_atom:8.1f} "
+                  f"{spread:8.1f}", flush=True)
+    print("F RMSE eV/Å; E RMSE and E-<E> (offset removed) meV/atom")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -215,8 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frame-every", type=int, default=10, help="steps between checked frames")
     p.add_argument("--gamma-stop", type=float, default=30.0,
                    help="end a melt's exploration at this extrapolation grade")
+    p = sub.add_parser("teacher-md", help="label frames of the teacher's own MD runs")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("runs", nargs="+", type=Path, help="run directories of the teacher's MD")
+    p.add_argument("--teacher", default="sevenn")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--frames", type=int, default=30, help="frames labelled per run")
+    p = sub.add_parser("evaluate", help="errors of fitted potentials on labelled frames")
+    p.add_argument("--potentials", nargs="+", type=Path, required=True,
+                   help="folders of distilled potentials")
+    p.add_argument("labels", nargs="+", type=Path, help="labelled .extxyz files")
     args = parser.parse_args(argv)
-    {"label": label, "fit": fit, "scan": scan, "explore": explore}[args.step](args)
+    {"label": label, "fit": fit, "scan": scan, "explore": explore,
+     "teacher-md": teacher_md, "evaluate": evaluate_on}[args.step](args)
     return 0
 
 

@@ -17,7 +17,14 @@ from ionflux.md.library import amorphous_snapshot_files
 
 pytest.importorskip("pyace")
 
-from ionflux.md.distil import Condition, LabelStore, label_conditions, scaled
+from ionflux.md.distil import (
+    Condition,
+    LabelStore,
+    check_teacher_energies,
+    label_conditions,
+    scaled,
+    teacher_md_frames,
+)
 from ionflux.md.distil_fit import (
     fit_distilled,
     load_distilled,
@@ -75,6 +82,39 @@ def test_labels_are_stored_per_condition_and_not_redone(store, known_teacher):
     with pytest.raises(InputError, match="use a new folder"):
         other.write(Condition("BaTiO3", 2000.0, 1.0), _frames("BaTiO3")[:1], [0.0],
                     [np.zeros((len(_frames("BaTiO3")[0]), 3))])
+
+
+def test_frames_of_the_teachers_own_run_are_labelled_only_if_its_energies_agree(
+        tmp_path, known_teacher):
+    from ionflux.md.run import MDRun
+
+    frames = _frames("BaTiO3")
+    energies = []
+    for frame in frames:
+        work = frame.copy()
+        work.calc = known_teacher
+        energies.append(float(work.get_potential_energy()))
+    n_atoms = len(frames[0])
+    run = MDRun(symbols=frames[0].get_chemical_symbols(), cell=frames[0].cell.array,
+                positions=[f.positions for f in frames], times_fs=[10.0 * k for k in
+                                                                   range(len(frames))],
+                temperature_K=1750.0, kinetic_temperatures_K=[1750.0] * len(frames),
+                potential_energies_eV=energies)
+    picked, stored = teacher_md_frames(run, 3)
+    # spread over the whole run: its first and last frames, the run's own energies
+    assert stored[0] == energies[0] and stored[-1] == energies[-1] and len(picked) == 3
+    store = LabelStore(tmp_path, TEACHER)
+    same = Condition("BaTiO3", 1750.0, 1.0, "known md")
+    assert label_conditions([(same, picked)], known_teacher, store,
+                            check=lambda _, e: check_teacher_energies(stored, e, n_atoms)) == 3
+    # a run whose stored energies are 1 meV/atom off was made by another teacher: refused,
+    # and nothing of it is written
+    other = Condition("BaTiO3", 2000.0, 1.0, "known md")
+    shifted = [e + 0.001 * n_atoms for e in stored]
+    with pytest.raises(InputError, match="another teacher"):
+        label_conditions([(other, picked)], known_teacher, store,
+                         check=lambda _, e: check_teacher_energies(shifted, e, n_atoms))
+    assert store.has(same) and not store.has(other)
 
 
 def test_held_out_split_keeps_whole_conditions_apart(store):

@@ -284,28 +284,40 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
     """
     from pyace import ACEBBasisSet, create_multispecies_basis_config
 
+    from ionflux.md.least_squares import BlockLeastSquares
+
     bconf = create_multispecies_basis_config(basis_config or STANDIN_BASIS)
     basis = ACEBBasisSet(bconf)
     elements = list(basis.elements_name)
-    rows_e, rows_f, comp = [], [], []
-    for atoms in structures:
-        e_row, f_rows = (rows or design_rows)(basis, atoms)
-        rows_e.append(e_row / len(atoms))
-        rows_f.append(f_rows)
-        comp.append(composition_row(atoms, elements))
-    n_func = rows_e[0].size
     n_el = len(elements)
+    # force rows go straight into the block solver (never all in memory); energy rows are
+    # one per structure and are kept for the training error
+    rows_e, comp = [], []
+    solver: BlockLeastSquares | None = None
+    n_force = 0
+    for atoms, forces in zip(structures, forces_eV_A, strict=True):
+        e_row, f_rows = (rows or design_rows)(basis, atoms)
+        if solver is None:
+            solver = BlockLeastSquares(e_row.size + n_el)
+        rows_e.append(e_row / len(atoms))
+        comp.append(composition_row(atoms, elements))
+        target = np.asarray(forces, dtype=float).ravel()
+        solver.add(np.hstack([f_rows, np.zeros((target.size, n_el))]), target)
+        n_force += target.size
+    if solver is None:
+        raise AnalysisError("linear ACE fit: no structures")
+    n_func = rows_e[0].size
     e_target = np.array([e / len(a) for e, a in zip(energies_eV, structures, strict=True)])
-    f_target = np.concatenate([np.asarray(f).ravel() for f in forces_eV_A])
-    a_energy = np.hstack([np.array(rows_e), np.array(comp)]) * energy_weight
-    a_force = np.hstack([np.vstack(rows_f), np.zeros((f_target.size, n_el))])
-    a = np.vstack([a_energy, a_force, math.sqrt(ridge) * np.eye(n_func + n_el)])
-    b = np.concatenate([e_target * energy_weight, f_target, np.zeros(n_func + n_el)])
-    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    solver.add(np.hstack([np.array(rows_e), np.array(comp)]) * energy_weight,
+               e_target * energy_weight)
+    solver.add(math.sqrt(ridge) * np.eye(n_func + n_el), np.zeros(n_func + n_el))
+    solution, residual = solver.solve()
     coeffs, e0 = solution[:n_func], solution[n_func:]
     basis.basis_coeffs = coeffs
     e_pred = np.array(rows_e) @ coeffs + np.array(comp) @ e0
-    f_pred = np.vstack(rows_f) @ coeffs
+    # the force part of the residual: total minus the energy and ridge rows' parts
+    force_ss = residual ** 2 - np.sum((energy_weight * (e_pred - e_target)) ** 2) \
+        - ridge * float(solution @ solution)
     meta = {"label": STANDIN_LABEL, **(metadata or {}),
             "reference_energies_eV": ",".join(f"{el}={v:.8f}"
                                               for el, v in zip(elements, e0, strict=True))}
@@ -317,9 +329,13 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
     basis = ACEBBasisSet(bconf)
     return LinearFit(basis=basis, e0_eV=dict(zip(elements, e0.tolist(), strict=True)),
                      energy_rmse_eV_per_atom=float(np.sqrt(np.mean((e_pred - e_target) ** 2))),
-                     force_rmse_eV_A=float(np.sqrt(np.mean((f_pred - f_target) ** 2))),
-                     force_std_eV_A=float(f_target.std()), n_structures=len(structures),
+                     force_rmse_eV_A=math.sqrt(max(force_ss, 0.0) / n_force),
+                     force_std_eV_A=_force_std(forces_eV_A), n_structures=len(structures),
                      n_atoms=int(sum(len(s) for s in structures)))
+
+
+def _force_std(forces_eV_A: Sequence[np.ndarray]) -> float:
+    return float(np.concatenate([np.asarray(f, dtype=float).ravel() for f in forces_eV_A]).std())
 
 
 def build_active_set(basis: Any, structures: Sequence[Any]) -> dict[int, np.ndarray]:

@@ -85,6 +85,7 @@ def e_pot_meV_per_atom(run: MDRun) -> np.ndarray:
 
 def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
     """Mean coordination number and mean q6 over ``spec.frames`` frames of ``run``."""
+    from ionflux.structure.bonds import sample_frames
     from ionflux.structure.order import coordination_numbers, steinhardt_q
 
     symbols = np.asarray(run.symbols)
@@ -94,8 +95,7 @@ def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
     if missing:
         raise InputError(f"no {', '.join(missing)} atoms in the run "
                          f"({', '.join(sorted(set(symbols)))})")
-    picks = np.unique(np.linspace(0, run.n_frames - 1, min(spec.frames, run.n_frames))
-                      .astype(int))
+    picks = sample_frames(run.n_frames, min(spec.frames, run.n_frames), "aging window")
     cn, q6 = [], []
     for k in picks:
         pos = np.asarray(run.positions[k])

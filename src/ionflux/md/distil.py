@@ -124,6 +124,52 @@ def sample_condition(atoms: Any, condition: Condition, plan: SamplingPlan,
     return frames
 
 
+#: Largest accepted difference (meV/atom) between a teacher's fresh energy of a frame of its own
+#: MD run and the energy the run stored: positions are written to 1e-6 Å, so anything above
+#: this means a different teacher (model, version or settings) ran the MD.
+TEACHER_MD_ENERGY_TOLERANCE_MEV_ATOM = 0.5
+
+
+def teacher_md_frames(run: Any, n_frames: int, label: str = "teacher run"
+                      ) -> tuple[list[Any], list[float]]:
+    """``n_frames`` frames (ASE atoms, wrapped) spread evenly over a teacher's own MD run
+    (an :class:`ionflux.md.run.MDRun` after equilibration) and the potential energies (eV) the
+    run stored for them.
+
+    These are the configurations the teacher's melt visits, which neither Pedone melts nor the
+    distilled potential's own melts sample (the fit is judged on this melt's dynamics).
+    """
+    from ase import Atoms
+
+    from ionflux.structure.bonds import sample_frames
+
+    picks = sample_frames(run.n_frames, n_frames, label)
+    frames = []
+    for k in picks:
+        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
+        frame.wrap()
+        frames.append(frame)
+    return frames, [float(run.potential_energies_eV[k]) for k in picks]
+
+
+def check_teacher_energies(stored_eV: Sequence[float], labelled_eV: Sequence[float],
+                           n_atoms: int, label: str = "teacher run",
+                           tolerance_meV_atom: float = TEACHER_MD_ENERGY_TOLERANCE_MEV_ATOM
+                           ) -> float:
+    """The largest |labelled - stored| energy (meV/atom); an InputError above the tolerance
+    (the frames came from another teacher's MD)."""
+    if len(stored_eV) != len(labelled_eV):
+        raise InputError(f"{label}: {len(labelled_eV)} labelled energies for "
+                         f"{len(stored_eV)} frames (the teacher dropped non-finite frames)")
+    diff = np.abs(np.asarray(labelled_eV, float) - np.asarray(stored_eV, float))
+    worst = float(diff.max()) * 1000.0 / n_atoms if diff.size else 0.0
+    if worst > tolerance_meV_atom:
+        raise InputError(f"{label}: the teacher's energies differ from the run's stored ones by "
+                         f"up to {worst:.2f} meV/atom (limit {tolerance_meV_atom:g}): the run "
+                         "was made by another teacher or model version")
+    return worst
+
+
 @dataclass
 class LabelStore:
     """Teacher-labelled frames in ``folder``: one ``<condition key>.extxyz`` per condition
@@ -189,9 +235,12 @@ class LabelStore:
 
 def label_conditions(todo: Sequence[tuple[Condition, list[Any]]], calculator: Any,
                      store: LabelStore,
-                     progress: Callable[[Condition, int, int], None] | None = None) -> int:
+                     progress: Callable[[Condition, int, int], None] | None = None,
+                     check: Callable[[Condition, list[float]], None] | None = None) -> int:
     """Label every frame of each not-yet-stored condition with ``calculator``; returns the
-    number of frames labelled now. A frame whose labels are not finite is dropped (and said)."""
+    number of frames labelled now. A frame whose labels are not finite is dropped (and said).
+    ``check`` sees a condition's energies (eV) before they are stored and may refuse them by
+    raising (nothing of that condition is written)."""
     done = 0
     for k, (condition, frames) in enumerate(todo):
         if store.has(condition):
@@ -209,6 +258,8 @@ def label_conditions(todo: Sequence[tuple[Condition, list[Any]]], calculator: An
             forces.append(force)
             kept.append(frame)
         if kept:
+            if check is not None:
+                check(condition, energies)
             store.write(condition, kept, energies, forces)
             done += len(kept)
         if progress is not None:

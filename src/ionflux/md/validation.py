@@ -74,6 +74,7 @@ def mean_coordination(runs: Sequence[MDRun], centre: str, neighbour: str, cutoff
     ``n_blocks`` consecutive-frame block means per run (frames close in time are correlated),
     pooled over the runs (replicates)."""
     from ionflux.md.aging import block_mean
+    from ionflux.structure.bonds import sample_frames
     from ionflux.structure.order import coordination_numbers
 
     means, variances = [], []
@@ -82,7 +83,7 @@ def mean_coordination(runs: Sequence[MDRun], centre: str, neighbour: str, cutoff
         a, b = np.flatnonzero(symbols == centre), np.flatnonzero(symbols == neighbour)
         if not len(a) or not len(b):
             raise InputError(f"no {centre if not len(a) else neighbour} atoms in the run")
-        picks = np.linspace(0, run.n_frames - 1, min(frames, run.n_frames)).astype(int)
+        picks = sample_frames(run.n_frames, min(frames, run.n_frames), "coordination")
         values = np.array([coordination_numbers(np.asarray(run.positions[k]), run.cell, a, b,
                                                 cutoff).mean() for k in picks])
         mean, err = block_mean(values, n_blocks)
