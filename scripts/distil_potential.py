@@ -10,8 +10,10 @@ Steps (each resumable; rerun a step and it continues where it stopped):
     # 3. active learning: short MD of the fit at every composition, the frames it extrapolates
     #    most on (largest gamma) labelled by the teacher; then fit again
     python scripts/distil_potential.py explore --out runs/distil --teacher sevenn --round 1
-    # 4. frames of the teacher's own melts (direct MLIP runs of run_mlip_melts.py); then fit
+    # 4. frames of the teacher's own melts (direct MLIP runs of run_mlip_melts.py), and the
+    #    last frames of production melts that left the domain; then fit
     python scripts/distil_potential.py teacher-md --out runs/distil runs/mlip/sevenn/BaTiO3_1750K
+    python scripts/distil_potential.py exits --out runs/distil --round 4 runs/mlip/distilled/*K
 
 Labels are the teacher's (universal-potential grade), not DFT.
 """
@@ -177,6 +179,36 @@ def explore(args: argparse.Namespace) -> None:
                   f"{stop} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
+def exits(args: argparse.Namespace) -> None:
+    """Active learning from production melts that left the domain: the last ``--frames``
+    stored frames of every run that stopped on the extrapolation grade (the frames where the
+    fit went wrong), labelled by the teacher (source "distilled round k exit")."""
+    from ase import Atoms
+
+    from ionflux.formula import reduced_formula
+    from ionflux.md.distil import Condition, LabelStore, label_conditions
+    from ionflux.md.mlip import assemble, load_teacher
+
+    calc, teacher = load_teacher(args.teacher, threads=args.threads)
+    store = LabelStore(Path(args.out) / "labels", teacher)
+    for folder in args.runs:
+        run = assemble(folder, include_equilibration=True)
+        if not (run.stop_reason and "extrapolation grade" in run.stop_reason):
+            print(f"{folder}: did not stop on the extrapolation grade; skipped")
+            continue
+        formula = reduced_formula("".join(run.symbols))
+        condition = Condition(formula, run.temperature_K, 1.0,
+                              f"distilled round {args.round} exit")
+        frames = []
+        for k in range(max(0, run.n_frames - args.frames), run.n_frames):
+            frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
+            frame.wrap()
+            frames.append(frame)
+        n = label_conditions([(condition, frames)], calc, store)
+        print(f"{condition.key}: last {n} frames before '{run.stop_reason}' labelled",
+              flush=True)
+
+
 def teacher_md(args: argparse.Namespace) -> None:
     """Label frames of the teacher's own MD runs (``run_mlip_melts.py --teacher sevenn``
     directories): the configurations of the melts the fit is judged against. The run stored
@@ -187,12 +219,24 @@ def teacher_md(args: argparse.Namespace) -> None:
         LabelStore,
         check_teacher_energies,
         label_conditions,
+        most_extrapolated_frames,
         teacher_md_frames,
     )
     from ionflux.md.mlip import assemble, load_teacher
 
     calc, teacher = load_teacher(args.teacher, threads=args.threads)
     store = LabelStore(Path(args.out) / "labels", teacher)
+    grade = None
+    if args.by_gamma:
+        from ionflux.md.distil_fit import DistilledCalculator, distilled_potential
+
+        potential, manifest = distilled_potential(args.by_gamma)
+        fitted = DistilledCalculator.for_potential(potential, manifest.get("reference_model"))
+
+        def grade(atoms, fitted=fitted) -> float:
+            atoms.calc = fitted
+            atoms.get_potential_energy()
+            return float(fitted.extrapolation_grade().max())
     start = time.perf_counter()
     for folder in args.runs:
         run = assemble(folder)
@@ -201,10 +245,16 @@ def teacher_md(args: argparse.Namespace) -> None:
             sys.exit(f"error: {folder} was run by {run_teacher.get('label')}, not by the "
                      f"labelling teacher {teacher.get('label')}")
         formula = reduced_formula("".join(run.symbols))
-        condition = Condition(formula, run.temperature_K, 1.0, f"{args.teacher} md")
+        source = f"{args.teacher} md" + (f" by gamma {args.round}" if grade else "")
+        condition = Condition(formula, run.temperature_K, 1.0, source)
         if store.has(condition):
             continue
-        frames, stored = teacher_md_frames(run, args.frames, str(folder))
+        if grade is None:
+            frames, stored = teacher_md_frames(run, args.frames, str(folder))
+        else:
+            frames, stored, grades = most_extrapolated_frames(run, grade, args.frames,
+                                                              args.stride)
+            print(f"  {folder}: gamma of the chosen frames {[round(g, 1) for g in grades]}")
         n_atoms = len(run.symbols)
 
         def check(_: Condition, energies: list[float], stored=stored, n=n_atoms,
@@ -289,19 +339,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frame-every", type=int, default=10, help="steps between checked frames")
     p.add_argument("--gamma-stop", type=float, default=30.0,
                    help="end a melt's exploration at this extrapolation grade")
+    p = sub.add_parser("exits", help="label the last frames of melts that left the domain")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("runs", nargs="+", type=Path, help="run directories of distilled melts")
+    p.add_argument("--round", type=int, required=True, help="the fit's active-learning round")
+    p.add_argument("--teacher", default="sevenn")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--frames", type=int, default=4, help="frames labelled per stopped run")
     p = sub.add_parser("teacher-md", help="label frames of the teacher's own MD runs")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("runs", nargs="+", type=Path, help="run directories of the teacher's MD")
     p.add_argument("--teacher", default="sevenn")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--frames", type=int, default=30, help="frames labelled per run")
+    p.add_argument("--by-gamma", type=Path, default=None, metavar="POTENTIAL",
+                   help="label the frames on which this fitted potential extrapolates most "
+                        "(default: frames spread evenly over the run)")
+    p.add_argument("--round", type=int, default=0, help="with --by-gamma: the round's number")
+    p.add_argument("--stride", type=int, default=1, help="with --by-gamma: grade every k-th frame")
     p = sub.add_parser("evaluate", help="errors of fitted potentials on labelled frames")
     p.add_argument("--potentials", nargs="+", type=Path, required=True,
                    help="folders of distilled potentials")
     p.add_argument("labels", nargs="+", type=Path, help="labelled .extxyz files")
     args = parser.parse_args(argv)
     {"label": label, "fit": fit, "scan": scan, "explore": explore,
-     "teacher-md": teacher_md, "evaluate": evaluate_on}[args.step](args)
+     "teacher-md": teacher_md, "exits": exits, "evaluate": evaluate_on}[args.step](args)
     return 0
 
 

@@ -22,6 +22,7 @@ from ionflux.md.distil import (
     LabelStore,
     check_teacher_energies,
     label_conditions,
+    most_extrapolated_frames,
     scaled,
     teacher_md_frames,
 )
@@ -115,6 +116,33 @@ def test_frames_of_the_teachers_own_run_are_labelled_only_if_its_energies_agree(
         label_conditions([(other, picked)], known_teacher, store,
                          check=lambda _, e: check_teacher_energies(shifted, e, n_atoms))
     assert store.has(same) and not store.has(other)
+
+
+def test_the_most_extrapolated_frames_of_a_run_are_chosen_by_their_grade():
+    from ionflux.md.run import MDRun
+
+    frames = _frames("BaTiO3")
+    run = MDRun(symbols=frames[0].get_chemical_symbols(), cell=frames[0].cell.array,
+                positions=[f.positions for f in frames],
+                times_fs=[10.0 * k for k in range(len(frames))], temperature_K=1750.0,
+                kinetic_temperatures_K=[1750.0] * len(frames),
+                potential_energies_eV=[-float(k) for k in range(len(frames))])
+
+    def closest_contact(atoms) -> float:  # a grade that is large where atoms come close
+        return 1.0 / atoms.get_all_distances(mic=True)[np.triu_indices(len(atoms), 1)].min()
+
+    grades = [closest_contact(f) for f in frames]
+    expected = sorted(np.argsort(grades)[-2:])
+    picked, energies, chosen = most_extrapolated_frames(run, closest_contact, 2)
+    # the two highest-graded frames, in time order, with the run's own energies
+    assert energies == [-float(k) for k in expected]
+    assert chosen == pytest.approx([grades[k] for k in expected])
+    assert np.allclose(picked[0].positions, frames[expected[0]].get_positions(wrap=True))
+    # with a stride only every other frame is a candidate
+    _, energies, _ = most_extrapolated_frames(run, closest_contact, 1, stride=2)
+    assert -energies[0] % 2 == 0
+    with pytest.raises(InputError, match="stride >= 1"):
+        most_extrapolated_frames(run, closest_contact, 1, stride=0)
 
 
 def test_held_out_split_keeps_whole_conditions_apart(store):

@@ -152,6 +152,36 @@ def teacher_md_frames(run: Any, n_frames: int, label: str = "teacher run"
     return frames, [float(run.potential_energies_eV[k]) for k in picks]
 
 
+def most_extrapolated_frames(run: Any, grade: Callable[[Any], float], n_frames: int,
+                             stride: int = 1) -> tuple[list[Any], list[float], list[float]]:
+    """The ``n_frames`` frames of a teacher's MD run (every ``stride``-th graded) on which a
+    fitted potential extrapolates most: ``grade`` maps wrapped ASE atoms to the potential's
+    largest per-atom extrapolation grade. Returns the frames, the run's stored energies (eV)
+    and their grades, in time order.
+
+    Active learning on the teacher's own melt: rare configurations the teacher visits (in
+    these melts, close Ti-Ti contacts) are where a fit that sampled its own melts fails.
+    """
+    from ase import Atoms
+
+    if n_frames < 1 or stride < 1:
+        raise InputError("most extrapolated frames: need n_frames >= 1 and stride >= 1")
+    candidates = range(0, run.n_frames, stride)
+    grades = {}
+    for k in candidates:
+        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
+        frame.wrap()
+        grades[k] = float(grade(frame))
+    picks = sorted(sorted(grades, key=grades.__getitem__)[-n_frames:])
+    frames = []
+    for k in picks:
+        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
+        frame.wrap()
+        frames.append(frame)
+    return frames, [float(run.potential_energies_eV[k]) for k in picks], \
+        [grades[k] for k in picks]
+
+
 def check_teacher_energies(stored_eV: Sequence[float], labelled_eV: Sequence[float],
                            n_atoms: int, label: str = "teacher run",
                            tolerance_meV_atom: float = TEACHER_MD_ENERGY_TOLERANCE_MEV_ATOM
