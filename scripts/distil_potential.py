@@ -85,7 +85,7 @@ def scan(args: argparse.Namespace) -> None:
         LabelStore(Path(args.out) / "labels").load(), _basis(args),
         ridges=[float(x) for x in args.ridges.split(",")],
         energy_weights=[float(x) for x in args.energy_weights.split(",")],
-        row_cache=Path(args.out) / "rows-cache")
+        row_cache=Path(args.out) / "rows-cache", split_method=args.split)
     print(f"fitted on {result.n_fit_frames} frames, judged on {result.n_validation_frames} frames "
           f"of other training conditions ({time.perf_counter() - start:.0f} s):")
     for (weight, ridge), rmse in result.validation_force_rmse_eV_A.items():
@@ -114,7 +114,7 @@ def fit(args: argparse.Namespace) -> None:
     result = fit_distilled(store.load(), teacher, basis,
                            reference=None if args.no_reference else REFERENCE,
                            row_cache=Path(args.out) / "rows-cache", ridge=args.ridge,
-                           energy_weight=args.energy_weight)
+                           energy_weight=args.energy_weight, split_method=args.split)
     out = Path(args.out) / "potential"
     out.mkdir(parents=True, exist_ok=True)
     result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=0.0, help="stop after this long (0: never)")
     p = sub.add_parser("fit", help="fit the linear ACE; held-out errors; potential + manifest")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", choices=["stable", "seeded"], default="stable",
+                   help="held-out conditions: by a hash of each condition (stable as rounds "
+                        "add conditions) or a seeded draw (the shipped fit's)")
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     p.add_argument("--ridge", type=float, default=1e-6, help="ridge term on the coefficients")
@@ -322,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("scan", help="choose ridge and energy weight by inner validation (the "
                                     "held-out conditions untouched)")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", choices=["stable", "seeded"], default="stable",
+                   help="held-out conditions: by a hash of each condition (stable as rounds "
+                        "add conditions) or a seeded draw (the shipped fit's)")
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     p.add_argument("--ridges", default="1e-8,1e-6,1e-4,1e-2")

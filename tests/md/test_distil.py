@@ -155,6 +155,35 @@ def test_held_out_split_keeps_whole_conditions_apart(store):
     assert {f.info["formula"] for f in test} == {"BaTiO3", "BaTi2O5"}
 
 
+@pytest.mark.parametrize("method", ["seeded", "stable"])
+def test_both_splits_hold_out_whole_conditions_and_the_stable_one_keeps_its_choices(method):
+    def frame(formula: str, temperature: float, source: str) -> Atoms:
+        atoms = Atoms("BaTiO3", positions=np.zeros((5, 3)), cell=np.eye(3) * 4, pbc=True)
+        atoms.info.update(formula=formula, temperature_K=temperature, volume_scale=1.0,
+                          source=source)
+        return atoms
+
+    first = [frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
+             for t in (1500.0, 2000.0, 2500.0, 3000.0, 3500.0, 4000.0, 4500.0, 5000.0)]
+    later = first + [frame(f, t, f"round {r}") for r in (1, 2, 3) for f in ("BaTiO3", "BaTi2O5")
+                     for t in (1750.0, 2250.0)]
+
+    def held(frames):
+        return {(f.info["formula"], f.info["temperature_K"], f.info["source"])
+                for f in split_held_out(frames, 0.2, 0, method)[1]}
+
+    before, after = held(first), held(later)
+    for split in (before, after):  # every composition on both sides
+        assert {c[0] for c in split} == {"BaTiO3", "BaTi2O5"}
+        assert all(sum(c[0] == f for c in split) < 8 for f in ("BaTiO3", "BaTi2O5"))
+    old_conditions = {(f.info["formula"], f.info["temperature_K"], f.info["source"])
+                      for f in first}
+    if method == "stable":  # adding conditions moves none of the earlier ones
+        assert after & old_conditions == before
+    with pytest.raises(InputError, match="unknown method"):
+        split_held_out(first, 0.2, 0, "random")
+
+
 def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teacher, tmp_path):
     fit = fit_distilled(store.load(), TEACHER, basis_config=SMALL_BASIS, reference=None)
     held = fit.manifest["held_out"]
@@ -200,8 +229,8 @@ def test_setting_scan_judges_on_training_conditions_only_and_solves_the_same_fit
     assert scan.chosen[1] == 1e-8 and errors[scan.chosen] < 1e-5
     assert errors[(10.0, 10.0)] > 100 * errors[(10.0, 1e-8)]
     # the held-out conditions are not among those fitted or judged
-    train, test = split_held_out(frames, 0.2, 0)
-    fit_part, judged = split_held_out(train, 0.2, 1)
+    train, test = split_held_out(frames, 0.2, 0, "stable")
+    fit_part, judged = split_held_out(train, 0.2, 1, "stable")
     held = {(f.info["formula"], f.info["volume_scale"]) for f in test}
     assert held.isdisjoint({(f.info["formula"], f.info["volume_scale"])
                             for f in [*fit_part, *judged]})

@@ -45,10 +45,28 @@ def condition_of(frame: Any) -> tuple[str, float, float, str]:
             str(info.get("source", "pedone")))
 
 
-def split_held_out(frames: Sequence[Any], fraction: float = 0.2, seed: int = 0
-                   ) -> tuple[list[Any], list[Any]]:
-    """Training and held-out frames: per composition, ``fraction`` of its conditions (at least
-    one) held out whole, chosen by a seeded generator."""
+#: How held-out conditions are chosen. "seeded": a seeded draw over each composition's sorted
+#: conditions (the shipped fit's), so adding a condition can move others between the sets;
+#: "stable": a condition is held out when a hash of (seed, its key) falls below the fraction,
+#: so active-learning rounds keep every earlier condition on its side and held-out errors of
+#: successive rounds stay comparable. A composition with none below gets its lowest.
+SPLIT_METHODS = ("seeded", "stable")
+
+
+def _stable_rank(seed: int, condition: tuple) -> float:
+    import hashlib
+
+    digest = hashlib.sha256(f"{seed}|{condition!r}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+
+def split_held_out(frames: Sequence[Any], fraction: float = 0.2, seed: int = 0,
+                   method: str = "seeded") -> tuple[list[Any], list[Any]]:
+    """Training and held-out frames: per composition, about ``fraction`` of its conditions (at
+    least one) held out whole, chosen as ``method`` says (:data:`SPLIT_METHODS`)."""
+    if method not in SPLIT_METHODS:
+        raise InputError(f"held-out split: unknown method {method!r} (one of "
+                         f"{', '.join(SPLIT_METHODS)})")
     by_condition: dict[tuple, list[Any]] = defaultdict(list)
     for frame in frames:
         by_condition[condition_of(frame)].append(frame)
@@ -60,6 +78,13 @@ def split_held_out(frames: Sequence[Any], fraction: float = 0.2, seed: int = 0
     for formula in sorted(by_formula):
         conds = by_formula[formula]
         if len(conds) < 2:
+            continue
+        if method == "stable":
+            ranks = {c: _stable_rank(seed, c) for c in conds}
+            chosen = [c for c in conds if ranks[c] < fraction]
+            if not chosen or len(chosen) == len(conds):  # keep one on each side
+                chosen = [min(conds, key=ranks.get)]
+            held.update(chosen)
             continue
         n = max(1, round(fraction * len(conds)))
         picks = rng.choice(len(conds), size=n, replace=False)
@@ -269,7 +294,7 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
                   seed: int = 0, limit_eV_A: float = FORCE_LIMIT_EV_A,
                   reference: str | None = REFERENCE,
                   row_cache: str | Path | None = None, ridge: float = 1e-6,
-                  energy_weight: float = 10.0) -> DistilledFit:
+                  energy_weight: float = 10.0, split_method: str = "stable") -> DistilledFit:
     """Fit a linear ACE to teacher-labelled ``frames`` (on top of the ``reference`` model, or
     alone with None), measure it on held-out conditions and refuse it above ``limit_eV_A``;
     the manifest records teacher, reference, frames, basis and errors. ``row_cache`` is a
@@ -279,7 +304,7 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
     from ionflux.md.ace import build_active_set, fit_linear_ace
 
     basis_config = basis_config or DISTIL_BASIS
-    train, test = split_held_out(frames, held_out_fraction, seed)
+    train, test = split_held_out(frames, held_out_fraction, seed, split_method)
     if not test:
         raise AnalysisError("distilled fit: no held-out conditions (need >= 2 conditions for "
                             "some composition)")
@@ -304,6 +329,7 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
         "frames": {f: dict(c) for f, c in sorted(counts.items())},
         "n_train_frames": len(train), "n_held_out_frames": len(test),
         "held_out_fraction": held_out_fraction, "split_seed": seed,
+        "split_method": split_method,
         "train": {"force_rmse_eV_A": round(fit.force_rmse_eV_A, 4),
                   "energy_rmse_meV_atom": round(1000 * fit.energy_rmse_eV_per_atom, 2)},
         "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A, "ridge": ridge,
@@ -331,7 +357,8 @@ def scan_fit_settings(frames: Sequence[Any], basis_config: dict[str, Any] | None
                       energy_weights: Sequence[float] = (10.0,),
                       held_out_fraction: float = 0.2, seed: int = 0, validation_seed: int = 1,
                       reference: str | None = REFERENCE,
-                      row_cache: str | Path | None = None) -> SettingScan:
+                      row_cache: str | Path | None = None,
+                      split_method: str = "stable") -> SettingScan:
     """Choose the ridge term and energy weight of :func:`fit_distilled` by inner validation.
 
     The training conditions of :func:`split_held_out` (``seed``) are split again
@@ -346,8 +373,9 @@ def scan_fit_settings(frames: Sequence[Any], basis_config: dict[str, Any] | None
     from ionflux.md.ace import composition_row, design_rows
 
     basis_config = basis_config or DISTIL_BASIS
-    train, _ = split_held_out(frames, held_out_fraction, seed)
-    fit_frames, validation = split_held_out(train, held_out_fraction, validation_seed)
+    train, _ = split_held_out(frames, held_out_fraction, seed, split_method)
+    fit_frames, validation = split_held_out(train, held_out_fraction, validation_seed,
+                                            split_method)
     if not validation:
         raise AnalysisError("setting scan: no validation conditions (need >= 3 conditions for "
                             "some composition)")
@@ -507,7 +535,8 @@ def active_set_path(folder: Path, manifest: dict[str, Any], basis: Any) -> Path:
     cached = cache_dir() / "distilled" / f"{digest}.asi"
     if not cached.is_file():
         train, _ = split_held_out(load_labels(labels), manifest["held_out_fraction"],
-                                  manifest["split_seed"])
+                                  manifest["split_seed"],
+                                  manifest.get("split_method", "seeded"))
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(cached.name + ".tmp")
         save_active_set(tmp, basis, build_active_set(basis, train))
