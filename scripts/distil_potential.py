@@ -135,11 +135,10 @@ def fit(args: argparse.Namespace) -> None:
 def explore(args: argparse.Namespace) -> None:
     """Active learning: short MD of the fitted potential at every composition; the frames with
     the largest extrapolation grade are labelled by the teacher (source "distilled round k")."""
-    from ase import Atoms
     from ase.io import read
 
     from ionflux.md.ace import AceMDSettings, run_ace_md
-    from ionflux.md.distil import Condition, LabelStore, label_conditions
+    from ionflux.md.distil import Condition, LabelStore, label_conditions, run_frame
     from ionflux.md.distil_fit import DistilledCalculator, distilled_potential
     from ionflux.md.library import amorphous_snapshot_files
     from ionflux.md.mlip import load_teacher
@@ -167,11 +166,7 @@ def explore(args: argparse.Namespace) -> None:
             # meant for (it is where the run went wrong): pick the most extrapolated below it
             gammas = [g if g == g and g <= args.gamma_stop else 0.0 for g in run.gamma_max]
             picks = sorted(range(len(gammas)), key=gammas.__getitem__)[-args.frames:]
-            frames = []
-            for k in picks:
-                frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
-                frame.wrap()
-                frames.append(frame)
+            frames = [run_frame(run, k) for k in picks]
             label_conditions([(condition, frames)], calc, store)
             stop = f"; stopped: {run.stop_reason}" if run.partial else ""
             print(f"{condition.key}: {run.n_frames} frames, gamma max "
@@ -183,10 +178,8 @@ def exits(args: argparse.Namespace) -> None:
     """Active learning from production melts that left the domain: the last ``--frames``
     stored frames of every run that stopped on the extrapolation grade (the frames where the
     fit went wrong), labelled by the teacher (source "distilled round k exit")."""
-    from ase import Atoms
-
     from ionflux.formula import reduced_formula
-    from ionflux.md.distil import Condition, LabelStore, label_conditions
+    from ionflux.md.distil import Condition, LabelStore, label_conditions, run_frame
     from ionflux.md.mlip import assemble, load_teacher
 
     calc, teacher = load_teacher(args.teacher, threads=args.threads)
@@ -199,11 +192,8 @@ def exits(args: argparse.Namespace) -> None:
         formula = reduced_formula("".join(run.symbols))
         condition = Condition(formula, run.temperature_K, 1.0,
                               f"distilled round {args.round} exit")
-        frames = []
-        for k in range(max(0, run.n_frames - args.frames), run.n_frames):
-            frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
-            frame.wrap()
-            frames.append(frame)
+        frames = [run_frame(run, k) for k in range(max(0, run.n_frames - args.frames),
+                                                   run.n_frames)]
         n = label_conditions([(condition, frames)], calc, store)
         print(f"{condition.key}: last {n} frames before '{run.stop_reason}' labelled",
               flush=True)

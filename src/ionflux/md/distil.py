@@ -130,6 +130,15 @@ def sample_condition(atoms: Any, condition: Condition, plan: SamplingPlan,
 TEACHER_MD_ENERGY_TOLERANCE_MEV_ATOM = 0.5
 
 
+def run_frame(run: Any, index: int) -> Any:
+    """Frame ``index`` of an :class:`ionflux.md.run.MDRun` as ASE atoms, wrapped into the cell."""
+    from ase import Atoms
+
+    frame = Atoms(run.symbols, positions=run.positions[index], cell=run.cell, pbc=True)
+    frame.wrap()
+    return frame
+
+
 def teacher_md_frames(run: Any, n_frames: int, label: str = "teacher run"
                       ) -> tuple[list[Any], list[float]]:
     """``n_frames`` frames (ASE atoms, wrapped) spread evenly over a teacher's own MD run
@@ -139,17 +148,11 @@ def teacher_md_frames(run: Any, n_frames: int, label: str = "teacher run"
     These are the configurations the teacher's melt visits, which neither Pedone melts nor the
     distilled potential's own melts sample (the fit is judged on this melt's dynamics).
     """
-    from ase import Atoms
-
     from ionflux.structure.bonds import sample_frames
 
     picks = sample_frames(run.n_frames, n_frames, label)
-    frames = []
-    for k in picks:
-        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
-        frame.wrap()
-        frames.append(frame)
-    return frames, [float(run.potential_energies_eV[k]) for k in picks]
+    return [run_frame(run, k) for k in picks], \
+        [float(run.potential_energies_eV[k]) for k in picks]
 
 
 def most_extrapolated_frames(run: Any, grade: Callable[[Any], float], n_frames: int,
@@ -162,24 +165,12 @@ def most_extrapolated_frames(run: Any, grade: Callable[[Any], float], n_frames: 
     Active learning on the teacher's own melt: rare configurations the teacher visits (in
     these melts, close Ti-Ti contacts) are where a fit that sampled its own melts fails.
     """
-    from ase import Atoms
-
     if n_frames < 1 or stride < 1:
         raise InputError("most extrapolated frames: need n_frames >= 1 and stride >= 1")
-    candidates = range(0, run.n_frames, stride)
-    grades = {}
-    for k in candidates:
-        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
-        frame.wrap()
-        grades[k] = float(grade(frame))
+    grades = {k: float(grade(run_frame(run, k))) for k in range(0, run.n_frames, stride)}
     picks = sorted(sorted(grades, key=grades.__getitem__)[-n_frames:])
-    frames = []
-    for k in picks:
-        frame = Atoms(run.symbols, positions=run.positions[k], cell=run.cell, pbc=True)
-        frame.wrap()
-        frames.append(frame)
-    return frames, [float(run.potential_energies_eV[k]) for k in picks], \
-        [grades[k] for k in picks]
+    return [run_frame(run, k) for k in picks], \
+        [float(run.potential_energies_eV[k]) for k in picks], [grades[k] for k in picks]
 
 
 def check_teacher_energies(stored_eV: Sequence[float], labelled_eV: Sequence[float],
