@@ -259,10 +259,9 @@ def teacher_md(args: argparse.Namespace) -> None:
 
 
 def evaluate_on(args: argparse.Namespace) -> None:
-    """Errors of fitted potentials on labelled frames, one line per potential and condition:
-    force RMSE, energy RMSE, and the energy RMSE with the condition's mean offset removed (the
+    """Errors of fitted potentials on labelled frames, one line per potential and file: force
+    RMSE, energy RMSE, and the spread of the energy error with its mean offset removed (the
     part that moves a melt between configurations; a constant offset does not)."""
-    import numpy as np
     from ase.io import read
 
     from ionflux.md.distil_fit import DistilledCalculator, distilled_potential, evaluate
@@ -272,21 +271,22 @@ def evaluate_on(args: argparse.Namespace) -> None:
     for folder in args.potentials:
         potential, manifest = distilled_potential(folder, with_active_set=False)
         calc = DistilledCalculator.for_potential(potential, manifest.get("reference_model"))
-        e0 = manifest["reference_energies_eV"]
         for name, frames in frames_by_file.items():
-            errors = evaluate(calc, frames, e0)
-            offsets = []
-            for frame in frames:
-                work = frame.copy()
-                work.calc = calc
-                predicted = work.get_potential_energy() + sum(e0[s] for s in
-                                                              work.get_chemical_symbols())
-                offsets.append((predicted - frame.get_potential_energy()) / len(frame))
-            spread = 1000 * float(np.std(offsets))
+            errors = evaluate(calc, frames, manifest["reference_energies_eV"])
+            spreads = [e["energy_spread_meV_atom"] for e in errors.per_composition.values()]
+            spread = f"{spreads[0]:8.1f}" if len(spreads) == 1 else f"{'mixed':>8s}"
             print(f"{Path(folder).name[:24]:24s} {name[:28]:28s} "
                   f"{errors.force_rmse_eV_A:8.3f} {errors.energy_rmse_meV_atom:8.1f} "
-                  f"{spread:8.1f}", flush=True)
+                  f"{spread}", flush=True)
     print("F RMSE eV/Å; E RMSE and E-<E> (offset removed) meV/atom")
+
+
+def _split_argument(parser: argparse.ArgumentParser) -> None:
+    from ionflux.md.distil_fit import SPLIT_METHODS
+
+    parser.add_argument("--split", choices=SPLIT_METHODS, default="stable",
+                        help="held-out conditions: by a hash of each condition (stable as "
+                             "rounds add conditions) or a seeded draw (the shipped fit's)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=0.0, help="stop after this long (0: never)")
     p = sub.add_parser("fit", help="fit the linear ACE; held-out errors; potential + manifest")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--split", choices=["stable", "seeded"], default="stable",
-                   help="held-out conditions: by a hash of each condition (stable as rounds "
-                        "add conditions) or a seeded draw (the shipped fit's)")
+    _split_argument(p)
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     p.add_argument("--ridge", type=float, default=1e-6, help="ridge term on the coefficients")
@@ -315,9 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("scan", help="choose ridge and energy weight by inner validation (the "
                                     "held-out conditions untouched)")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--split", choices=["stable", "seeded"], default="stable",
-                   help="held-out conditions: by a hash of each condition (stable as rounds "
-                        "add conditions) or a seeded draw (the shipped fit's)")
+    _split_argument(p)
     p.add_argument("--nradmax", default="", help="per body order, e.g. 8,4,2 (default: basis)")
     p.add_argument("--lmax", default="", help="per body order, e.g. 0,3,2")
     p.add_argument("--ridges", default="1e-8,1e-6,1e-4,1e-2")

@@ -145,6 +145,39 @@ def test_the_most_extrapolated_frames_of_a_run_are_chosen_by_their_grade():
         most_extrapolated_frames(run, closest_contact, 1, stride=0)
 
 
+def test_energy_spread_removes_a_constant_offset_but_not_a_varying_error(store):
+    from ase.calculators.calculator import Calculator, all_changes
+
+    from ionflux.md.distil_fit import evaluate
+
+    frames = [f for f in store.load() if f.info["formula"] == "BaTiO3"]
+    labels = {round(float(f.positions.sum()), 6): f for f in frames}
+
+    class Shifted(Calculator):  # the labels, each frame's energy off by a chosen amount
+        implemented_properties = ["energy", "forces"]
+
+        def __init__(self, shift_per_atom):
+            super().__init__()
+            self.shift_per_atom = shift_per_atom
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            frame = labels[round(float(self.atoms.positions.sum()), 6)]
+            self.results = {"energy": frame.get_potential_energy()
+                            + self.shift_per_atom(frame) * len(frame),
+                            "forces": frame.get_forces()}
+
+    zero = {"Ba": 0.0, "Ti": 0.0, "O": 0.0}
+    constant = evaluate(Shifted(lambda f: 0.004), frames, zero).per_composition["BaTiO3"]
+    assert constant["energy_rmse_meV_atom"] == pytest.approx(4.0)
+    assert constant["energy_spread_meV_atom"] == pytest.approx(0.0, abs=1e-6)
+    # +-2 meV/atom alternating: spread 2, whatever the mean
+    alternating = evaluate(Shifted(lambda f: 0.003 + 0.002 * (-1) ** frames.index(f)),
+                           frames, zero).per_composition["BaTiO3"]
+    assert alternating["energy_spread_meV_atom"] == pytest.approx(2.0, rel=1e-6)
+    assert constant["force_rmse_eV_A"] == 0.0
+
+
 def test_held_out_split_keeps_whole_conditions_apart(store):
     frames = store.load()
     train, test = split_held_out(frames, fraction=0.2, seed=0)

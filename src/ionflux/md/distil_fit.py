@@ -113,7 +113,8 @@ class HeldOutErrors:
 
 def evaluate(calculator: Any, frames: Sequence[Any], e0_eV: dict[str, float]) -> HeldOutErrors:
     """Force and energy errors of ``calculator`` (an ASE calculator whose energy excludes the
-    per-element references ``e0_eV``) against the labels on ``frames``."""
+    per-element references ``e0_eV``) against the labels on ``frames``; per composition also
+    the spread (standard deviation) of the per-atom energy error, its offset removed."""
     df: dict[str, list[np.ndarray]] = defaultdict(list)
     ft: dict[str, list[np.ndarray]] = defaultdict(list)
     de: dict[str, list[float]] = defaultdict(list)
@@ -135,6 +136,9 @@ def evaluate(calculator: Any, frames: Sequence[Any], e0_eV: dict[str, float]) ->
                         "force_std_eV_A": round(float(np.concatenate(ft[formula]).std()), 4),
                         "energy_rmse_meV_atom": round(
                             1000 * float(np.sqrt(np.mean(np.square(de[formula])))), 2),
+                        # the part of the energy error that moves a melt between
+                        # configurations (a constant offset does not)
+                        "energy_spread_meV_atom": round(1000 * float(np.std(de[formula])), 2),
                         "n_frames": len(de[formula])}
     all_d = np.concatenate([np.concatenate(v) for v in df.values()])
     all_t = np.concatenate([np.concatenate(v) for v in ft.values()])
