@@ -154,7 +154,7 @@ def test_energy_spread_removes_a_constant_offset_but_not_a_varying_error(store):
     labels = {round(float(f.positions.sum()), 6): f for f in frames}
 
     class Shifted(Calculator):  # the labels, each frame's energy off by a chosen amount
-        implemented_properties = ["energy", "forces"]
+        implemented_properties = ("energy", "forces")
 
         def __init__(self, shift_per_atom):
             super().__init__()
