@@ -14,6 +14,12 @@ Steps (each resumable; rerun a step and it continues where it stopped):
     #    last frames of production melts that left the domain; then fit
     python scripts/distil_potential.py teacher-md --out runs/distil runs/mlip/sevenn/BaTiO3_1750K
     python scripts/distil_potential.py exits --out runs/distil --round 4 runs/mlip/distilled/*K
+    # 5. close contacts of every element pair, just inside the training data's shortest
+    #    distances (where every candidate fit left its domain); `unpack` first starts a round
+    #    from the shipped potential's training data
+    python scripts/distil_potential.py unpack --out runs/distil
+    python scripts/distil_potential.py contacts --out runs/distil \
+        --compare src/ionflux/data/distilled
 
 Labels are the teacher's (universal-potential grade), not DFT.
 """
@@ -114,7 +120,8 @@ def fit(args: argparse.Namespace) -> None:
     result = fit_distilled(store.load(), teacher, basis,
                            reference=None if args.no_reference else REFERENCE,
                            row_cache=Path(args.out) / "rows-cache", ridge=args.ridge,
-                           energy_weight=args.energy_weight, split_method=args.split)
+                           energy_weight=args.energy_weight, split_method=args.split,
+                           training_only_weighting=args.contact_weighting)
     out = Path(args.out) / "potential"
     out.mkdir(parents=True, exist_ok=True)
     result.basis.to_BBasisConfiguration().save(str(out / "BaTiO_distilled.yaml"))
@@ -281,6 +288,95 @@ def evaluate_on(args: argparse.Namespace) -> None:
     print("F RMSE eV/Å; E RMSE and E-<E> (offset removed) meV/atom")
 
 
+def unpack(args: argparse.Namespace) -> None:
+    """Start a round from a fitted potential's training data: its ``labels.npz`` (the shipped
+    potential's by default) written out as the label store the other steps extend."""
+    import json
+    from collections import defaultdict
+
+    from ionflux.md.distil import Condition, LabelStore
+    from ionflux.md.distil_fit import LABELS_FILE, condition_of, load_labels, shipped_potential
+
+    source = args.potential or shipped_potential()
+    teacher = json.loads((source / "manifest.json").read_text())["teacher"]
+    store = LabelStore(Path(args.out) / "labels", teacher)
+    by_condition: dict[Condition, list] = defaultdict(list)
+    for frame in load_labels(source / LABELS_FILE):
+        by_condition[Condition(*condition_of(frame))].append(frame)
+    for condition, frames in by_condition.items():
+        if not store.has(condition):
+            store.write(condition, frames, [f.get_potential_energy() for f in frames],
+                        [f.get_forces() for f in frames])
+    print(f"{sum(map(len, by_condition.values()))} frames of {len(by_condition)} conditions "
+          f"from {source} -> {store.folder}")
+
+
+def contacts(args: argparse.Namespace) -> None:
+    """Close contacts (``ionflux.md.close_contacts``): in labelled melt frames of every
+    composition, the closest pair of each element pair moved to a distance just inside the
+    training data's shortest, labelled by the teacher (source "close contacts <low>-1").
+    Prints the force along each contact: teacher, Pedone reference, and ``--compare``'s fit."""
+    from collections import defaultdict
+
+    import numpy as np
+
+    from ionflux.md.close_contacts import (
+        CONTACT_LOW,
+        contact_frames,
+        pair_force_A,
+        parse_contacts,
+        shortest_pair_distances,
+    )
+    from ionflux.md.distil import Condition, LabelStore, label_conditions
+    from ionflux.md.distil_fit import REFERENCE, condition_of, reference_calculator
+    from ionflux.md.mlip import load_teacher
+
+    calc, teacher = load_teacher(args.teacher, threads=args.threads)
+    store = LabelStore(Path(args.out) / "labels", teacher)
+    labelled = [f for f in store.load() if "close contacts" not in condition_of(f)[3]]
+    shortest = shortest_pair_distances(labelled)
+    print("training data's shortest distances (Å): "
+          + ", ".join(f"{a}-{b} {d:.3f}" for (a, b), d in sorted(shortest.items())))
+    low = CONTACT_LOW if args.low is None else args.low
+    rng = np.random.default_rng(args.seed)
+    source = f"close contacts {low:g}-1"
+    todo = []
+    for formula in sorted({condition_of(f)[0] for f in labelled}):
+        base = [f for f in labelled if condition_of(f)[0] == formula
+                and args.t_min <= condition_of(f)[1] <= args.t_max]
+        condition = Condition(formula, args.temperature, 1.0, source)
+        frames = contact_frames(base, shortest, args.frames, rng, low)
+        skipped = [s for f in frames for s in f.info.get("skipped_contacts", "").split(",") if s]
+        if skipped:
+            print(f"  {formula}: not placeable (no pair movable without a second contact): "
+                  f"{', '.join(skipped)}")
+        todo.append((condition, frames))
+    label_conditions(todo, calc, store)
+    models = {"reference": reference_calculator(REFERENCE)}
+    if args.compare:
+        from ionflux.md.distil_fit import DistilledCalculator, distilled_potential
+
+        potential, manifest = distilled_potential(args.compare, with_active_set=False)
+        models[args.compare.name] = DistilledCalculator.for_potential(
+            potential, manifest.get("reference_model"))
+    pulls: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for condition, _ in todo:
+        for frame in store.load_condition(condition):
+            forces = {"teacher": frame.get_forces()}
+            for name, model in models.items():
+                work = frame.copy()
+                work.calc = model
+                forces[name] = work.get_forces()
+            for pair, i, j, _ in parse_contacts(frame):
+                for name, f in forces.items():
+                    pulls[pair][name].append(pair_force_A(f, frame, i, j))
+    print("force along the contact (eV/Å, + pushes apart; median and share > 0):")
+    for pair, by_model in sorted(pulls.items()):
+        print(f"  {pair:6s} " + "  ".join(
+            f"{name} {np.median(v):+6.2f} ({np.mean(np.array(v) > 0):.0%})"
+            for name, v in by_model.items()) + f"  [{len(by_model['teacher'])} contacts]")
+
+
 def _split_argument(parser: argparse.ArgumentParser) -> None:
     from ionflux.md.distil_fit import SPLIT_METHODS
 
@@ -310,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="weight of per-atom energies (eV) against force components (eV/Å)")
     p.add_argument("--no-reference", action="store_true",
                    help="fit the ACE alone (default: on top of the Pedone reference model)")
+    p.add_argument("--contact-weighting", choices=("relative", "equal"), default="relative",
+                   help="weight of close-contact frames: melt force RMS over their own "
+                        "(relative) or 1 (equal); see ionflux.md.distil_fit.frame_weights")
     p = sub.add_parser("scan", help="choose ridge and energy weight by inner validation (the "
                                     "held-out conditions untouched)")
     p.add_argument("--out", type=Path, required=True)
@@ -349,13 +448,34 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: frames spread evenly over the run)")
     p.add_argument("--round", type=int, default=0, help="with --by-gamma: the round's number")
     p.add_argument("--stride", type=int, default=1, help="with --by-gamma: grade every k-th frame")
+    p = sub.add_parser("unpack", help="a fitted potential's labels.npz as the label store")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--potential", type=Path, default=None,
+                   help="folder of a distilled potential (default: the shipped one)")
+    p = sub.add_parser("contacts", help="label frames with close contacts of every element pair")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--teacher", default="sevenn")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--frames", type=int, default=6, help="contact frames per composition")
+    p.add_argument("--low", type=float, default=None,
+                   help="deepest contact as a fraction of the training minimum "
+                        "(default: ionflux.md.close_contacts.CONTACT_LOW)")
+    p.add_argument("--t-min", type=float, default=1750.0, help="base frames from melts at or "
+                                                               "above this temperature (K)")
+    p.add_argument("--t-max", type=float, default=2250.0, help="... and at or below this (K)")
+    p.add_argument("--temperature", type=float, default=2000.0,
+                   help="nominal temperature (K) of the contact conditions")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--compare", type=Path, default=None, metavar="POTENTIAL",
+                   help="also print this fitted potential's force along each contact")
     p = sub.add_parser("evaluate", help="errors of fitted potentials on labelled frames")
     p.add_argument("--potentials", nargs="+", type=Path, required=True,
                    help="folders of distilled potentials")
     p.add_argument("labels", nargs="+", type=Path, help="labelled .extxyz files")
     args = parser.parse_args(argv)
     {"label": label, "fit": fit, "scan": scan, "explore": explore,
-     "teacher-md": teacher_md, "exits": exits, "evaluate": evaluate_on}[args.step](args)
+     "teacher-md": teacher_md, "exits": exits, "evaluate": evaluate_on, "unpack": unpack,
+     "contacts": contacts}[args.step](args)
     return 0
 
 

@@ -47,15 +47,27 @@ def _calculator(args: argparse.Namespace) -> tuple[object, dict]:
     return load_teacher(args.teacher, threads=args.threads)
 
 
-def _gamma_check(atoms: object) -> str | None:
-    """Stop where the distilled potential extrapolates beyond the study's threshold."""
+def _gamma_check(potential: Path | None):
+    """Frame check of a distilled melt: stop where the potential extrapolates beyond the
+    study's threshold, saying which pair is closest relative to the training data's shortest
+    distance of its kind (how every stop measured so far began)."""
     from ionflux.md.ace import GAMMA_STOP, frame_gamma
 
-    gamma = frame_gamma(atoms.calc)
-    if gamma > GAMMA_STOP:
+    def check(atoms: object) -> str | None:
+        gamma = frame_gamma(atoms.calc)
+        if not gamma > GAMMA_STOP:
+            return None
+        from ionflux.md.close_contacts import closest_contact
+        from ionflux.md.distil_fit import training_shortest_distances
+
+        pair, i, j, distance, ratio = closest_contact(atoms,
+                                                      training_shortest_distances(potential))
         return (f"extrapolation grade gamma = {gamma:.3g} above {GAMMA_STOP:g}: the melt left "
-                "the distilled potential's training domain (frames so far kept)")
-    return None
+                "the distilled potential's training domain (frames so far kept; closest pair "
+                f"{pair} {distance:.2f} Å, atoms {i} and {j}, {ratio:.2f}x the training "
+                "data's shortest)")
+
+    return check
 
 
 def _still_running(args: argparse.Namespace, melts: list[tuple[str, float]]
@@ -87,7 +99,7 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
     from ionflux.md.mlip import ChunkSettings, assemble, mark_converged, run_chunks
 
     calc, teacher = _calculator(args)
-    check = _gamma_check if args.teacher == "distilled" else None
+    check = _gamma_check(args.potential) if args.teacher == "distilled" else None
     snapshots = amorphous_snapshot_files()
     deadline = time.monotonic() + 60 * args.minutes
     settings = ChunkSettings(temperature_K=1.0, timestep_fs=args.timestep_fs,

@@ -87,6 +87,51 @@ def test_linear_fit_recovers_a_known_potential():
     assert np.abs(held_out.get_forces() - reference.get_forces()).max() < 1e-6
 
 
+
+def test_weighted_fit_solves_the_weighted_least_squares_of_numpy():
+    """Structure weights against an independent weighted least squares (numpy lstsq on the
+    explicitly weighted rows): labels no basis reproduces, so the weights matter."""
+    from pyace import ACEBBasisSet, create_multispecies_basis_config
+
+    from ionflux.md.ace import composition_row
+
+    structures = [_cell(f, k) for f in ("BaTiO3", "Ba2TiO4") for k in (0, 2)]
+    rng = np.random.default_rng(4)
+    energies = [float(rng.normal(0, 5)) for _ in structures]
+    forces = [rng.normal(0.0, 1.0, (len(a), 3)) for a in structures]
+    weights = [1.0, 0.3, 2.0, 0.7]
+    ridge, energy_weight = 1e-3, 10.0
+    fit = fit_linear_ace(structures, energies, forces, basis_config=SMALL_BASIS, ridge=ridge,
+                         energy_weight=energy_weight, weights=weights)
+    basis = ACEBBasisSet(create_multispecies_basis_config(SMALL_BASIS))
+    elements = list(basis.elements_name)
+    blocks, targets = [], []
+    for atoms, e, f, w in zip(structures, energies, forces, weights, strict=True):
+        e_row, f_rows = design_rows(basis, atoms)
+        n = len(atoms)
+        blocks.append(w * np.hstack([f_rows, np.zeros((3 * n, len(elements)))]))
+        targets.append(w * f.ravel())
+        blocks.append(w * energy_weight * np.hstack([e_row / n, composition_row(atoms, elements)])
+                      [None, :])
+        targets.append(np.array([w * energy_weight * e / n]))
+    size = blocks[0].shape[1]
+    blocks.append(np.sqrt(ridge) * np.eye(size))
+    targets.append(np.zeros(size))
+    expected = np.linalg.lstsq(np.vstack(blocks), np.concatenate(targets), rcond=None)[0]
+    n_func = size - len(elements)
+    assert np.allclose(fit.basis.basis_coeffs, expected[:n_func], rtol=1e-6, atol=1e-8)
+    assert [fit.e0_eV[el] for el in elements] == pytest.approx(expected[n_func:], rel=1e-6)
+    # equal weights are the unweighted fit; weights are checked
+    plain = fit_linear_ace(structures, energies, forces, basis_config=SMALL_BASIS, ridge=ridge)
+    same = fit_linear_ace(structures, energies, forces, basis_config=SMALL_BASIS, ridge=ridge,
+                          weights=[1.0] * 4)
+    assert np.allclose(plain.basis.basis_coeffs, same.basis.basis_coeffs)
+    assert not np.allclose(plain.basis.basis_coeffs, fit.basis.basis_coeffs, rtol=1e-3)
+    with pytest.raises(InputError, match="positive weight"):
+        fit_linear_ace(structures, energies, forces, basis_config=SMALL_BASIS,
+                       weights=[1.0, 0.0, 1.0, 1.0])
+
+
 def test_gamma_of_calculator_equals_numpy_from_projections(standin):
     atoms = _cell("BaTiO3", 3)
     calc = standin.calculator()

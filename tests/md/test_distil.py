@@ -217,6 +217,51 @@ def test_both_splits_hold_out_whole_conditions_and_the_stable_one_keeps_its_choi
         split_held_out(first, 0.2, 0, "random")
 
 
+
+@pytest.mark.parametrize("method", ["seeded", "stable"])
+def test_close_contact_frames_always_train_and_move_no_melt_condition(method):
+    def frame(formula: str, temperature: float, source: str) -> Atoms:
+        atoms = Atoms("BaTiO3", positions=np.zeros((5, 3)), cell=np.eye(3) * 4, pbc=True)
+        atoms.info.update(formula=formula, temperature_K=temperature, volume_scale=1.0,
+                          source=source)
+        return atoms
+
+    melts = [frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
+             for t in (1500.0, 2000.0, 2500.0, 3000.0, 3500.0)]
+    contacts = [frame(f, 2000.0, "close contacts 0.8-1") for f in ("BaTiO3", "BaTi2O5")
+                for _ in range(3)]
+    key = lambda f: (f.info["formula"], f.info["temperature_K"], f.info["source"])  # noqa: E731
+    _, held_before = split_held_out(melts, 0.2, 0, method)
+    # a composition with melts and a training-only condition still holds out a melt
+    train, held = split_held_out(melts + contacts, 0.2, 0, method)
+    assert {key(f) for f in held} == {key(f) for f in held_before}
+    assert sum(f.info["source"].startswith("close contacts") for f in train) == 6
+    assert not any(f.info["source"].startswith("close contacts") for f in held)
+
+
+
+def test_close_contact_frames_are_weighted_to_the_melts_relative_force_accuracy():
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from ionflux.md.distil_fit import frame_weights
+
+    def frame(source: str, force: float) -> Atoms:
+        atoms = Atoms("Ti2", positions=[[0, 0, 0], [2, 0, 0]], cell=np.eye(3) * 6, pbc=True)
+        atoms.info.update(formula="Ti", temperature_K=2000.0, volume_scale=1.0, source=source)
+        atoms.calc = SinglePointCalculator(atoms, energy=0.0,
+                                           forces=[[force, 0, 0], [-force, 0, 0]])
+        return atoms
+
+    # melt force RMS: sqrt((2 * 1^2 + 2 * 3^2) / 12) = sqrt(20 / 12)
+    frames = [frame("pedone", 1.0), frame("pedone", 3.0), frame("close contacts 0.8-1", 10.0)]
+    melt_rms = np.sqrt(20 / 12)
+    own_rms = np.sqrt(200 / 6)
+    assert frame_weights(frames) == pytest.approx([1.0, 1.0, melt_rms / own_rms])
+    assert frame_weights(frames, "equal") == pytest.approx([1.0, 1.0, 1.0])
+    with pytest.raises(InputError, match="weighting"):
+        frame_weights(frames, "by-hand")
+
+
 def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teacher, tmp_path):
     fit = fit_distilled(store.load(), TEACHER, basis_config=SMALL_BASIS, reference=None)
     held = fit.manifest["held_out"]
@@ -238,6 +283,44 @@ def test_refit_recovers_the_known_teacher_on_held_out_frames(store, known_teache
     reference.calc = known_teacher
     assert np.abs(new.get_forces() - reference.get_forces()).max() < 1e-4  # teacher: ~2 eV/Å
     assert record["teacher"] == "distilled" and record["distilled_from"] == "known ACE (test)"
+
+
+
+def test_close_contacts_train_but_leave_the_held_out_set_and_the_domain_edge_alone(
+        store, known_teacher, tmp_path):
+    from ionflux.md.close_contacts import (
+        parse_contacts,
+        place_contacts,
+        shortest_pair_distances,
+    )
+    from ionflux.md.distil_fit import LABELS_FILE, save_labels, training_shortest_distances
+
+    melts = store.load()
+    shortest = shortest_pair_distances(melts)
+    made = [place_contacts(f, [("Ti", "Ti", 0.85 * shortest[("Ti", "Ti")])], shortest)
+            for f in melts[:2]]
+    contacts = LabelStore(tmp_path / "labels", TEACHER)
+    label_conditions([(Condition("BaTiO3", 2000.0, 1.0, "close contacts 0.8-1"), made)],
+                     known_teacher, contacts)
+    frames = melts + contacts.load()
+    plain = fit_distilled(melts, TEACHER, basis_config=SMALL_BASIS, reference=None)
+    fit = fit_distilled(frames, TEACHER, basis_config=SMALL_BASIS, reference=None)
+    # same held-out melts as without the contacts; the contacts trained (teacher in the basis)
+    assert fit.manifest["n_held_out_frames"] == plain.manifest["n_held_out_frames"]
+    assert fit.manifest["training_only"]["n_frames"] == 2
+    assert fit.manifest["training_only"]["force_rmse_eV_A"] \
+        < 1e-4 * fit.manifest["training_only"]["force_std_eV_A"]
+    # the recorded domain edge is the melts': the contact is closer than it
+    recorded = fit.manifest["shortest_pair_distances_A"]
+    assert recorded == plain.manifest["shortest_pair_distances_A"]
+    contact = parse_contacts(made[0])[0][3]
+    assert contact < recorded["Ti-Ti"]
+    # a fit whose manifest predates the record gets the same edge from its labels
+    manifest = {k: v for k, v in fit.manifest.items() if k != "shortest_pair_distances_A"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    save_labels(tmp_path / LABELS_FILE, frames)
+    measured = training_shortest_distances(tmp_path)
+    assert {f"{a}-{b}": round(d, 4) for (a, b), d in measured.items()} == recorded
 
 
 def test_setting_scan_judges_on_training_conditions_only_and_solves_the_same_fit(
@@ -386,7 +469,7 @@ def test_shipped_potential_reproduces_its_recorded_held_out_errors():
     potential = load_potential(folder / "BaTiO_distilled.yaml")
     assert "DISTILLED" in potential.metadata["label"]
     _, held = split_held_out(load_labels(folder / "labels.npz"), manifest["held_out_fraction"],
-                             manifest["split_seed"])
+                             manifest["split_seed"], manifest.get("split_method", "seeded"))
     assert len(held) == manifest["n_held_out_frames"]
     calc = DistilledCalculator(PyACECalculator(potential.basis), manifest["reference_model"])
     errors = evaluate(calc, held, manifest["reference_energies_eV"])

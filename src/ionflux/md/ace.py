@@ -273,14 +273,16 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
                    forces_eV_A: Sequence[np.ndarray], basis_config: dict | None = None,
                    energy_weight: float = 10.0, ridge: float = 1e-6,
                    metadata: dict[str, str] | None = None,
-                   rows: Callable[[Any, Any], tuple[np.ndarray, np.ndarray]] | None = None
-                   ) -> LinearFit:
+                   rows: Callable[[Any, Any], tuple[np.ndarray, np.ndarray]] | None = None,
+                   weights: Sequence[float] | None = None) -> LinearFit:
     """Least-squares fit of the linear B-basis coefficients (and one reference energy per
     element) to energies (eV) and forces (eV/Å).
 
     Rows: per-atom energies weighted by ``energy_weight`` (eV/atom vs eV/Å) and force
     components; a ridge term ``ridge`` |c|^2 keeps unsampled functions at zero. ``rows``
-    replaces :func:`design_rows` (same signature), e.g. by a cached version.
+    replaces :func:`design_rows` (same signature), e.g. by a cached version. ``weights``
+    multiplies each structure's rows (energy and forces; default 1); the training errors
+    reported are then weighted the same way.
     """
     from pyace import ACEBBasisSet, create_multispecies_basis_config
 
@@ -292,31 +294,34 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
     n_el = len(elements)
     # force rows go straight into the block solver (never all in memory); energy rows are
     # one per structure and are kept for the training error
+    w = np.ones(len(structures)) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (len(structures),) or not (w > 0).all():
+        raise InputError("linear ACE fit: need one positive weight per structure")
     rows_e, comp = [], []
     solver: BlockLeastSquares | None = None
-    n_force = 0
-    for atoms, forces in zip(structures, forces_eV_A, strict=True):
+    n_force = 0.0
+    for atoms, forces, wk in zip(structures, forces_eV_A, w, strict=True):
         e_row, f_rows = (rows or design_rows)(basis, atoms)
         if solver is None:
             solver = BlockLeastSquares(e_row.size + n_el)
         rows_e.append(e_row / len(atoms))
         comp.append(composition_row(atoms, elements))
         target = np.asarray(forces, dtype=float).ravel()
-        solver.add(np.hstack([f_rows, np.zeros((target.size, n_el))]), target)
-        n_force += target.size
+        solver.add(wk * np.hstack([f_rows, np.zeros((target.size, n_el))]), wk * target)
+        n_force += wk ** 2 * target.size
     if solver is None:
         raise AnalysisError("linear ACE fit: no structures")
     n_func = rows_e[0].size
     e_target = np.array([e / len(a) for e, a in zip(energies_eV, structures, strict=True)])
-    solver.add(np.hstack([np.array(rows_e), np.array(comp)]) * energy_weight,
-               e_target * energy_weight)
+    solver.add(np.hstack([np.array(rows_e), np.array(comp)]) * (energy_weight * w)[:, None],
+               e_target * energy_weight * w)
     solver.add(math.sqrt(ridge) * np.eye(n_func + n_el), np.zeros(n_func + n_el))
     solution, residual = solver.solve()
     coeffs, e0 = solution[:n_func], solution[n_func:]
     basis.basis_coeffs = coeffs
     e_pred = np.array(rows_e) @ coeffs + np.array(comp) @ e0
     # the force part of the residual: total minus the energy and ridge rows' parts
-    force_ss = residual ** 2 - np.sum((energy_weight * (e_pred - e_target)) ** 2) \
+    force_ss = residual ** 2 - np.sum((energy_weight * w * (e_pred - e_target)) ** 2) \
         - ridge * float(solution @ solution)
     meta = {"label": STANDIN_LABEL, **(metadata or {}),
             "reference_energies_eV": ",".join(f"{el}={v:.8f}"
@@ -328,7 +333,8 @@ def fit_linear_ace(structures: Sequence[Any], energies_eV: Sequence[float],
     bconf.metadata = stored
     basis = ACEBBasisSet(bconf)
     return LinearFit(basis=basis, e0_eV=dict(zip(elements, e0.tolist(), strict=True)),
-                     energy_rmse_eV_per_atom=float(np.sqrt(np.mean((e_pred - e_target) ** 2))),
+                     energy_rmse_eV_per_atom=float(np.sqrt(np.average((e_pred - e_target) ** 2,
+                                                                      weights=w ** 2))),
                      force_rmse_eV_A=math.sqrt(max(force_ss, 0.0) / n_force),
                      force_std_eV_A=_force_std(forces_eV_A), n_structures=len(structures),
                      n_atoms=int(sum(len(s) for s in structures)))

@@ -242,6 +242,14 @@ class LabelStore:
         os.replace(tmp, path)
         return path
 
+    def load_condition(self, condition: Condition) -> list[Any]:
+        """The labelled frames of one stored condition."""
+        from ase.io import read
+
+        if not self.has(condition):
+            raise InputError(f"{self.folder}: nothing labelled for {condition.key}")
+        return read(self.path(condition), index=":", format="extxyz")
+
     def load(self) -> list[Any]:
         """Every labelled frame, in file-name order (energies and forces on ``.calc``)."""
         from ase.io import read

@@ -16,7 +16,7 @@ far. It is recorded in every manifest; :func:`check_fit` refuses a fit above it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,47 @@ def condition_of(frame: Any) -> tuple[str, float, float, str]:
 #: successive rounds stay comparable. A composition with none below gets its lowest.
 SPLIT_METHODS = ("seeded", "stable")
 
+#: Frame sources that only ever train: configurations made on purpose (close contacts,
+#: :mod:`ionflux.md.close_contacts`), not melts. They are never held out, so the held-out
+#: errors and the force limit stay measured on melt conditions the fit never saw, and adding
+#: them leaves every melt condition on its side of the split (seeded or stable).
+TRAINING_ONLY_SOURCES = ("close contacts",)
+
+
+def is_training_only(frame: Any) -> bool:
+    """Whether ``frame`` comes from a :data:`TRAINING_ONLY_SOURCES` source."""
+    return condition_of(frame)[3].startswith(TRAINING_ONLY_SOURCES)
+
+
+#: How training-only frames are weighted in the fit. "relative" (the default): a frame's rows
+#: are multiplied by the melt frames' force RMS over its own, so the fit asks the same relative
+#: force accuracy of a close-contact frame (whose contact ions carry 10-60 eV/Å) as of a melt
+#: frame rather than spending the basis on the largest forces; "equal": weight 1 like a melt
+#: frame. A modelling choice; the manifest records it and the weights (docs/md-engines.md
+#: shows both fits).
+TRAINING_ONLY_WEIGHTINGS = ("relative", "equal")
+
+
+def frame_weights(frames: Sequence[Any], weighting: str = "relative") -> np.ndarray:
+    """Fit weight of each of ``frames``: 1 for melt frames, training-only frames as
+    ``weighting`` says (:data:`TRAINING_ONLY_WEIGHTINGS`)."""
+    if weighting not in TRAINING_ONLY_WEIGHTINGS:
+        raise InputError(f"training-only weighting {weighting!r} not one of "
+                         f"{', '.join(TRAINING_ONLY_WEIGHTINGS)}")
+    made = np.array([is_training_only(f) for f in frames], dtype=bool)
+    weights = np.ones(len(frames))
+    if weighting == "equal" or not made.any() or made.all():
+        return weights
+
+    def rms(group: Iterable[Any]) -> float:
+        return float(np.sqrt(np.mean(np.concatenate([f.get_forces().ravel() for f in group])
+                                     ** 2)))
+
+    melt_rms = rms(f for f, m in zip(frames, made, strict=True) if not m)
+    for k in np.flatnonzero(made):
+        weights[k] = melt_rms / rms([frames[k]])
+    return weights
+
 
 def _stable_rank(seed: int, condition: tuple) -> float:
     import hashlib
@@ -63,7 +104,8 @@ def _stable_rank(seed: int, condition: tuple) -> float:
 def split_held_out(frames: Sequence[Any], fraction: float = 0.2, seed: int = 0,
                    method: str = "seeded") -> tuple[list[Any], list[Any]]:
     """Training and held-out frames: per composition, about ``fraction`` of its conditions (at
-    least one) held out whole, chosen as ``method`` says (:data:`SPLIT_METHODS`)."""
+    least one) held out whole, chosen as ``method`` says (:data:`SPLIT_METHODS`); frames of
+    :data:`TRAINING_ONLY_SOURCES` always train."""
     if method not in SPLIT_METHODS:
         raise InputError(f"held-out split: unknown method {method!r} (one of "
                          f"{', '.join(SPLIT_METHODS)})")
@@ -72,7 +114,8 @@ def split_held_out(frames: Sequence[Any], fraction: float = 0.2, seed: int = 0,
         by_condition[condition_of(frame)].append(frame)
     by_formula: dict[str, list[tuple]] = defaultdict(list)
     for cond in sorted(by_condition):
-        by_formula[cond[0]].append(cond)
+        if not cond[3].startswith(TRAINING_ONLY_SOURCES):
+            by_formula[cond[0]].append(cond)
     rng = np.random.default_rng(seed)
     held: set[tuple] = set()
     for formula in sorted(by_formula):
@@ -298,7 +341,8 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
                   seed: int = 0, limit_eV_A: float = FORCE_LIMIT_EV_A,
                   reference: str | None = REFERENCE,
                   row_cache: str | Path | None = None, ridge: float = 1e-6,
-                  energy_weight: float = 10.0, split_method: str = "stable") -> DistilledFit:
+                  energy_weight: float = 10.0, split_method: str = "stable",
+                  training_only_weighting: str = "relative") -> DistilledFit:
     """Fit a linear ACE to teacher-labelled ``frames`` (on top of the ``reference`` model, or
     alone with None), measure it on held-out conditions and refuse it above ``limit_eV_A``;
     the manifest records teacher, reference, frames, basis and errors. ``row_cache`` is a
@@ -306,6 +350,7 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
     from pyace import PyACECalculator
 
     from ionflux.md.ace import build_active_set, fit_linear_ace
+    from ionflux.md.close_contacts import shortest_pair_distances
 
     basis_config = basis_config or DISTIL_BASIS
     train, test = split_held_out(frames, held_out_fraction, seed, split_method)
@@ -315,14 +360,17 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
     label = DISTILLED_LABEL.format(teacher=teacher.get("label", teacher.get("teacher", "?")))
     ref = None if reference is None else reference_calculator(reference)
     energies, forces = zip(*(residual_labels(f, ref) for f in train), strict=True)
+    weights = frame_weights(train, training_only_weighting)
     fit = fit_linear_ace(train, energies, forces, basis_config=basis_config, ridge=ridge,
                          energy_weight=energy_weight,
                          metadata={"label": label, "name": "Ba-Ti-O distilled linear ACE",
                                    "teacher": str(teacher.get("label", "")),
                                    "reference_model": str(reference)},
-                         rows=None if row_cache is None else CachedRows(row_cache, basis_config))
-    errors = evaluate(DistilledCalculator(PyACECalculator(fit.basis), reference), test,
-                      fit.e0_eV)
+                         rows=None if row_cache is None else CachedRows(row_cache, basis_config),
+                         weights=weights)
+    fitted = DistilledCalculator(PyACECalculator(fit.basis), reference)
+    errors = evaluate(fitted, test, fit.e0_eV)
+    made = [f for f in train if is_training_only(f)]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for frame in frames:
         formula, _, _, source = condition_of(frame)
@@ -339,6 +387,22 @@ def fit_distilled(frames: Sequence[Any], teacher: dict[str, Any],
         "held_out": errors.as_dict(), "force_limit_eV_A": limit_eV_A, "ridge": ridge,
         "energy_weight": energy_weight,
     }
+    # the edge of the melt data: where MD that leaves the domain usually leaves it
+    manifest["shortest_pair_distances_A"] = {
+        f"{a}-{b}": round(d, 4) for (a, b), d in sorted(shortest_pair_distances(
+            [f for f in train if not is_training_only(f)]).items())}
+    if made:
+        # training errors, not a test: how closely the fit follows the teacher where it was
+        # given made configurations
+        made_errors = evaluate(fitted, made, fit.e0_eV).as_dict()
+        manifest["training_only"] = {
+            "sources": sorted({condition_of(f)[3] for f in made}), "n_frames": len(made),
+            "force_rmse_eV_A": made_errors["force_rmse_eV_A"],
+            "force_std_eV_A": made_errors["force_std_eV_A"],
+            "weighting": training_only_weighting,
+            "weights_min_median_max": [round(float(q), 4) for q in np.quantile(
+                [w for f, w in zip(train, weights, strict=True) if is_training_only(f)],
+                [0.0, 0.5, 1.0])]}
     check_fit(errors, limit_eV_A)
     return DistilledFit(basis=fit.basis, active_set=build_active_set(fit.basis, train),
                         manifest=manifest)
@@ -451,6 +515,25 @@ def distilled_potential(folder: str | Path | None = None, active_set: str | Path
     if active_set is None:
         active_set = active_set_path(folder, manifest, load_potential(yaml_path).basis)
     return load_potential(yaml_path, active_set=active_set), manifest
+
+
+def training_shortest_distances(folder: str | Path | None = None
+                                ) -> dict[tuple[str, str], float]:
+    """Shortest distance (Å) of each element pair in the melt frames a distilled potential was
+    trained on (its manifest's record, or measured on its ``labels.npz`` for fits made before
+    the manifest kept it; default: the bundled potential)."""
+    import json
+
+    from ionflux.md.close_contacts import shortest_pair_distances
+
+    folder = shipped_potential() if folder is None else Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if "shortest_pair_distances_A" in manifest:
+        return {tuple(k.split("-")): float(v)
+                for k, v in manifest["shortest_pair_distances_A"].items()}
+    train, _ = split_held_out(load_labels(folder / LABELS_FILE), manifest["held_out_fraction"],
+                              manifest["split_seed"], manifest.get("split_method", "seeded"))
+    return shortest_pair_distances(f for f in train if not is_training_only(f))
 
 
 def load_distilled(folder: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
