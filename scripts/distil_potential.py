@@ -357,7 +357,7 @@ def contacts(args: argparse.Namespace) -> None:
         from ionflux.md.distil_fit import DistilledCalculator, distilled_potential
 
         potential, manifest = distilled_potential(args.compare, with_active_set=False)
-        models[args.compare.name] = DistilledCalculator.for_potential(
+        models["fit"] = DistilledCalculator.for_potential(
             potential, manifest.get("reference_model"))
     pulls: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for condition, _ in todo:
