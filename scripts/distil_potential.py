@@ -328,12 +328,17 @@ def contacts(args: argparse.Namespace) -> None:
         shortest_pair_distances,
     )
     from ionflux.md.distil import Condition, LabelStore, label_conditions
-    from ionflux.md.distil_fit import REFERENCE, condition_of, reference_calculator
+    from ionflux.md.distil_fit import (
+        REFERENCE,
+        condition_of,
+        is_training_only,
+        reference_calculator,
+    )
     from ionflux.md.mlip import load_teacher
 
     calc, teacher = load_teacher(args.teacher, threads=args.threads)
     store = LabelStore(Path(args.out) / "labels", teacher)
-    labelled = [f for f in store.load() if "close contacts" not in condition_of(f)[3]]
+    labelled = [f for f in store.load() if not is_training_only(f)]
     shortest = shortest_pair_distances(labelled)
     print("training data's shortest distances (Å): "
           + ", ".join(f"{a}-{b} {d:.3f}" for (a, b), d in sorted(shortest.items())))
