@@ -450,12 +450,12 @@ def test_active_set_is_rebuilt_from_shipped_labels(store, tmp_path, monkeypatch)
     assert len(list((tmp_path / "cache" / "distilled").glob("*.asi"))) == 1
 
 
-CANDIDATE = Path(__file__).parents[2] / "runs" / "distil-contacts"
+CANDIDATES = Path(__file__).parents[2] / "runs"
 
 
-@pytest.mark.parametrize("which", ["shipped", "candidate"])
+@pytest.mark.parametrize("which", ["shipped", "distil-contacts", "distil-contacts-teacher"])
 def test_shipped_potential_reproduces_its_recorded_held_out_errors(which):
-    """The bundled potential (and the candidate in runs/distil-contacts), evaluated
+    """The bundled potential (and the candidates in runs/), evaluated
     independently on its own held-out frames, gives the errors its manifest records, below the
     limit, and says what it is."""
     from pyace import PyACECalculator
@@ -469,7 +469,7 @@ def test_shipped_potential_reproduces_its_recorded_held_out_errors(which):
         shipped_potential,
     )
 
-    folder = shipped_potential() if which == "shipped" else CANDIDATE
+    folder = shipped_potential() if which == "shipped" else CANDIDATES / which
     manifest = json.loads((folder / "manifest.json").read_text())
     assert "not DFT" in manifest["label"] and manifest["teacher"]["model"] == "7net-0"
     potential = load_potential(folder / "BaTiO_distilled.yaml")
