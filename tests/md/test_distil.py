@@ -189,18 +189,20 @@ def test_held_out_split_keeps_whole_conditions_apart(store):
     assert {f.info["formula"] for f in test} == {"BaTiO3", "BaTi2O5"}
 
 
+def _condition_frame(formula: str, temperature: float, source: str) -> Atoms:
+    """A placeholder frame that only carries its condition (for split tests)."""
+    atoms = Atoms("BaTiO3", positions=np.zeros((5, 3)), cell=np.eye(3) * 4, pbc=True)
+    atoms.info.update(formula=formula, temperature_K=temperature, volume_scale=1.0,
+                      source=source)
+    return atoms
+
+
 @pytest.mark.parametrize("method", ["seeded", "stable"])
 def test_both_splits_hold_out_whole_conditions_and_the_stable_one_keeps_its_choices(method):
-    def frame(formula: str, temperature: float, source: str) -> Atoms:
-        atoms = Atoms("BaTiO3", positions=np.zeros((5, 3)), cell=np.eye(3) * 4, pbc=True)
-        atoms.info.update(formula=formula, temperature_K=temperature, volume_scale=1.0,
-                          source=source)
-        return atoms
-
-    first = [frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
+    first = [_condition_frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
              for t in (1500.0, 2000.0, 2500.0, 3000.0, 3500.0, 4000.0, 4500.0, 5000.0)]
-    later = first + [frame(f, t, f"round {r}") for r in (1, 2, 3) for f in ("BaTiO3", "BaTi2O5")
-                     for t in (1750.0, 2250.0)]
+    later = first + [_condition_frame(f, t, f"round {r}") for r in (1, 2, 3)
+                     for f in ("BaTiO3", "BaTi2O5") for t in (1750.0, 2250.0)]
 
     def held(frames):
         return {(f.info["formula"], f.info["temperature_K"], f.info["source"])
@@ -221,15 +223,9 @@ def test_both_splits_hold_out_whole_conditions_and_the_stable_one_keeps_its_choi
 
 @pytest.mark.parametrize("method", ["seeded", "stable"])
 def test_close_contact_frames_always_train_and_move_no_melt_condition(method):
-    def frame(formula: str, temperature: float, source: str) -> Atoms:
-        atoms = Atoms("BaTiO3", positions=np.zeros((5, 3)), cell=np.eye(3) * 4, pbc=True)
-        atoms.info.update(formula=formula, temperature_K=temperature, volume_scale=1.0,
-                          source=source)
-        return atoms
-
-    melts = [frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
+    melts = [_condition_frame(f, t, "pedone") for f in ("BaTiO3", "BaTi2O5")
              for t in (1500.0, 2000.0, 2500.0, 3000.0, 3500.0)]
-    contacts = [frame(f, 2000.0, "close contacts 0.8-1") for f in ("BaTiO3", "BaTi2O5")
+    contacts = [_condition_frame(f, 2000.0, "close contacts 0.8-1") for f in ("BaTiO3", "BaTi2O5")
                 for _ in range(3)]
     key = lambda f: (f.info["formula"], f.info["temperature_K"], f.info["source"])  # noqa: E731
     _, held_before = split_held_out(melts, 0.2, 0, method)
