@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ionflux.errors import IonfluxError
+from ionflux.errors import InputError, IonfluxError
 
 DEFAULT_MELTS = "BaTi2O5:1750,Ba2TiO4:1750"
 
@@ -490,6 +490,58 @@ def export(args: argparse.Namespace) -> None:
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
 
 
+def compare(args: argparse.Namespace) -> None:
+    """D per species of two ``--export`` files (e.g. the same melts run with two potentials),
+    paired by composition and temperature: ratio second / first and z in combined standard
+    errors; a Markdown table, then the range over every pair and the melts found in one file
+    only."""
+    import json
+
+    from ionflux.md.validation import agreement_summary, diffusion_agreement, paired_documents
+    from ionflux.transport.documents import TransportDoc
+
+    files = [Path(name) for name in args.compare.split(",")]
+    if len(files) != 2:
+        raise InputError(f"--compare takes two files (FIRST,SECOND), got {args.compare!r}")
+    sets = []
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        try:
+            raw = json.loads(path.read_text())["documents"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{path}: not an --export file (no 'documents' list)") from None
+        sets.append([TransportDoc.model_validate(doc) for doc in raw])
+    pairs, alone = paired_documents(*sets)
+    print(f"D ratio {files[1].name} / {files[0].name} per species (z: difference in combined "
+          "standard errors); run ps after equilibration, first / second")
+    print("| melt | T (K) | run ps | Ba | Ti | O |")
+    print("|---|---|---|---|---|---|")
+    per_melt = {}
+    for first, second in pairs:
+        agree = diffusion_agreement(second, first)
+        per_melt[f"{first.formula} {first.temperature_K:g} K"] = agree
+
+        def cell(el: str, agree: dict = agree) -> str:
+            if el not in agree or agree[el]["ratio"] is None:
+                return "-"
+            z = agree[el]["z"]
+            return f"{agree[el]['ratio']:.2f}" + ("" if z is None else f" ({z:+.1f})")
+
+        spans = "/".join(str(doc.provenance.method.get("run_ps_after_equilibration", "?"))
+                         for doc in (first, second))
+        print(f"| {first.formula} | {first.temperature_K:g} | {spans} | "
+              + " | ".join(cell(el) for el in ("Ba", "Ti", "O")) + " |")
+    if per_melt:
+        summary = agreement_summary(per_melt, z_within=2.0)
+        print(f"{summary['n_compared']} species in {len(per_melt)} melts: ratio "
+              f"{summary['ratio_min']:.2f}-{summary['ratio_max']:.2f} (median "
+              f"{summary['ratio_median']:.2f}), {summary['n_within']} within 2 combined "
+              "standard errors")
+    for line in alone:
+        print(line)
+
+
 def check_shifts(args: argparse.Namespace) -> None:
     """Documents of ``--check-shift FILE`` (an ``--export`` of melts below the bundled ones)
     against the Arrhenius shift that ``--source distilled-melts`` would put in their place:
@@ -715,6 +767,8 @@ def main() -> None:
                              "equilibration (equal spans for melts that relax as they run)")
     parser.add_argument("--temperatures", default="",
                         help="with --export: only runs at these temperatures (K, comma-separated)")
+    parser.add_argument("--compare", metavar="FIRST,SECOND",
+                        help="D per species of two --export files, paired by melt")
     parser.add_argument("--check-shift", metavar="FILE",
                         help="documents of an --export file against the Arrhenius shift of the "
                              "bundled melts with the pooled activation energy")
@@ -722,6 +776,8 @@ def main() -> None:
     try:
         if args.check_shift:
             check_shifts(args)
+        elif args.compare:
+            compare(args)
         elif args.activation:
             activation(args)
         elif args.export:

@@ -3,6 +3,11 @@ of known D."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +19,7 @@ from ionflux.md.validation import (
     coordination_agreement,
     diffusion_agreement,
     mean_coordination,
+    paired_documents,
 )
 from ionflux.transport.onsager import analyze_trajectories
 
@@ -68,6 +74,45 @@ def test_common_span_refuses_runs_on_other_frame_times():
     b.times_fs = [500.0 + 2 * (t - 500.0) for t in b.times_fs]
     with pytest.raises(InputError, match="different times"):
         common_span(a, b)
+
+
+def test_paired_documents_match_melts_and_name_the_unpaired():
+    base = _walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1)
+    doc = _doc(base)
+    hot = doc.model_copy(update={"temperature_K": 2000.0})
+    other = doc.model_copy(update={"formula": "BaO2"})
+    pairs, alone = paired_documents([doc, hot], [other, doc])
+    assert [(a.temperature_K, b.formula) for a, b in pairs] == [(1750.0, "BaO")]
+    assert alone == ["BaO 2000 K: only in the first", "BaO2 1750 K: only in the second"]
+    with pytest.raises(InputError, match="BaO 1750 K: two documents in one set"):
+        paired_documents([doc, doc], [other])
+    with pytest.raises(InputError, match="two documents in one set"):
+        paired_documents([hot], [doc, doc])
+
+
+def test_compare_script_pairs_two_exports_and_refuses_bad_input(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
+    slow = _doc(_walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1))
+    fast = _doc(_walkers({"Ba": 1e-5, "O": 4e-5}, 1500, seed=2))
+    files = []
+    for name, doc in (("first.json", slow), ("second.json", fast)):
+        files.append(tmp_path / name)
+        files[-1].write_text(json.dumps({"documents": [doc.model_dump(mode="json")]}))
+    done = subprocess.run([sys.executable, str(script), "--compare", f"{files[0]},{files[1]}"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| BaO |"))
+    cells = [cell.strip() for cell in row.split("|")]  # | melt | T | ps | Ba | Ti | O |
+    assert cells[5] == "-"  # no Ti in these melts
+    assert [float(cells[k].split()[0]) for k in (4, 6)] == pytest.approx([2.0, 2.0], rel=0.3)
+    (tmp_path / "bad.json").write_text("[]")
+    for value, message in ((str(files[0]), "takes two files"),
+                           (f"{files[0]},{tmp_path / 'none.json'}", "no such file"),
+                           (f"{files[0]},{tmp_path / 'bad.json'}", "not an --export file")):
+        done = subprocess.run([sys.executable, str(script), "--compare", value],
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and done.stderr.startswith("error:"), done.stderr
+        assert message in done.stderr and "Traceback" not in done.stderr
 
 
 def _gas_or_lattice(n_frames: int, seed: int, lattice: bool) -> MDRun:

@@ -52,6 +52,31 @@ def diffusion_agreement(distilled: Any, direct: Any,
     return out
 
 
+def paired_documents(first: Sequence[Any], second: Sequence[Any]
+                     ) -> tuple[list[tuple[Any, Any]], list[str]]:
+    """Transport documents of two sets paired by (formula, temperature), in ``first``'s
+    order, and the melts found in one set only ("BaTiO3 1750 K: only in the second")."""
+    def key(doc: Any) -> tuple[str, float]:
+        return doc.formula, float(doc.temperature_K)
+
+    theirs: dict[tuple[str, float], Any] = {}
+    for doc in second:
+        if key(doc) in theirs:
+            raise InputError(f"{doc.formula} {doc.temperature_K:g} K: two documents in one set")
+        theirs[key(doc)] = doc
+    pairs, alone, seen = [], [], set()
+    for doc in first:
+        if key(doc) in seen:
+            raise InputError(f"{doc.formula} {doc.temperature_K:g} K: two documents in one set")
+        seen.add(key(doc))
+        if key(doc) in theirs:
+            pairs.append((doc, theirs[key(doc)]))
+        else:
+            alone.append(f"{doc.formula} {doc.temperature_K:g} K: only in the first")
+    alone += [f"{f} {t:g} K: only in the second" for f, t in theirs if (f, t) not in seen]
+    return pairs, alone
+
+
 def agreement_summary(per_melt: dict[str, dict[str, dict[str, Any]]],
                       z_within: float = 1.5) -> dict[str, Any]:
     """Range and median of the ratios over every melt and species, and how many lie within
