@@ -490,29 +490,32 @@ def export(args: argparse.Namespace) -> None:
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
 
 
+def _export_documents(path: Path) -> list:
+    """The transport documents of an ``--export`` file; a clear error if it is not one."""
+    import json
+
+    from ionflux.transport.documents import TransportDoc
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        raw = json.loads(path.read_text())["documents"]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path}: not an --export file (no 'documents' list)") from None
+    return [TransportDoc.model_validate(doc) for doc in raw]
+
+
 def compare(args: argparse.Namespace) -> None:
     """D per species of two ``--export`` files (e.g. the same melts run with two potentials),
     paired by composition and temperature: ratio second / first and z in combined standard
     errors; a Markdown table, then the range over every pair and the melts found in one file
     only."""
-    import json
-
     from ionflux.md.validation import agreement_summary, diffusion_agreement, paired_documents
-    from ionflux.transport.documents import TransportDoc
 
     files = [Path(name) for name in args.compare.split(",")]
     if len(files) != 2:
         raise InputError(f"--compare takes two files (FIRST,SECOND), got {args.compare!r}")
-    sets = []
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
-        try:
-            raw = json.loads(path.read_text())["documents"]
-        except (ValueError, KeyError, TypeError):
-            raise InputError(f"{path}: not an --export file (no 'documents' list)") from None
-        sets.append([TransportDoc.model_validate(doc) for doc in raw])
-    pairs, alone = paired_documents(*sets)
+    pairs, alone = paired_documents(*(_export_documents(path) for path in files))
     print(f"D ratio {files[1].name} / {files[0].name} per species (z: difference in combined "
           "standard errors); run ps after equilibration, first / second")
     print("| melt | T (K) | run ps | Ba | Ti | O |")
@@ -547,7 +550,6 @@ def check_shifts(args: argparse.Namespace) -> None:
     against the Arrhenius shift that ``--source distilled-melts`` would put in their place:
     the bundled melt of the same composition at its lowest temperature, shifted with the
     activation energy pooled over the bundled melts (ionflux.transport.extrapolation)."""
-    import json
 
     from ionflux.transport.documents import TransportDoc
     from ionflux.transport.extrapolation import check_shift, pooled_activation_energy
@@ -562,8 +564,7 @@ def check_shifts(args: argparse.Namespace) -> None:
     print(f"shift: {pooled.describe()}")
     print("| melt | T (K) | from (K) | simulated / shifted L_self: Ba | Ti | run |")
     print("|---|---|---|---|---|---|")
-    for raw in json.loads(Path(args.check_shift).read_text())["documents"]:
-        doc = TransportDoc.model_validate(raw)
+    for doc in _export_documents(Path(args.check_shift)):
         got = check_shift(doc, lowest[doc.formula], pooled)
         cells = " | ".join(
             f"{got.ratios[el]:.2f}" + ("" if got.sigmas[el] is None
@@ -577,17 +578,14 @@ def activation(args: argparse.Namespace) -> None:
     """Apparent activation energies (eV) per composition and species between the lowest and
     highest temperature of the documents in ``--activation FILE`` (an ``--export`` file), next
     to the published records' between 1500 and 1750 K; a Markdown table."""
-    import json
     import warnings
 
     from ionflux.transport.arrhenius import activation_energies
     from ionflux.transport.documents import TransportDoc
     from ionflux.transport.published import load_published
 
-    payload = json.loads(Path(args.activation).read_text())
     ours: dict[str, list[TransportDoc]] = {}
-    for raw in payload["documents"]:
-        doc = TransportDoc.model_validate(raw)
+    for doc in _export_documents(Path(args.activation)):
         ours.setdefault(doc.formula, []).append(doc)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -56,25 +56,22 @@ def paired_documents(first: Sequence[Any], second: Sequence[Any]
                      ) -> tuple[list[tuple[Any, Any]], list[str]]:
     """Transport documents of two sets paired by (formula, temperature), in ``first``'s
     order, and the melts found in one set only ("BaTiO3 1750 K: only in the second")."""
-    def key(doc: Any) -> tuple[str, float]:
-        return doc.formula, float(doc.temperature_K)
-
-    theirs: dict[tuple[str, float], Any] = {}
-    for doc in second:
-        if key(doc) in theirs:
-            raise InputError(f"{doc.formula} {doc.temperature_K:g} K: two documents in one set")
-        theirs[key(doc)] = doc
-    pairs, alone, seen = [], [], set()
-    for doc in first:
-        if key(doc) in seen:
-            raise InputError(f"{doc.formula} {doc.temperature_K:g} K: two documents in one set")
-        seen.add(key(doc))
-        if key(doc) in theirs:
-            pairs.append((doc, theirs[key(doc)]))
-        else:
-            alone.append(f"{doc.formula} {doc.temperature_K:g} K: only in the first")
-    alone += [f"{f} {t:g} K: only in the second" for f, t in theirs if (f, t) not in seen]
+    ours, theirs = _by_melt(first), _by_melt(second)
+    pairs = [(doc, theirs[key]) for key, doc in ours.items() if key in theirs]
+    alone = [f"{f} {t:g} K: only in the {which}"
+             for which, mine, other in (("first", ours, theirs), ("second", theirs, ours))
+             for f, t in mine if (f, t) not in other]
     return pairs, alone
+
+
+def _by_melt(docs: Sequence[Any]) -> dict[tuple[str, float], Any]:
+    out: dict[tuple[str, float], Any] = {}
+    for doc in docs:
+        key = (doc.formula, float(doc.temperature_K))
+        if key in out:
+            raise InputError(f"{doc.formula} {doc.temperature_K:g} K: two documents in one set")
+        out[key] = doc
+    return out
 
 
 def agreement_summary(per_melt: dict[str, dict[str, dict[str, Any]]],
