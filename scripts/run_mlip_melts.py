@@ -23,8 +23,12 @@ import argparse
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ionflux.errors import InputError, IonfluxError
+
+if TYPE_CHECKING:
+    from ionflux.transport.documents import QualityFlag
 
 DEFAULT_MELTS = "BaTi2O5:1750,Ba2TiO4:1750"
 
@@ -467,6 +471,8 @@ def export(args: argparse.Namespace) -> None:
             continue
         method = {**doc.provenance.method, "potential": teacher["label"],
                   "teacher": str(teacher.get("distilled_from") or teacher["teacher"]),
+                  # the label is shared by every fit; the file hash tells two fits apart
+                  "model": str(teacher.get("model")),
                   "thermostat_gamma_per_fs": melt.metadata["settings"]["friction_per_fs"],
                   # method values are scalars: the shortest run, and every replicate as text
                   "run_ps_after_equilibration": min(spans),
@@ -479,7 +485,8 @@ def export(args: argparse.Namespace) -> None:
                 f"{teacher['label']}{grade}")
         doc = doc.model_copy(update={
             "provenance": doc.provenance.model_copy(update={"method": method}),
-            "quality": {**doc.quality, "stationary_energy": energy_stationarity(melts)},
+            "quality": {**doc.quality, "stationary_energy": energy_stationarity(melts),
+                        "convergence_rule": _convergence_flag(melts)},
             "warnings": [*doc.warnings, note]})
         documents.append(doc.model_dump(mode="json", exclude={"correlation_functions"}))
         print(f"{formula} {melt.temperature_K:g} K: {count}, {status}")
@@ -488,6 +495,19 @@ def export(args: argparse.Namespace) -> None:
                "documents": documents, "skipped": skipped}
     Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
+
+
+def _convergence_flag(melts: list) -> QualityFlag:
+    """The convergence rule (:func:`ionflux.md.convergence.convergence_check`) on every
+    replicate run as analysed: passed if every run passes; value = the fraction that pass."""
+    from ionflux.md.convergence import convergence_check
+    from ionflux.transport.documents import QualityFlag
+
+    verdicts = [(m.metadata["settings"]["seed"], *convergence_check(m)) for m in melts]
+    return QualityFlag(passed=all(ok for _, ok, _ in verdicts),
+                       value=sum(ok for _, ok, _ in verdicts) / len(verdicts), threshold=1.0,
+                       reason="; ".join(f"seed {seed}: {'passes' if ok else 'fails'} ({why})"
+                                        for seed, ok, why in verdicts))
 
 
 def _export_documents(path: Path) -> list:
@@ -543,6 +563,61 @@ def compare(args: argparse.Namespace) -> None:
               "standard errors")
     for line in alone:
         print(line)
+
+
+def _end_of_run(doc) -> str:
+    """How the runs of an exported document ended: left the domain, the convergence rule
+    passed, or neither (the fraction of replicates that pass, when some do)."""
+    import re
+
+    # a used run that stopped early ("seed N not used: partial run" is a replicate left out)
+    for warning in doc.warnings:
+        for stop in re.finditer(r"seed \d+: partial run \((.*?)\), [\d.]+ ps after", warning):
+            return ("left the domain" if "training domain" in stop.group(1)
+                    else f"stopped early ({stop.group(1)})")
+    rule = doc.quality.get("convergence_rule")
+    if rule is None:
+        return "(rule not recorded)"
+    if rule.passed:
+        return "converged"
+    return "not converged" + ("" if not rule.value else f" ({rule.value:.0%} of runs pass)")
+
+
+def _with_error(value: float, err: float | None) -> str:
+    """``3.6e-6 ± 0.5e-6``: value and error in one power of ten."""
+    import math
+
+    exponent = math.floor(math.log10(abs(value))) if value else 0
+    if round(abs(value) / 10.0 ** exponent, 1) >= 10:  # 9.99e-6 prints as 1.0e-5
+        exponent += 1
+    scale = 10.0 ** exponent
+    digits = 1 if err is None or err / scale >= 0.095 else 2  # a small error keeps a digit
+    return (f"{value / scale:.{digits}f}e{exponent}"
+            + ("" if err is None else f" ± {err / scale:.{digits}f}e{exponent}"))
+
+
+def table(args: argparse.Namespace) -> None:
+    """D per species (cm^2/s, +- standard error; "nd": fails the diffusive check, an upper
+    bound) of every document in ``--table FILE`` (an ``--export`` file), how its runs ended,
+    and published / ours where the published set has the same melt; a Markdown table."""
+    print("| melt | T (K) | ps (seeds) | end | D Ba | pub/ours | D Ti | pub/ours | D O | "
+          "pub/ours |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    docs = _export_documents(Path(args.table))
+    for doc in sorted(docs, key=lambda d: (d.temperature_K, d.formula)):
+        published, _ = _published_and_pedone(doc.formula, doc.temperature_K)
+        cells = []
+        for el in ("Ba", "Ti", "O"):
+            d = doc.D_self_cm2_s.get(el)
+            err = (doc.D_self_cm2_s_stderr or {}).get(el)
+            flag = doc.quality.get(f"diffusive_{el}")
+            text = "-" if d is None else _with_error(d, err)
+            text += " (nd)" if flag is not None and not flag.passed else ""
+            ratio = published.get(el)
+            cells += [text, "" if ratio is None or not d else f"{ratio / d:.0f}x"]
+        method = doc.provenance.method
+        print(f"| {doc.formula} | {doc.temperature_K:g} | {method.get('replicate_run_ps')} "
+              f"({method.get('seeds')}) | {_end_of_run(doc)} | " + " | ".join(cells) + " |")
 
 
 def check_shifts(args: argparse.Namespace) -> None:
@@ -767,6 +842,9 @@ def main() -> None:
                         help="with --export: only runs at these temperatures (K, comma-separated)")
     parser.add_argument("--compare", metavar="FIRST,SECOND",
                         help="D per species of two --export files, paired by melt")
+    parser.add_argument("--table", metavar="FILE",
+                        help="D per species of every document of an --export file, how its "
+                             "runs ended, and published / ours")
     parser.add_argument("--check-shift", metavar="FILE",
                         help="documents of an --export file against the Arrhenius shift of the "
                              "bundled melts with the pooled activation energy")
@@ -776,6 +854,8 @@ def main() -> None:
             check_shifts(args)
         elif args.compare:
             compare(args)
+        elif args.table:
+            table(args)
         elif args.activation:
             activation(args)
         elif args.export:

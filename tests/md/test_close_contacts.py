@@ -117,13 +117,15 @@ def test_unpack_and_contacts_steps_label_one_contact_frame_per_composition(
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     script.main(["unpack", "--out", str(tmp_path)])
-    assert "352 frames of 176 conditions" in capsys.readouterr().out
+    # the bundled fit's frames: 176 melt conditions, 11 of contacts, 3 of the teacher's melts
+    assert "508 frames of 190 conditions" in capsys.readouterr().out
     monkeypatch.setattr(ionflux.md.mlip, "load_teacher", lambda name, threads=None: (
         PedoneCalculator(), {"teacher": "sevenn", "model": "7net-0", "label": "stand-in"}))
-    script.main(["contacts", "--out", str(tmp_path), "--frames", "1"])
+    # at a temperature of its own: the bundled frames already hold contacts at 2000 K
+    script.main(["contacts", "--out", str(tmp_path), "--frames", "1", "--temperature", "2250"])
     out = capsys.readouterr().out
     made = [f for f in LabelStore(tmp_path / "labels").load()
-            if condition_of(f)[3] == "close contacts 0.8-1"]
+            if condition_of(f)[3] == "close contacts 0.8-1" and condition_of(f)[1] == 2250.0]
     assert len(made) == 11
     assert sum(len(parse_contacts(f)) for f in made) >= 60  # 6 pairs x 11, a few skipped
     rows = [line for line in out.splitlines() if line.startswith(("  O-O ", "  Ti-Ti "))]

@@ -48,3 +48,40 @@ def test_converged_reason_waits_for_length_and_for_the_minimum():
     # 30 frames: too short to analyse at all, so the run goes on instead of failing
     run.positions, run.times_fs = run.positions[:30], run.times_fs[:30]
     assert converged_reason(run) is None
+
+
+def _run(trajectory: Trajectory) -> MDRun:
+    n = trajectory.n_frames
+    return MDRun(symbols=list(trajectory.species), cell=trajectory.cells[0],
+                 positions=list(trajectory.unwrap().positions),
+                 times_fs=list(np.arange(n) * SYSTEM.frame_interval_fs), temperature_K=1500.0,
+                 kinetic_temperatures_K=[1500.0] * n, potential_energies_eV=[0.0] * n)
+
+
+def test_convergence_check_names_what_failed(monkeypatch):
+    """The verdict exported on every melt document: the same pass as converged_reason, and on
+    a fail the check that failed (ageing halves, a caged species, a loose self term)."""
+    import ionflux.md.convergence as convergence
+
+    steady = _run(SYSTEM.generate(4000, seed=11))
+    passed, why = convergence.convergence_check(steady)
+    assert passed and why == converged_reason(steady)
+    faster = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
+        el: 2.0 * d for el, d in SYSTEM.self_diffusion_A2_fs.items()})
+    ageing = _run(_joined(faster.generate(2000, seed=12), SYSTEM.generate(2001, seed=13)))
+    passed, why = convergence.convergence_check(ageing)
+    assert not passed and why.startswith("not stationary: halves differ by")
+    caged = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
+        **SYSTEM.self_diffusion_A2_fs, "Ba": 1e-6})
+    passed, why = convergence.convergence_check(_run(caged.generate(4000, seed=14)))
+    assert not passed and "Ba not diffusive" in why and "Ti not diffusive" not in why
+    passed, why = convergence.convergence_check(_run(SYSTEM.generate(30, seed=15)))
+    assert not passed and why.startswith("too short to analyse")
+    loose = {"flags": {"diffusive_Ba": {"passed": True}, "rel_stderr_L_self_Ba":
+                       {"passed": False}, "rel_stderr_L_self_O": {"passed": True}},
+             "L_self_relative_error": {"Ba": 0.27, "O": 0.05}, "self_terms_pass": False,
+             "estimator": "test@1"}
+    monkeypatch.setattr(convergence, "self_term_quality", lambda *_: loose)
+    assert convergence.convergence_check(steady) == (
+        False, "self terms fail the 20 % limit or the diffusive check: L_self Ba error 27 % "
+               "(test@1 estimator)")

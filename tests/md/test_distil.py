@@ -449,7 +449,7 @@ def test_active_set_is_rebuilt_from_shipped_labels(store, tmp_path, monkeypatch)
 CANDIDATES = Path(__file__).parents[2] / "runs"
 
 
-@pytest.mark.parametrize("which", ["shipped", "distil-contacts", "distil-contacts-teacher"])
+@pytest.mark.parametrize("which", ["shipped", "distil-contacts"])
 def test_shipped_potential_reproduces_its_recorded_held_out_errors(which):
     """The bundled potential (and the candidates in runs/), evaluated
     independently on its own held-out frames, gives the errors its manifest records, below the

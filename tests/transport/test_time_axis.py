@@ -91,7 +91,7 @@ def test_corrected_kd_and_onset_s_scale_by_the_product_factor(published):
 
 def test_bundled_reference_is_labelled_and_splits_the_published_set():
     """The bundled melts (distilled SevenNet-0, 1750 K) as measured and documented: every
-    record with Ba:Ti <= 1 is >= 50x above them, the Ba-rich ones within 20x."""
+    record with Ba:Ti <= 1 is >= 50x above them, the Ba-rich ones within 25x."""
     reference = load_reference("Ba-Ti-O")
     assert {d.temperature_K for d in reference} == {1750.0, 2000.0}
     for doc in reference:
@@ -103,7 +103,7 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
     ti_rich = {f: v.factor for f, v in factors.items() if f.startswith("BaTi") or
                f in ("Ba2Ti9O20", "Ba4Ti13O30", "Ba6Ti17O40")}
     ba_rich = {f: v.factor for f, v in factors.items() if f not in ti_rich}
-    assert min(ti_rich.values()) > 50 and max(ba_rich.values()) < 20
+    assert min(ti_rich.values()) > 50 and max(ba_rich.values()) < 25
 
 
 def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
@@ -123,11 +123,12 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
             assert after.L_self != before.L_self
         else:
             assert after == before
-    assert replaced == 7
-    # the aging BaTiO3 melt is faster over its first 59 ps than over its whole 99 ps
+    assert replaced == 9
+    # BaTiO3 still relaxes (energy falling, below) but, with this potential, diffuses as fast
+    # over its first 59 ps as over its whole 99 ps (the fit before 2026-12-06: 1.7-1.9x)
     batio3 = next((b, a) for b, a in zip(whole, cut, strict=True)
                   if (b.formula, b.temperature_K) == ("BaTiO3", 1750.0))
-    assert all(batio3[1].D_self_cm2_s[el] > 1.3 * batio3[0].D_self_cm2_s[el]
+    assert all(0.9 < batio3[1].D_self_cm2_s[el] / batio3[0].D_self_cm2_s[el] < 1.2
                for el in ("Ba", "Ti"))
     # every document says whether its melt was still relaxing (ionflux.md.aging), as measured
     relaxing = {(d.formula, d.temperature_K): not d.quality["stationary_energy"].passed

@@ -67,22 +67,40 @@ def stationarity(trajectory: Trajectory, z_max: float = STATIONARY_Z,
     return worst <= z_max, f"halves differ by {worst:.1f} sigma at most ({which})"
 
 
-def converged_reason(run: MDRun, min_production_fs: float = 0.0,
-                     estimator: str | None = None) -> str | None:
-    """Why production can stop (both checks pass, errors from ``estimator``: a name or
-    NAME@REVISION, default the current default), or None to keep running."""
+def convergence_check(run: MDRun, min_production_fs: float = 0.0,
+                      estimator: str | None = None) -> tuple[bool, str]:
+    """The convergence rule on ``run``: (passed, why), naming what failed when it fails (a
+    run too short to analyse fails with the estimator's reason)."""
     if not run.times_fs or run.times_fs[-1] < min_production_fs:
-        return None
+        return False, f"shorter than the minimum production ({min_production_fs:g} fs)"
     trajectory = run.to_trajectory()
     try:
         quality = self_term_quality(trajectory, estimator)
         if not quality["self_terms_pass"]:
-            return None
+            failed = [f"{key.removeprefix('diffusive_')} not diffusive"
+                      for key, flag in quality["flags"].items()
+                      if key.startswith("diffusive_") and not flag["passed"]]
+            failed += [f"L_self {el} error "
+                       + ("without a standard error" if rel is None else f"{100 * rel:.0f} %")
+                       for el, rel in quality["L_self_relative_error"].items()
+                       if not quality["flags"].get(f"rel_stderr_L_self_{el}",
+                                                   {"passed": True})["passed"]]
+            return False, ("self terms fail the 20 % limit or the diffusive check: "
+                           + ", ".join(failed) + f" ({quality['estimator']} estimator)")
         steady, note = stationarity(trajectory, estimator=estimator)
-    except IonfluxError:  # too few frames for the analysis yet: keep running
-        return None
+    except IonfluxError as err:
+        return False, f"too short to analyse: {err}"
     if not steady:
-        return None
+        return False, f"not stationary: {note} (limit {STATIONARY_Z:g})"
     worst = max(v for v in quality["L_self_relative_error"].values() if v is not None)
-    return (f"every species diffusive, every self term within 20 % (worst {100 * worst:.0f} %, "
-            f"{quality['estimator']} estimator), {note}")
+    return True, (f"every species diffusive, every self term within 20 % (worst "
+                  f"{100 * worst:.0f} %, {quality['estimator']} estimator), {note}")
+
+
+def converged_reason(run: MDRun, min_production_fs: float = 0.0,
+                     estimator: str | None = None) -> str | None:
+    """Why production can stop (both checks pass, errors from ``estimator``: a name or
+    NAME@REVISION, default the current default), or None to keep running (also while the
+    run is too short to analyse)."""
+    passed, why = convergence_check(run, min_production_fs, estimator)
+    return why if passed else None
