@@ -146,3 +146,44 @@ def test_coordination_agreement_against_known_structures():
     assert all(v["z"] > 10 for v in differ.values())
     with pytest.raises(InputError, match="no Ti atoms"):
         mean_coordination(gas, "Ti", "O", 2.5)
+
+
+def test_table_script_says_how_each_run_ended(tmp_path):
+    """--table: D ± SE in one power of ten, and the end of the runs read from the document: a
+    used run that left the domain, the convergence rule's verdict, and a replicate left out
+    (which does not make the document a stopped one)."""
+    from ionflux.transport.documents import QualityFlag
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
+    doc = _doc(_walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1))
+    exit_note = ("seed 1: partial run (step 9: extrapolation grade gamma = 233 above 100: the "
+                 "melt left the distilled potential's training domain (frames so far kept; "
+                 "closest pair O-O 1.23 Å)), 14.9 ps after equilibration; one replicate")
+    left_out = ("seed 1: finished run, 14.9 ps after equilibration, seed 2 not used: partial "
+                "run (step 9: ... the melt left the distilled potential's training domain "
+                "(frames so far kept; closest pair O-O 1.2 Å)) after 3.0 ps; one replicate")
+    passed = QualityFlag(passed=True, value=1.0, threshold=1.0, reason="seed 1: passes (...)")
+    half = QualityFlag(passed=False, value=0.5, threshold=1.0, reason="seed 2: fails (...)")
+    docs = [doc.model_copy(update={"warnings": [exit_note], "temperature_K": 1500.0}),
+            doc.model_copy(update={"warnings": [left_out], "temperature_K": 1750.0,
+                                   "quality": {**doc.quality, "convergence_rule": passed}}),
+            doc.model_copy(update={"temperature_K": 2000.0,
+                                   "quality": {**doc.quality, "convergence_rule": half}})]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"documents": [d.model_dump(mode="json") for d in docs]}))
+    done = subprocess.run([sys.executable, str(script), "--table", str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [[cell.strip() for cell in line.split("|")] for line in done.stdout.splitlines()
+            if line.startswith("| BaO |")]
+    assert [row[4] for row in rows] == ["left the domain", "converged",
+                                        "not converged (50% of runs pass)"]
+    d, err = doc.D_self_cm2_s["Ba"], doc.D_self_cm2_s_stderr["Ba"]
+    value, _, error = rows[0][5].removesuffix(" (nd)").partition(" ± ")
+    exponent = int(value.split("e")[1])
+    assert float(value) == pytest.approx(d, abs=0.051 * 10.0 ** exponent)
+    assert float(error) == pytest.approx(err, abs=0.051 * 10.0 ** exponent)
+    done = subprocess.run([sys.executable, str(script), "--table", str(tmp_path / "none.json")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "no such file" in done.stderr
+    assert "Traceback" not in done.stderr
