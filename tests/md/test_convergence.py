@@ -23,14 +23,27 @@ def _joined(first: Trajectory, second: Trajectory) -> Trajectory:
                       times_fs=np.arange(len(positions)) * SYSTEM.frame_interval_fs)
 
 
+def _ageing() -> Trajectory:
+    """A run still relaxing: its first half diffuses twice as fast as its second."""
+    faster = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
+        el: 2.0 * d for el, d in SYSTEM.self_diffusion_A2_fs.items()})
+    return _joined(faster.generate(2000, seed=12), SYSTEM.generate(2001, seed=13))
+
+
+def _run(trajectory: Trajectory) -> MDRun:
+    """``trajectory`` as an MD run (frames 50 fs apart, as generated)."""
+    n = trajectory.n_frames
+    return MDRun(symbols=list(trajectory.species), cell=trajectory.cells[0],
+                 positions=list(trajectory.unwrap().positions),
+                 times_fs=list(np.arange(n) * SYSTEM.frame_interval_fs), temperature_K=1500.0,
+                 kinetic_temperatures_K=[1500.0] * n, potential_energies_eV=[0.0] * n)
+
+
 def test_a_stationary_run_passes_and_an_ageing_one_does_not():
     steady = SYSTEM.generate(4000, seed=11)
     ok, note = stationarity(steady)
     assert ok, note
-    faster = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
-        el: 2.0 * d for el, d in SYSTEM.self_diffusion_A2_fs.items()})
-    # first half diffuses twice as fast as the second: the run is still relaxing
-    ageing = _joined(faster.generate(2000, seed=12), SYSTEM.generate(2001, seed=13))
+    ageing = _ageing()
     ok, note = stationarity(ageing)
     assert not ok and "halves differ by" in note
 
@@ -38,24 +51,13 @@ def test_a_stationary_run_passes_and_an_ageing_one_does_not():
 def test_converged_reason_waits_for_length_and_for_the_minimum():
     long_enough = SYSTEM.generate(4000, seed=14)
     assert self_term_quality(long_enough)["self_terms_pass"]
-    run = MDRun(symbols=list(long_enough.species), cell=long_enough.cells[0],
-                positions=list(long_enough.unwrap().positions),
-                times_fs=list(np.arange(4000) * 50.0), temperature_K=1500.0,
-                kinetic_temperatures_K=[1500.0] * 4000, potential_energies_eV=[0.0] * 4000)
+    run = _run(long_enough)
     reason = converged_reason(run)
     assert reason is not None and "within 20 %" in reason and "halves differ" in reason
     assert converged_reason(run, min_production_fs=1e6) is None
     # 30 frames: too short to analyse at all, so the run goes on instead of failing
     run.positions, run.times_fs = run.positions[:30], run.times_fs[:30]
     assert converged_reason(run) is None
-
-
-def _run(trajectory: Trajectory) -> MDRun:
-    n = trajectory.n_frames
-    return MDRun(symbols=list(trajectory.species), cell=trajectory.cells[0],
-                 positions=list(trajectory.unwrap().positions),
-                 times_fs=list(np.arange(n) * SYSTEM.frame_interval_fs), temperature_K=1500.0,
-                 kinetic_temperatures_K=[1500.0] * n, potential_energies_eV=[0.0] * n)
 
 
 def test_convergence_check_names_what_failed(monkeypatch):
@@ -66,9 +68,7 @@ def test_convergence_check_names_what_failed(monkeypatch):
     steady = _run(SYSTEM.generate(4000, seed=11))
     passed, why = convergence.convergence_check(steady)
     assert passed and why == converged_reason(steady)
-    faster = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
-        el: 2.0 * d for el, d in SYSTEM.self_diffusion_A2_fs.items()})
-    ageing = _run(_joined(faster.generate(2000, seed=12), SYSTEM.generate(2001, seed=13)))
+    ageing = _run(_ageing())
     passed, why = convergence.convergence_check(ageing)
     assert not passed and why.startswith("not stationary: halves differ by")
     caged = dataclasses.replace(SYSTEM, self_diffusion_A2_fs={
