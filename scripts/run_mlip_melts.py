@@ -478,6 +478,7 @@ def export(args: argparse.Namespace) -> None:
                   "run_ps_after_equilibration": min(spans),
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
                   "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
+                  "run_ends": "; ".join(_run_end(m) for m in melts),
                   **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
@@ -495,6 +496,16 @@ def export(args: argparse.Namespace) -> None:
                "documents": documents, "skipped": skipped}
     Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
+
+
+def _run_end(melt: object) -> str:
+    """How one used run ended, for ``provenance.method.run_ends``: "finished" (its steps done
+    or the rule passed), "left the domain", or "stopped early (why)"."""
+    if not melt.partial:
+        return "finished"
+    if "training domain" in (melt.stop_reason or ""):
+        return "left the domain"
+    return f"stopped early ({melt.stop_reason})"
 
 
 def _convergence_flag(melts: list) -> QualityFlag:
@@ -566,15 +577,15 @@ def compare(args: argparse.Namespace) -> None:
 
 
 def _end_of_run(doc) -> str:
-    """How the runs of an exported document ended: left the domain, the convergence rule
-    passed, or neither (the fraction of replicates that pass, when some do)."""
-    import re
-
-    # a used run that stopped early ("seed N not used: partial run" is a replicate left out)
-    for warning in doc.warnings:
-        for stop in re.finditer(r"seed \d+: partial run \((.*?)\), [\d.]+ ps after", warning):
-            return ("left the domain" if "training domain" in stop.group(1)
-                    else f"stopped early ({stop.group(1)})")
+    """How the runs of an exported document ended: the first used run that stopped early
+    (``provenance.method.run_ends``; a replicate left out is not a used run), else the
+    convergence rule's verdict (the fraction of replicates that pass, when some do)."""
+    ends = doc.provenance.method.get("run_ends") if doc.provenance else None
+    if ends is None:
+        return "(end not recorded)"
+    stopped = [end for end in str(ends).split("; ") if end != "finished"]
+    if stopped:
+        return stopped[0]
     rule = doc.quality.get("convergence_rule")
     if rule is None:
         return "(rule not recorded)"

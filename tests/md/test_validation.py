@@ -3,6 +3,7 @@ of known D."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -149,26 +150,44 @@ def test_coordination_agreement_against_known_structures():
 
 
 def test_table_script_says_how_each_run_ended(tmp_path):
-    """--table: D ± SE in one power of ten, and the end of the runs read from the document: a
-    used run that left the domain, the convergence rule's verdict, and a replicate left out
-    (which does not make the document a stopped one)."""
+    """--table: D ± SE in one power of ten, and the end of the runs read from the document's
+    ``provenance.method.run_ends`` as export writes it: a used run that left the domain, the
+    convergence rule's verdict, and a replicate left out (which does not make the document a
+    stopped one)."""
+    import importlib.util
+
     from ionflux.transport.documents import QualityFlag
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
-    doc = _doc(_walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1))
-    exit_note = ("seed 1: partial run (step 9: extrapolation grade gamma = 233 above 100: the "
-                 "melt left the distilled potential's training domain (frames so far kept; "
-                 "closest pair O-O 1.23 Å)), 14.9 ps after equilibration; one replicate")
-    left_out = ("seed 1: finished run, 14.9 ps after equilibration, seed 2 not used: partial "
-                "run (step 9: ... the melt left the distilled potential's training domain "
-                "(frames so far kept; closest pair O-O 1.2 Å)) after 3.0 ps; one replicate")
+    spec = importlib.util.spec_from_file_location("run_mlip_melts", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    walkers = _walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1)
+    exited = copy.copy(walkers)
+    exited.partial, exited.stop_reason = True, (
+        "step 9: extrapolation grade gamma = 233 above 100: the melt left the distilled "
+        "potential's training domain (frames so far kept; closest pair O-O 1.23 Å)")
+    unfinished = copy.copy(walkers)
+    unfinished.partial, unfinished.stop_reason = True, "1500 of 2000 steps done"
+    assert [module._run_end(m) for m in (walkers, exited, unfinished)] == [
+        "finished", "left the domain", "stopped early (1500 of 2000 steps done)"]
+
+    doc = _doc(walkers)
+
+    def ended(ends: str, **update) -> object:
+        method = {**doc.provenance.method, "run_ends": ends}
+        return doc.model_copy(update={
+            "provenance": doc.provenance.model_copy(update={"method": method}), **update})
+
     passed = QualityFlag(passed=True, value=1.0, threshold=1.0, reason="seed 1: passes (...)")
     half = QualityFlag(passed=False, value=0.5, threshold=1.0, reason="seed 2: fails (...)")
-    docs = [doc.model_copy(update={"warnings": [exit_note], "temperature_K": 1500.0}),
-            doc.model_copy(update={"warnings": [left_out], "temperature_K": 1750.0,
-                                   "quality": {**doc.quality, "convergence_rule": passed}}),
-            doc.model_copy(update={"temperature_K": 2000.0,
-                                   "quality": {**doc.quality, "convergence_rule": half}})]
+    docs = [ended("finished; left the domain", temperature_K=1500.0,
+                  quality={**doc.quality, "convergence_rule": passed}),
+            ended("finished", temperature_K=1750.0,
+                  warnings=["seed 1: finished run, seed 2 not used: partial run (...)"],
+                  quality={**doc.quality, "convergence_rule": passed}),
+            ended("finished; finished", temperature_K=2000.0,
+                  quality={**doc.quality, "convergence_rule": half})]
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"documents": [d.model_dump(mode="json") for d in docs]}))
     done = subprocess.run([sys.executable, str(script), "--table", str(path)],

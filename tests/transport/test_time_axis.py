@@ -104,6 +104,14 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
                f in ("Ba2Ti9O20", "Ba4Ti13O30", "Ba6Ti17O40")}
     ba_rich = {f: v.factor for f, v in factors.items() if f not in ti_rich}
     assert min(ti_rich.values()) > 50 and max(ba_rich.values()) < 25
+    # what the docs say of the runs, read from the documents: two exits, and the rule passed
+    # by 7 of 11 documents at 1750 K and 9 of 11 at 2000 K
+    exits = {(d.formula, d.temperature_K) for d in reference
+             if "left the domain" in d.provenance.method["run_ends"].split("; ")}
+    assert exits == {("BaTi5O11", 1750.0), ("Ba6Ti17O40", 2000.0)}
+    passed = {t: sum(d.quality["convergence_rule"].passed for d in reference
+                     if d.temperature_K == t) for t in (1750.0, 2000.0)}
+    assert passed == {1750.0: 7, 2000.0: 9}
 
 
 def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
@@ -123,12 +131,13 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
             assert after.L_self != before.L_self
         else:
             assert after == before
-    assert replaced == 9
-    # BaTiO3 still relaxes (energy falling, below) but, with this potential, diffuses as fast
-    # over its first 59 ps as over its whole 99 ps (the fit before 2026-12-06: 1.7-1.9x)
+    assert replaced == 11
+    # BaTiO3 still relaxes (energy falling, below): over the first 59 ps of its 139 and 199 ps
+    # runs its cations diffuse 1.19-1.23x faster than over the whole (the fit before
+    # 2026-12-06: 1.7-1.9x over 59 of 99 ps)
     batio3 = next((b, a) for b, a in zip(whole, cut, strict=True)
                   if (b.formula, b.temperature_K) == ("BaTiO3", 1750.0))
-    assert all(0.9 < batio3[1].D_self_cm2_s[el] / batio3[0].D_self_cm2_s[el] < 1.2
+    assert all(1.1 < batio3[1].D_self_cm2_s[el] / batio3[0].D_self_cm2_s[el] < 1.35
                for el in ("Ba", "Ti"))
     # every document says whether its melt was still relaxing (ionflux.md.aging), as measured
     relaxing = {(d.formula, d.temperature_K): not d.quality["stationary_energy"].passed
