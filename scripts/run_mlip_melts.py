@@ -376,7 +376,7 @@ def aging(args: argparse.Namespace) -> None:
             d_text = ", ".join(f"{el} {_num(d)} ± {_num(e)}" for el, (d, e) in w.d_self.items())
             local = ("" if order is None else
                      f"  CN {order.centre}-{order.neighbour} {w.coordination:.2f}, "
-                     f"q6 {order.q_element} {w.q6:.3f}")
+                     f"q6 {order.q_element} {w.q6:.3f}, solid-like {w.solid_like:.2f}")
             print(f"  {w.start_ps:5.1f}-{w.end_ps:5.1f} ps  E_pot {w.e_pot_meV_atom - e0:+6.1f} "
                   f"± {w.e_pot_stderr_meV_atom:.1f} meV/atom{local}  D (cm^2/s) "
                   + (d_text or f"none: {w.note}"))

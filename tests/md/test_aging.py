@@ -108,6 +108,12 @@ def test_order_per_window_sees_a_cell_crystallise():
     assert disordered.coordination == pytest.approx(63 / 12 ** 3 * 4 / 3 * np.pi * 3.5 ** 3,
                                                     rel=0.1)
     assert not crystal.d_self and crystal.note  # no D here: the order is still reported
+    # solid-like needs >= 7 connections: the 6 first neighbours of simple cubic are not enough,
+    # the 18 within the second shell (4.24 Å) are; the gas has none
+    assert crystal.solid_like == 0.0
+    disordered, crystal = aging_profile(run, window_ps=2.0,
+                                        order=OrderSpec.parse("Ba-Ba:3.5,Ba:4.5"))
+    assert crystal.solid_like == 1.0 and disordered.solid_like < 0.05
     with pytest.raises(InputError, match="CENTRE-NEIGHBOUR"):
         OrderSpec.parse("Ti-O 2.5")
     with pytest.raises(InputError, match="no Ti atoms"):

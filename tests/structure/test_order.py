@@ -9,7 +9,7 @@ from scipy.spatial.transform import Rotation
 from scipy.special import sph_harm_y
 
 from ionflux.errors import InputError
-from ionflux.structure.order import coordination_numbers, steinhardt_q
+from ionflux.structure.order import coordination_numbers, solid_like_fraction, steinhardt_q
 
 A = 4.0  # Å
 
@@ -94,3 +94,35 @@ def test_perovskite_coordination_and_bad_cutoffs():
         coordination_numbers(pos, cell, ti, o, 4.5)
     with pytest.raises(InputError, match="positive"):
         steinhardt_q(pos, cell, ti, 0.0)
+
+
+def _connections_by_harmonics(pos: np.ndarray, cell: np.ndarray, cutoff: float) -> np.ndarray:
+    """ten Wolde-Frenkel connections from explicit q_6m vectors (an orthorhombic cell)."""
+    delta = pos[None, :, :] - pos[:, None, :]
+    delta -= np.diag(cell) * np.round(delta / np.diag(cell))
+    dist = np.linalg.norm(delta, axis=-1)
+    within = (dist > 0) & (dist < cutoff)
+    vectors = []
+    for i in range(len(pos)):
+        bonds = delta[i][within[i]]
+        r = np.linalg.norm(bonds, axis=1)
+        theta, phi = np.arccos(bonds[:, 2] / r), np.arctan2(bonds[:, 1], bonds[:, 0])
+        q = np.array([sph_harm_y(6, m, theta, phi).mean() for m in range(-6, 7)])
+        vectors.append(q / np.linalg.norm(q))
+    dots = np.real(np.array(vectors) @ np.array(vectors).conj().T)
+    return ((dots > 0.5) & within).sum(axis=1)
+
+
+def test_solid_like_fraction_separates_crystal_from_liquid_as_the_definition_does():
+    """fcc with thermal noise is solid-like, a gas is not, and a crystal shaken until only part
+    of it stays solid-like gives the fraction of the explicit q_6m definition exactly."""
+    pos, cell = _lattice(LATTICES["fcc"][0])
+    rng = np.random.default_rng(3)
+    atoms = np.arange(len(pos))
+    assert solid_like_fraction(pos + rng.normal(0, 0.1, pos.shape), cell, atoms, 0.85 * A) == 1
+    gas = rng.uniform(0, 3 * A, pos.shape)
+    assert solid_like_fraction(gas, cell, atoms, 0.85 * A) < 0.05
+    shaken = pos + rng.normal(0, 0.35, pos.shape)
+    ours = solid_like_fraction(shaken, cell, atoms, 0.85 * A)
+    theirs = np.mean(_connections_by_harmonics(shaken, cell, 0.85 * A) >= 7)
+    assert ours == pytest.approx(theirs) and 0.1 < ours < 0.9

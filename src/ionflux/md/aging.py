@@ -42,15 +42,18 @@ class AgingWindow:
     note: str = ""
     coordination: float | None = None
     q6: float | None = None
+    solid_like: float | None = None
 
 
 @dataclass(frozen=True)
 class OrderSpec:
     """Local order followed per window (:mod:`ionflux.structure.order`): the mean number of
-    ``neighbour`` atoms within ``cn_cutoff`` (Å) of each ``centre`` atom, and the mean q6 of
-    the ``q_element`` sublattice with neighbours within ``q_cutoff`` (Å), over ``frames``
-    evenly spaced frames of the window. A melt that crystallises shows both moving to the
-    crystal's values (perovskite BaTiO3: Ti-O 6, Ti-sublattice q6 0.35)."""
+    ``neighbour`` atoms within ``cn_cutoff`` (Å) of each ``centre`` atom, and the mean q6 and
+    the solid-like fraction (ten Wolde-Frenkel) of the ``q_element`` sublattice (``Ba+Ti``: both
+    cations as one) with neighbours within ``q_cutoff`` (Å), over ``frames`` evenly spaced
+    frames of the window. A melt that crystallises shows them moving to the crystal's values
+    (perovskite BaTiO3: Ti-O 6, Ti-sublattice q6 0.35; solid-like 1 with a cutoff that holds at
+    least 7 neighbours of the crystal, e.g. 4.6 Å for the cation sublattice: 6 + 8)."""
 
     centre: str
     neighbour: str
@@ -83,27 +86,29 @@ def e_pot_meV_per_atom(run: MDRun) -> np.ndarray:
     return np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
 
 
-def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float]:
-    """Mean coordination number and mean q6 over ``spec.frames`` frames of ``run``."""
+def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float, float]:
+    """Mean coordination number, mean q6 and mean solid-like fraction over ``spec.frames``
+    frames of ``run``."""
     from ionflux.structure.bonds import sample_frames
-    from ionflux.structure.order import coordination_numbers, steinhardt_q
+    from ionflux.structure.order import coordination_numbers, solid_like_fraction, steinhardt_q
 
     symbols = np.asarray(run.symbols)
-    groups = {el: np.flatnonzero(symbols == el)
+    groups = {el: np.flatnonzero(np.isin(symbols, el.split("+")))
               for el in (spec.centre, spec.neighbour, spec.q_element)}
     missing = [el for el, idx in groups.items() if not len(idx)]
     if missing:
         raise InputError(f"no {', '.join(missing)} atoms in the run "
                          f"({', '.join(sorted(set(symbols)))})")
     picks = sample_frames(run.n_frames, min(spec.frames, run.n_frames), "aging window")
-    cn, q6 = [], []
+    cn, q6, solid = [], [], []
     for k in picks:
         pos = np.asarray(run.positions[k])
         cn.append(coordination_numbers(pos, run.cell, groups[spec.centre],
                                        groups[spec.neighbour], spec.cn_cutoff).mean())
         q6.append(np.nanmean(steinhardt_q(pos, run.cell, groups[spec.q_element],
                                           spec.q_cutoff, degree=6)))
-    return float(np.mean(cn)), float(np.mean(q6))
+        solid.append(solid_like_fraction(pos, run.cell, groups[spec.q_element], spec.q_cutoff))
+    return float(np.mean(cn)), float(np.mean(q6)), float(np.mean(solid))
 
 
 def window_slices(times_fs: list[float], window_ps: float) -> list[slice]:
@@ -143,7 +148,8 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
     MSD stays below the estimator's diffusive threshold still give a D at the same lags as
     the others (then a comparison of mobility at equal lags, not necessarily long-time D);
     None lets the estimator choose and refuse each window on its own. With ``order``, each
-    window also gets its mean coordination and q6 (:func:`window_order`)."""
+    window also gets its mean coordination, q6 and solid-like fraction
+    (:func:`window_order`)."""
     from ionflux.transport.onsager import analyze_trajectories
 
     energies = e_pot_meV_per_atom(run)
@@ -157,7 +163,7 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
                              e_pot_stderr_meV_atom=e_err)
         sub = run.frames(part)
         if order is not None:
-            window.coordination, window.q6 = window_order(sub, order)
+            window.coordination, window.q6, window.solid_like = window_order(sub, order)
         try:
             doc = analyze_trajectories([sub.to_trajectory()], formula=formula,
                                        n_blocks=n_blocks, window_fs=fit_window_fs)

@@ -9,7 +9,13 @@ order parameter of atom i with neighbours j (unit bond vectors u_j, N_i of them)
 (the second form by the addition theorem, evaluated here: Legendre polynomials only). Ideal
 lattices with their first shell as neighbours: q6 = 0.5745 (fcc), 0.6285 (bcc), 0.3536 (simple
 cubic); a liquid's first shell gives ~0.3-0.4 (Steinhardt, Nelson & Ronchetti, Phys. Rev. B 28,
-784 (1983)). Distances in Å, minimum image in any cell whose perpendicular widths exceed twice
+784 (1983)). A sublattice-mean q6 barely moves when part of a melt crystallises; the fraction
+of solid-like atoms does (:func:`solid_like_fraction`, ten Wolde, Ruiz-Montero & Frenkel,
+J. Chem. Phys. 104, 9932 (1996)): two neighbours are "connected" when their normalised q6
+vectors align, q6(i).q6(j)* / (|q6(i)||q6(j)|) > 0.5, and an atom is solid-like with at least
+7 connections. The dot product comes from the addition theorem as well:
+q_l(i).q_l(j)* is proportional to (1/(N_i N_j)) sum_a sum_b P_l(u_a . u_b) over the bonds a of i
+and b of j. Distances in Å, minimum image in any cell whose perpendicular widths exceed twice
 the cutoff.
 """
 
@@ -73,3 +79,30 @@ def steinhardt_q(positions: np.ndarray, cell: np.ndarray, atoms: Sequence[int], 
         cosines = np.clip(unit @ unit.T, -1.0, 1.0)
         out[i] = np.sqrt(max(eval_legendre(degree, cosines).sum(), 0.0)) / len(bonds)
     return out
+
+
+def solid_like_fraction(positions: np.ndarray, cell: np.ndarray, atoms: Sequence[int],
+                        cutoff: float, degree: int = 6, dot_min: float = 0.5,
+                        connections_min: int = 7) -> float:
+    """Fraction of ``atoms`` that are solid-like by ten Wolde-Frenkel's criterion on their own
+    sublattice (neighbours: the other ``atoms`` within ``cutoff``, Å): at least
+    ``connections_min`` neighbours whose normalised q_l vectors have a dot product above
+    ``dot_min``. A liquid gives ~0, a crystal with its first shell inside the cutoff 1."""
+    atoms = np.asarray(atoms)
+    vec = _min_image_vectors(positions, cell, atoms, atoms, cutoff)
+    dist = np.linalg.norm(vec, axis=-1)
+    within = (dist < cutoff) & (atoms[:, None] != atoms[None, :])
+    units = [vec[i][within[i]] / dist[i][within[i]][:, None] for i in range(len(atoms))]
+
+    def overlap(a: np.ndarray, b: np.ndarray) -> float:
+        return float(eval_legendre(degree, np.clip(a @ b.T, -1.0, 1.0)).sum())
+
+    norms = np.array([np.sqrt(max(overlap(u, u), 0.0)) for u in units])
+    solid = 0
+    for i in range(len(atoms)):
+        if norms[i] == 0:
+            continue
+        connected = sum(overlap(units[i], units[j]) / (norms[i] * norms[j]) > dot_min
+                        for j in np.flatnonzero(within[i]) if norms[j] > 0)
+        solid += connected >= connections_min
+    return solid / len(atoms)
