@@ -87,7 +87,8 @@ def solid_like_fraction(positions: np.ndarray, cell: np.ndarray, atoms: Sequence
     """Fraction of ``atoms`` that are solid-like by ten Wolde-Frenkel's criterion on their own
     sublattice (neighbours: the other ``atoms`` within ``cutoff``, Å): at least
     ``connections_min`` neighbours whose normalised q_l vectors have a dot product above
-    ``dot_min``. A liquid gives ~0, a crystal with its first shell inside the cutoff 1."""
+    ``dot_min``. A liquid gives ~0; a crystal gives 1 if the cutoff holds at least
+    ``connections_min`` of its neighbours (simple cubic's first shell of 6 does not)."""
     atoms = np.asarray(atoms)
     vec = _min_image_vectors(positions, cell, atoms, atoms, cutoff)
     dist = np.linalg.norm(vec, axis=-1)
