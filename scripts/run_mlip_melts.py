@@ -437,7 +437,7 @@ def export(args: argparse.Namespace) -> None:
     Runs too short for the estimator are listed under ``skipped`` with the reason."""
     import json
 
-    from ionflux.md.aging import energy_stationarity
+    from ionflux.md.aging import cation_order, energy_stationarity
     from ionflux.md.mlip import assemble
     from ionflux.transport.onsager import analyze_trajectories
 
@@ -484,11 +484,15 @@ def export(args: argparse.Namespace) -> None:
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
                 f"{teacher['label']}{grade}")
+        quality = {**doc.quality, "stationary_energy": energy_stationarity(melts),
+                   "convergence_rule": _convergence_flag(melts)}
+        try:
+            quality["cation_order"] = cation_order(melts)
+        except IonfluxError as err:  # e.g. a cell too small for the order's cutoff
+            note += f"; cation order not measured ({err})"
         doc = doc.model_copy(update={
             "provenance": doc.provenance.model_copy(update={"method": method}),
-            "quality": {**doc.quality, "stationary_energy": energy_stationarity(melts),
-                        "convergence_rule": _convergence_flag(melts)},
-            "warnings": [*doc.warnings, note]})
+            "quality": quality, "warnings": [*doc.warnings, note]})
         documents.append(doc.model_dump(mode="json", exclude={"correlation_functions"}))
         print(f"{formula} {melt.temperature_K:g} K: {count}, {status}")
     payload = {"description": "transport documents of melts run with the potential named in "

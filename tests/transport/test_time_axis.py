@@ -112,6 +112,11 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
     passed = {t: sum(d.quality["convergence_rule"].passed for d in reference
                      if d.temperature_K == t) for t in (1750.0, 2000.0)}
     assert passed == {1750.0: 7, 2000.0: 9}
+    # the cations of four melts order in part (ionflux.md.aging.cation_order, measured)
+    ordered = {(d.formula, d.temperature_K) for d in reference
+               if not d.quality["cation_order"].passed}
+    assert ordered == {("Ba3TiO5", 1750.0), ("Ba4TiO6", 1750.0), ("BaTiO3", 1750.0),
+                       ("BaTiO3", 2000.0)}
 
 
 def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
