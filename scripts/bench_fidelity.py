@@ -70,7 +70,8 @@ class Variant:
     # time-axis factor against the bundled DFT-trained-potential melts; "distilled-melts":
     # those melts themselves, Arrhenius-shifted below 1750 K with the pooled E_a
     # ("distilled-melts@E": with E_a = E eV instead; "distilled-melts/Nps": every run cut to
-    # its first N ps). s by the onset rule for all but the first.
+    # its first N ps; "distilled-melts/ordercut": every run cut where its cations order). s by
+    # the onset rule for all but the first.
     transport: str = "published"
 
 
@@ -114,6 +115,8 @@ def variants(base_s: float) -> list[Variant]:
         # the melts that relax as they run (BaTiO3, Ba2TiO4, Ba3TiO5) ran to different
         # lengths: every run cut to 59 ps, the length of both Ba2TiO4 runs
         Variant("melts cut to 59 ps", transport="distilled-melts/59ps"),
+        # order: each run cut where its cations order (solid-like fraction above 0.1)
+        Variant("melts cut at ordering", transport="distilled-melts/ordercut"),
     ]
 
 
@@ -159,8 +162,9 @@ def _transport_sources(transport: str) -> tuple:
         if name == "published-corrected":
             docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
         elif name == "distilled-melts":
+            cut_ps = span.endswith("ps") and float(span.removesuffix("ps"))
             docs = distilled_melt_docs("Ba-Ti-O", float(energy) if energy else None,
-                                       float(span.removesuffix("ps")) if span else None)
+                                       cut_ps or None, span if span and not cut_ps else None)
         else:
             raise ValueError(f"unknown transport {transport!r}")
     return thermo, KDTable.from_transport_docs(docs, thermo)

@@ -437,7 +437,7 @@ def export(args: argparse.Namespace) -> None:
     Runs too short for the estimator are listed under ``skipped`` with the reason."""
     import json
 
-    from ionflux.md.aging import cation_order, energy_stationarity
+    from ionflux.md.aging import cation_order, energy_stationarity, order_onset_ps
     from ionflux.md.mlip import assemble
     from ionflux.transport.onsager import analyze_trajectories
 
@@ -454,12 +454,23 @@ def export(args: argparse.Namespace) -> None:
         whole = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
         if args.max_ps:  # a sensitivity: every melt the same age, not its whole run
             melts = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in melts]
+        ordered = {}
+        if args.order_cut:  # a sensitivity: the liquid part of runs that crystallise in part
+            for k, m in enumerate(melts):
+                onset = order_onset_ps(m, args.order_cut)
+                if onset is not None:
+                    ordered[k] = onset
+                    melts[k] = m.up_to(m.times_fs[0] + 1000 * onset)
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
         status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
                             + (f" (the first of {full:.1f} ps)" if span < full else "")
-                            for m, span, full in zip(melts, spans, whole, strict=True)]
+                            + (f", cut where its cations order (solid-like fraction above "
+                               f"{args.order_cut:g} from {ordered[k]:g} ps)" if k in ordered
+                               else "")
+                            for k, (m, span, full) in enumerate(zip(melts, spans, whole,
+                                                                    strict=True))]
                            + left_out)
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
@@ -479,7 +490,9 @@ def export(args: argparse.Namespace) -> None:
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
                   "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
                   "run_ends": "; ".join(_run_end(m) for m in melts),
-                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
+                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {}),
+                  **({"cut_where_cations_order_above": args.order_cut}
+                     if args.order_cut else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
@@ -853,6 +866,10 @@ def main() -> None:
     parser.add_argument("--max-ps", type=float, default=0.0,
                         help="with --export: analyse only each run's first N ps after "
                              "equilibration (equal spans for melts that relax as they run)")
+    parser.add_argument("--order-cut", type=float, default=0.0,
+                        help="with --export: cut each run where its cations order (the start "
+                             "of the first 20-ps window whose solid-like fraction exceeds this "
+                             "level, ionflux.md.aging.order_onset_ps; a sensitivity)")
     parser.add_argument("--temperatures", default="",
                         help="with --export: only runs at these temperatures (K, comma-separated)")
     parser.add_argument("--compare", metavar="FIRST,SECOND",

@@ -14,6 +14,7 @@ from ionflux.md.aging import (
     cation_order,
     energy_drift,
     energy_stationarity,
+    order_onset_ps,
     window_slices,
 )
 from ionflux.md.run import MDRun
@@ -188,3 +189,6 @@ def test_cation_order_flags_the_replicate_and_window_that_crystallise():
     assert alone.passed and alone.value < 0.05
     with pytest.raises(InputError, match="half the cell"):
         cation_order([liquid], cutoff=6.5, window_ps=1.0)
+    # where --order-cut would cut each: at the first ordered window, or not at all
+    assert order_onset_ps(ordered, 0.1, window_ps=1.0, frames=5) == pytest.approx(2.0)
+    assert order_onset_ps(liquid, 0.1, window_ps=1.0, frames=5) is None

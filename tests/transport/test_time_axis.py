@@ -153,6 +153,27 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
         load_reference("Ba-Ti-O", span_ps=33)
 
 
+def test_reference_cut_where_cations_order_replaces_exactly_the_flagged_melts():
+    """The bundled order-cut alternative: a document is replaced if and only if its whole-run
+    version fails the cation-order flag, and each replacement is the same melt and seeds with
+    the ordered part of its runs left out, so it passes the flag."""
+    whole = load_reference("Ba-Ti-O")
+    cut = load_reference("Ba-Ti-O", variant="ordercut")
+    assert [(d.formula, d.temperature_K) for d in cut] == [
+        (d.formula, d.temperature_K) for d in whole]
+    for before, after in zip(whole, cut, strict=True):
+        if before.quality["cation_order"].passed:
+            assert after == before
+            continue
+        method = after.provenance.method
+        assert method["cut_where_cations_order_above"] == 0.1
+        assert method["seeds"] == before.provenance.method["seeds"]
+        assert after.quality["cation_order"].passed
+        assert any("cut where its cations order" in w for w in after.warnings)
+    with pytest.raises(DataNotFoundError, match="variant 'nonesuch'"):
+        load_reference("Ba-Ti-O", variant="nonesuch")
+
+
 def test_bad_input_is_refused(published):
     with pytest.raises(InputError, match="no reference document matches"):
         time_axis_factors(published, [_at(published, "BaTiO3", 1500.0).model_copy(

@@ -224,32 +224,51 @@ ORDER_CUTOFF_A = 4.6
 ORDER_WINDOW_PS = 20.0
 
 
+def solid_like_windows(run: MDRun, cutoff: float = ORDER_CUTOFF_A,
+                       window_ps: float = ORDER_WINDOW_PS, anion: str = "O",
+                       frames: int = 20) -> list[tuple[float, float]]:
+    """(start in ps after the run's first frame, mean solid-like fraction) of each
+    ``window_ps`` window of ``run``: :func:`ionflux.structure.order.solid_like_fraction` of
+    the sublattice of every element but ``anion`` (neighbours within ``cutoff``, Å) over
+    ``frames`` evenly spaced frames."""
+    from ionflux.structure.bonds import sample_frames
+    from ionflux.structure.order import solid_like_fraction
+
+    atoms = np.flatnonzero(np.asarray(run.symbols) != anion)
+    t0 = run.times_fs[0]
+    out = []
+    for part in window_slices(run.times_fs, window_ps):
+        indices = range(run.n_frames)[part]
+        picks = sample_frames(len(indices), min(frames, len(indices)), "order window")
+        solid = np.mean([solid_like_fraction(np.asarray(run.positions[indices[k]]), run.cell,
+                                             atoms, cutoff) for k in picks])
+        out.append(((run.times_fs[indices[0]] - t0) / 1000, float(solid)))
+    return out
+
+
+def order_onset_ps(run: MDRun, level: float = ORDER_FLAG_MAX, **window) -> float | None:
+    """Start (ps after the run's first frame) of the first window whose solid-like fraction
+    exceeds ``level`` (:func:`solid_like_windows`, ``window`` its settings); None if none does."""
+    return next((start for start, solid in solid_like_windows(run, **window) if solid > level),
+                None)
+
+
 def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
                  cutoff: float = ORDER_CUTOFF_A, window_ps: float = ORDER_WINDOW_PS,
                  anion: str = "O", frames: int = 20) -> QualityFlag:
     """Whether the cations of ``runs`` (replicates of one melt) stay disordered: the largest
-    solid-like fraction (:func:`ionflux.structure.order.solid_like_fraction`, the sublattice of
-    every element but ``anion`` with neighbours within ``cutoff``, Å) of any ``window_ps``
-    window, ``frames`` frames each, against ``threshold``. A flag, not a cut: a run that
-    crystallises in part is still analysed whole; the reason names the run and window."""
-    from ionflux.structure.bonds import sample_frames
-    from ionflux.structure.order import solid_like_fraction
+    solid-like fraction of any window (:func:`solid_like_windows`) against ``threshold``. A
+    flag, not a cut: a run that crystallises in part is still analysed whole; the reason names
+    the run and window."""
     from ionflux.transport.documents import QualityFlag
 
     cations = "+".join(sorted(set(runs[0].symbols) - {anion}))
     worst = (0.0, "", 0.0)
     for run in runs:
-        t0 = run.times_fs[0]
-        atoms = np.flatnonzero(np.asarray(run.symbols) != anion)
-        for part in window_slices(run.times_fs, window_ps):
-            indices = range(run.n_frames)[part]
-            picks = sample_frames(len(indices), min(frames, len(indices)), "order window")
-            solid = float(np.mean([solid_like_fraction(np.asarray(run.positions[indices[k]]),
-                                                       run.cell, atoms, cutoff)
-                                   for k in picks]))
+        for start, solid in solid_like_windows(run, cutoff, window_ps, anion, frames):
             if solid > worst[0]:
                 seed = run.metadata.get("settings", {}).get("seed", "?")
-                worst = (solid, f"seed {seed}", (run.times_fs[part][0] - t0) / 1000)
+                worst = (solid, f"seed {seed}", start)
     value, which, start = worst
     where = f" ({which}, window from {start:.0f} ps)" if which else ""
     return QualityFlag(

@@ -79,21 +79,25 @@ def reference_sha256(system: str = "Ba-Ti-O") -> str:
     return hashlib.sha256(_reference_file(system).read_bytes()).hexdigest()
 
 
-def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None
-                   ) -> list[TransportDoc]:
+def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None,
+                   variant: str | None = None) -> list[TransportDoc]:
     """The bundled reference documents of ``system`` (DataNotFoundError if there are none).
 
     ``span_ps``: every run analysed over at most its first ``span_ps`` ps after equilibration
     (a bundled alternative, ``transport_distilled_melts_<span>ps.json``, holding the documents
-    that the cut changes), for melts that relax as they run; None: whole runs."""
+    that the cut changes), for melts that relax as they run; ``variant``: another bundled
+    alternative by its file suffix (``ordercut``: runs cut where their cations order);
+    neither: whole runs."""
     docs = [TransportDoc.model_validate(d)
             for d in json.loads(_reference_file(system).read_text())["documents"]]
-    if span_ps is None:
+    if span_ps is None and variant is None:
         return docs
-    name = REFERENCE_FILE.replace(".json", f"_{span_ps:g}ps.json")
+    suffix = variant if variant is not None else f"{span_ps:g}ps"
+    what = f"variant {variant!r}" if variant is not None else f"cut to {span_ps:g} ps"
+    name = REFERENCE_FILE.replace(".json", f"_{suffix}.json")
     path = resources.files("ionflux") / "data" / system.lower() / name
     if not path.is_file():
-        raise DataNotFoundError(f"no reference documents of {system} cut to {span_ps:g} ps "
+        raise DataNotFoundError(f"no reference documents of {system} {what} "
                                 f"(ionflux/data/{system.lower()}/{name})")
     cut = {(d.formula, d.temperature_K): d for d in
            (TransportDoc.model_validate(raw)
