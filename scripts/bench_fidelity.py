@@ -162,9 +162,8 @@ def _transport_sources(transport: str) -> tuple:
         if name == "published-corrected":
             docs = load_published("Ba-Ti-O", thermo=thermo, time_axis_factor="reference")
         elif name == "distilled-melts":
-            cut_ps = span.endswith("ps") and float(span.removesuffix("ps"))
             docs = distilled_melt_docs("Ba-Ti-O", float(energy) if energy else None,
-                                       cut_ps or None, span if span and not cut_ps else None)
+                                       span or None)
         else:
             raise ValueError(f"unknown transport {transport!r}")
     return thermo, KDTable.from_transport_docs(docs, thermo)

@@ -22,18 +22,17 @@ SHIFTED_TEMPERATURES_K = (750.0, 1000.0, 1250.0, 1500.0)
 
 
 def distilled_melt_docs(system: str, activation_eV: float | None = None,
-                        span_ps: float | None = None, variant: str | None = None
-                        ) -> list[TransportDoc]:
+                        variant: str | None = None) -> list[TransportDoc]:
     """Our bundled melts of ``system`` (distilled universal potential,
-    :func:`ionflux.transport.time_axis.load_reference`; whole runs, or each cut to its first
-    ``span_ps`` ps, or a bundled ``variant``: sensitivities) and, below each composition's
-    lowest simulated temperature,
+    :func:`ionflux.transport.time_axis.load_reference`; whole runs, or a bundled ``variant``
+    by its file suffix, e.g. ``59ps`` or ``ordercut``: sensitivities) and, below each
+    composition's lowest simulated temperature,
     its Arrhenius shift to ``SHIFTED_TEMPERATURES_K`` with the activation energy pooled over
     the melts (or ``activation_eV`` when given: a sensitivity)."""
     from ionflux.transport.extrapolation import extended_below, pooled_activation_energy
     from ionflux.transport.time_axis import load_reference
 
-    melts = load_reference(system, span_ps, variant)
+    melts = load_reference(system, variant=variant)
     if activation_eV is None:
         pooled = pooled_activation_energy(melts)
         activation_eV, origin = pooled.energy_eV, f"pooled over the melts: {pooled.describe()}"
