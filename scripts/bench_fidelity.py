@@ -70,7 +70,7 @@ class Variant:
     # time-axis factor against the bundled DFT-trained-potential melts; "distilled-melts":
     # those melts themselves, Arrhenius-shifted below 1750 K with the pooled E_a
     # ("distilled-melts@E": with E_a = E eV instead; "distilled-melts/Nps": every run cut to
-    # its first N ps; "distilled-melts/ordercut": every run cut where its cations order). s by
+    # its first N ps; "distilled-melts/ordered": runs whose cations order kept whole). s by
     # the onset rule for all but the first.
     transport: str = "published"
 
@@ -115,8 +115,9 @@ def variants(base_s: float) -> list[Variant]:
         # the melts that relax as they run (BaTiO3, Ba2TiO4, Ba3TiO5) ran to different
         # lengths: every run cut to 59 ps, the length of both Ba2TiO4 runs
         Variant("melts cut to 59 ps", transport="distilled-melts/59ps"),
-        # order: each run cut where its cations order (solid-like fraction above 0.1)
-        Variant("melts cut at ordering", transport="distilled-melts/ordercut"),
+        # order: runs whose cations order (solid-like fraction above 0.1) kept whole, the
+        # ordered frames included, instead of left out or cut (ionflux.md.selection)
+        Variant("melts with ordered frames", transport="distilled-melts/ordered"),
     ]
 
 

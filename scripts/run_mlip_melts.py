@@ -395,13 +395,14 @@ def _pair(text: str) -> tuple[str, str, float]:
         raise IonfluxError(f"--pairs wants A-B:CUTOFF,... (Å), got {text!r}") from None
 
 
-def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
-                    ) -> tuple[list[object], list[str]]:
+def _replicate_runs(args: argparse.Namespace, run: Path, melt: object,
+                    keep_partial: bool = False) -> tuple[list[object], list[str]]:
     """Runs of the same melt (folder name) under each ``--replicates`` folder, made with the
     same potential and MD settings but another seed (a mismatch is an error, not a skip), and
-    notes on those left out: a replicate that left the potential's training domain is not
-    used (its last frames before the stop are extrapolated, and a short one would cut the lag
-    window of the run it joins)."""
+    notes on those left out: a replicate that stopped early (e.g. left the potential's
+    training domain) is not used (its last frames before the stop are extrapolated, and a
+    short one would cut the lag window of the run it joins), unless ``keep_partial`` (then
+    ionflux.md.selection decides)."""
     from ionflux.md.mlip import assemble
 
     same = ("temperature_K", "timestep_fs", "friction_per_fs", "frame_every",
@@ -420,7 +421,7 @@ def _replicate_runs(args: argparse.Namespace, run: Path, melt: object
         if differ or theirs["settings"]["seed"] == ours["settings"]["seed"]:
             raise IonfluxError(f"{other}: not a replicate of {run} ("
                                + (f"{', '.join(differ)} differ" if differ else "same seed") + ")")
-        if rep.partial:
+        if rep.partial and not keep_partial:
             span = (rep.times_fs[-1] - rep.times_fs[0]) / 1000
             notes.append(f"seed {theirs['settings']['seed']} not used: partial run "
                          f"({rep.stop_reason}) after {span:.1f} ps")
@@ -433,14 +434,19 @@ def export(args: argparse.Namespace) -> None:
     """Transport documents of every run under ``--out`` (partial runs too, with their status in
     ``warnings``) as one JSON file: the reference set of :mod:`ionflux.transport.time_axis`.
     With ``--replicates``, runs of the same melt with other seeds are analysed together (equal
-    weight per replicate, :func:`ionflux.transport.onsager.analyze_trajectories`).
+    weight per replicate, :func:`ionflux.transport.onsager.analyze_trajectories`). Which runs
+    and frames a document uses follows :mod:`ionflux.md.selection` (runs that stayed in the
+    potential's domain and liquid; ``--keep-ordered``: ordering cuts nothing).
     Runs too short for the estimator are listed under ``skipped`` with the reason."""
     import json
 
-    from ionflux.md.aging import cation_order, energy_stationarity, order_onset_ps
+    from ionflux.md.aging import ORDER_FLAG_MAX, energy_stationarity
     from ionflux.md.mlip import assemble
+    from ionflux.md.selection import measure_order, order_flag, select_runs
     from ionflux.transport.onsager import analyze_trajectories
 
+    level = (None if args.keep_ordered
+             else ORDER_FLAG_MAX if args.order_level is None else args.order_level)
     documents, skipped = [], []
     wanted = ({float(t) for t in args.temperatures.split(",")} if args.temperatures else None)
     for manifest in sorted(Path(args.out).glob("*/manifest.json")):
@@ -449,29 +455,22 @@ def export(args: argparse.Namespace) -> None:
             continue
         formula = manifest.parent.name.rpartition("_")[0]
         teacher = melt.metadata["teacher"]
-        replicates, left_out = _replicate_runs(args, manifest.parent, melt)
-        melts = [melt, *replicates]
-        whole = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
+        replicates, _ = _replicate_runs(args, manifest.parent, melt, keep_partial=True)
+        runs = [melt, *replicates]
+        whole = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in runs]
         if args.max_ps:  # a sensitivity: every melt the same age, not its whole run
-            melts = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in melts]
-        ordered = {}
-        if args.order_cut:  # a sensitivity: the liquid part of runs that crystallise in part
-            for k, m in enumerate(melts):
-                onset = order_onset_ps(m, args.order_cut)
-                if onset is not None:
-                    ordered[k] = onset
-                    melts[k] = m.up_to(m.times_fs[0] + 1000 * onset)
+            runs = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in runs]
+        chosen = select_runs([measure_order(m) for m in runs], level)
+        melts = chosen.used
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
         status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
-                            + (f" (the first of {full:.1f} ps)" if span < full else "")
-                            + (f", cut where its cations order (solid-like fraction above "
-                               f"{args.order_cut:g} from {ordered[k]:g} ps)" if k in ordered
-                               else "")
-                            for k, (m, span, full) in enumerate(zip(melts, spans, whole,
-                                                                    strict=True))]
-                           + left_out)
+                            + (f" (the first of {whole[k]:.1f} ps)" if span < whole[k] else "")
+                            + (f", {end}" if end.startswith("cut where") else "")
+                            for m, span, end, k in zip(melts, spans, chosen.ends, chosen.sources,
+                                                       strict=True)]
+                           + chosen.left_out)
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
                                        n_blocks=args.blocks)
@@ -489,20 +488,26 @@ def export(args: argparse.Namespace) -> None:
                   "run_ps_after_equilibration": min(spans),
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
                   "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
-                  "run_ends": "; ".join(_run_end(m) for m in melts),
-                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {}),
-                  **({"cut_where_cations_order_above": args.order_cut}
-                     if args.order_cut else {})}
+                  "run_ends": "; ".join(chosen.ends),
+                  "run_selection": (
+                      "runs that stayed in the potential's domain and liquid (ionflux.md."
+                      "selection); cations count as ordered above a solid-like fraction of "
+                      f"{level:g}" if level is not None else
+                      "runs that stayed in the potential's domain (ionflux.md.selection); "
+                      "ordered frames kept (a sensitivity)"),
+                  **({"runs_not_used": "; ".join(chosen.left_out)} if chosen.left_out else {}),
+                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
                 f"{teacher['label']}{grade}")
         quality = {**doc.quality, "stationary_energy": energy_stationarity(melts),
                    "convergence_rule": _convergence_flag(melts)}
-        try:
-            quality["cation_order"] = cation_order(melts)
-        except IonfluxError as err:  # e.g. a cell too small for the order's cutoff
-            note += f"; cation order not measured ({err})"
+        flag = order_flag(chosen)
+        if flag is not None:
+            quality["cation_order"] = flag
+        if chosen.unmeasured:  # e.g. a cell too small for the order's cutoff
+            note += f"; cation order not measured ({'; '.join(chosen.unmeasured)})"
         doc = doc.model_copy(update={
             "provenance": doc.provenance.model_copy(update={"method": method}),
             "quality": quality, "warnings": [*doc.warnings, note]})
@@ -513,16 +518,6 @@ def export(args: argparse.Namespace) -> None:
                "documents": documents, "skipped": skipped}
     Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
-
-
-def _run_end(melt: object) -> str:
-    """How one used run ended, for ``provenance.method.run_ends``: "finished" (its steps done
-    or the rule passed), "left the domain", or "stopped early (why)"."""
-    if not melt.partial:
-        return "finished"
-    if "training domain" in (melt.stop_reason or ""):
-        return "left the domain"
-    return f"stopped early ({melt.stop_reason})"
 
 
 def _convergence_flag(melts: list) -> QualityFlag:
@@ -594,8 +589,9 @@ def compare(args: argparse.Namespace) -> None:
 
 
 def _end_of_run(doc) -> str:
-    """How the runs of an exported document ended: the first used run that stopped early
-    (``provenance.method.run_ends``; a replicate left out is not a used run), else the
+    """How the runs of an exported document ended: the first used run that stopped early or
+    was cut where its cations order (``provenance.method.run_ends``; a replicate left out is
+    not a used run), else the
     convergence rule's verdict (the fraction of replicates that pass, when some do)."""
     ends = doc.provenance.method.get("run_ends") if doc.provenance else None
     if ends is None:
@@ -866,10 +862,13 @@ def main() -> None:
     parser.add_argument("--max-ps", type=float, default=0.0,
                         help="with --export: analyse only each run's first N ps after "
                              "equilibration (equal spans for melts that relax as they run)")
-    parser.add_argument("--order-cut", type=float, default=0.0,
-                        help="with --export: cut each run where its cations order (the start "
-                             "of the first 20-ps window whose solid-like fraction exceeds this "
-                             "level, ionflux.md.aging.order_onset_ps; a sensitivity)")
+    parser.add_argument("--order-level", type=float,
+                        help="with --export: solid-like fraction of the cations above which a "
+                             "20-ps window counts as ordered (ionflux.md.selection; default "
+                             "ionflux.md.aging.ORDER_FLAG_MAX, 0.1)")
+    parser.add_argument("--keep-ordered", action="store_true",
+                        help="with --export: ordering neither cuts nor leaves out a run (a "
+                             "sensitivity; the cation-order flag still reports it)")
     parser.add_argument("--temperatures", default="",
                         help="with --export: only runs at these temperatures (K, comma-separated)")
     parser.add_argument("--compare", metavar="FIRST,SECOND",

@@ -11,10 +11,8 @@ from ionflux.md.aging import (
     OrderSpec,
     aging_profile,
     block_mean,
-    cation_order,
     energy_drift,
     energy_stationarity,
-    order_onset_ps,
     window_slices,
 )
 from ionflux.md.run import MDRun
@@ -159,36 +157,3 @@ def test_aging_command_errors_are_one_line(tmp_path):
         assert done.returncode != 0
         assert done.stderr.strip().startswith("error:") and message in done.stderr
         assert "Traceback" not in done.stderr
-
-
-def test_cation_order_flags_the_replicate_and_window_that_crystallise():
-    """Two replicates of 40 Ba + 24 O at random; in the second, the Ba atoms sit on a
-    simple-cubic lattice (18 neighbours within 4.6 Å) from 2 ps on. The flag fails there with
-    a solid-like fraction of 1 and names seed 2 and the window; the disordered one alone
-    passes near 0. O, the anion, is not part of the sublattice."""
-    rng = np.random.default_rng(4)
-    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
-    n_frames = 400
-
-    def replicate(seed: int, crystallises: bool) -> MDRun:
-        positions = [np.vstack([grid[:40] + rng.normal(scale=0.05, size=(40, 3))
-                                if crystallises and f >= n_frames // 2
-                                else rng.uniform(0, 12, size=(40, 3)),
-                                rng.uniform(0, 12, size=(24, 3))]) for f in range(n_frames)]
-        return MDRun(symbols=["Ba"] * 40 + ["O"] * 24, cell=np.eye(3) * 12.0,
-                     positions=positions, times_fs=[FRAME_FS * k for k in range(n_frames)],
-                     temperature_K=1000.0, kinetic_temperatures_K=[1000.0] * n_frames,
-                     potential_energies_eV=[0.0] * n_frames,
-                     metadata={"settings": {"seed": seed}})
-
-    liquid, ordered = replicate(1, False), replicate(2, True)
-    flag = cation_order([liquid, ordered], window_ps=1.0, frames=5)
-    assert not flag.passed and flag.value > 0.5
-    assert "seed 2, window from 2 ps" in flag.reason and "Ba sublattice" in flag.reason
-    alone = cation_order([liquid], window_ps=1.0, frames=5)
-    assert alone.passed and alone.value < 0.05
-    with pytest.raises(InputError, match="half the cell"):
-        cation_order([liquid], cutoff=6.5, window_ps=1.0)
-    # where --order-cut would cut each: at the first ordered window, or not at all
-    assert order_onset_ps(ordered, 0.1, window_ps=1.0, frames=5) == pytest.approx(2.0)
-    assert order_onset_ps(liquid, 0.1, window_ps=1.0, frames=5) is None

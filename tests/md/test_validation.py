@@ -152,16 +152,12 @@ def test_coordination_agreement_against_known_structures():
 def test_table_script_says_how_each_run_ended(tmp_path):
     """--table: D ± SE in one power of ten, and the end of the runs read from the document's
     ``provenance.method.run_ends`` as export writes it: a used run that left the domain, the
-    convergence rule's verdict, and a replicate left out (which does not make the document a
-    stopped one)."""
-    import importlib.util
-
+    convergence rule's verdict, a replicate left out (which does not make the document a
+    stopped one), and a run cut where its cations order (ionflux.md.selection)."""
+    from ionflux.md.selection import run_end
     from ionflux.transport.documents import QualityFlag
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
-    spec = importlib.util.spec_from_file_location("run_mlip_melts", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     walkers = _walkers({"Ba": 5e-6, "O": 2e-5}, 1500, seed=1)
     exited = copy.copy(walkers)
     exited.partial, exited.stop_reason = True, (
@@ -169,7 +165,7 @@ def test_table_script_says_how_each_run_ended(tmp_path):
         "potential's training domain (frames so far kept; closest pair O-O 1.23 Å)")
     unfinished = copy.copy(walkers)
     unfinished.partial, unfinished.stop_reason = True, "1500 of 2000 steps done"
-    assert [module._run_end(m) for m in (walkers, exited, unfinished)] == [
+    assert [run_end(m) for m in (walkers, exited, unfinished)] == [
         "finished", "left the domain", "stopped early (1500 of 2000 steps done)"]
 
     doc = _doc(walkers)
@@ -187,6 +183,8 @@ def test_table_script_says_how_each_run_ended(tmp_path):
                   warnings=["seed 1: finished run, seed 2 not used: partial run (...)"],
                   quality={**doc.quality, "convergence_rule": passed}),
             ended("finished; finished", temperature_K=2000.0,
+                  quality={**doc.quality, "convergence_rule": half}),
+            ended("cut where its cations order (120 ps)", temperature_K=2250.0,
                   quality={**doc.quality, "convergence_rule": half})]
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"documents": [d.model_dump(mode="json") for d in docs]}))
@@ -196,7 +194,8 @@ def test_table_script_says_how_each_run_ended(tmp_path):
     rows = [[cell.strip() for cell in line.split("|")] for line in done.stdout.splitlines()
             if line.startswith("| BaO |")]
     assert [row[4] for row in rows] == ["left the domain", "converged",
-                                        "not converged (50% of runs pass)"]
+                                        "not converged (50% of runs pass)",
+                                        "cut where its cations order (120 ps)"]
     d, err = doc.D_self_cm2_s["Ba"], doc.D_self_cm2_s_stderr["Ba"]
     value, _, error = rows[0][5].removesuffix(" (nd)").partition(" ± ")
     exponent = int(value.split("e")[1])

@@ -126,3 +126,19 @@ def test_solid_like_fraction_separates_crystal_from_liquid_as_the_definition_doe
     ours = solid_like_fraction(shaken, cell, atoms, 0.85 * A)
     theirs = np.mean(_connections_by_harmonics(shaken, cell, 0.85 * A) >= 7)
     assert ours == pytest.approx(theirs) and 0.1 < ours < 0.9
+
+
+def test_a_hot_perovskite_cation_sublattice_reads_solid_at_the_flags_cutoff():
+    """The cation-order flag's setting (Ba+Ti, 4.6 Å: 6 like + 8 unlike neighbours) on cubic
+    BaTiO3 (a = 4.0 Å) shaken by 0.25 Å per axis (0.43 Å rms: Lindemann's 0.1-0.15 of the
+    3.46-Å Ba-Ti distance at melting is 0.35-0.52 Å): still all solid-like, so a melt that
+    reads 0.58 is over half crystal, not a hot crystal read low. At random the cell reads ~0."""
+    grid = np.array([(i, j, k) for i in range(3) for j in range(3) for k in range(3)], float)
+    pos = np.vstack([grid, grid + 0.5]) * 4.0
+    cell = np.eye(3) * 12.0
+    rng = np.random.default_rng(5)
+    cations = np.arange(len(pos))
+    hot = [solid_like_fraction(pos + rng.normal(0, 0.25, pos.shape), cell, cations, 4.6)
+           for _ in range(5)]
+    assert min(hot) >= 0.97
+    assert solid_like_fraction(rng.uniform(0, 12.0, pos.shape), cell, cations, 4.6) < 0.05

@@ -25,7 +25,7 @@ def distilled_melt_docs(system: str, activation_eV: float | None = None,
                         variant: str | None = None) -> list[TransportDoc]:
     """Our bundled melts of ``system`` (distilled universal potential,
     :func:`ionflux.transport.time_axis.load_reference`; whole runs, or a bundled ``variant``
-    by its file suffix, e.g. ``59ps`` or ``ordercut``: sensitivities) and, below each
+    by its file suffix, e.g. ``59ps`` or ``ordered``: sensitivities) and, below each
     composition's lowest simulated temperature,
     its Arrhenius shift to ``SHIFTED_TEMPERATURES_K`` with the activation energy pooled over
     the melts (or ``activation_eV`` when given: a sensitivity)."""

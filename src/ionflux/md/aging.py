@@ -86,10 +86,18 @@ def e_pot_meV_per_atom(run: MDRun) -> np.ndarray:
     return np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
 
 
+def sampled_positions(run: MDRun, frames: int, label: str) -> list[np.ndarray]:
+    """Positions (Å) of up to ``frames`` frames of ``run`` spread evenly from its first to
+    its last: the frames every per-window order measure reads."""
+    from ionflux.structure.bonds import sample_frames
+
+    picks = sample_frames(run.n_frames, min(frames, run.n_frames), label)
+    return [np.asarray(run.positions[k]) for k in picks]
+
+
 def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float, float]:
     """Mean coordination number, mean q6 and mean solid-like fraction over ``spec.frames``
     frames of ``run``."""
-    from ionflux.structure.bonds import sample_frames
     from ionflux.structure.order import coordination_numbers, solid_like_fraction, steinhardt_q
 
     symbols = np.asarray(run.symbols)
@@ -99,10 +107,8 @@ def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float, float]:
     if missing:
         raise InputError(f"no {', '.join(missing)} atoms in the run "
                          f"({', '.join(sorted(set(symbols)))})")
-    picks = sample_frames(run.n_frames, min(spec.frames, run.n_frames), "aging window")
     cn, q6, solid = [], [], []
-    for k in picks:
-        pos = np.asarray(run.positions[k])
+    for pos in sampled_positions(run, spec.frames, "aging window"):
         cn.append(coordination_numbers(pos, run.cell, groups[spec.centre],
                                        groups[spec.neighbour], spec.cn_cutoff).mean())
         q6.append(np.nanmean(steinhardt_q(pos, run.cell, groups[spec.q_element],
@@ -215,7 +221,8 @@ def energy_stationarity(runs: list[MDRun], z_max: float | None = None,
                 + ("): the melt is still relaxing" if abs(z) > z_max else ")")))
 
 
-# Liquid baseline of the flag below, measured on the bundled distilled-potential melts
+# Liquid baseline of the cation-order flag and of the run selection that reads it
+# (ionflux.md.selection), measured on the bundled distilled-potential melts
 # (2026-12-06, Ba+Ti sublattice, 4.6 Å, 20-ps windows of 20 frames): every Ti-rich melt and
 # every 2000 K seed-1 run stays at 0.00-0.04 in every window; a BaTiO3 run that crystallised
 # in part reached 0.41-0.58. The flag level is a choice between the two, stated in each flag.
@@ -231,48 +238,14 @@ def solid_like_windows(run: MDRun, cutoff: float = ORDER_CUTOFF_A,
     ``window_ps`` window of ``run``: :func:`ionflux.structure.order.solid_like_fraction` of
     the sublattice of every element but ``anion`` (neighbours within ``cutoff``, Å) over
     ``frames`` evenly spaced frames."""
-    from ionflux.structure.bonds import sample_frames
     from ionflux.structure.order import solid_like_fraction
 
     atoms = np.flatnonzero(np.asarray(run.symbols) != anion)
     t0 = run.times_fs[0]
     out = []
     for part in window_slices(run.times_fs, window_ps):
-        indices = range(run.n_frames)[part]
-        picks = sample_frames(len(indices), min(frames, len(indices)), "order window")
-        solid = np.mean([solid_like_fraction(np.asarray(run.positions[indices[k]]), run.cell,
-                                             atoms, cutoff) for k in picks])
-        out.append(((run.times_fs[indices[0]] - t0) / 1000, float(solid)))
+        window = run.frames(part)
+        solid = np.mean([solid_like_fraction(pos, run.cell, atoms, cutoff)
+                         for pos in sampled_positions(window, frames, "order window")])
+        out.append(((window.times_fs[0] - t0) / 1000, float(solid)))
     return out
-
-
-def order_onset_ps(run: MDRun, level: float = ORDER_FLAG_MAX, **window) -> float | None:
-    """Start (ps after the run's first frame) of the first window whose solid-like fraction
-    exceeds ``level`` (:func:`solid_like_windows`, ``window`` its settings); None if none does."""
-    return next((start for start, solid in solid_like_windows(run, **window) if solid > level),
-                None)
-
-
-def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
-                 cutoff: float = ORDER_CUTOFF_A, window_ps: float = ORDER_WINDOW_PS,
-                 anion: str = "O", frames: int = 20) -> QualityFlag:
-    """Whether the cations of ``runs`` (replicates of one melt) stay disordered: the largest
-    solid-like fraction of any window (:func:`solid_like_windows`) against ``threshold``. A
-    flag, not a cut: a run that crystallises in part is still analysed whole; the reason names
-    the run and window."""
-    from ionflux.transport.documents import QualityFlag
-
-    cations = "+".join(sorted(set(runs[0].symbols) - {anion}))
-    worst = (0.0, "", 0.0)
-    for run in runs:
-        for start, solid in solid_like_windows(run, cutoff, window_ps, anion, frames):
-            if solid > worst[0]:
-                seed = run.metadata.get("settings", {}).get("seed", "?")
-                worst = (solid, f"seed {seed}", start)
-    value, which, start = worst
-    where = f" ({which}, window from {start:.0f} ps)" if which else ""
-    return QualityFlag(
-        passed=value <= threshold, value=value, threshold=threshold,
-        reason=(f"largest solid-like fraction of the {cations} sublattice in {window_ps:g}-ps "
-                f"windows: {value:.2f}{where}, within {cutoff:g} Å"
-                + (": the melt crystallised in part" if value > threshold else "")))

@@ -86,8 +86,9 @@ def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None,
     ``span_ps``: every run analysed over at most its first ``span_ps`` ps after equilibration
     (a bundled alternative, ``transport_distilled_melts_<span>ps.json``, holding the documents
     that the cut changes), for melts that relax as they run; ``variant``: another bundled
-    alternative by its file suffix (``ordercut``: runs cut where their cations order);
-    neither: whole runs."""
+    alternative by its file suffix (``ordered``: runs whose cations order kept whole, the
+    frames of the ordered part included); neither: the runs and frames of
+    :mod:`ionflux.md.selection` (liquid, inside the potential's domain)."""
     docs = [TransportDoc.model_validate(d)
             for d in json.loads(_reference_file(system).read_text())["documents"]]
     if span_ps is None and variant is None:

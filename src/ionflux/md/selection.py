@@ -1,0 +1,169 @@
+"""Which runs of one melt a transport document uses: the parts that are still a melt.
+
+A run stops describing the melt in two ways: the MD leaves the potential's training domain
+(the run stops there; its last frames are extrapolated), or the cations order (a supercooled
+melt nucleates; from then on the frames are part crystal, :func:`ionflux.md.aging.
+solid_like_windows`). The rule, a stated choice recorded in every exported document:
+
+1. A run that did neither is *clean*. When a melt has a clean run, the document uses the clean
+   runs only; every other run is named with when and why it left. (A crystallising run's
+   liquid part is liquid data too, but a short part pooled with a long run shortens the lag
+   window of both, the reason partial replicates were already left out.)
+2. When no run is clean, each run is used up to where it left (the frames before its first
+   ordered window, or up to its stop), so the document is of the melt and says it ran short.
+
+Ordering is read where the cation-order flag reads it: the first window whose solid-like
+fraction exceeds ``ORDER_FLAG_MAX`` (the level is the caller's); a cut keeps the frames before
+that window's start. A measured choice: docs/md-engines.md has what it did to the bundled
+melts and how they move at levels 0.05 and 0.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ionflux.errors import IonfluxError
+from ionflux.md.aging import ORDER_CUTOFF_A, ORDER_FLAG_MAX, ORDER_WINDOW_PS, solid_like_windows
+from ionflux.md.run import MDRun
+
+if TYPE_CHECKING:
+    from ionflux.transport.documents import QualityFlag
+
+#: Window list of one run: (start in ps after its first frame, solid-like fraction).
+Windows = list[tuple[float, float]]
+
+
+@dataclass
+class RunOrder:
+    """One run and its cation order per window (``windows`` None where it was not measured,
+    ``why_not`` saying why)."""
+
+    run: MDRun
+    windows: Windows | None
+    why_not: str = ""
+
+    def onset_ps(self, level: float) -> float | None:
+        """Start of the first window above ``level`` (ps after the first frame), or None."""
+        return next((start for start, solid in self.windows or [] if solid > level), None)
+
+
+@dataclass
+class Selection:
+    """The runs a document uses (cut where they left the melt) with how each ended, its
+    order windows (None: not measured, ``unmeasured`` says why) and its index among the runs
+    given (``sources``), and the runs left out with why. ``order_level`` None: ordering cut
+    or left out nothing."""
+
+    used: list[MDRun]
+    ends: list[str]
+    windows: list[Windows | None]
+    sources: list[int] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    order_level: float | None = ORDER_FLAG_MAX
+    unmeasured: list[str] = field(default_factory=list)
+
+
+def measure_order(run: MDRun, cutoff: float = ORDER_CUTOFF_A,
+                  window_ps: float = ORDER_WINDOW_PS, anion: str = "O",
+                  frames: int = 20) -> RunOrder:
+    """``run`` with its solid-like fraction per window; a run whose order cannot be measured
+    (a cell too small for ``cutoff``, a run shorter than half a window) keeps ``windows``
+    None and the reason."""
+    try:
+        return RunOrder(run, solid_like_windows(run, cutoff, window_ps, anion, frames))
+    except IonfluxError as err:
+        return RunOrder(run, None, str(err))
+
+
+def _seed(run: MDRun) -> object:
+    return run.metadata.get("settings", {}).get("seed", "?")
+
+
+def run_end(run: MDRun) -> str:
+    """How a run ended: "finished", "left the domain" or "stopped early (why)"."""
+    if not run.partial:
+        return "finished"
+    if "training domain" in (run.stop_reason or ""):
+        return "left the domain"
+    return f"stopped early ({run.stop_reason})"
+
+
+def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) -> Selection:
+    """The rule of this module on the runs of one melt (``level`` None: ordering neither cuts
+    nor leaves out a run, only a stop does; the sensitivity that keeps ordered frames).
+    Raises ``IonfluxError`` for no runs."""
+    if not measured:
+        raise IonfluxError("no runs to select from")
+    onsets = [None if level is None else m.onset_ps(level) for m in measured]
+    clean = [k for k, m in enumerate(measured) if not m.run.partial and onsets[k] is None]
+    picks = clean or list(range(len(measured)))
+    chosen = Selection(used=[], ends=[], windows=[], order_level=level)
+    for k, m in enumerate(measured):
+        if k not in picks:
+            span = (m.run.times_fs[-1] - m.run.times_fs[0]) / 1000
+            why = ([f"cations order from {onsets[k]:g} ps (solid-like fraction above "
+                    f"{level:g})"] if onsets[k] is not None else [])
+            why += [f"{run_end(m.run)} after {span:.1f} ps"] if m.run.partial else []
+            chosen.left_out.append(f"seed {_seed(m.run)} not used: " + "; ".join(why))
+            continue
+        run, windows = m.run, m.windows
+        if onsets[k] is not None:
+            # frames before the ordered window's first: none of the ordered part is kept
+            run = run.up_to(run.times_fs[0] + 1000 * onsets[k] - 1e-3)
+            windows = [(start, solid) for start, solid in m.windows if start < onsets[k]]
+        chosen.used.append(run)
+        chosen.ends.append(f"cut where its cations order ({onsets[k]:g} ps)"
+                           if onsets[k] is not None else run_end(run))
+        chosen.windows.append(windows)
+        chosen.sources.append(k)
+        if windows is None:
+            chosen.unmeasured.append(f"seed {_seed(run)}: {m.why_not}")
+    return chosen
+
+
+def order_flag(selection: Selection, threshold: float = ORDER_FLAG_MAX,
+               cutoff: float = ORDER_CUTOFF_A, window_ps: float = ORDER_WINDOW_PS,
+               anion: str = "O") -> QualityFlag | None:
+    """The cation-order flag of the frames a document uses: the largest solid-like fraction
+    of any used window against ``threshold``; the reason names the window and every run cut
+    or left out for ordering. None when no used run's order was measured."""
+    from ionflux.transport.documents import QualityFlag
+
+    measured = [(run, windows) for run, windows in zip(selection.used, selection.windows,
+                                                       strict=True) if windows is not None]
+    if not measured:
+        return None
+    cations = "+".join(sorted(set(measured[0][0].symbols) - {anion}))
+    worst = (0.0, "", 0.0)
+    for run, windows in measured:
+        for start, solid in windows:
+            if solid > worst[0]:
+                worst = (solid, f"seed {_seed(run)}", start)
+    value, which, start = worst
+    where = f" ({which}, window from {start:.0f} ps)" if which else ""
+    ordered = [note for note in selection.left_out if "cations order" in note]
+    ordered += [f"seed {_seed(run)} {end}" for run, end in zip(selection.used, selection.ends,
+                                                                strict=True)
+                if end.startswith("cut where")]
+    return QualityFlag(
+        passed=value <= threshold, value=value, threshold=threshold,
+        reason=(f"largest solid-like fraction of the {cations} sublattice in {window_ps:g}-ps "
+                f"windows{' of the frames used' if ordered else ''}: {value:.2f}{where}, "
+                f"within {cutoff:g} Å"
+                + (": the melt crystallised in part" if value > threshold else "")
+                + (f"; {'; '.join(ordered)}" if ordered else "")))
+
+
+def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
+                 cutoff: float = ORDER_CUTOFF_A, window_ps: float = ORDER_WINDOW_PS,
+                 anion: str = "O", frames: int = 20) -> QualityFlag:
+    """Whether the cations of ``runs`` (replicates of one melt, whole) stay disordered: the
+    largest solid-like fraction of any window (:func:`ionflux.md.aging.solid_like_windows`)
+    against ``threshold``, naming the run and window. Raises ``InputError`` where the order
+    cannot be measured (e.g. a cell too small for ``cutoff``)."""
+    whole = Selection(used=list(runs), ends=[run_end(run) for run in runs],
+                      windows=[solid_like_windows(run, cutoff, window_ps, anion, frames)
+                               for run in runs], sources=list(range(len(runs))),
+                      order_level=None)
+    return order_flag(whole, threshold, cutoff, window_ps, anion)
