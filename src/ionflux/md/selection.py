@@ -52,15 +52,13 @@ class RunOrder:
 class Selection:
     """The runs a document uses (cut where they left the melt) with how each ended, its
     order windows (None: not measured, ``unmeasured`` says why) and its index among the runs
-    given (``sources``), and the runs left out with why. ``order_level`` None: ordering cut
-    or left out nothing."""
+    given (``sources``), and the runs left out with why."""
 
     used: list[MDRun]
     ends: list[str]
     windows: list[Windows | None]
     sources: list[int] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
-    order_level: float | None = ORDER_FLAG_MAX
     unmeasured: list[str] = field(default_factory=list)
 
 
@@ -98,7 +96,7 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
     onsets = [None if level is None else m.onset_ps(level) for m in measured]
     clean = [k for k, m in enumerate(measured) if not m.run.partial and onsets[k] is None]
     picks = clean or list(range(len(measured)))
-    chosen = Selection(used=[], ends=[], windows=[], order_level=level)
+    chosen = Selection(used=[], ends=[], windows=[])
     for k, m in enumerate(measured):
         if k not in picks:
             span = (m.run.times_fs[-1] - m.run.times_fs[0]) / 1000
@@ -164,6 +162,5 @@ def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
     cannot be measured (e.g. a cell too small for ``cutoff``)."""
     whole = Selection(used=list(runs), ends=[run_end(run) for run in runs],
                       windows=[solid_like_windows(run, cutoff, window_ps, anion, frames)
-                               for run in runs], sources=list(range(len(runs))),
-                      order_level=None)
+                               for run in runs], sources=list(range(len(runs))))
     return order_flag(whole, threshold, cutoff, window_ps, anion)
