@@ -1,9 +1,10 @@
 """D and relative self-term errors of MD runs analysed with two numbers of error blocks.
 
-The convergence rule (ionflux.md.convergence) analyses a run with the estimator's default 10
-error blocks, ``run_mlip_melts.py --export`` with 3. The block count bounds the lags the
-estimator may fit, so it can move D itself, not only its error; this prints both analyses of
-every run folder under ``--out`` (one folder per melt, as ``run_mlip_melts.py`` writes them)
+The block count bounds the lags the estimator may fit, so it can move D itself, not only its
+error. Until 2026-12-06 the convergence rule judged the MLIP melts with 10 blocks while their
+documents used 3 (the rule now judges the document's own analysis, ``--blocks`` of
+``run_mlip_melts.py``); this measures how far the two analyses of one run differ: both for
+every run folder under ``--out`` (one folder per melt, as ``run_mlip_melts.py`` writes them),
 and the ratio of the two D per species.
 
     python scripts/compare_error_blocks.py --out runs/mlip-both/distilled --blocks 3,10

@@ -77,13 +77,24 @@ def _gamma_check(potential: Path | None):
 def _still_running(args: argparse.Namespace, melts: list[tuple[str, float]]
                    ) -> list[tuple[str, float]]:
     """``melts`` without those that stopped, converged or reached ``--total-steps`` in an
-    earlier session (a note each); a run that ended at a shorter total goes on."""
+    earlier session (a note each); a run that ended at a shorter total goes on, and so does a
+    run whose convergence verdict the current rule (``--blocks``) no longer gives (the earlier
+    verdict is kept in its manifest under ``reopened``)."""
     import json
+
+    from ionflux.md.convergence import convergence_check
+    from ionflux.md.mlip import assemble, reopen_converged
 
     out = []
     for formula, temperature in melts:
         path = Path(args.out) / args.teacher / f"{formula}_{temperature:g}K" / "manifest.json"
         earlier = json.loads(path.read_text()) if path.is_file() else {"status": "running"}
+        if earlier.get("converged") and earlier["chunks"][-1]["last_step"] < args.total_steps:
+            passed, why = convergence_check(assemble(path.parent), n_blocks=args.blocks)
+            if not passed:
+                earlier = reopen_converged(path.parent, f"the current rule fails: {why}")
+                print(f"{formula} {temperature:g} K: converged under an earlier rule, fails "
+                      f"the current one ({why}); goes on")
         longer = (earlier["status"] == "finished" and not earlier.get("converged")
                   and earlier["chunks"][-1]["last_step"] < args.total_steps)
         if earlier["status"] != "running" and not longer:  # the others go on without it
@@ -128,7 +139,7 @@ def run_melts(args: argparse.Namespace, melts: list[tuple[str, float]]) -> None:
             if args.converge_every and (at_cap or (
                     manifest["status"] == "running"
                     and len(manifest["chunks"]) % args.converge_every == 0)):
-                reason = converged_reason(assemble(outdir))
+                reason = converged_reason(assemble(outdir), n_blocks=args.blocks)
                 if reason:
                     manifest = mark_converged(outdir, reason)
             per_step = last["wall_s"] / settings.chunk_steps if last else float("nan")
@@ -467,9 +478,10 @@ def export(args: argparse.Namespace) -> None:
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
                             + (f" (the first of {whole[k]:.1f} ps)" if span < whole[k] else "")
-                            + (f", {end}" if end.startswith("cut where") else "")
-                            for m, span, end, k in zip(melts, spans, chosen.ends, chosen.sources,
-                                                       strict=True)]
+                            + (f", {end}" if cut is not None else "")
+                            for m, span, end, cut, k in zip(melts, spans, chosen.ends,
+                                                            chosen.cut_ps, chosen.sources,
+                                                            strict=True)]
                            + chosen.left_out)
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
@@ -502,7 +514,7 @@ def export(args: argparse.Namespace) -> None:
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
                 f"{teacher['label']}{grade}")
         quality = {**doc.quality, "stationary_energy": energy_stationarity(melts),
-                   "convergence_rule": _convergence_flag(melts)}
+                   "convergence_rule": _convergence_flag(melts, args.blocks)}
         flag = order_flag(chosen)
         if flag is not None:
             quality["cation_order"] = flag
@@ -520,17 +532,17 @@ def export(args: argparse.Namespace) -> None:
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
 
 
-def _convergence_flag(melts: list) -> QualityFlag:
-    """The convergence rule (:func:`ionflux.md.convergence.convergence_check`) on every
-    replicate run as analysed: passed if every run passes; value = the fraction that pass."""
+def _convergence_flag(melts: list, n_blocks: int) -> QualityFlag:
+    """The convergence rule (:func:`ionflux.md.convergence.convergence_check`) on the runs of
+    one document, pooled and analysed as the document is (``n_blocks`` blocks per run)."""
     from ionflux.md.convergence import convergence_check
     from ionflux.transport.documents import QualityFlag
 
-    verdicts = [(m.metadata["settings"]["seed"], *convergence_check(m)) for m in melts]
-    return QualityFlag(passed=all(ok for _, ok, _ in verdicts),
-                       value=sum(ok for _, ok, _ in verdicts) / len(verdicts), threshold=1.0,
-                       reason="; ".join(f"seed {seed}: {'passes' if ok else 'fails'} ({why})"
-                                        for seed, ok, why in verdicts))
+    passed, why = convergence_check(melts, n_blocks=n_blocks)
+    seeds = ", ".join(str(m.metadata["settings"]["seed"]) for m in melts)
+    return QualityFlag(passed=passed, value=float(passed), threshold=1.0,
+                       reason=f"seeds {seeds} pooled as in the document, {n_blocks} blocks per "
+                              f"run: {'passes' if passed else 'fails'} ({why})")
 
 
 def _export_documents(path: Path) -> list:
@@ -591,8 +603,7 @@ def compare(args: argparse.Namespace) -> None:
 def _end_of_run(doc) -> str:
     """How the runs of an exported document ended: the first used run that stopped early or
     was cut where its cations order (``provenance.method.run_ends``; a replicate left out is
-    not a used run), else the
-    convergence rule's verdict (the fraction of replicates that pass, when some do)."""
+    not a used run), else the convergence rule's verdict on the document's runs."""
     ends = doc.provenance.method.get("run_ends") if doc.provenance else None
     if ends is None:
         return "(end not recorded)"
@@ -602,9 +613,7 @@ def _end_of_run(doc) -> str:
     rule = doc.quality.get("convergence_rule")
     if rule is None:
         return "(rule not recorded)"
-    if rule.passed:
-        return "converged"
-    return "not converged" + ("" if not rule.value else f" ({rule.value:.0%} of runs pass)")
+    return "converged" if rule.passed else "not converged"
 
 
 def _with_error(value: float, err: float | None) -> str:
@@ -829,7 +838,9 @@ def main() -> None:
                         help="forces of this teacher against each run's own, on --frames frames")
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=3,
-                        help="blocks for the estimator's errors in --report (short runs)")
+                        help="error blocks per run of every analysis here: the convergence "
+                             "rule, --report, --validate and the documents of --export (3: the "
+                             "cations of the 1750 K melts need long lags)")
     parser.add_argument("--report", action="store_true",
                         help="D per species of every run against published and Pedone values")
     parser.add_argument("--validate", metavar="DIRECT_RUNS",

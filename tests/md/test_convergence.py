@@ -54,6 +54,7 @@ def test_converged_reason_waits_for_length_and_for_the_minimum():
     run = _run(long_enough)
     reason = converged_reason(run)
     assert reason is not None and "within 20 %" in reason and "halves differ" in reason
+    assert "10 blocks per run" in reason
     assert converged_reason(run, min_production_fs=1e6) is None
     # 30 frames: too short to analyse at all, so the run goes on instead of failing
     run.positions, run.times_fs = run.positions[:30], run.times_fs[:30]
@@ -85,3 +86,54 @@ def test_convergence_check_names_what_failed(monkeypatch):
     assert convergence.convergence_check(steady) == (
         False, "self terms fail the 20 % limit or the diffusive check: L_self Ba error 27 % "
                "(test@1 estimator)")
+
+
+def test_the_rule_judges_the_document_it_is_about():
+    """The rule analyses the runs as their document does: pooled as replicates, with the
+    document's error blocks (its D is the document's D), so seeds count together."""
+    from ionflux.transport import analyze_trajectories
+
+    runs = [SYSTEM.generate(2000, seed=s) for s in (21, 22)]
+    for n_blocks in (3, 10):
+        quality = self_term_quality(runs, n_blocks=n_blocks)
+        doc = analyze_trajectories(runs, n_blocks=n_blocks)
+        assert quality["D_self_cm2_s"] == doc.D_self_cm2_s
+    alone = [self_term_quality(run, n_blocks=3)["L_self_relative_error"] for run in runs]
+    pooled = self_term_quality(runs, n_blocks=3)["L_self_relative_error"]
+    # two seeds: about 1/sqrt(2) of one seed's error (blocks of both seeds in one jackknife)
+    for el in pooled:
+        assert pooled[el] < 0.9 * np.mean([a[el] for a in alone])
+
+
+def test_plateau_catches_a_d_that_still_falls_with_the_lag():
+    """A slow cage (vibration decorrelating over 5 ps) makes the MSD slope fall with the lag
+    towards D0: D over a window at early lags and over half its lags disagree, while the same
+    windows on the Markovian model agree."""
+    from ionflux.md.convergence import PLATEAU_TOLERANCE, plateau
+    from ionflux.transport import analyze_trajectories
+
+    caged = dataclasses.replace(SYSTEM, vibration_A2={"Ba": 3.0, "Ti": 3.0, "O": 3.0},
+                                vibration_time_fs=5000.0)
+    window = (1000.0, 8000.0)
+    for system, expected in ((SYSTEM, True), (caged, False)):
+        runs = [system.generate(8000, seed=31)]
+        doc = analyze_trajectories(runs, window_fs=window)
+        passed, why = plateau(runs, doc)
+        assert passed is expected, why
+        shorter = analyze_trajectories(runs, window_fs=(500.0, 4000.0))
+        falls = max(shorter.D_self_cm2_s[el] / doc.D_self_cm2_s[el] - 1 for el in doc.species)
+        assert (falls > PLATEAU_TOLERANCE) is not expected, falls
+    # a window already at the first lags has nothing shorter to compare with
+    doc = analyze_trajectories(runs, window_fs=(50.0, 400.0))
+    assert plateau(runs, doc) == (True, "window at the shortest lags, no plateau check")
+
+
+def test_convergence_check_reports_a_missing_plateau(monkeypatch):
+    import ionflux.md.convergence as convergence
+
+    steady = _run(SYSTEM.generate(4000, seed=11))
+    monkeypatch.setattr(convergence, "plateau",
+                        lambda *_: (False, "D over 1-8 ps vs 2-16 ps differs by 30 % at most"))
+    passed, why = convergence.convergence_check(steady)
+    assert not passed and why == ("no plateau: D over 1-8 ps vs 2-16 ps differs by 30 % at "
+                                  "most (limit 15 % or 2.5 sigma)")

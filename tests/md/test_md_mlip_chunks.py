@@ -12,7 +12,14 @@ from ase.io import read
 from ionflux.errors import InputError
 from ionflux.md.calculator import PedoneCalculator
 from ionflux.md.library import amorphous_snapshot_files
-from ionflux.md.mlip import ChunkSettings, assemble, load_teacher, mark_converged, run_chunks
+from ionflux.md.mlip import (
+    ChunkSettings,
+    assemble,
+    load_teacher,
+    mark_converged,
+    reopen_converged,
+    run_chunks,
+)
 
 TEACHER = {"teacher": "pedone-test", "model": "pedone", "label": "Pedone (test)"}
 SETTINGS = ChunkSettings(temperature_K=1750.0, timestep_fs=1.0, frame_every=5, chunk_steps=10,
@@ -116,3 +123,19 @@ def test_converged_run_is_not_continued(tmp_path, atoms):
     longer = ChunkSettings(**{**SETTINGS.__dict__, "total_steps": 40})
     manifest = run_chunks(atoms, PedoneCalculator(), longer, tmp_path, TEACHER)
     assert manifest["chunks"][-1]["last_step"] == 20 and manifest["converged"]
+
+
+def test_reopened_run_continues_as_one_trajectory_and_keeps_its_old_verdict(tmp_path, atoms):
+    """A verdict taken back (a stricter rule fails the run) lets the run go on to a larger
+    total, continuous with the frames it had; the earlier verdict stays in the manifest."""
+    short = ChunkSettings(**{**SETTINGS.__dict__, "total_steps": 20})
+    run_chunks(atoms, PedoneCalculator(), short, tmp_path / "run", TEACHER)
+    mark_converged(tmp_path / "run", "every species diffusive (test)")
+    reopen_converged(tmp_path / "run", "the current rule fails: test")
+    manifest = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "run", TEACHER)
+    assert manifest["chunks"][-1]["last_step"] == 30 and "converged" not in manifest
+    assert manifest["reopened"] == [{"converged": "every species diffusive (test)",
+                                     "why": "the current rule fails: test"}]
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "one", TEACHER)
+    assert np.array_equal(np.array(assemble(tmp_path / "run").positions),
+                          np.array(assemble(tmp_path / "one").positions))

@@ -65,6 +65,10 @@ def test_a_liquid_run_replaces_one_that_orders_and_the_flag_says_so():
     assert flag.passed and flag.value < 0.05
     assert "frames used" in flag.reason
     assert "seed 2 not used: cations order from 2 ps" in flag.reason
+    assert chosen.left_out_ordered == [True] and chosen.cut_ps == [None]
+    # the flag reads which runs ordered from the selection, not from its notes' wording
+    chosen.left_out_ordered = [False]
+    assert "seed 2" not in order_flag(chosen).reason
 
 
 def test_without_a_liquid_run_each_run_is_cut_where_it_orders():
@@ -75,7 +79,7 @@ def test_without_a_liquid_run_each_run_is_cut_where_it_orders():
     assert [run.times_fs[-1] for run in chosen.used] == [1990.0, 2990.0]
     assert chosen.ends == ["cut where its cations order (2 ps)",
                            "cut where its cations order (3 ps)"]
-    assert chosen.left_out == [] and chosen.sources == [0, 1]
+    assert chosen.left_out == [] and chosen.sources == [0, 1] and chosen.cut_ps == [2.0, 3.0]
     assert [[start for start, _ in w] for w in chosen.windows] == [[0.0, 1.0], [0.0, 1.0, 2.0]]
     flag = order_flag(chosen)
     assert flag.passed and "seed 1 cut where its cations order (2 ps)" in flag.reason
@@ -90,6 +94,7 @@ def test_a_run_that_left_the_domain_is_used_only_without_a_finished_one():
     chosen = select_runs(_measured(exited, finished))
     assert chosen.used == [finished] and chosen.sources == [1]
     assert chosen.left_out == ["seed 1 not used: left the domain after 2.5 ps"]
+    assert chosen.left_out_ordered == [False] and chosen.cut_ps == [None]
     alone = select_runs(_measured(exited))
     assert alone.used == [exited] and alone.ends == ["left the domain"]
     # a level above every window's fraction orders nothing: the choice moves with the level

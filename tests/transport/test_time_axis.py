@@ -193,6 +193,8 @@ def test_reference_with_ordered_frames_replaces_exactly_the_melts_the_selection_
     assert changed == ORDERED_MELTS
     with pytest.raises(DataNotFoundError, match="variant 'nonesuch'"):
         load_reference("Ba-Ti-O", variant="nonesuch")
+    with pytest.raises(InputError, match="not both"):
+        load_reference("Ba-Ti-O", span_ps=59, variant="ordered")
 
 
 def test_bad_input_is_refused(published):

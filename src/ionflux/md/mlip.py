@@ -308,6 +308,21 @@ def assemble(outdir: str | Path, *, include_equilibration: bool = False) -> MDRu
     return run
 
 
+def reopen_converged(outdir: str | Path, why: str) -> dict[str, Any]:
+    """Take back a convergence verdict (``why``: e.g. the current rule fails the run), so the
+    run can go on with a larger ``total_steps``; the earlier verdict is kept under
+    ``reopened``."""
+    outdir = Path(outdir)
+    manifest = _load_manifest(outdir)
+    if manifest is None:
+        raise InputError(f"{outdir}: no {MANIFEST}")
+    earlier = manifest.pop("converged", None)
+    if earlier is not None:
+        manifest.setdefault("reopened", []).append({"converged": earlier, "why": why})
+        _atomic_write(outdir / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+    return manifest
+
+
 def mark_converged(outdir: str | Path, reason: str) -> dict[str, Any]:
     """End a run early because its frames are long enough for transport (``reason``, from
     :func:`ionflux.md.convergence.converged_reason`): status ``finished``, reason recorded."""

@@ -51,14 +51,18 @@ class RunOrder:
 @dataclass
 class Selection:
     """The runs a document uses (cut where they left the melt) with how each ended, its
-    order windows (None: not measured, ``unmeasured`` says why) and its index among the runs
-    given (``sources``), and the runs left out with why."""
+    order windows (None: not measured, ``unmeasured`` says why), its index among the runs
+    given (``sources``) and where its cations ordered (``cut_ps``, None for a run not cut),
+    and the runs left out with why (``left_out``) and whether their cations ordered
+    (``left_out_ordered``)."""
 
     used: list[MDRun]
     ends: list[str]
     windows: list[Windows | None]
     sources: list[int] = field(default_factory=list)
+    cut_ps: list[float | None] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    left_out_ordered: list[bool] = field(default_factory=list)
     unmeasured: list[str] = field(default_factory=list)
 
 
@@ -104,6 +108,7 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
                     f"{level:g})"] if onsets[k] is not None else [])
             why += [f"{run_end(m.run)} after {span:.1f} ps"] if m.run.partial else []
             chosen.left_out.append(f"seed {_seed(m.run)} not used: " + "; ".join(why))
+            chosen.left_out_ordered.append(onsets[k] is not None)
             continue
         run, windows = m.run, m.windows
         if onsets[k] is not None:
@@ -115,6 +120,7 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
                            if onsets[k] is not None else run_end(run))
         chosen.windows.append(windows)
         chosen.sources.append(k)
+        chosen.cut_ps.append(onsets[k])
         if windows is None:
             chosen.unmeasured.append(f"seed {_seed(run)}: {m.why_not}")
     return chosen
@@ -140,10 +146,10 @@ def order_flag(selection: Selection, threshold: float = ORDER_FLAG_MAX,
                 worst = (solid, f"seed {_seed(run)}", start)
     value, which, start = worst
     where = f" ({which}, window from {start:.0f} ps)" if which else ""
-    ordered = [note for note in selection.left_out if "cations order" in note]
-    ordered += [f"seed {_seed(run)} {end}" for run, end in zip(selection.used, selection.ends,
-                                                                strict=True)
-                if end.startswith("cut where")]
+    ordered = [note for note, order in zip(selection.left_out, selection.left_out_ordered,
+                                           strict=True) if order]
+    ordered += [f"seed {_seed(run)} {end}" for run, end, cut in zip(
+        selection.used, selection.ends, selection.cut_ps, strict=True) if cut is not None]
     return QualityFlag(
         passed=value <= threshold, value=value, threshold=threshold,
         reason=(f"largest solid-like fraction of the {cations} sublattice in {window_ps:g}-ps "
@@ -162,5 +168,6 @@ def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
     cannot be measured (e.g. a cell too small for ``cutoff``)."""
     whole = Selection(used=list(runs), ends=[run_end(run) for run in runs],
                       windows=[solid_like_windows(run, cutoff, window_ps, anion, frames)
-                               for run in runs], sources=list(range(len(runs))))
+                               for run in runs], sources=list(range(len(runs))),
+                      cut_ps=[None] * len(runs))
     return order_flag(whole, threshold, cutoff, window_ps, anion)

@@ -88,7 +88,11 @@ def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None,
     that the cut changes), for melts that relax as they run; ``variant``: another bundled
     alternative by its file suffix (``ordered``: runs whose cations order kept whole, the
     frames of the ordered part included); neither: the runs and frames of
-    :mod:`ionflux.md.selection` (liquid, inside the potential's domain)."""
+    :mod:`ionflux.md.selection` (liquid, inside the potential's domain). Both at once are
+    refused (InputError): each names one bundled file, and none holds both changes."""
+    if span_ps is not None and variant is not None:
+        raise InputError(f"pass span_ps or variant, not both (got span_ps={span_ps:g}, "
+                         f"variant={variant!r}): each names one bundled alternative")
     docs = [TransportDoc.model_validate(d)
             for d in json.loads(_reference_file(system).read_text())["documents"]]
     if span_ps is None and variant is None:
