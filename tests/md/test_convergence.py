@@ -54,7 +54,7 @@ def test_converged_reason_waits_for_length_and_for_the_minimum():
     run = _run(long_enough)
     reason = converged_reason(run)
     assert reason is not None and "within 20 %" in reason and "halves differ" in reason
-    assert "10 blocks per run" in reason
+    assert "10 blocks per run, errors with 39 degrees of freedom" in reason
     assert converged_reason(run, min_production_fs=1e6) is None
     # 30 frames: too short to analyse at all, so the run goes on instead of failing
     run.positions, run.times_fs = run.positions[:30], run.times_fs[:30]

@@ -22,6 +22,11 @@ rule and fail its own error flag. Runs pass when
    large. The two windows share frames, so combining their errors as independent overstates the
    error of the difference: the z escape is lenient, the tolerance is not.
 
+The pass names the errors' degrees of freedom: one run in 3 blocks gives 2, with which the
+estimator leaves its errors unscaled and warns that they are too small as Gaussian sigmas (a
+Student t with 2 degrees of freedom has no variance), so a pass on one 3-block run is weaker than
+the 20 % suggests; more seeds give more blocks.
+
 Stopping when an error estimate first dips under 20 % favours runs whose error happens to be
 underestimated; checking only every ~100 ps and requiring 2 and 3 limit that, and the written
 trajectory is analysed again by the pipeline.
@@ -168,9 +173,10 @@ def convergence_check(runs: MDRun | Sequence[MDRun], min_production_fs: float = 
         return False, (f"no plateau: {level_note} (limit {100 * PLATEAU_TOLERANCE:.0f} % or "
                        f"{STATIONARY_Z:g} sigma)")
     worst = max(v for v in quality["L_self_relative_error"].values() if v is not None)
+    dof = quality["document"].provenance.method["stderr_dof"]
     return True, (f"every species diffusive, every self term within 20 % (worst "
                   f"{100 * worst:.0f} %, {quality['estimator']} estimator, {n_blocks} blocks "
-                  f"per run), {note}, {level_note}")
+                  f"per run, errors with {dof} degrees of freedom), {note}, {level_note}")
 
 
 def converged_reason(runs: MDRun | Sequence[MDRun], min_production_fs: float = 0.0,
