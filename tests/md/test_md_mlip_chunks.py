@@ -139,3 +139,13 @@ def test_reopened_run_continues_as_one_trajectory_and_keeps_its_old_verdict(tmp_
     run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "one", TEACHER)
     assert np.array_equal(np.array(assemble(tmp_path / "run").positions),
                           np.array(assemble(tmp_path / "one").positions))
+    # reopened below the total it already had: it runs on to that total, chunk by chunk
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "same", TEACHER, max_chunks=1)
+    mark_converged(tmp_path / "same", "every species diffusive (test)")
+    reopen_converged(tmp_path / "same", "the current rule fails: test")
+    manifest = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "same", TEACHER,
+                          max_chunks=1)
+    assert manifest["status"] == "running" and manifest["chunks"][-1]["last_step"] == 20
+    manifest = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "same", TEACHER)
+    assert manifest["status"] == "finished" and manifest["chunks"][-1]["last_step"] == 30
+    assert "extensions" not in manifest

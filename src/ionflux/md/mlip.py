@@ -122,16 +122,16 @@ def _without_length(value: Any, key: str) -> Any:
 
 
 def _extend(manifest: dict[str, Any], total_steps: int) -> None:
-    """Reopen a finished run for a longer ``total_steps`` (recorded in ``extensions``)."""
+    """Reopen a finished run for a longer ``total_steps`` (recorded in ``extensions``); a run
+    below its total (one whose convergence verdict was taken back) runs on."""
     old_total = manifest["settings"]["total_steps"]
-    if total_steps == old_total:
-        return
     last = manifest["chunks"][-1]["last_step"] if manifest["chunks"] else 0
     if total_steps < last:
         raise InputError(f"total_steps {total_steps} is below the {last} steps already run")
-    manifest.setdefault("extensions", []).append({"from_total_steps": old_total,
-                                                  "to_total_steps": total_steps})
-    manifest["settings"]["total_steps"] = total_steps
+    if total_steps != old_total:
+        manifest.setdefault("extensions", []).append({"from_total_steps": old_total,
+                                                      "to_total_steps": total_steps})
+        manifest["settings"]["total_steps"] = total_steps
     manifest["status"] = "running" if last < total_steps else "finished"
 
 
