@@ -137,3 +137,26 @@ def test_convergence_check_reports_a_missing_plateau(monkeypatch):
     passed, why = convergence.convergence_check(steady)
     assert not passed and why == ("no plateau: D over 1-8 ps vs 2-16 ps differs by 30 % at "
                                   "most (limit 15 % or 2.5 sigma)")
+
+
+def test_plateau_judges_every_species_on_its_own(monkeypatch):
+    """A species within the tolerance but far outside its errors (Ba: 10 %, 100 sigma) must
+    not excuse another beyond both (O: 30 %, 3 sigma), whichever has the larger z."""
+    from types import SimpleNamespace
+
+    import ionflux.transport as transport
+    from ionflux.md.convergence import plateau
+
+    def doc(ba, o, ba_err, o_err):
+        return SimpleNamespace(fit_window_fs=[1000.0, 8000.0], frame_interval_fs=10.0,
+                               species=["Ba", "O"], D_self_cm2_s={"Ba": ba, "O": o},
+                               D_self_cm2_s_stderr={"Ba": ba_err, "O": o_err})
+
+    document = doc(1.0, 1.0, 0.0007, 0.07)
+    for shorter, expected in ((doc(1.10, 1.30, 0.0007, 0.07), False),
+                              (doc(1.10, 1.10, 0.0007, 0.07), True),
+                              (doc(1.10, 1.30, 0.0007, 0.2), True)):
+        monkeypatch.setattr(transport, "analyze_trajectories", lambda *a, _s=shorter, **k: _s)
+        passed, why = plateau([], document)
+        assert passed is expected, why
+        assert ("beyond both limits: O" in why) is not expected
