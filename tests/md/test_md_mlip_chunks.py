@@ -149,3 +149,30 @@ def test_reopened_run_continues_as_one_trajectory_and_keeps_its_old_verdict(tmp_
     manifest = run_chunks(atoms, PedoneCalculator(), SETTINGS, tmp_path / "same", TEACHER)
     assert manifest["status"] == "finished" and manifest["chunks"][-1]["last_step"] == 30
     assert "extensions" not in manifest
+
+
+def test_runner_reopens_a_run_the_current_rule_fails(tmp_path, atoms, capsys):
+    """scripts/run_mlip_melts.py: a run converged under an earlier rule goes on when a larger
+    --total-steps is asked and the current rule (here: too short to analyse) fails it; asked
+    no further than it ran, it stays converged."""
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
+    spec = importlib.util.spec_from_file_location("run_mlip_melts_under_test", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    outdir = tmp_path / "distilled" / "BaTi2O5_1750K"
+    run_chunks(atoms, PedoneCalculator(), SETTINGS, outdir, TEACHER)
+    mark_converged(outdir, "every species diffusive (an earlier rule)")
+    melts = [("BaTi2O5", 1750.0)]
+    args = argparse.Namespace(out=str(tmp_path), teacher="distilled", total_steps=30, blocks=3)
+    assert script._still_running(args, melts) == []
+    assert json.loads((outdir / "manifest.json").read_text())["converged"]
+    args.total_steps = 40
+    assert script._still_running(args, melts) == melts
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert "converged" not in manifest
+    assert manifest["reopened"][0]["why"].startswith("the current rule fails: too short")
+    assert "converged under an earlier rule" in capsys.readouterr().out
