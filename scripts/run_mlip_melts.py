@@ -514,7 +514,7 @@ def export(args: argparse.Namespace) -> None:
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
                 f"{teacher['label']}{grade}")
         quality = {**doc.quality, "stationary_energy": energy_stationarity(melts),
-                   "convergence_rule": _convergence_flag(melts, args.blocks)}
+                   "convergence_rule": _convergence_flag(melts, args.blocks, doc)}
         flag = order_flag(chosen)
         if flag is not None:
             quality["cation_order"] = flag
@@ -532,13 +532,13 @@ def export(args: argparse.Namespace) -> None:
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
 
 
-def _convergence_flag(melts: list, n_blocks: int) -> QualityFlag:
-    """The convergence rule (:func:`ionflux.md.convergence.convergence_check`) on the runs of
-    one document, pooled and analysed as the document is (``n_blocks`` blocks per run)."""
+def _convergence_flag(melts: list, n_blocks: int, document: object) -> QualityFlag:
+    """The convergence rule (:func:`ionflux.md.convergence.convergence_check`) on ``document``,
+    the analysis of ``melts`` pooled (``n_blocks`` blocks per run)."""
     from ionflux.md.convergence import convergence_check
     from ionflux.transport.documents import QualityFlag
 
-    passed, why = convergence_check(melts, n_blocks=n_blocks)
+    passed, why = convergence_check(melts, n_blocks=n_blocks, document=document)
     seeds = ", ".join(str(m.metadata["settings"]["seed"]) for m in melts)
     return QualityFlag(passed=passed, value=float(passed), threshold=1.0,
                        reason=f"seeds {seeds} pooled as in the document, {n_blocks} blocks per "

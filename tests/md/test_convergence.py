@@ -160,3 +160,22 @@ def test_plateau_judges_every_species_on_its_own(monkeypatch):
         passed, why = plateau([], document)
         assert passed is expected, why
         assert ("beyond both limits: O" in why) is not expected
+
+
+def test_a_document_given_to_the_rule_is_judged_as_it_is_or_refused():
+    """The export passes its own document: the verdict is the one the rule reaches by
+    analysing the runs itself, and a document of another analysis is refused, not judged."""
+    import pytest
+
+    import ionflux.md.convergence as convergence
+    from ionflux.errors import InputError
+    from ionflux.transport import analyze_trajectories
+
+    steady = _run(SYSTEM.generate(4000, seed=11))
+    doc = analyze_trajectories([steady.to_trajectory()], n_blocks=3)
+    assert convergence.convergence_check(steady, n_blocks=3, document=doc) == \
+        convergence.convergence_check(steady, n_blocks=3)
+    with pytest.raises(InputError, match="not the analysis of these runs"):
+        convergence.convergence_check(steady, n_blocks=10, document=doc)
+    with pytest.raises(InputError, match="not the analysis of these runs"):
+        convergence.convergence_check([steady, steady], n_blocks=3, document=doc)

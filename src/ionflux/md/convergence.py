@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ionflux.errors import IonfluxError
+from ionflux.errors import InputError, IonfluxError
 from ionflux.io.trajectory import Trajectory
 from ionflux.md.run import MDRun
 from ionflux.transport.window import DEFAULT_LINEARITY_TOLERANCE
@@ -59,15 +59,16 @@ def _trajectories(runs: Trajectory | Sequence[Trajectory]) -> list[Trajectory]:
 
 
 def self_term_quality(trajectories: Trajectory | Sequence[Trajectory],
-                      estimator: str | None = None,
-                      n_blocks: int = DEFAULT_BLOCKS) -> dict[str, Any]:
+                      estimator: str | None = None, n_blocks: int = DEFAULT_BLOCKS,
+                      document: Any = None) -> dict[str, Any]:
     """D (cm^2/s), fit window (fs), relative errors of L_ii^self and whether every species is
     diffusive with every self term within the 20 % limit (``self_terms_pass``), from the
-    document of ``trajectories`` pooled as replicates (``document``)."""
+    document of ``trajectories`` pooled as replicates (``document``: that analysis when the
+    caller already made it, used as it is)."""
     from ionflux.transport import analyze_trajectories
 
-    doc = analyze_trajectories(_trajectories(trajectories), estimator=estimator,
-                               n_blocks=n_blocks)
+    doc = document if document is not None else analyze_trajectories(
+        _trajectories(trajectories), estimator=estimator, n_blocks=n_blocks)
     flags = {k: {"passed": f.passed, "value": f.value, "reason": f.reason}
              for k, f in doc.quality.items()}
     errors = doc.L_self_stderr or [None] * len(doc.species)
@@ -145,18 +146,36 @@ def plateau(trajectories: Trajectory | Sequence[Trajectory], document: Any,
                          + (f"; beyond both limits: {', '.join(failing)}" if failing else ""))
 
 
+def _check_same_analysis(document: Any, n_runs: int, estimator: str | None,
+                         n_blocks: int) -> None:
+    """InputError unless ``document`` pools ``n_runs`` runs with ``n_blocks`` blocks each and
+    ``estimator`` (a document judged by the rule must be the rule's own analysis)."""
+    from ionflux.transport.estimators import DEFAULT_ESTIMATOR, parse_estimator
+
+    method = document.provenance.method
+    wanted = parse_estimator(estimator or DEFAULT_ESTIMATOR).pinned
+    if (document.n_replicates, method["n_blocks"], method["estimator_spec"]) != (
+            n_runs, n_blocks, wanted):
+        raise InputError(f"the document given is not the analysis of these runs "
+                         f"({document.n_replicates} replicates, {method['n_blocks']} blocks, "
+                         f"{method['estimator_spec']}; wanted {n_runs}, {n_blocks}, {wanted})")
+
+
 def convergence_check(runs: MDRun | Sequence[MDRun], min_production_fs: float = 0.0,
-                      estimator: str | None = None, n_blocks: int = DEFAULT_BLOCKS
-                      ) -> tuple[bool, str]:
+                      estimator: str | None = None, n_blocks: int = DEFAULT_BLOCKS,
+                      document: Any = None) -> tuple[bool, str]:
     """The convergence rule on ``runs`` (one run, or the replicates of one document) analysed
     with ``n_blocks`` error blocks per run: (passed, why), naming what failed when it fails (a
-    run too short to analyse fails with the estimator's reason)."""
+    run too short to analyse fails with the estimator's reason). ``document``: the caller's
+    analysis of the same runs, judged as it is instead of made again."""
     runs = [runs] if isinstance(runs, MDRun) else list(runs)
     if any(not run.times_fs or run.times_fs[-1] < min_production_fs for run in runs):
         return False, f"shorter than the minimum production ({min_production_fs:g} fs)"
+    if document is not None:
+        _check_same_analysis(document, len(runs), estimator, n_blocks)
     trajectories = [run.to_trajectory() for run in runs]
     try:
-        quality = self_term_quality(trajectories, estimator, n_blocks)
+        quality = self_term_quality(trajectories, estimator, n_blocks, document)
         if not quality["self_terms_pass"]:
             failed = [f"{key.removeprefix('diffusive_')} not diffusive"
                       for key, flag in quality["flags"].items()
