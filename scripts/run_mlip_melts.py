@@ -472,17 +472,16 @@ def export(args: argparse.Namespace) -> None:
         if args.max_ps:  # a sensitivity: every melt the same age, not its whole run
             runs = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in runs]
         chosen = select_runs([measure_order(m) for m in runs], level)
-        melts = chosen.used
+        melts = chosen.runs
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
         status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
-                            + (f" (the first of {whole[k]:.1f} ps)" if span < whole[k] else "")
-                            + (f", {end}" if cut is not None else "")
-                            for m, span, end, cut, k in zip(melts, spans, chosen.ends,
-                                                            chosen.cut_ps, chosen.sources,
-                                                            strict=True)]
-                           + chosen.left_out)
+                            + (f" (the first of {whole[used.source]:.1f} ps)"
+                               if span < whole[used.source] else "")
+                            + (f", {used.end}" if used.cut_ps is not None else "")
+                            for m, span, used in zip(melts, spans, chosen.used, strict=True)]
+                           + [left.why for left in chosen.left_out])
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
                                        n_blocks=args.blocks)
@@ -500,14 +499,15 @@ def export(args: argparse.Namespace) -> None:
                   "run_ps_after_equilibration": min(spans),
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
                   "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
-                  "run_ends": "; ".join(chosen.ends),
+                  "run_ends": "; ".join(used.end for used in chosen.used),
                   "run_selection": (
                       "runs that stayed in the potential's domain and liquid (ionflux.md."
                       "selection); cations count as ordered above a solid-like fraction of "
                       f"{level:g}" if level is not None else
                       "runs that stayed in the potential's domain (ionflux.md.selection); "
                       "ordered frames kept (a sensitivity)"),
-                  **({"runs_not_used": "; ".join(chosen.left_out)} if chosen.left_out else {}),
+                  **({"runs_not_used": "; ".join(left.why for left in chosen.left_out)}
+                     if chosen.left_out else {}),
                   **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"

@@ -58,16 +58,17 @@ def test_cation_order_flags_the_replicate_and_window_that_crystallise():
 def test_a_liquid_run_replaces_one_that_orders_and_the_flag_says_so():
     liquid, ordered = _replicate(1), _replicate(2, orders_from_fs=2000.0)
     chosen = select_runs(_measured(liquid, ordered), level=0.1)
-    assert chosen.used == [liquid] and chosen.ends == ["finished"] and chosen.sources == [0]
-    assert chosen.left_out == ["seed 2 not used: cations order from 2 ps (solid-like fraction "
-                               "above 0.1)"]
+    assert chosen.runs == [liquid] and [(u.end, u.source) for u in chosen.used] == [
+        ("finished", 0)]
+    assert [left.why for left in chosen.left_out] == [
+        "seed 2 not used: cations order from 2 ps (solid-like fraction above 0.1)"]
     flag = order_flag(chosen)
     assert flag.passed and flag.value < 0.05
     assert "frames used" in flag.reason
     assert "seed 2 not used: cations order from 2 ps" in flag.reason
-    assert chosen.left_out_ordered == [True] and chosen.cut_ps == [None]
+    assert chosen.left_out[0].ordered and chosen.used[0].cut_ps is None
     # the flag reads which runs ordered from the selection, not from its notes' wording
-    chosen.left_out_ordered = [False]
+    chosen.left_out[0].ordered = False
     assert "seed 2" not in order_flag(chosen).reason
 
 
@@ -76,30 +77,33 @@ def test_without_a_liquid_run_each_run_is_cut_where_it_orders():
     whose windows are all liquid."""
     early, late = _replicate(1, orders_from_fs=2000.0), _replicate(2, orders_from_fs=3000.0)
     chosen = select_runs(_measured(early, late), level=0.1)
-    assert [run.times_fs[-1] for run in chosen.used] == [1990.0, 2990.0]
-    assert chosen.ends == ["cut where its cations order (2 ps)",
-                           "cut where its cations order (3 ps)"]
-    assert chosen.left_out == [] and chosen.sources == [0, 1] and chosen.cut_ps == [2.0, 3.0]
-    assert [[start for start, _ in w] for w in chosen.windows] == [[0.0, 1.0], [0.0, 1.0, 2.0]]
+    assert [run.times_fs[-1] for run in chosen.runs] == [1990.0, 2990.0]
+    assert [u.end for u in chosen.used] == ["cut where its cations order (2 ps)",
+                                           "cut where its cations order (3 ps)"]
+    assert chosen.left_out == [] and [(u.source, u.cut_ps) for u in chosen.used] == [
+        (0, 2.0), (1, 3.0)]
+    assert [[start for start, _ in u.windows] for u in chosen.used] == [[0.0, 1.0],
+                                                                      [0.0, 1.0, 2.0]]
     flag = order_flag(chosen)
     assert flag.passed and "seed 1 cut where its cations order (2 ps)" in flag.reason
     # the sensitivity that keeps ordered frames: both whole, and the flag fails
     kept = select_runs(_measured(early, late), level=None)
-    assert [run.n_frames for run in kept.used] == [N_FRAMES, N_FRAMES]
+    assert [run.n_frames for run in kept.runs] == [N_FRAMES, N_FRAMES]
     assert not order_flag(kept).passed
 
 
 def test_a_run_that_left_the_domain_is_used_only_without_a_finished_one():
     exited, finished = _replicate(1, stop_at=250), _replicate(2)
     chosen = select_runs(_measured(exited, finished))
-    assert chosen.used == [finished] and chosen.sources == [1]
-    assert chosen.left_out == ["seed 1 not used: left the domain after 2.5 ps"]
-    assert chosen.left_out_ordered == [False] and chosen.cut_ps == [None]
+    assert chosen.runs == [finished] and chosen.used[0].source == 1
+    assert [left.why for left in chosen.left_out] == [
+        "seed 1 not used: left the domain after 2.5 ps"]
+    assert not chosen.left_out[0].ordered and chosen.used[0].cut_ps is None
     alone = select_runs(_measured(exited))
-    assert alone.used == [exited] and alone.ends == ["left the domain"]
+    assert alone.runs == [exited] and alone.used[0].end == "left the domain"
     # a level above every window's fraction orders nothing: the choice moves with the level
     ordered = _replicate(3, orders_from_fs=2000.0)
-    assert select_runs(_measured(finished, ordered), level=1.0).used == [finished, ordered]
+    assert select_runs(_measured(finished, ordered), level=1.0).runs == [finished, ordered]
 
 
 def test_order_that_cannot_be_measured_is_said_not_guessed():
@@ -107,7 +111,7 @@ def test_order_that_cannot_be_measured_is_said_not_guessed():
     the selection says why its order is unmeasured and no flag is made."""
     small = _replicate(1, cell_A=9.0)
     chosen = select_runs([measure_order(small, **WINDOW)])
-    assert chosen.used == [small] and chosen.windows == [None]
+    assert chosen.runs == [small] and chosen.used[0].windows is None
     assert "seed 1:" in chosen.unmeasured[0] and "half the cell" in chosen.unmeasured[0]
     assert order_flag(chosen) is None
     with pytest.raises(Exception, match="no runs"):

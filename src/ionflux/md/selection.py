@@ -49,21 +49,39 @@ class RunOrder:
 
 
 @dataclass
-class Selection:
-    """The runs a document uses (cut where they left the melt) with how each ended, its
-    order windows (None: not measured, ``unmeasured`` says why), its index among the runs
-    given (``sources``) and where its cations ordered (``cut_ps``, None for a run not cut),
-    and the runs left out with why (``left_out``) and whether their cations ordered
-    (``left_out_ordered``)."""
+class UsedRun:
+    """A run a document uses: the run (cut where its cations order), how it ended, its order
+    windows (None: not measured), its index among the runs given and where it was cut (ps
+    after its first frame; None for a run not cut)."""
 
-    used: list[MDRun]
-    ends: list[str]
-    windows: list[Windows | None]
-    sources: list[int] = field(default_factory=list)
-    cut_ps: list[float | None] = field(default_factory=list)
-    left_out: list[str] = field(default_factory=list)
-    left_out_ordered: list[bool] = field(default_factory=list)
+    run: MDRun
+    end: str
+    windows: Windows | None
+    source: int
+    cut_ps: float | None = None
+
+
+@dataclass
+class LeftOutRun:
+    """A run a document does not use: why, and whether its cations ordered."""
+
+    why: str
+    ordered: bool
+
+
+@dataclass
+class Selection:
+    """The runs a document uses, those it leaves out, and why the order of a used run could
+    not be measured (``unmeasured``)."""
+
+    used: list[UsedRun] = field(default_factory=list)
+    left_out: list[LeftOutRun] = field(default_factory=list)
     unmeasured: list[str] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[MDRun]:
+        """The used runs themselves."""
+        return [used.run for used in self.used]
 
 
 def measure_order(run: MDRun, cutoff: float = ORDER_CUTOFF_A,
@@ -100,27 +118,24 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
     onsets = [None if level is None else m.onset_ps(level) for m in measured]
     clean = [k for k, m in enumerate(measured) if not m.run.partial and onsets[k] is None]
     picks = clean or list(range(len(measured)))
-    chosen = Selection(used=[], ends=[], windows=[])
+    chosen = Selection()
     for k, m in enumerate(measured):
         if k not in picks:
             span = (m.run.times_fs[-1] - m.run.times_fs[0]) / 1000
             why = ([f"cations order from {onsets[k]:g} ps (solid-like fraction above "
                     f"{level:g})"] if onsets[k] is not None else [])
             why += [f"{run_end(m.run)} after {span:.1f} ps"] if m.run.partial else []
-            chosen.left_out.append(f"seed {_seed(m.run)} not used: " + "; ".join(why))
-            chosen.left_out_ordered.append(onsets[k] is not None)
+            chosen.left_out.append(LeftOutRun(f"seed {_seed(m.run)} not used: " + "; ".join(why),
+                                              onsets[k] is not None))
             continue
         run, windows = m.run, m.windows
         if onsets[k] is not None:
             # frames before the ordered window's first: none of the ordered part is kept
             run = run.up_to(run.times_fs[0] + 1000 * onsets[k] - 1e-3)
             windows = [(start, solid) for start, solid in m.windows if start < onsets[k]]
-        chosen.used.append(run)
-        chosen.ends.append(f"cut where its cations order ({onsets[k]:g} ps)"
-                           if onsets[k] is not None else run_end(run))
-        chosen.windows.append(windows)
-        chosen.sources.append(k)
-        chosen.cut_ps.append(onsets[k])
+        chosen.used.append(UsedRun(run, f"cut where its cations order ({onsets[k]:g} ps)"
+                                   if onsets[k] is not None else run_end(run), windows, k,
+                                   onsets[k]))
         if windows is None:
             chosen.unmeasured.append(f"seed {_seed(run)}: {m.why_not}")
     return chosen
@@ -134,8 +149,7 @@ def order_flag(selection: Selection, threshold: float = ORDER_FLAG_MAX,
     or left out for ordering. None when no used run's order was measured."""
     from ionflux.transport.documents import QualityFlag
 
-    measured = [(run, windows) for run, windows in zip(selection.used, selection.windows,
-                                                       strict=True) if windows is not None]
+    measured = [(used.run, used.windows) for used in selection.used if used.windows is not None]
     if not measured:
         return None
     cations = "+".join(sorted(set(measured[0][0].symbols) - {anion}))
@@ -146,10 +160,9 @@ def order_flag(selection: Selection, threshold: float = ORDER_FLAG_MAX,
                 worst = (solid, f"seed {_seed(run)}", start)
     value, which, start = worst
     where = f" ({which}, window from {start:.0f} ps)" if which else ""
-    ordered = [note for note, order in zip(selection.left_out, selection.left_out_ordered,
-                                           strict=True) if order]
-    ordered += [f"seed {_seed(run)} {end}" for run, end, cut in zip(
-        selection.used, selection.ends, selection.cut_ps, strict=True) if cut is not None]
+    ordered = [left.why for left in selection.left_out if left.ordered]
+    ordered += [f"seed {_seed(used.run)} {used.end}" for used in selection.used
+                if used.cut_ps is not None]
     return QualityFlag(
         passed=value <= threshold, value=value, threshold=threshold,
         reason=(f"largest solid-like fraction of the {cations} sublattice in {window_ps:g}-ps "
@@ -166,8 +179,7 @@ def cation_order(runs: list[MDRun], threshold: float = ORDER_FLAG_MAX,
     largest solid-like fraction of any window (:func:`ionflux.md.aging.solid_like_windows`)
     against ``threshold``, naming the run and window. Raises ``InputError`` where the order
     cannot be measured (e.g. a cell too small for ``cutoff``)."""
-    whole = Selection(used=list(runs), ends=[run_end(run) for run in runs],
-                      windows=[solid_like_windows(run, cutoff, window_ps, anion, frames)
-                               for run in runs], sources=list(range(len(runs))),
-                      cut_ps=[None] * len(runs))
+    whole = Selection(used=[UsedRun(run, run_end(run),
+                                    solid_like_windows(run, cutoff, window_ps, anion, frames), k)
+                            for k, run in enumerate(runs)])
     return order_flag(whole, threshold, cutoff, window_ps, anion)
