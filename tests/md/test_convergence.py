@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from ionflux.io.trajectory import Trajectory
 from ionflux.md.convergence import converged_reason, self_term_quality, stationarity
@@ -144,29 +145,59 @@ def test_plateau_judges_every_species_on_its_own(monkeypatch):
     not excuse another beyond both (O: 30 %, 3 sigma), whichever has the larger z."""
     from types import SimpleNamespace
 
-    import ionflux.transport as transport
+    import ionflux.transport.onsager as onsager
     from ionflux.md.convergence import plateau
 
-    def doc(ba, o, ba_err, o_err):
-        return SimpleNamespace(fit_window_fs=[1000.0, 8000.0], frame_interval_fs=10.0,
-                               species=["Ba", "O"], D_self_cm2_s={"Ba": ba, "O": o},
-                               D_self_cm2_s_stderr={"Ba": ba_err, "O": o_err})
-
-    document = doc(1.0, 1.0, 0.0007, 0.07)
-    for shorter, expected in ((doc(1.10, 1.30, 0.0007, 0.07), False),
-                              (doc(1.10, 1.10, 0.0007, 0.07), True),
-                              (doc(1.10, 1.30, 0.0007, 0.2), True)):
-        monkeypatch.setattr(transport, "analyze_trajectories", lambda *a, _s=shorter, **k: _s)
+    document = SimpleNamespace(fit_window_fs=[1000.0, 8000.0], frame_interval_fs=10.0,
+                               species=["Ba", "O"])
+    for shift, expected in (({"Ba": (0.10, 0.001), "O": (0.30, 0.1)}, False),
+                            ({"Ba": (0.10, 0.001), "O": (0.10, 0.1)}, True),
+                            ({"Ba": (0.10, 0.001), "O": (0.30, 0.2)}, True)):
+        monkeypatch.setattr(onsager, "window_shift", lambda *a, _s=shift: _s)
         passed, why = plateau([], document)
         assert passed is expected, why
         assert ("beyond both limits: O" in why) is not expected
 
 
+def test_the_plateau_shift_has_calibrated_paired_errors():
+    """On a Markovian model (D the same at every lag) the shift of D between a window and half
+    its lags is noise, and its paired jackknife error is the size of that noise (rms z near 1
+    over 40 seeds), while the errors of two separate analyses combined as independent overstate
+    it about twice (the rule's z escape before 2026-12-07)."""
+    from ionflux.transport import analyze_trajectories
+    from ionflux.transport.onsager import window_shift
+
+    paired, independent = [], []
+    for seed in range(100, 140):
+        runs = [SYSTEM.generate(3000, seed=seed)]
+        doc = analyze_trajectories(runs, window_fs=(500.0, 4000.0))
+        half = analyze_trajectories(runs, window_fs=(250.0, 2000.0))
+        for el, (shift, error) in window_shift(runs, doc, (250.0, 2000.0)).items():
+            d, d_half = doc.D_self_cm2_s[el], half.D_self_cm2_s[el]
+            assert shift == pytest.approx(d_half / d - 1.0, rel=0.05, abs=0.01)
+            paired.append(shift / error)
+            combined = np.hypot(doc.D_self_cm2_s_stderr[el], half.D_self_cm2_s_stderr[el])
+            independent.append((d_half - d) / combined)
+    assert 0.8 < np.sqrt(np.mean(np.square(paired))) < 1.25
+    assert np.sqrt(np.mean(np.square(independent))) < 0.65
+
+
+def test_window_shift_is_zero_on_the_documents_own_window_and_refuses_another_analysis():
+    from ionflux.errors import InputError
+    from ionflux.transport import analyze_trajectories
+    from ionflux.transport.onsager import window_shift
+
+    runs = [SYSTEM.generate(3000, seed=41)]
+    doc = analyze_trajectories(runs, window_fs=(500.0, 4000.0), n_blocks=3)
+    for shift, error in window_shift(runs, doc, (500.0, 4000.0)).values():
+        assert shift == pytest.approx(0.0, abs=1e-9) and error == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(InputError, match="not the analysis of these trajectories"):
+        window_shift([SYSTEM.generate(3000, seed=42)], doc, (250.0, 2000.0))
+
+
 def test_a_document_given_to_the_rule_is_judged_as_it_is_or_refused():
     """The export passes its own document: the verdict is the one the rule reaches by
     analysing the runs itself, and a document of another analysis is refused, not judged."""
-    import pytest
-
     import ionflux.md.convergence as convergence
     from ionflux.errors import InputError
     from ionflux.transport import analyze_trajectories

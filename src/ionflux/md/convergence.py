@@ -15,12 +15,14 @@ rule and fail its own error flag. Runs pass when
    still relaxing after its quench: it diffuses faster at first (with 10 ps of equilibration,
    the halves of an 800 ps BaTi2O5 run at 2000 K differed by 3.4 sigma on D_O);
 3. D has reached its plateau: D over the document's fit window and over the window at half its
-   lags agree within ``PLATEAU_TOLERANCE`` (relative) or ``STATIONARY_Z`` combined standard
-   errors. A melt whose cations are still sub-diffusive has a D that falls with the fitted lag
-   (BaTi2O5 at 1750 K, Ba: 3.4e-6 over 0.5-4 ps, 2.8e-6 over 1-8 ps, 2.1e-6 over 2-16 ps), and
-   the window rule's own linearity check lets such a fall through when its block errors are
-   large. The two windows share frames, so combining their errors as independent overstates the
-   error of the difference: the z escape is lenient, the tolerance is not.
+   lags agree within ``PLATEAU_TOLERANCE`` (relative) or ``STATIONARY_Z`` standard errors of
+   the shift. A melt whose cations are still sub-diffusive has a D that falls with the fitted
+   lag (BaTi2O5 at 1750 K, Ba: 3.4e-6 over 0.5-4 ps, 2.8e-6 over 1-8 ps, 2.1e-6 over 2-16 ps),
+   and the window rule's own linearity check lets such a fall through when its block errors are
+   large. The two windows share frames, so the shift's error is a paired jackknife over the
+   same blocks (:func:`ionflux.transport.onsager.window_shift`). Until 2026-12-07 it combined
+   the errors of two separate analyses as independent, which counts the shared noise twice
+   and made the z escape lenient.
 
 The pass names the errors' degrees of freedom: one run in 3 blocks gives 2, with which the
 estimator leaves its errors unscaled and warns that they are too small as Gaussian sigmas (a
@@ -81,21 +83,17 @@ def self_term_quality(trajectories: Trajectory | Sequence[Trajectory],
             "L_self_relative_error": rel, "self_terms_pass": passed, "document": doc}
 
 
-def _apart(first: Any, second: Any, element: str) -> tuple[float, float]:
-    """|D difference| of ``element`` between two documents in combined standard errors, and
-    relative to the second's D (raises when a D or error is missing)."""
-    d = [doc.D_self_cm2_s.get(element) for doc in (first, second)]
-    e = [(doc.D_self_cm2_s_stderr or {}).get(element) for doc in (first, second)]
-    if None in d or None in e:
-        raise IonfluxError(f"no D or error for {element}")
-    return (abs(d[0] - d[1]) / float(np.hypot(*e)),
-            abs(d[0] / d[1] - 1.0) if d[1] else float("inf"))
-
-
 def _largest_z(first: Any, second: Any) -> tuple[float, str]:
-    """Largest |difference| of D between two documents in combined standard errors, and its
-    species."""
-    return max((_apart(first, second, el)[0], el) for el in first.species)
+    """Largest |difference| of D between two documents of disjoint frames in combined standard
+    errors, and its species (raises when a D or error is missing)."""
+    apart = []
+    for el in first.species:
+        d = [doc.D_self_cm2_s.get(el) for doc in (first, second)]
+        e = [(doc.D_self_cm2_s_stderr or {}).get(el) for doc in (first, second)]
+        if None in d or None in e:
+            raise IonfluxError(f"no D or error for {el}")
+        apart.append((abs(d[0] - d[1]) / float(np.hypot(*e)), el))
+    return max(apart)
 
 
 def stationarity(trajectories: Trajectory | Sequence[Trajectory], z_max: float = STATIONARY_Z,
@@ -117,32 +115,27 @@ def stationarity(trajectories: Trajectory | Sequence[Trajectory], z_max: float =
     return z <= z_max, f"halves differ by {z:.1f} sigma at most ({which})"
 
 
-def plateau(trajectories: Trajectory | Sequence[Trajectory], document: Any,
-            estimator: str | None = None, n_blocks: int = DEFAULT_BLOCKS) -> tuple[bool, str]:
+def plateau(trajectories: Trajectory | Sequence[Trajectory], document: Any) -> tuple[bool, str]:
     """Whether D over ``document``'s fit window and over the window at half its lags agree
-    within ``PLATEAU_TOLERANCE`` or ``STATIONARY_Z`` combined errors (passes, saying so, when
-    the half window would span fewer than 3 frames: the window already starts at the shortest
-    lags)."""
-    from ionflux.transport import analyze_trajectories
+    within ``PLATEAU_TOLERANCE`` or ``STATIONARY_Z`` paired standard errors, species by
+    species (passes, saying so, when the half window would span fewer than 3 frames: the
+    window already starts at the shortest lags)."""
+    from ionflux.transport.onsager import window_shift
 
     start, end = document.fit_window_fs
     step = document.frame_interval_fs
     if round(end / 2 / step) - round(start / 2 / step) < 2 or round(start / 2 / step) < 1:
         return True, "window at the shortest lags, no plateau check"
-    shorter = analyze_trajectories(_trajectories(trajectories), estimator=estimator,
-                                   n_blocks=n_blocks, window_fs=(start / 2, end / 2))
-    try:
-        apart = {el: _apart(shorter, document, el) for el in document.species}
-    except IonfluxError as err:
-        return False, f"{err} in the shorter window"
-    # each species on its own: within the tolerance, or within the errors
-    failing = [el for el, (z, rel) in apart.items()
-               if rel > PLATEAU_TOLERANCE and z > STATIONARY_Z]
-    z, which = max((z, el) for el, (z, _) in apart.items())
-    worst_relative = max(rel for _, rel in apart.values())
+    shift = window_shift(_trajectories(trajectories), document, (start / 2, end / 2))
+    z = {el: abs(s) / e if e else float("inf") for el, (s, e) in shift.items()}
+    # each species on its own: within the tolerance, or within its paired error
+    failing = [el for el, (s, _) in shift.items()
+               if abs(s) > PLATEAU_TOLERANCE and z[el] > STATIONARY_Z]
+    worst_z, which = max((value, el) for el, value in z.items())
+    worst_relative = max(abs(s) for s, _ in shift.values())
     return not failing, (f"D over {start / 2000:g}-{end / 2000:g} ps vs {start / 1000:g}-"
                          f"{end / 1000:g} ps differs by {100 * worst_relative:.0f} % at most, "
-                         f"{z:.1f} sigma at most ({which})"
+                         f"{worst_z:.1f} paired sigma at most ({which})"
                          + (f"; beyond both limits: {', '.join(failing)}" if failing else ""))
 
 
@@ -190,7 +183,7 @@ def convergence_check(runs: MDRun | Sequence[MDRun], min_production_fs: float = 
         steady, note = stationarity(trajectories, estimator=estimator, n_blocks=n_blocks)
         if not steady:
             return False, f"not stationary: {note} (limit {STATIONARY_Z:g})"
-        level, level_note = plateau(trajectories, quality["document"], estimator, n_blocks)
+        level, level_note = plateau(trajectories, quality["document"])
     except IonfluxError as err:
         return False, f"too short to analyse: {err}"
     if not level:

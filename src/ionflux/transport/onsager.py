@@ -257,6 +257,51 @@ def analyze_trajectories(trajectories: Sequence[Trajectory], *,
     )
 
 
+def window_shift(trajectories: Sequence[Trajectory], document: TransportDoc,
+                 window_fs: tuple[float, float]) -> dict[str, tuple[float, float | None]]:
+    """How D moves from ``document``'s fit window to ``window_fs`` (fs), per species:
+    D(window) / D(document's window) - 1 and its standard error (None for a single block).
+
+    Both windows are fitted on the same blocks (the document's error blocks of every
+    trajectory), so the error is a paired delete-one-block jackknife: the noise the two windows
+    share cancels in the shift, which errors of two separate analyses combined as independent
+    count twice. The error is scaled as the document's are (Student-t variance for its degrees
+    of freedom, unscaled where that is undefined). Raises InputError unless D over the
+    document's window from ``trajectories`` is the document's D (the document must be their
+    analysis).
+    """
+    method = document.provenance.method
+    spec = parse_estimator(method["estimator_spec"])
+    interval = document.frame_interval_fs
+    doc_start, doc_end = (round(t / interval) for t in document.fit_window_fs)
+    start, end = (round(t / interval) for t in window_fs)
+    if not 1 <= start < end:
+        raise InputError(f"window {window_fs} fs is shorter than two frames or starts at lag 0")
+    species = list(document.species)
+    n = len(species)
+    lo, hi = min(start, doc_start), max(end, doc_end)
+    rows_doc, rows_other = [], []
+    for traj in trajectories:
+        rep = _Replicate.of(traj.unwrap(), species)
+        msd, _ = windowed_block_correlations(rep.traj.positions, rep.group, n, rep.com,
+                                             int(method["n_error_blocks"]), lo, hi)
+        msd = msd / rep.counts
+        for rows, (a, b) in ((rows_doc, (doc_start, doc_end)), (rows_other, (start, end))):
+            slopes = ols_slopes(np.arange(a, b + 1) * interval, msd[:, a:b + 1], axis=1)
+            rows.append(slopes / 6.0 * A2_PER_FS_TO_CM2_PER_S)
+    rows = np.concatenate([np.concatenate(rows_doc), np.concatenate(rows_other)], axis=1)
+    reference = np.array([document.D_self_cm2_s[el] for el in species], dtype=float)
+    if not np.allclose(rows[:, :n].mean(axis=0), reference, rtol=1e-6, atol=0.0):
+        raise InputError(f"the document given is not the analysis of these trajectories "
+                         f"(D over its window {rows[:, :n].mean(axis=0).tolist()} here, "
+                         f"{reference.tolist()} in the document)")
+    shift, covariance = jackknife_covariance(rows, lambda v: v[n:] / v[:n] - 1.0)
+    if covariance is None:
+        return {el: (float(s), None) for el, s in zip(species, shift, strict=True)}
+    stderr = np.sqrt(np.diag(covariance) * (_variance_scale(spec, len(rows)) or 1.0))
+    return {el: (float(s), float(e)) for el, s, e in zip(species, shift, stderr, strict=True)}
+
+
 def _check_replicates(trajectories: list[Trajectory], settings: AnalysisSettings
                       ) -> tuple[list[str], float, float, Composition]:
     if not trajectories:
