@@ -163,7 +163,7 @@ def test_the_plateau_shift_has_calibrated_paired_errors():
     """On a Markovian model (D the same at every lag) the shift of D between a window and half
     its lags is noise, and its paired jackknife error is the size of that noise (rms z near 1
     over 40 seeds), while the errors of two separate analyses combined as independent overstate
-    it about twice (the rule's z escape before 2026-12-07)."""
+    it about twice (the rule's z escape until the seventh session)."""
     from ionflux.transport import analyze_trajectories
     from ionflux.transport.onsager import window_shift
 

@@ -20,9 +20,9 @@ rule and fail its own error flag. Runs pass when
    lag (BaTi2O5 at 1750 K, Ba: 3.4e-6 over 0.5-4 ps, 2.8e-6 over 1-8 ps, 2.1e-6 over 2-16 ps),
    and the window rule's own linearity check lets such a fall through when its block errors are
    large. The two windows share frames, so the shift's error is a paired jackknife over the
-   same blocks (:func:`ionflux.transport.onsager.window_shift`). Until 2026-12-07 it combined
-   the errors of two separate analyses as independent, which counts the shared noise twice
-   and made the z escape lenient.
+   same blocks (:func:`ionflux.transport.onsager.window_shift`). Until the seventh session
+   (2026-12-06) it combined the errors of two separate analyses as independent, which counts
+   the shared noise twice (rms z ~0.5 on a Markovian model) and made the z escape lenient.
 
 The pass names the errors' degrees of freedom: one run in 3 blocks gives 2, with which the
 estimator leaves its errors unscaled and warns that they are too small as Gaussian sigmas (a
