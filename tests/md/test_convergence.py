@@ -193,6 +193,9 @@ def test_window_shift_is_zero_on_the_documents_own_window_and_refuses_another_an
         assert shift == pytest.approx(0.0, abs=1e-9) and error == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(InputError, match="not the analysis of these trajectories"):
         window_shift([SYSTEM.generate(3000, seed=42)], doc, (250.0, 2000.0))
+    without_ba = doc.model_copy(update={"D_self_cm2_s": {**doc.D_self_cm2_s, "Ba": None}})
+    with pytest.raises(InputError, match="no D for Ba"):
+        window_shift(runs, without_ba, (250.0, 2000.0))
 
 
 def test_a_document_given_to_the_rule_is_judged_as_it_is_or_refused():

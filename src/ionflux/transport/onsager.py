@@ -278,6 +278,9 @@ def window_shift(trajectories: Sequence[Trajectory], document: TransportDoc,
     if not 1 <= start < end:
         raise InputError(f"window {window_fs} fs is shorter than two frames or starts at lag 0")
     species = list(document.species)
+    missing = [el for el in species if document.D_self_cm2_s.get(el) is None]
+    if missing:
+        raise InputError(f"the document has no D for {', '.join(missing)}: no shift to measure")
     n = len(species)
     lo, hi = min(start, doc_start), max(end, doc_end)
     rows_doc, rows_other = [], []
