@@ -291,7 +291,7 @@ def window_shift(trajectories: Sequence[Trajectory], document: TransportDoc,
         msd = msd / rep.counts
         for rows, (a, b) in ((rows_doc, (doc_start, doc_end)), (rows_other, (start, end))):
             slopes = ols_slopes(np.arange(a, b + 1) * interval, msd[:, a:b + 1], axis=1)
-            rows.append(slopes / 6.0 * A2_PER_FS_TO_CM2_PER_S)
+            rows.append(_diffusion(slopes))
     rows = np.concatenate([np.concatenate(rows_doc), np.concatenate(rows_other)], axis=1)
     reference = np.array([document.D_self_cm2_s[el] for el in species], dtype=float)
     if not np.allclose(rows[:, :n].mean(axis=0), reference, rtol=1e-6, atol=0.0):
@@ -430,8 +430,12 @@ def _block_coefficients(blocks: list[_BlockCurves], start: int, end: int, lags_f
                             axis=1)
     L = coll_slope * to_L[:, None, None]
     L_self = np.stack([b.counts for b in blocks]) * self_slope * to_L[:, None]
-    D = self_slope / 6.0 * A2_PER_FS_TO_CM2_PER_S
-    return np.concatenate([L.reshape(len(blocks), -1), L_self, D], axis=1)
+    return np.concatenate([L.reshape(len(blocks), -1), L_self, _diffusion(self_slope)], axis=1)
+
+
+def _diffusion(self_slope: np.ndarray) -> np.ndarray:
+    """Self-diffusion coefficient (cm^2/s) from the slope of the per-atom MSD (Å^2/fs)."""
+    return self_slope / 6.0 * A2_PER_FS_TO_CM2_PER_S
 
 
 def _variance_scale(spec: EstimatorSpec, n_rows: int) -> float | None:
