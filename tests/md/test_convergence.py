@@ -157,6 +157,9 @@ def test_plateau_judges_every_species_on_its_own(monkeypatch):
         passed, why = plateau([], document)
         assert passed is expected, why
         assert ("beyond both limits: O" in why) is not expected
+        # the largest shift (O) and the largest z (Ba) are named each with its own species
+        assert "differs by 30 % at most (O)" in why or "differs by 10 % at most" in why, why
+        assert "100.0 paired sigma at most (Ba)" in why, why
 
 
 def test_the_plateau_shift_has_calibrated_paired_errors():

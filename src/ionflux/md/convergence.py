@@ -131,11 +131,12 @@ def plateau(trajectories: Trajectory | Sequence[Trajectory], document: Any) -> t
     # each species on its own: within the tolerance, or within its paired error
     failing = [el for el, (s, _) in shift.items()
                if abs(s) > PLATEAU_TOLERANCE and z[el] > STATIONARY_Z]
-    worst_z, which = max((value, el) for el, value in z.items())
-    worst_relative = max(abs(s) for s, _ in shift.values())
+    # the largest relative shift and the largest z can belong to different species: name each
+    worst_z, z_species = max((value, el) for el, value in z.items())
+    worst_relative, relative_species = max((abs(s), el) for el, (s, _) in shift.items())
     return not failing, (f"D over {start / 2000:g}-{end / 2000:g} ps vs {start / 1000:g}-"
-                         f"{end / 1000:g} ps differs by {100 * worst_relative:.0f} % at most, "
-                         f"{worst_z:.1f} paired sigma at most ({which})"
+                         f"{end / 1000:g} ps differs by {100 * worst_relative:.0f} % at most "
+                         f"({relative_species}), {worst_z:.1f} paired sigma at most ({z_species})"
                          + (f"; beyond both limits: {', '.join(failing)}" if failing else ""))
 
 
