@@ -226,12 +226,13 @@ def test_species_not_diffusive_in_either_document_are_left_out_of_the_pool(melt)
 def test_the_shift_predicts_our_independent_1500_k_melts():
     """Three melts simulated at 1500 K (100 ps each, bundled as a check, not used as data)
     against the 1750 K melts shifted with the pooled activation energy: every cation within
-    three combined standard errors and a factor of two, but for two measured misses (the set
-    of 2026-12-06's seventh session, E_a 0.87 eV, docs/md-engines.md): Ti in Ba2TiO4 2.4x at 1.8
-    SE (its 1750 K document, a melt that ages, does not pass the convergence rule: Ti error
-    41 %), and Ti in BaTiO3 1.7x at 8.8 SE, on a 1750 K Ti error of 1.9 % from 3 error blocks
-    (2 degrees of freedom; a 10-block analysis of the same run gives up to 19 %; its 1750 K
-    document fails the rule's plateau check since the seventh session)."""
+    three combined standard errors and a factor of two, but for one measured miss (the set of
+    2026-12-06's eighth session, E_a 0.67 eV, docs/md-engines.md): Ti in BaTiO3, 1.37x at 4.4
+    SE, on a 1750 K Ti error of 1.9 % from one run in 3 error blocks (2 degrees of freedom; a
+    10-block analysis of the same run gives up to 19 %; its 1750 K document fails the rule's
+    plateau check, and its other seeds order). Ti in Ba2TiO4 reads 1.9x (1.3 SE): its 1750 K
+    document, a melt that ages, does not pass the rule (Ti 41 %); 2.4x with the seventh
+    session's 0.87 eV."""
     import json
     from importlib import resources
 
@@ -250,10 +251,8 @@ def test_the_shift_predicts_our_independent_1500_k_melts():
         assert doc.temperature_K == 1500.0
         got = check_shift(doc, at_1750[doc.formula], pooled)
         for el in ("Ba", "Ti"):
-            if (doc.formula, el) == ("Ba2TiO4", "Ti"):
-                assert 2.2 < got.ratios[el] < 2.6 and abs(got.sigmas[el]) < 3.0
-            elif (doc.formula, el) == ("BaTiO3", "Ti"):
-                assert 1.6 < got.ratios[el] < 1.9 and got.sigmas[el] > 3.0
+            if (doc.formula, el) == ("BaTiO3", "Ti"):
+                assert 1.25 < got.ratios[el] < 1.5 and got.sigmas[el] > 3.0
                 assert at_1750["BaTiO3"].provenance.method["stderr_dof"] == 2
             else:
                 assert 0.5 < got.ratios[el] < 2.0, (doc.formula, el, got.ratios[el])
