@@ -179,7 +179,7 @@ def assemble_all(args: argparse.Namespace) -> None:
         formula = outdir.name.rpartition("_")[0]
         teacher = melt.metadata["teacher"]
         sidecar = {"formula": formula, "temperature_K": melt.temperature_K,
-                   "replicate": f"{teacher['teacher']}-seed{melt.metadata['settings']['seed']}",
+                   "replicate": f"{teacher['teacher']}-seed{melt.seed}",
                    "phase": "amorphous (melt)", "potential": teacher["label"],
                    "potential_version": teacher["model"],
                    "md_engine": melt.metadata["md_engine"],
@@ -293,9 +293,9 @@ def validate(args: argparse.Namespace) -> None:
             continue
         per_melt[name] = diffusion_agreement(*docs)
         spans[name] = span
-        seeds_of[name] = [run.metadata["settings"]["seed"] for run in ours_all]
+        seeds_of[name] = [run.seed for run in ours_all]
         published, pedone = _published_and_pedone(formula, distilled_run.temperature_K)
-        seeds = ", ".join(str(run.metadata["settings"]["seed"]) for run in ours_all)
+        seeds = ", ".join(str(run.seed) for run in ours_all)
         print(f"{name}: {spans[name]:.1f} ps of each after equilibration "
               f"(direct: {direct_dirs[0].parent.parent.name}; distilled seeds {seeds})")
         print(f"  {'':3s} {'distilled':>18s} {'direct':>18s} {'ratio':>6s} {'z':>5s} "
@@ -377,7 +377,7 @@ def aging(args: argparse.Namespace) -> None:
         shown += 1
         span = (run.times_fs[-1] - run.times_fs[0]) / 1000
         header = (f"{name} ({manifest.parent.parent.name}, seed "
-                  f"{run.metadata['settings']['seed']}): {span:.1f} ps after equilibration")
+                  f"{run.seed}): {span:.1f} ps after equilibration")
         if len(windows) > 1:
             drift, err = energy_drift(windows)
             header += f"; E_pot last - first window {drift:+.1f} ± {err:.1f} meV/atom"
@@ -474,7 +474,7 @@ def export(args: argparse.Namespace) -> None:
         chosen = select_runs([measure_order(m) for m in runs], level)
         melts = chosen.runs
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
-        status = ", ".join([f"seed {m.metadata['settings']['seed']}: "
+        status = ", ".join([f"seed {m.seed}: "
                             + (f"partial run ({m.stop_reason})" if m.partial else "finished run")
                             + f", {span:.1f} ps after equilibration"
                             + (f" (the first of {whole[used.source]:.1f} ps)"
@@ -498,7 +498,7 @@ def export(args: argparse.Namespace) -> None:
                   # method values are scalars: the shortest run, and every replicate as text
                   "run_ps_after_equilibration": min(spans),
                   "replicate_run_ps": ", ".join(f"{span:g}" for span in spans),
-                  "seeds": ", ".join(str(m.metadata["settings"]["seed"]) for m in melts),
+                  "seeds": ", ".join(str(m.seed) for m in melts),
                   "run_ends": "; ".join(used.end for used in chosen.used),
                   "run_selection": (
                       "runs that stayed in the potential's domain and liquid (ionflux.md."
@@ -539,7 +539,7 @@ def _convergence_flag(melts: list, n_blocks: int, document: object) -> QualityFl
     from ionflux.transport.documents import QualityFlag
 
     passed, why = convergence_check(melts, n_blocks=n_blocks, document=document)
-    seeds = ", ".join(str(m.metadata["settings"]["seed"]) for m in melts)
+    seeds = ", ".join(str(m.seed) for m in melts)
     return QualityFlag(passed=passed, value=float(passed), threshold=1.0,
                        reason=f"seeds {seeds} pooled as in the document, {n_blocks} blocks per "
                               f"run: {'passes' if passed else 'fails'} ({why})")

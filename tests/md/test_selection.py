@@ -3,6 +3,8 @@ are random (a liquid) or sit on a lattice from a known time, and runs that stopp
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -67,6 +69,11 @@ def test_a_liquid_run_replaces_one_that_orders_and_the_flag_says_so():
     assert "frames used" in flag.reason
     assert "seed 2 not used: cations order from 2 ps" in flag.reason
     assert chosen.left_out[0].ordered and chosen.used[0].cut_ps is None
+    # the seed is the runner's record; a run without one is named "?", not dropped
+    unnamed = dataclasses.replace(ordered, metadata={})
+    assert (liquid.seed, unnamed.seed) == (1, None)
+    assert [left.why for left in select_runs(_measured(liquid, unnamed), level=0.1).left_out] == [
+        "seed ? not used: cations order from 2 ps (solid-like fraction above 0.1)"]
     # the flag reads which runs ordered from the selection, not from its notes' wording
     chosen.left_out[0].ordered = False
     assert "seed 2" not in order_flag(chosen).reason

@@ -49,6 +49,11 @@ class MDRun:
     def n_frames(self) -> int:
         return len(self.positions)
 
+    @property
+    def seed(self) -> int | None:
+        """The random seed the runner recorded (``metadata['settings']['seed']``), or None."""
+        return self.metadata.get("settings", {}).get("seed")
+
     def frames(self, part: slice) -> MDRun:
         """The same run with only the frames of ``part`` (every per-frame list cut alike)."""
         return replace(self, positions=self.positions[part], times_fs=self.times_fs[part],

@@ -97,7 +97,7 @@ def measure_order(run: MDRun, cutoff: float = ORDER_CUTOFF_A,
 
 
 def _seed(run: MDRun) -> object:
-    return run.metadata.get("settings", {}).get("seed", "?")
+    return "?" if run.seed is None else run.seed
 
 
 def run_end(run: MDRun) -> str:
