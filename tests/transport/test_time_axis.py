@@ -178,8 +178,9 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
     # every document says whether its melt was still relaxing (ionflux.md.aging), as measured
     relaxing = {(d.formula, d.temperature_K): not d.quality["stationary_energy"].passed
                 for d in whole}
+    # (Ba3TiO5 at 2000 K since its runs went on from 69 to 99 ps: -10.2 +- 2.7 meV/atom)
     assert {melt for melt, still in relaxing.items() if still} == {
-        ("Ba2TiO4", 1750.0), ("Ba2TiO4", 2000.0), ("Ba4TiO6", 1750.0)}
+        ("Ba2TiO4", 1750.0), ("Ba2TiO4", 2000.0), ("Ba4TiO6", 1750.0), ("Ba3TiO5", 2000.0)}
     with pytest.raises(DataNotFoundError, match="cut to 33 ps"):
         load_reference("Ba-Ti-O", span_ps=33)
 

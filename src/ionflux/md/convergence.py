@@ -25,8 +25,9 @@ rule and fail its own error flag. Runs pass when
    the shared noise twice (rms z ~0.5 on a Markovian model) and made the z escape lenient.
    More seeds shrink that error, so a real fall beyond the tolerance becomes significant rather
    than going away (2026-12-07: with a third seed Ba4TiO6 at 1750 K went from a 26 % Ti error
-   to a 44 % shift); then only a window at longer lags can pass (longer runs where the block
-   length caps the window).
+   to a 44 % shift); then only a window at longer lags can pass, and longer runs are no sure
+   way there: Ba3TiO5 at 2000 K run on from 69 to 99 ps moved its window later and its D down
+   by another 14-25 %, still without a plateau (the melt slows as it runs).
 
 The pass names the errors' degrees of freedom: one run in 3 blocks gives 2, with which the
 estimator leaves its errors unscaled and warns that they are too small as Gaussian sigmas (a
