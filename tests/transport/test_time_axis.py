@@ -130,7 +130,7 @@ def test_bundled_reference_is_labelled_and_splits_the_published_set():
     passed = {t: sum(d.quality["convergence_rule"].passed for d in reference
                      if d.temperature_K == t) for t in (1750.0, 2000.0)}
     assert passed == {1750.0: 6, 2000.0: 9}
-    # every pass rests on two seeds (errors with >= 3 degrees of freedom: two seeds in 3 blocks);
+    # every pass rests on two or more seeds (>= 3 degrees of freedom: two seeds in 3 blocks);
     # the two one-run passes at 1750 K of the seventh session failed with another seed (and
     # with a third), and the documents all pool two or more seeds (Ba4TiO6 at 1750 K: seeds 2,
     # 4 and 5; 1 and 3 order)
