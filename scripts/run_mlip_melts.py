@@ -458,6 +458,7 @@ def export(args: argparse.Namespace) -> None:
 
     level = (None if args.keep_ordered
              else ORDER_FLAG_MAX if args.order_level is None else args.order_level)
+    window = _window_fs(args)
     documents, skipped = [], []
     wanted = ({float(t) for t in args.temperatures.split(",")} if args.temperatures else None)
     for manifest in sorted(Path(args.out).glob("*/manifest.json")):
@@ -484,7 +485,7 @@ def export(args: argparse.Namespace) -> None:
                            + [left.why for left in chosen.left_out])
         try:
             doc = analyze_trajectories([m.to_trajectory() for m in melts], formula=formula,
-                                       n_blocks=args.blocks)
+                                       n_blocks=args.blocks, window_fs=window)
         except IonfluxError as err:
             skipped.append({"formula": formula, "temperature_K": melt.temperature_K,
                             "ps": spans, "reason": str(err)})
@@ -508,7 +509,9 @@ def export(args: argparse.Namespace) -> None:
                       "ordered frames kept (a sensitivity)"),
                   **({"runs_not_used": "; ".join(left.why for left in chosen.left_out)}
                      if chosen.left_out else {}),
-                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {})}
+                  **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {}),
+                  **({"window_given": args.window_why or "--window-fs"}
+                     if args.window_fs else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
         grade = "" if "not DFT" in teacher["label"] else " (universal-potential grade, not DFT)"
         note = (f"{status}; {count}, {args.blocks} error blocks each; MD with "
@@ -530,6 +533,19 @@ def export(args: argparse.Namespace) -> None:
                "documents": documents, "skipped": skipped}
     Path(args.export).write_text(json.dumps(payload, indent=1) + "\n")
     print(f"{len(documents)} documents, {len(skipped)} skipped -> {args.export}")
+
+
+def _window_fs(args: argparse.Namespace) -> tuple[float, float] | None:
+    """``--window-fs START,END`` as a fit window (fs), or None for the window rule's."""
+    if not args.window_fs:
+        return None
+    try:
+        start, end = (float(x) for x in args.window_fs.split(","))
+    except ValueError:
+        raise InputError(f"--window-fs wants START,END in fs, got {args.window_fs!r}") from None
+    if not 0 < start < end:
+        raise InputError(f"--window-fs: need 0 < start < end, got {start:g}, {end:g}")
+    return start, end
 
 
 def _convergence_flag(melts: list, n_blocks: int, document: object) -> QualityFlag:
@@ -873,6 +889,11 @@ def main() -> None:
     parser.add_argument("--max-ps", type=float, default=0.0,
                         help="with --export: analyse only each run's first N ps after "
                              "equilibration (equal spans for melts that relax as they run)")
+    parser.add_argument("--window-fs", metavar="START,END",
+                        help="with --export: fit every document over this lag window (fs) "
+                             "instead of the window rule's (a sensitivity; recorded)")
+    parser.add_argument("--window-why", help="with --window-fs: the reason, recorded in "
+                                             "each document's method")
     parser.add_argument("--order-level", type=float,
                         help="with --export: solid-like fraction of the cations above which a "
                              "20-ps window counts as ordered (ionflux.md.selection; default "

@@ -151,9 +151,13 @@ def test_aging_command_errors_are_one_line(tmp_path):
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "run_mlip_melts.py"
     for extra, message in (([], "no run under"),
-                           (["--fit-lags-fs", "3000,1000"], "START,END")):
-        done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path),
-                               "--aging", "10", *extra], capture_output=True, text=True)
+                           (["--fit-lags-fs", "3000,1000"], "START,END"),
+                           (["--export", "x.json", "--window-fs", "3000,1000"],
+                            "need 0 < start < end"),
+                           (["--export", "x.json", "--window-fs", "3000"], "START,END in fs")):
+        mode = [] if "--export" in extra else ["--aging", "10"]
+        done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path), *mode,
+                               *extra], capture_output=True, text=True)
         assert done.returncode != 0
         assert done.stderr.strip().startswith("error:") and message in done.stderr
         assert "Traceback" not in done.stderr

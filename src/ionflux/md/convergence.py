@@ -27,7 +27,12 @@ rule and fail its own error flag. Runs pass when
    than going away (2026-12-07: with a third seed Ba4TiO6 at 1750 K went from a 26 % Ti error
    to a 44 % shift); then only a window at longer lags can pass, and longer runs are no sure
    way there: Ba3TiO5 at 2000 K run on from 69 to 99 ps moved its window later and its D down
-   by another 14-25 %, still without a plateau (the melt slows as it runs).
+   by another 14-25 %, still without a plateau (the melt slows as it runs). How far D falls
+   beyond the window: :func:`plateau_scan`. On runs of the four plateau failures remade from
+   their seeds on another machine (2026-12-07, other realisations: ionflux.md.rebuild) the
+   fall over the latest window the runs allow was a median 8 %, about one standard error, and
+   none of the four failed the plateau first again: a verdict near the limits is partly the
+   draw of the runs.
 
 The pass names the errors' degrees of freedom: one run in 3 blocks gives 2, with which the
 estimator leaves its errors unscaled and warns that they are too small as Gaussian sigmas (a
@@ -144,6 +149,33 @@ def plateau(trajectories: Trajectory | Sequence[Trajectory], document: Any) -> t
                          f"{end / 1000:g} ps differs by {100 * worst_relative:.0f} % at most "
                          f"({relative_species}), {worst_z:.1f} paired sigma at most ({z_species})"
                          + (f"; beyond both limits: {', '.join(failing)}" if failing else ""))
+
+
+def plateau_scan(trajectories: Trajectory | Sequence[Trajectory], document: Any,
+                 factors: Sequence[float] = (0.5, 2.0, 4.0, 8.0)
+                 ) -> list[tuple[tuple[float, float], dict[str, tuple[float, float | None]]]]:
+    """How D moves when ``document``'s fit window [a, b] is moved to [f a, f b] for each
+    factor f (the end capped at the longest lag of its error blocks): per window (fs), D(window)
+    / D(document's window) - 1 per species with its paired standard error
+    (:func:`ionflux.transport.onsager.window_shift`). The plateau check is the factor 0.5; the
+    later windows show whether D levels off or keeps falling at the lags the runs allow. A
+    window with fewer than 3 lags after the cap is left out."""
+    from ionflux.transport.onsager import window_shift
+
+    runs = _trajectories(trajectories)
+    method = document.provenance.method
+    step = document.frame_interval_fs
+    block = min(t.n_frames for t in runs) // int(method["n_error_blocks"])
+    longest = int(float(method["max_lag_fraction"]) * block)
+    start, end = (round(t / step) for t in document.fit_window_fs)
+    scan = []
+    for factor in factors:
+        first, last = max(1, round(factor * start)), min(round(factor * end), longest)
+        if last - first < 2:
+            continue
+        window = (first * step, last * step)
+        scan.append((window, window_shift(runs, document, window)))
+    return scan
 
 
 def _check_same_analysis(document: Any, n_runs: int, estimator: str | None,

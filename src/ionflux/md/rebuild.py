@@ -1,0 +1,151 @@
+"""Remaking the MD runs behind a transport document, and checking the document comes out the same.
+
+The frames of the distilled-potential melts (~250 MB) are not in the repository, the documents
+are. A run is fixed by its melt, seed, length and MD settings: a document's provenance names
+its seeds (``method["seeds"]``) and each source's frame count gives every run's length. On one
+machine a run is deterministic (every chunk saves the positions, momenta and the thermostat's
+random state, :mod:`ionflux.md.mlip`; the same run made twice gave bit-identical frames,
+2026-12-07), so there the remade document equals the bundled one (:func:`document_differences`).
+Across machines it is not: the first remade documents (2026-12-07, on another machine than
+the one that made the bundle, same package versions) differ in every number, as floating-point
+rounding that differs in the last bit grows chaotically in MD. A run remade elsewhere is then
+another realisation of the same melt, and the check is statistical: the two documents must
+agree within their combined standard errors (:func:`document_agreement`), which also tests
+those errors. Runs a document left out (ordered, or out of the domain) are not remade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ionflux.errors import InputError
+
+#: MD settings of every bundled distilled melt (runs/README.md): 2 fs steps, a frame every
+#: 5 steps (10 fs), 500 steps of equilibration before the first kept frame, 500-step chunks.
+TIMESTEP_FS = 2.0
+FRAME_EVERY = 5
+EQUILIBRATION_STEPS = 500
+CHUNK_STEPS = 500
+
+#: Numbers compared between a remade document and the bundled one.
+COMPARED = ("L", "L_stderr", "L_self", "L_self_stderr", "L_distinct", "L_distinct_stderr",
+            "D_self_cm2_s", "D_self_cm2_s_stderr", "correlation_factor",
+            "correlation_factor_stderr", "fit_window_fs", "n_frames", "volume_A3")
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run to remake: melt, temperature (K), seed and total MD steps (equilibration
+    included)."""
+
+    formula: str
+    temperature_K: float
+    seed: int
+    total_steps: int
+
+    @property
+    def melt(self) -> str:
+        return f"{self.formula}:{self.temperature_K:g}"
+
+    @property
+    def folder(self) -> str:
+        """Folder name the melt runs write (``FORMULA_TK``)."""
+        return f"{self.formula}_{self.temperature_K:g}K"
+
+
+def planned_runs(document: Mapping[str, Any]) -> list[PlannedRun]:
+    """The runs a melt document (a ``run_mlip_melts.py --export`` document, as a dict) pools,
+    in its replicate order, with the steps that give each its frame count. Raises InputError
+    for a document that does not name its seeds or was not made with the bundled settings."""
+    method = document.get("provenance", {}).get("method", {})
+    sources = document.get("provenance", {}).get("sources", [])
+    seeds_text = method.get("seeds")
+    if not seeds_text:
+        raise InputError(f"{document.get('formula')}: the document names no seeds; only "
+                         "exported melt documents can be remade")
+    seeds = [int(s) for s in str(seeds_text).split(",")]
+    if len(seeds) != len(sources):
+        raise InputError(f"{document['formula']}: {len(seeds)} seeds but {len(sources)} sources")
+    interval = float(document["frame_interval_fs"])
+    if not np.isclose(interval, TIMESTEP_FS * FRAME_EVERY):
+        raise InputError(f"{document['formula']}: frames {interval:g} fs apart, not the bundled "
+                         f"{TIMESTEP_FS * FRAME_EVERY:g} fs; give the settings it was made with")
+    if method.get("cut_to_ps_after_equilibration"):
+        raise InputError(f"{document['formula']}: a document cut to "
+                         f"{method['cut_to_ps_after_equilibration']} ps is remade from its "
+                         "whole runs (remake the uncut document)")
+    runs = []
+    for seed, source in zip(seeds, sources, strict=True):
+        # the first kept frame is the last equilibration step's
+        production = (int(source["n_frames"]) - 1) * FRAME_EVERY
+        runs.append(PlannedRun(str(document["formula"]), float(document["temperature_K"]),
+                               seed, EQUILIBRATION_STEPS + production))
+    return runs
+
+
+def _as_array(value: Any) -> np.ndarray:
+    if isinstance(value, Mapping):
+        value = [value[key] for key in sorted(value)]
+    return np.asarray(value, dtype=float)
+
+
+def document_differences(remade: Mapping[str, Any], bundled: Mapping[str, Any],
+                         rtol: float = 1e-9) -> list[str]:
+    """Every compared number of ``remade`` that differs from ``bundled`` by more than ``rtol``
+    (relative), and every quality flag whose value or verdict differs, as lines; empty when
+    the two agree."""
+    lines = []
+    for key in COMPARED:
+        new, old = remade.get(key), bundled.get(key)
+        if new is None or old is None:
+            if (new is None) != (old is None):
+                lines.append(f"{key}: present in only one document")
+            continue
+        a, b = _as_array(new), _as_array(old)
+        if a.shape != b.shape:
+            lines.append(f"{key}: shape {a.shape} vs {b.shape}")
+            continue
+        both_nan = np.isnan(a) & np.isnan(b)
+        scale = np.maximum(np.abs(b), np.finfo(float).tiny)
+        relative = np.where(both_nan, 0.0, np.abs(a - b) / scale)
+        worst = float(np.nanmax(np.where(np.isnan(relative), np.inf, relative)))
+        if worst > rtol:
+            lines.append(f"{key}: largest relative difference {worst:.2e}")
+    new_flags, old_flags = remade.get("quality", {}), bundled.get("quality", {})
+    for name in sorted(set(new_flags) & set(old_flags)):
+        n, o = new_flags[name], old_flags[name]
+        same_value = (n["value"] == o["value"] or (n["value"] is not None and o["value"] is not None
+                      and np.isclose(n["value"], o["value"], rtol=rtol, atol=0.0)))
+        if n["passed"] != o["passed"] or not same_value:
+            lines.append(f"quality {name}: {n['passed']} ({n['value']}) vs {o['passed']} "
+                         f"({o['value']})")
+    return lines
+
+
+def document_agreement(remade: Mapping[str, Any], bundled: Mapping[str, Any]
+                       ) -> dict[str, dict[str, float]]:
+    """Two independent realisations of one document compared: per species, D_remade /
+    D_bundled and the difference in combined standard errors (z); per L term (upper triangle,
+    ``"A-B"``), z. A missing D or error gives NaN."""
+    out: dict[str, dict[str, float]] = {"D_ratio": {}, "D_z": {}, "L_z": {}}
+    species = list(bundled["species"])
+    for el in species:
+        a, b = remade["D_self_cm2_s"].get(el), bundled["D_self_cm2_s"].get(el)
+        ea = (remade.get("D_self_cm2_s_stderr") or {}).get(el)
+        eb = (bundled.get("D_self_cm2_s_stderr") or {}).get(el)
+        if None in (a, b, ea, eb) or not b:
+            out["D_ratio"][el] = out["D_z"][el] = float("nan")
+            continue
+        out["D_ratio"][el] = a / b
+        out["D_z"][el] = (a - b) / float(np.hypot(ea, eb))
+    if remade.get("L_stderr") and bundled.get("L_stderr"):
+        difference = np.asarray(remade["L"], float) - np.asarray(bundled["L"], float)
+        combined = np.hypot(np.asarray(remade["L_stderr"], float),
+                            np.asarray(bundled["L_stderr"], float))
+        for i, j in zip(*np.triu_indices(len(species)), strict=True):
+            out["L_z"][f"{species[i]}-{species[j]}"] = float(difference[i, j] / combined[i, j])
+    return out
