@@ -96,7 +96,11 @@ def run_all(args: argparse.Namespace, docs: list[dict]) -> None:
         for future in as_completed([pool.submit(one, r) for r in runs]):
             run, code, log = future.result()
             finished += run.total_steps
-            state = "done" if code == 0 else f"FAILED (exit {code}, see {log})"
+            manifest = _run_dir(out, run) / "distilled" / run.folder / "manifest.json"
+            # "running" after a clean exit: stopped at --minutes; a rerun continues it
+            status = (json.loads(manifest.read_text()).get("status", "?")
+                      if manifest.is_file() else "no manifest")
+            state = status if code == 0 else f"FAILED (exit {code}, see {log})"
             print(f"[{100 * finished / total:5.1f} % of steps] {run.melt} K seed {run.seed}: "
                   f"{state}", flush=True)
 
