@@ -34,6 +34,7 @@ from ionflux.md.rebuild import (
     document_differences,
     planned_runs,
 )
+from ionflux.transport.time_axis import REFERENCE_FILE
 
 SCRIPTS = Path(__file__).resolve().parent
 
@@ -41,8 +42,7 @@ SCRIPTS = Path(__file__).resolve().parent
 def _bundled(path: str | None) -> Path:
     if path:
         return Path(path)
-    return Path(str(resources.files("ionflux") / "data" / "ba-ti-o"
-                    / "transport_distilled_melts.json"))
+    return Path(str(resources.files("ionflux") / "data" / "ba-ti-o" / REFERENCE_FILE))
 
 
 def _documents(args: argparse.Namespace) -> list[dict]:
@@ -226,10 +226,10 @@ def _print_scan(folders: list[Path], melt: str, document: dict) -> list:
     doc = TransportDoc.model_validate(document)
     # the runs and frames the document used (the selection may leave a run out)
     by_seed = {int(folder.parent.name.removeprefix("seed")): folder for folder in folders}
-    seeds = [int(s) for s in str(document["provenance"]["method"]["seeds"]).split(",")]
     runs = []
-    for seed, source in zip(seeds, document["provenance"]["sources"], strict=True):
-        trajectory = assemble(by_seed[seed] / melt).to_trajectory()
+    for run, source in zip(planned_runs(document), document["provenance"]["sources"],
+                           strict=True):
+        trajectory = assemble(by_seed[run.seed] / melt).to_trajectory()
         runs.append(trajectory.subset_frames(0, int(source["n_frames"])))
     start, end = doc.fit_window_fs
     print(f"    plateau scan (document window {start / 1000:g}-{end / 1000:g} ps):")
