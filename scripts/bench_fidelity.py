@@ -118,13 +118,13 @@ def variants(base_s: float) -> list[Variant]:
         # order: runs whose cations order (solid-like fraction above 0.1) kept whole, the
         # ordered frames included, instead of left out or cut (ionflux.md.selection)
         Variant("melts with ordered frames", transport="distilled-melts/ordered"),
-        # the four documents that fail the plateau (Ba3TiO5, Ba4TiO6, BaTi6O13 at 1750 K,
-        # Ba3TiO5 at 2000 K) from their runs remade on another machine: another realisation
-        # of each (scripts/rebuild_melts.py), at the window rule's window and at the latest
-        # window of its plateau scan, which separates realisation noise from the window
-        Variant("plateau failures remade", transport="distilled-melts/remade"),
-        Variant("plateau failures remade, latest window",
-                transport="distilled-melts/latewindow"),
+        # the documents whose runs were remade on another machine and continued (eleventh
+        # session; the bundled ones): as first bundled (the original realisation), remade at
+        # the first lengths (another realisation of the four plateau failures and BaTi5O11 at
+        # 1750 K), and the four plateau failures at the latest window of their plateau scan
+        Variant("melts as first bundled", transport="distilled-melts/first"),
+        Variant("five remade at the first lengths", transport="distilled-melts/remade"),
+        Variant("plateau failures, latest window", transport="distilled-melts/latewindow"),
     ]
 
 

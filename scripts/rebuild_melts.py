@@ -22,6 +22,8 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -33,10 +35,13 @@ from ionflux.md.rebuild import (
     document_agreement,
     document_differences,
     planned_runs,
+    replace_documents,
 )
 from ionflux.transport.time_axis import REFERENCE_FILE
 
 SCRIPTS = Path(__file__).resolve().parent
+#: Span (ps after equilibration) of the bundled cut variant (transport_distilled_melts_59ps.json).
+CUT_PS = 59.0
 
 
 def _bundled(path: str | None) -> Path:
@@ -75,10 +80,24 @@ def _command(out: Path, run: PlannedRun, minutes: float) -> list[str]:
             "--converge-every", "0", "--minutes", f"{minutes:g}", "--melts", run.melt]
 
 
+def _longer(docs: list[dict], total_steps: int | None) -> list[PlannedRun]:
+    """Every planned run of ``docs``; with ``total_steps``, each continued to that length (a
+    run the rule failed goes on as the same trajectory; none is shortened)."""
+    runs = [r for d in docs for r in planned_runs(d)]
+    if total_steps is None:
+        return runs
+    short = [r for r in runs if r.total_steps > total_steps]
+    if short:
+        raise InputError(f"--total-steps {total_steps} is shorter than "
+                         + ", ".join(f"{r.melt} K seed {r.seed} ({r.total_steps})"
+                                     for r in short) + ": runs are continued, never cut")
+    return [replace(r, total_steps=total_steps) for r in runs]
+
+
 def run_all(args: argparse.Namespace, docs: list[dict]) -> None:
     """Make (or continue) every planned run, ``--processes`` at a time, longest first."""
     out = Path(args.out)
-    runs = sorted((r for d in docs for r in planned_runs(d)), key=lambda r: -r.total_steps)
+    runs = sorted(_longer(docs, args.total_steps), key=lambda r: -r.total_steps)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     total = sum(r.total_steps for r in runs)
     print(f"{len(runs)} runs, {total:,} MD steps, {args.processes} at a time -> {out}")
@@ -175,6 +194,61 @@ def check(args: argparse.Namespace, docs: list[dict]) -> int:
     return bad
 
 
+def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
+    """Write into ``--rebundle`` DIR the bundled files with the named documents exported from
+    their runs under ``--out`` (remade, and continued): the whole-run file, the 59-ps cut
+    (where the bundle holds one for the melt) and ``_first.json`` with the documents they
+    replace (added to an existing one). The number of melts that could not be exported."""
+    out, target = Path(args.out), Path(args.rebundle)
+    target.mkdir(parents=True, exist_ok=True)
+    bundled_dir = _bundled(args.bundle).parent
+    first_name = REFERENCE_FILE.replace(".json", "_first.json")
+    cut_name = REFERENCE_FILE.replace(".json", f"_{CUT_PS:g}ps.json")
+    cut_bundle = json.loads((bundled_dir / cut_name).read_text())
+    cut_melts = {(d["formula"], d["temperature_K"]) for d in cut_bundle["documents"]}
+    whole, cut, bad = [], [], 0
+    for doc in docs:
+        runs = planned_runs(doc)
+        name = f"{doc['formula']} {doc['temperature_K']:g} K"
+        folders = [_run_dir(out, r) / "distilled" for r in runs]
+        temps = ["--temperatures", f"{doc['temperature_K']:g}"]
+        exported = _export(folders, out / runs[0].folder / "rebundle.json", temps)
+        if not exported or len(exported) != 1:
+            print(f"{name}: export failed; not replaced")
+            bad += 1
+            continue
+        whole.extend(exported)
+        print(f"{name}: {exported[0]['provenance']['method']['replicate_run_ps']} ps, rule "
+              f"{_verdict(exported[0])} (bundled: {_verdict(doc)})")
+        if (doc["formula"], doc["temperature_K"]) in cut_melts:
+            shorter = _export(folders, out / runs[0].folder / f"rebundle_{CUT_PS:g}ps.json",
+                              [*temps, "--max-ps", f"{CUT_PS:g}"])
+            if not shorter or len(shorter) != 1:
+                print(f"{name}: the {CUT_PS:g}-ps export failed; not replaced")
+                bad += 1
+                continue
+            cut.extend(shorter)
+    note = (f"runs remade on {date.today().isoformat()} from the seeds of the document it "
+            "replaces, another realisation (MD is not bit-for-bit reproducible across "
+            "machines), and continued as the same trajectories (scripts/rebuild_melts.py "
+            f"--total-steps, --rebundle); the document it replaces is in {first_name}")
+    bundle = json.loads(_bundled(args.bundle).read_text())
+    new_bundle, replaced = replace_documents(bundle, whole, note)
+    new_cut, _ = replace_documents(cut_bundle, cut, note)
+    first_path = bundled_dir / first_name
+    first = (json.loads(first_path.read_text()) if first_path.is_file() else
+             {"description": "bundled melt documents as first made, each replaced in "
+                             f"{REFERENCE_FILE} by one from runs remade and continued (its "
+                             "provenance.method['replaces']); another realisation of the same "
+                             "melt, kept as a sensitivity", "documents": [], "skipped": []})
+    first["documents"].extend(replaced)
+    for name, content in ((REFERENCE_FILE, new_bundle), (cut_name, new_cut),
+                          (first_name, first)):
+        (target / name).write_text(json.dumps(content, indent=1) + "\n")
+    print(f"{len(whole)} documents replaced -> {target}")
+    return bad
+
+
 def _late_export(folders: list[Path], where: Path, window: tuple[float, float]) -> list[dict]:
     """The document of the runs in ``folders`` fitted over ``window`` (fs)."""
     target = where / "late_window.json"
@@ -256,8 +330,15 @@ def main() -> None:
                         help="largest D difference (combined standard errors) accepted between "
                              "a document remade elsewhere and the bundled one")
     parser.add_argument("--verbose", action="store_true", help="name every number that differs")
+    parser.add_argument("--total-steps", type=int,
+                        help="continue every named run to this many MD steps (a document the "
+                             "rule failed goes on; runs are never cut)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="print the runs, make nothing")
+    mode.add_argument("--rebundle", metavar="DIR",
+                      help="write the bundled files into DIR with the named documents exported "
+                           "from their runs under --out (remade and continued), the replaced "
+                           "ones kept in transport_distilled_melts_first.json")
     mode.add_argument("--check", action="store_true",
                       help="export from the remade runs and compare with the bundle: the "
                            "same numbers (same machine) or within --max-z combined errors")
@@ -273,10 +354,14 @@ def main() -> None:
         docs = _documents(args)
         if args.plan:
             for doc in docs:
-                runs = planned_runs(doc)
+                runs = _longer([doc], args.total_steps)
                 print(f"{doc['formula']} {doc['temperature_K']:g} K: "
                       + ", ".join(f"seed {r.seed} {r.total_steps} steps" for r in runs))
-            print(f"{sum(r.total_steps for d in docs for r in planned_runs(d)):,} steps in all")
+            print(f"{sum(r.total_steps for r in _longer(docs, args.total_steps)):,} steps in all")
+        elif args.rebundle:
+            if not args.melts:
+                raise InputError("--rebundle replaces the documents of --melts; name them")
+            sys.exit(1 if rebundle(args, docs) else 0)
         elif args.check:
             sys.exit(1 if check(args, docs) else 0)
         else:

@@ -35,12 +35,18 @@ def test_planned_lengths_agree_with_each_documents_run_lengths():
 
 
 def test_a_document_of_three_seeds_plans_the_runs_the_readme_lists():
-    """Ba3TiO5 at 1750 K: seeds 2, 3 and 4, 30000 steps each (runs/README.md)."""
-    doc = next(d for d in _bundle()
-               if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
-    runs = planned_runs(doc)
-    assert [(r.seed, r.total_steps, r.melt, r.folder) for r in runs] == [
+    """Ba3TiO5 at 1750 K as first bundled: seeds 2, 3 and 4, 30000 steps each; as bundled now
+    (remade and continued, seed 2 left out where its cations order): seeds 3 and 4, 65000
+    steps each (runs/README.md)."""
+    def plan(name: str) -> list[tuple]:
+        doc = next(d for d in _bundle(name)
+                   if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
+        return [(r.seed, r.total_steps, r.melt, r.folder) for r in planned_runs(doc)]
+
+    assert plan("transport_distilled_melts_first.json") == [
         (seed, 30000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (2, 3, 4)]
+    assert plan("transport_distilled_melts.json") == [
+        (seed, 65000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (3, 4)]
 
 
 def test_documents_that_cannot_be_remade_as_they_are_are_refused():
@@ -101,7 +107,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (2.23 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (2.47 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -111,8 +117,8 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     script = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
-    assert "Ba3TiO5 1750 K: seed 2 30000 steps, seed 3 30000 steps, seed 4 30000 steps" in plan
-    assert plan.strip().endswith("2,230,000 steps in all")
+    assert "Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps" in plan
+    assert plan.strip().endswith("2,470,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
@@ -120,3 +126,81 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
                             "--out", str(tmp_path)], capture_output=True, text=True)
     assert early.returncode == 1 and "not every run made yet (seeds 1, 4)" in early.stdout
     assert "Traceback" not in early.stderr
+
+
+def test_a_replaced_document_says_why_and_the_old_one_is_returned():
+    """replace_documents swaps one melt's document, records the note in the replacement and in
+    the file's description, leaves every other document as it was, and hands back the one it
+    replaced; a replacement with nothing to replace, two for one melt, or no note are refused."""
+    from ionflux.md.rebuild import replace_documents
+
+    bundle = json.loads((DATA / "transport_distilled_melts.json").read_text())
+    old = bundle["documents"][0]
+    new = copy.deepcopy(old)
+    new["D_self_cm2_s"] = {el: 2 * d for el, d in old["D_self_cm2_s"].items()}
+    out, replaced = replace_documents(bundle, [new], "runs continued")
+    assert replaced == [old]
+    assert out["documents"][0]["D_self_cm2_s"] == new["D_self_cm2_s"]
+    assert out["documents"][0]["provenance"]["method"]["replaces"] == "runs continued"
+    assert f"replaced: {old['formula']} {old['temperature_K']:g} K (runs continued)" in (
+        out["description"])
+    assert out["documents"][1:] == bundle["documents"][1:]
+    assert "replaces" not in bundle["documents"][0]["provenance"]["method"]  # input untouched
+    stranger = copy.deepcopy(old)
+    stranger["temperature_K"] = 1234.0
+    with pytest.raises(InputError, match="1234 K: not in the bundle"):
+        replace_documents(bundle, [stranger], "why")
+    with pytest.raises(InputError, match="two replacements"):
+        replace_documents(bundle, [new, new], "why")
+    with pytest.raises(InputError, match="needs a note"):
+        replace_documents(bundle, [new], " ")
+
+
+def test_rebuild_script_continues_runs_but_never_cuts_them():
+    """`--total-steps` plans every named run continued to that length; one shorter than a
+    planned run is a one-line error naming it; --rebundle without --melts is refused."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
+    plan = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1750",
+                           "--total-steps", "100000"], capture_output=True, text=True,
+                          check=True).stdout
+    assert plan.splitlines() == ["BaTiO3 1750 K: seed 1 100000 steps, seed 4 100000 steps",
+                                 "200,000 steps in all"]
+    short = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1750",
+                            "--total-steps", "50000"], capture_output=True, text=True)
+    assert short.returncode != 0 and short.stderr.strip() == (
+        "error: --total-steps 50000 is shorter than BaTiO3:1750 K seed 1 (70000), "
+        "BaTiO3:1750 K seed 4 (70000): runs are continued, never cut")
+    unnamed = subprocess.run([sys.executable, str(script), "--rebundle", "somewhere"],
+                             capture_output=True, text=True)
+    assert unnamed.returncode != 0 and "name them" in unnamed.stderr
+
+
+def test_what_the_replaced_document_said_of_runs_not_remade_is_carried_over():
+    """Ba3TiO5 at 1750 K left seeds 1 and 5 out (their cations order); remade from seeds 2-4
+    only, its replacement still says so, marked as the first realisation's; a seed the new
+    document names itself keeps only the new word."""
+    from ionflux.md.rebuild import replace_documents
+
+    bundle = json.loads((DATA / "transport_distilled_melts_first.json").read_text())
+    old = next(d for d in bundle["documents"]
+               if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
+    new = copy.deepcopy(old)
+    new["provenance"]["method"].pop("runs_not_used")
+    out, _ = replace_documents(bundle, [new], "remade")
+    method = next(d for d in out["documents"] if d["formula"] == "Ba3TiO5"
+                  and d["temperature_K"] == 1750.0)["provenance"]["method"]
+    assert method["runs_not_used"] == (
+        "seed 1 not used: cations order from 120 ps (solid-like fraction above 0.1) (first "
+        "realisation; not remade); seed 5 not used: cations order from 40 ps (solid-like "
+        "fraction above 0.1) (first realisation; not remade)")
+    new["provenance"]["method"]["runs_not_used"] = "seed 5 not used: left the domain after 1 ps"
+    out, _ = replace_documents(bundle, [new], "remade")
+    method = next(d for d in out["documents"] if d["formula"] == "Ba3TiO5"
+                  and d["temperature_K"] == 1750.0)["provenance"]["method"]
+    assert method["runs_not_used"].startswith("seed 5 not used: left the domain after 1 ps; "
+                                              "seed 1 not used: cations order from 120 ps")
+    assert method["runs_not_used"].count("seed 5") == 1

@@ -16,7 +16,8 @@ those errors. Runs a document left out (ordered, or out of the domain) are not r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,3 +150,55 @@ def document_agreement(remade: Mapping[str, Any], bundled: Mapping[str, Any]
         for i, j in zip(*np.triu_indices(len(species)), strict=True):
             out["L_z"][f"{species[i]}-{species[j]}"] = float(difference[i, j] / combined[i, j])
     return out
+
+
+def replace_documents(bundle: Mapping[str, Any], replacements: Sequence[Mapping[str, Any]],
+                      note: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A copy of an export file (``description``, ``documents``, ``skipped``) with each of
+    ``replacements`` in place of the bundled document of the same melt and temperature, and the
+    documents it replaced. ``note`` says why and from which runs; it goes into each replacement's
+    ``provenance.method["replaces"]`` and, with the melts named, into the file's description, so
+    a replaced document is never silent. Runs the replaced document left out (ordered, out of the
+    domain) are not remade, so what it said of them is carried into the replacement's
+    ``runs_not_used``, marked as the first realisation's. Raises InputError for a replacement
+    without a bundled document to replace, two replacements of one melt, or an empty note."""
+    if not note.strip():
+        raise InputError("a replacement needs a note saying why and from which runs")
+    out = copy.deepcopy(dict(bundle))
+    index = {(d["formula"], float(d["temperature_K"])): k
+             for k, d in enumerate(out["documents"])}
+    seen: set[tuple[str, float]] = set()
+    replaced = []
+    for document in replacements:
+        key = (document["formula"], float(document["temperature_K"]))
+        if key not in index:
+            raise InputError(f"{key[0]} {key[1]:g} K: not in the bundle, nothing to replace")
+        if key in seen:
+            raise InputError(f"{key[0]} {key[1]:g} K: two replacements for one document")
+        seen.add(key)
+        new = copy.deepcopy(dict(document))
+        method = new["provenance"]["method"]
+        method["replaces"] = note
+        carried = _runs_not_remade(out["documents"][index[key]], new)
+        if carried:
+            method["runs_not_used"] = "; ".join(filter(None, [method.get("runs_not_used"),
+                                                              *carried]))
+        replaced.append(out["documents"][index[key]])
+        out["documents"][index[key]] = new
+    if seen:
+        names = ", ".join(f"{f} {t:g} K" for f, t in sorted(seen))
+        out["description"] = f"{out['description']}; replaced: {names} ({note})"
+    return out, replaced
+
+
+def _runs_not_remade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The ``runs_not_used`` entries of ``old`` for seeds ``new`` neither uses nor names."""
+    method = new["provenance"]["method"]
+    named = {int(s) for s in str(method.get("seeds", "")).split(",") if s.strip()}
+    named |= {int(part.split()[1]) for part in str(method.get("runs_not_used", "")).split("; ")
+              if part.startswith("seed ")}
+    carried = []
+    for part in str(old["provenance"]["method"].get("runs_not_used", "")).split("; "):
+        if part.startswith("seed ") and int(part.split()[1]) not in named:
+            carried.append(f"{part} (first realisation; not remade)")
+    return carried
