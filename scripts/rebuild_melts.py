@@ -198,7 +198,8 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     """Write into ``--rebundle`` DIR the bundled files with the named documents exported from
     their runs under ``--out`` (remade, and continued): the whole-run file, the 59-ps cut
     (where the bundle holds one for the melt) and ``_first.json`` with the documents they
-    replace (added to an existing one). The number of melts that could not be exported."""
+    replace (added to an existing one, where a melt replaced before keeps its first). Nothing
+    is written unless every melt exports; returns the number that did not."""
     out, target = Path(args.out), Path(args.rebundle)
     target.mkdir(parents=True, exist_ok=True)
     bundled_dir = _bundled(args.bundle).parent
@@ -217,17 +218,22 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
             print(f"{name}: export failed; not replaced")
             bad += 1
             continue
-        whole.extend(exported)
-        print(f"{name}: {exported[0]['provenance']['method']['replicate_run_ps']} ps, rule "
-              f"{_verdict(exported[0])} (bundled: {_verdict(doc)})")
+        shorter: list[dict] = []
         if (doc["formula"], doc["temperature_K"]) in cut_melts:
             shorter = _export(folders, out / runs[0].folder / f"rebundle_{CUT_PS:g}ps.json",
-                              [*temps, "--max-ps", f"{CUT_PS:g}"])
-            if not shorter or len(shorter) != 1:
+                              [*temps, "--max-ps", f"{CUT_PS:g}"]) or []
+            if len(shorter) != 1:
                 print(f"{name}: the {CUT_PS:g}-ps export failed; not replaced")
                 bad += 1
                 continue
-            cut.extend(shorter)
+        whole.extend(exported)
+        cut.extend(shorter)
+        print(f"{name}: {exported[0]['provenance']['method']['replicate_run_ps']} ps, rule "
+              f"{_verdict(exported[0])} (bundled: {_verdict(doc)})")
+    if bad:
+        # a bundle with some documents replaced and others not is not what was asked for
+        print(f"{bad} melts could not be exported; nothing written")
+        return bad
     note = (f"runs remade on {date.today().isoformat()} from the seeds of the document it "
             "replaces, another realisation (MD is not bit-for-bit reproducible across "
             "machines), and continued as the same trajectories (scripts/rebuild_melts.py "
@@ -241,7 +247,10 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
                              f"{REFERENCE_FILE} by one from runs remade and continued (its "
                              "provenance.method['replaces']); another realisation of the same "
                              "melt, kept as a sensitivity", "documents": [], "skipped": []})
-    first["documents"].extend(replaced)
+    # a melt replaced before keeps its first document there
+    kept = {(d["formula"], d["temperature_K"]) for d in first["documents"]}
+    first["documents"].extend(d for d in replaced
+                              if (d["formula"], d["temperature_K"]) not in kept)
     for name, content in ((REFERENCE_FILE, new_bundle), (cut_name, new_cut),
                           (first_name, first)):
         (target / name).write_text(json.dumps(content, indent=1) + "\n")

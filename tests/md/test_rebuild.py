@@ -204,3 +204,21 @@ def test_what_the_replaced_document_said_of_runs_not_remade_is_carried_over():
     assert method["runs_not_used"].startswith("seed 5 not used: left the domain after 1 ps; "
                                               "seed 1 not used: cations order from 120 ps")
     assert method["runs_not_used"].count("seed 5") == 1
+
+
+def test_rebundle_writes_nothing_when_a_melt_cannot_be_exported(tmp_path):
+    """--rebundle without the runs: a named failure, exit 1, and no file written (a bundle with
+    some documents replaced and others not is never produced)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
+    target = tmp_path / "new"
+    result = subprocess.run([sys.executable, str(script), "--rebundle", str(target), "--melts",
+                             "BaTiO3:1750", "--out", str(tmp_path / "no-runs")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "BaTiO3 1750 K: export failed; not replaced" in result.stdout
+    assert "nothing written" in result.stdout
+    assert not target.exists() or not any(target.iterdir())

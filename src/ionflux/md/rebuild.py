@@ -11,7 +11,9 @@ the one that made the bundle, same package versions) differ in every number, as 
 rounding that differs in the last bit grows chaotically in MD. A run remade elsewhere is then
 another realisation of the same melt, and the check is statistical: the two documents must
 agree within their combined standard errors (:func:`document_agreement`), which also tests
-those errors. Runs a document left out (ordered, or out of the domain) are not remade.
+those errors. Runs a document left out (ordered, or out of the domain) are not remade. Runs
+remade and continued can replace the documents they came from (:func:`replace_documents`),
+each replacement saying so.
 """
 
 from __future__ import annotations
