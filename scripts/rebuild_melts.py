@@ -208,8 +208,11 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     cut_bundle = json.loads((bundled_dir / cut_name).read_text())
     cut_melts = {(d["formula"], d["temperature_K"]) for d in cut_bundle["documents"]}
     whole, cut, bad = [], [], 0
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     for doc in docs:
         runs = planned_runs(doc)
+        if seeds:  # the runs of these seeds (more seeds than the document's), lengths as made
+            runs = [replace(runs[0], seed=seed) for seed in seeds]
         name = f"{doc['formula']} {doc['temperature_K']:g} K"
         folders = [_run_dir(out, r) / "distilled" for r in runs]
         temps = ["--temperatures", f"{doc['temperature_K']:g}"]
@@ -237,7 +240,9 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     note = (f"runs remade on {date.today().isoformat()} from the seeds of the document it "
             "replaces, another realisation (MD is not bit-for-bit reproducible across "
             "machines), and continued as the same trajectories (scripts/rebuild_melts.py "
-            f"--total-steps, --rebundle); the document it replaces is in {first_name}")
+            f"--total-steps, --rebundle)"
+            + (f", with the runs of seeds {args.seeds} pooled" if seeds else "")
+            + f"; the document it replaces is in {first_name}")
     bundle = json.loads(_bundled(args.bundle).read_text())
     new_bundle, replaced = replace_documents(bundle, whole, note)
     new_cut, _ = replace_documents(cut_bundle, cut, note)
@@ -339,6 +344,9 @@ def main() -> None:
                         help="largest D difference (combined standard errors) accepted between "
                              "a document remade elsewhere and the bundled one")
     parser.add_argument("--verbose", action="store_true", help="name every number that differs")
+    parser.add_argument("--seeds", help="with --rebundle: pool the runs of these seeds "
+                                         "(comma-separated) under --out instead of the "
+                                         "document's, e.g. to add seeds")
     parser.add_argument("--total-steps", type=int,
                         help="continue every named run to this many MD steps (a document the "
                              "rule failed goes on; runs are never cut)")
@@ -370,6 +378,9 @@ def main() -> None:
         elif args.rebundle:
             if not args.melts:
                 raise InputError("--rebundle replaces the documents of --melts; name them")
+            if args.seeds and (len(docs) != 1 or not all(
+                    x.strip().isdigit() for x in args.seeds.split(","))):
+                raise InputError("--seeds wants one melt in --melts and seeds as N,N,...")
             sys.exit(1 if rebundle(args, docs) else 0)
         elif args.check:
             sys.exit(1 if check(args, docs) else 0)

@@ -107,7 +107,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (2.47 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (2.63 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -118,7 +118,7 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
     assert "Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps" in plan
-    assert plan.strip().endswith("2,470,000 steps in all")
+    assert plan.strip().endswith("2,630,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
@@ -177,6 +177,11 @@ def test_rebuild_script_continues_runs_but_never_cuts_them():
     unnamed = subprocess.run([sys.executable, str(script), "--rebundle", "somewhere"],
                              capture_output=True, text=True)
     assert unnamed.returncode != 0 and "name them" in unnamed.stderr
+    two = subprocess.run([sys.executable, str(script), "--rebundle", "somewhere", "--melts",
+                          "BaTiO3:1750,BaTiO3:2000", "--seeds", "1,2"],
+                         capture_output=True, text=True)
+    assert two.returncode != 0 and two.stderr.strip() == (
+        "error: --seeds wants one melt in --melts and seeds as N,N,...")
 
 
 def test_what_the_replaced_document_said_of_runs_not_remade_is_carried_over():

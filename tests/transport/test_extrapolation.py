@@ -226,7 +226,7 @@ def test_species_not_diffusive_in_either_document_are_left_out_of_the_pool(melt)
 def test_the_shift_predicts_our_independent_1500_k_melts():
     """Three melts simulated at 1500 K (100 ps each, bundled as a check, not used as data)
     against the 1750 K melts shifted with the pooled activation energy (the set of 2026-12-07's
-    ninth session, E_a 0.66 eV, docs/md-engines.md): every cation within three combined
+    eleventh session, E_a 0.68 eV, docs/md-engines.md): every cation within three combined
     standard errors and a factor of two. Until BaTiO3's documents pooled a second seed its Ti
     missed at 8.8 SE (E_a 0.87 eV) and 4.4 SE (0.67 eV), on a one-run 1750 K Ti error of 1.9 %
     that a second seed raised to 18 %. Ti in Ba2TiO4 reads 1.9x (1.3 SE): its 1750 K
