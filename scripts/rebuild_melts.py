@@ -37,7 +37,7 @@ from ionflux.md.rebuild import (
     planned_runs,
     replace_documents,
 )
-from ionflux.transport.time_axis import REFERENCE_FILE
+from ionflux.transport.time_axis import REFERENCE_FILE, variant_file
 
 SCRIPTS = Path(__file__).resolve().parent
 #: Span (ps after equilibration) of the bundled cut variant (transport_distilled_melts_59ps.json).
@@ -201,10 +201,8 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     replace (added to an existing one, where a melt replaced before keeps its first). Nothing
     is written unless every melt exports; returns the number that did not."""
     out, target = Path(args.out), Path(args.rebundle)
-    target.mkdir(parents=True, exist_ok=True)
     bundled_dir = _bundled(args.bundle).parent
-    first_name = REFERENCE_FILE.replace(".json", "_first.json")
-    cut_name = REFERENCE_FILE.replace(".json", f"_{CUT_PS:g}ps.json")
+    first_name, cut_name = variant_file("first"), variant_file(f"{CUT_PS:g}ps")
     cut_bundle = json.loads((bundled_dir / cut_name).read_text())
     cut_melts = {(d["formula"], d["temperature_K"]) for d in cut_bundle["documents"]}
     whole, cut, bad = [], [], 0
@@ -256,6 +254,7 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     kept = {(d["formula"], d["temperature_K"]) for d in first["documents"]}
     first["documents"].extend(d for d in replaced
                               if (d["formula"], d["temperature_K"]) not in kept)
+    target.mkdir(parents=True, exist_ok=True)
     for name, content in ((REFERENCE_FILE, new_bundle), (cut_name, new_cut),
                           (first_name, first)):
         (target / name).write_text(json.dumps(content, indent=1) + "\n")
@@ -370,11 +369,13 @@ def main() -> None:
     try:
         docs = _documents(args)
         if args.plan:
+            total = 0
             for doc in docs:
                 runs = _longer([doc], args.total_steps)
+                total += sum(r.total_steps for r in runs)
                 print(f"{doc['formula']} {doc['temperature_K']:g} K: "
                       + ", ".join(f"seed {r.seed} {r.total_steps} steps" for r in runs))
-            print(f"{sum(r.total_steps for r in _longer(docs, args.total_steps)):,} steps in all")
+            print(f"{total:,} steps in all")
         elif args.rebundle:
             if not args.melts:
                 raise InputError("--rebundle replaces the documents of --melts; name them")

@@ -79,6 +79,11 @@ def reference_sha256(system: str = "Ba-Ti-O") -> str:
     return hashlib.sha256(_reference_file(system).read_bytes()).hexdigest()
 
 
+def variant_file(suffix: str) -> str:
+    """File name of the bundled reference variant ``suffix`` (``59ps``, ``first``, ...)."""
+    return REFERENCE_FILE.replace(".json", f"_{suffix}.json")
+
+
 def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None,
                    variant: str | None = None) -> list[TransportDoc]:
     """The bundled reference documents of ``system`` (DataNotFoundError if there are none).
@@ -99,7 +104,7 @@ def load_reference(system: str = "Ba-Ti-O", span_ps: float | None = None,
         return docs
     suffix = variant if variant is not None else f"{span_ps:g}ps"
     what = f"variant {variant!r}" if variant is not None else f"cut to {span_ps:g} ps"
-    name = REFERENCE_FILE.replace(".json", f"_{suffix}.json")
+    name = variant_file(suffix)
     path = resources.files("ionflux") / "data" / system.lower() / name
     if not path.is_file():
         raise DataNotFoundError(f"no reference documents of {system} {what} "
