@@ -36,6 +36,7 @@ from ionflux.md.rebuild import (
     document_differences,
     planned_runs,
     replace_documents,
+    update_variant,
 )
 from ionflux.transport.time_axis import REFERENCE_FILE, variant_file
 
@@ -197,15 +198,17 @@ def check(args: argparse.Namespace, docs: list[dict]) -> int:
 def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     """Write into ``--rebundle`` DIR the bundled files with the named documents exported from
     their runs under ``--out`` (remade, and continued): the whole-run file, the 59-ps cut
-    (where the bundle holds one for the melt) and ``_first.json`` with the documents they
-    replace (added to an existing one, where a melt replaced before keeps its first). Nothing
+    (where the bundle holds one for the melt), ``_first.json`` with the documents they
+    replace (added to an existing one, where a melt replaced before keeps its first) and
+    ``_ordered.json`` following the new runs' selection (ordered frames kept). Nothing
     is written unless every melt exports; returns the number that did not."""
     out, target = Path(args.out), Path(args.rebundle)
     bundled_dir = _bundled(args.bundle).parent
     first_name, cut_name = variant_file("first"), variant_file(f"{CUT_PS:g}ps")
+    ordered_name = variant_file("ordered")
     cut_bundle = json.loads((bundled_dir / cut_name).read_text())
     cut_melts = {(d["formula"], d["temperature_K"]) for d in cut_bundle["documents"]}
-    whole, cut, bad = [], [], 0
+    whole, cut, kept_ordered, not_ordered, bad = [], [], [], [], 0
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     for doc in docs:
         runs = planned_runs(doc)
@@ -227,6 +230,17 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
                 print(f"{name}: the {CUT_PS:g}-ps export failed; not replaced")
                 bad += 1
                 continue
+        # the sensitivity that keeps ordered frames follows the selection of the new runs
+        if _orders(exported[0]):
+            with_order = _export(folders, out / runs[0].folder / "rebundle_ordered.json",
+                                 [*temps, "--keep-ordered"]) or []
+            if len(with_order) != 1:
+                print(f"{name}: the export with ordered frames kept failed; not replaced")
+                bad += 1
+                continue
+            kept_ordered.extend(with_order)
+        else:
+            not_ordered.append((doc["formula"], float(doc["temperature_K"])))
         whole.extend(exported)
         cut.extend(shorter)
         print(f"{name}: {exported[0]['provenance']['method']['replicate_run_ps']} ps, rule "
@@ -239,11 +253,14 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
             "replaces, another realisation (MD is not bit-for-bit reproducible across "
             "machines), and continued as the same trajectories (scripts/rebuild_melts.py "
             f"--total-steps, --rebundle)"
-            + (f", with the runs of seeds {args.seeds} pooled" if seeds else "")
+            + (f"; seeds {args.seeds} pooled, those it does not name added as new runs of the "
+               "same settings and length (--seeds)" if seeds else "")
             + f"; the document it replaces is in {first_name}")
     bundle = json.loads(_bundled(args.bundle).read_text())
     new_bundle, replaced = replace_documents(bundle, whole, note)
     new_cut, _ = replace_documents(cut_bundle, cut, note)
+    new_ordered = update_variant(json.loads((bundled_dir / ordered_name).read_text()),
+                                 kept_ordered, note, drop=not_ordered)
     first_path = bundled_dir / first_name
     first = (json.loads(first_path.read_text()) if first_path.is_file() else
              {"description": "bundled melt documents as first made, each replaced in "
@@ -256,7 +273,7 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
                               if (d["formula"], d["temperature_K"]) not in kept)
     target.mkdir(parents=True, exist_ok=True)
     for name, content in ((REFERENCE_FILE, new_bundle), (cut_name, new_cut),
-                          (first_name, first)):
+                          (first_name, first), (ordered_name, new_ordered)):
         (target / name).write_text(json.dumps(content, indent=1) + "\n")
     print(f"{len(whole)} documents replaced -> {target}")
     return bad
@@ -285,6 +302,14 @@ def _export(folders: list[Path], target: Path, extra: list[str]) -> list[dict] |
         print(f"    {' '.join(result.stderr.strip().splitlines()[-1:])}")
         return None
     return json.loads(target.read_text())["documents"]
+
+
+def _orders(document: dict) -> bool:
+    """Whether the run selection left out or cut one of the document's runs because its
+    cations order (ionflux.md.selection)."""
+    method = document["provenance"]["method"]
+    return ("cations order" in str(method.get("runs_not_used", ""))
+            or "cut where its cations order" in str(method.get("run_ends", "")))
 
 
 def _ps(window: list[float]) -> str:

@@ -36,8 +36,8 @@ def test_planned_lengths_agree_with_each_documents_run_lengths():
 
 def test_a_document_of_three_seeds_plans_the_runs_the_readme_lists():
     """Ba3TiO5 at 1750 K as first bundled: seeds 2, 3 and 4, 30000 steps each; as bundled now
-    (remade and continued, seed 2 left out where its cations order): seeds 3 and 4, 65000
-    steps each (runs/README.md)."""
+    (remade and continued, seeds 6 and 7 added, seed 2 left out where its cations order):
+    seeds 3, 4, 6 and 7, 65000 steps each (runs/README.md)."""
     def plan(name: str) -> list[tuple]:
         doc = next(d for d in _bundle(name)
                    if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
@@ -46,7 +46,7 @@ def test_a_document_of_three_seeds_plans_the_runs_the_readme_lists():
     assert plan("transport_distilled_melts_first.json") == [
         (seed, 30000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (2, 3, 4)]
     assert plan("transport_distilled_melts.json") == [
-        (seed, 65000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (3, 4)]
+        (seed, 65000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (3, 4, 6, 7)]
 
 
 def test_documents_that_cannot_be_remade_as_they_are_are_refused():
@@ -107,7 +107,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (2.63 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (2.96 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -117,8 +117,9 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     script = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
-    assert "Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps" in plan
-    assert plan.strip().endswith("2,630,000 steps in all")
+    assert ("Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps, seed 6 65000 steps, "
+            "seed 7 65000 steps") in plan
+    assert plan.strip().endswith("2,960,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
@@ -209,6 +210,64 @@ def test_what_the_replaced_document_said_of_runs_not_remade_is_carried_over():
     assert method["runs_not_used"].startswith("seed 5 not used: left the domain after 1 ps; "
                                               "seed 1 not used: cations order from 120 ps")
     assert method["runs_not_used"].count("seed 5") == 1
+
+
+def test_an_entry_holding_two_reasons_is_carried_whole_and_once():
+    """A run that ordered and then stopped early has one runs_not_used entry with "; " inside
+    (as in the bundled BaTiO3 1750 K document): carried over, it keeps both reasons, and a
+    second replacement does not mark it twice."""
+    from ionflux.md.rebuild import replace_documents
+
+    bundle = json.loads((DATA / "transport_distilled_melts_first.json").read_text())
+    old = next(d for d in bundle["documents"]
+               if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
+    two_reasons = ("seed 2 not used: cations order from 80 ps (solid-like fraction above 0.1); "
+                   "stopped early (72500 of 100000 steps done) after 144.0 ps")
+    old["provenance"]["method"]["runs_not_used"] = (
+        f"{two_reasons}; seed 7 not used: left the domain after 3.0 ps")
+    new = copy.deepcopy(old)
+    new["provenance"]["method"]["seeds"] = "3, 4"
+    new["provenance"]["method"].pop("runs_not_used")
+    once, _ = replace_documents(bundle, [new], "remade")
+    method = next(d for d in once["documents"] if d["formula"] == "Ba3TiO5"
+                  and d["temperature_K"] == 1750.0)["provenance"]["method"]
+    assert method["runs_not_used"] == (
+        f"{two_reasons} (first realisation; not remade); seed 7 not used: left the domain after "
+        "3.0 ps (first realisation; not remade)")
+    twice, _ = replace_documents(once, [new], "continued")
+    again = next(d for d in twice["documents"] if d["formula"] == "Ba3TiO5"
+                 and d["temperature_K"] == 1750.0)["provenance"]["method"]
+    assert again["runs_not_used"] == method["runs_not_used"]
+
+
+def test_a_variant_follows_the_selection_of_new_runs():
+    """The ordered-frames variant after a rebundle: a melt it holds is replaced, a melt whose
+    new runs now order is added, a melt whose new runs no longer order is removed, each named
+    in the description; the input is untouched; an empty note or a melt twice is refused."""
+    from ionflux.md.rebuild import update_variant
+
+    variant = json.loads((DATA / "transport_distilled_melts_ordered.json").read_text())
+    before = copy.deepcopy(variant)
+    keys = [(d["formula"], d["temperature_K"]) for d in variant["documents"]]
+    assert ("Ba3TiO5", 1750.0) in keys and ("BaTiO3", 2000.0) in keys
+    replacement = copy.deepcopy(variant["documents"][keys.index(("Ba3TiO5", 1750.0))])
+    replacement["n_replicates"] = 99  # marks the document that went in
+    added = copy.deepcopy(next(d for d in _bundle() if (d["formula"], d["temperature_K"])
+                               == ("Ba2TiO4", 1750.0)))
+    out = update_variant(variant, [replacement, added], "new runs",
+                         drop=[("BaTiO3", 2000.0), ("BaTi2O5", 1750.0)])
+    assert variant == before
+    now = {(d["formula"], d["temperature_K"]): d for d in out["documents"]}
+    assert set(now) == set(keys) - {("BaTiO3", 2000.0)} | {("Ba2TiO4", 1750.0)}
+    assert now[("Ba3TiO5", 1750.0)]["n_replicates"] == 99
+    assert now[("Ba3TiO5", 1750.0)]["provenance"]["method"]["replaces"] == "new runs"
+    assert now[("Ba2TiO4", 1750.0)]["provenance"]["method"]["added"] == "new runs"
+    assert out["description"].endswith(
+        "; updated: Ba3TiO5 1750 K, Ba2TiO4 1750 K, BaTiO3 2000 K (removed) (new runs)")
+    with pytest.raises(InputError, match="needs a note"):
+        update_variant(variant, [added], " ")
+    with pytest.raises(InputError, match="two documents of one melt"):
+        update_variant(variant, [added, added], "twice")
 
 
 def test_rebundle_writes_nothing_when_a_melt_cannot_be_exported(tmp_path):

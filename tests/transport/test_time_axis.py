@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ from ionflux.transport.time_axis import load_reference, time_axis_factors
 #: Bundled melts whose runs the selection left out or cut because their cations order
 #: (measured, ionflux.md.selection; docs/md-engines.md).
 ORDERED_MELTS = {("Ba3TiO5", 1750.0), ("Ba4TiO6", 1750.0), ("BaTiO3", 1750.0),
-                 ("BaTiO3", 2000.0)}
+                 ("BaTiO3", 2000.0), ("Ba3TiO5", 2000.0)}
 
 
 @pytest.fixture(scope="module")
@@ -181,10 +182,11 @@ def test_reference_cut_to_59_ps_replaces_exactly_the_longer_runs():
     relaxing = {(d.formula, d.temperature_K): not d.quality["stationary_energy"].passed
                 for d in whole}
     # (Ba3TiO5 at 2000 K since its runs went on from 69 to 99 ps: -10.2 +- 2.7 meV/atom; remade
-    # and run on to 129 ps, -11.8 +- 3.8; Ba2TiO4 at 2000 K and Ba4TiO6 at 1750 K remade and
-    # run on to 119-159 and 89 ps no longer read as relaxing: -3.5 +- 5.5 and -6.0 +- 3.8)
+    # and run on to 129 ps, -11.8 +- 3.8; on four seeds -8.0 +- 3.0. Ba4TiO6 and Ba3TiO5 at
+    # 1750 K on more seeds (twelfth session): -6.7 +- 2.4 and -8.2 +- 2.8, where on three and
+    # two seeds the errors hid it (-6.0 +- 3.8); Ba2TiO4 at 2000 K: -3.5 +- 5.5)
     assert {melt for melt, still in relaxing.items() if still} == {
-        ("Ba2TiO4", 1750.0), ("Ba3TiO5", 2000.0)}
+        ("Ba2TiO4", 1750.0), ("Ba3TiO5", 2000.0), ("Ba3TiO5", 1750.0), ("Ba4TiO6", 1750.0)}
     with pytest.raises(DataNotFoundError, match="cut to 33 ps"):
         load_reference("Ba-Ti-O", span_ps=33)
 
@@ -326,10 +328,11 @@ def test_continued_documents_replace_the_first_ones_and_say_so():
     """The six documents remade and run on replace the first ones, whichever way the rule
     went (a policy fixed before the runs ended): each says so and where the first one is, uses
     the first one's seeds less those it names as left out (plus the seeds it says it pooled:
-    BaTi6O13 at 1750 K, seeds 4 and 5), on longer runs; the first ones are kept whole as a
-    variant. As measured: the melts slow as they run (D below the first realisation's in 13 of
-    18 values, median 0.90x; Ba3TiO5 at 1750 K, whose seed 2 orders, 0.46-0.68x), every D
-    within 4 combined standard errors of the first."""
+    BaTi6O13 at 1750 K seeds 4 and 5; in the twelfth session Ba3TiO5 at 1750 K 6 and 7, Ba4TiO6
+    at 1750 K 6-9, Ba3TiO5 at 2000 K 4 and 5), on longer runs; the first ones are kept whole
+    as a variant. As measured: the melts slow as they run (D below the first realisation's in
+    13 of 18 values, median 0.88x; Ba3TiO5 at 1750 K, whose seed 2 orders, 0.64-0.79x), every
+    D within 4 combined standard errors of the first."""
     from ionflux.md.rebuild import document_agreement
 
     now = {(d.formula, d.temperature_K): d for d in load_reference("Ba-Ti-O")}
@@ -346,8 +349,8 @@ def test_continued_documents_replace_the_first_ones_and_say_so():
         old_seeds = [int(s) for s in old["seeds"].split(",")]
         added = set(seeds) - set(old_seeds)
         if added:
-            pooled = new["replaces"].split("with the runs of seeds ")[1].split(" pooled")[0]
-            assert added <= {int(x) for x in pooled.split(",")}
+            pooled = re.search(r"seeds ([\d,]+) pooled", new["replaces"])
+            assert pooled and added <= {int(x) for x in pooled.group(1).split(",")}
         assert all(f"seed {s} not used" in new["runs_not_used"]
                    for s in set(old_seeds) - set(seeds))
         assert min(float(p) for p in new["replicate_run_ps"].split(",")) > max(
@@ -361,7 +364,36 @@ def test_continued_documents_replace_the_first_ones_and_say_so():
     assert bati6o13.provenance.method["seeds"] == "2, 3, 4, 5"
     assert bati6o13.quality["convergence_rule"].passed
     ba3tio5 = now[("Ba3TiO5", 1750.0)]
-    assert all(0.4 < ba3tio5.D_self_cm2_s[el] / first[("Ba3TiO5", 1750.0)].D_self_cm2_s[el]
-               < 0.7 for el in ba3tio5.species)
+    assert all(0.6 < ba3tio5.D_self_cm2_s[el] / first[("Ba3TiO5", 1750.0)].D_self_cm2_s[el]
+               < 0.8 for el in ba3tio5.species)
     assert "seed 2 not used: cations order from 40 ps" in ba3tio5.provenance.method[
         "runs_not_used"]
+
+
+#: Failing documents given more seeds at their length (twelfth session, 2026-12-07): seeds
+#: pooled, and the added seed whose cations order (left out by the selection).
+MORE_SEEDS = {("Ba3TiO5", 1750.0): ("3, 4, 6, 7", None),
+              ("Ba4TiO6", 1750.0): ("2, 4, 5, 6, 7, 8", 9),
+              ("Ba3TiO5", 2000.0): ("1, 2, 3, 5", 4)}
+
+
+def test_more_seeds_bring_the_errors_within_limits_and_resolve_the_drift():
+    """Four to six liquid seeds bring every self-term error of the three aging melts within
+    the 20 % limit (24-33 % on two or three), and the plateau test, which compares D over the
+    window and over half its lags with a paired error, then resolves what the errors hid:
+    oxygen's D still falls with the lag (16-22 %, 3.2-5.4 paired errors), and the potential
+    energy falls (2.7-2.9 standard errors). The documents fail for that, a melt not yet
+    stationary, not for want of data; one added seed of Ba4TiO6 and one of Ba3TiO5 at 2000 K
+    order and are left out."""
+    now = {(d.formula, d.temperature_K): d for d in load_reference("Ba-Ti-O")}
+    for key, (seeds, ordered) in MORE_SEEDS.items():
+        doc = now[key]
+        method = doc.provenance.method
+        assert method["seeds"] == seeds, key
+        assert all(doc.quality[f"rel_stderr_L_self_{el}"].passed for el in doc.species), key
+        rule = doc.quality["convergence_rule"]
+        assert not rule.passed and "no plateau" in rule.reason and "beyond both limits: O" in (
+            rule.reason), key
+        assert not doc.quality["stationary_energy"].passed, key
+        if ordered is not None:
+            assert f"seed {ordered} not used: cations order" in method["runs_not_used"], key

@@ -19,6 +19,7 @@ each replacement saying so.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,10 @@ from typing import Any
 import numpy as np
 
 from ionflux.errors import InputError
+
+_ENTRY_START = re.compile(r"; (?=seed \d+ not used)")  # where a runs_not_used entry begins
+_ENTRY_START_AT = re.compile(r"seed \d+ not used")
+_NOT_REMADE = " (first realisation; not remade)"
 
 #: MD settings of every bundled distilled melt (runs/README.md): 2 fs steps, a frame every
 #: 5 steps (10 fs), 500 steps of equilibration before the first kept frame, 500-step chunks.
@@ -193,14 +198,54 @@ def replace_documents(bundle: Mapping[str, Any], replacements: Sequence[Mapping[
     return out, replaced
 
 
+def update_variant(variant: Mapping[str, Any], documents: Sequence[Mapping[str, Any]],
+                   note: str, drop: Sequence[tuple[str, float]] = ()) -> dict[str, Any]:
+    """A copy of a bundled variant file (documents of the melts some analysis choice changes,
+    e.g. ordered frames kept) with ``documents`` in place of its documents of the same melts,
+    or added where it has none (``provenance.method["replaces"]`` or ``["added"]`` = ``note``),
+    and the melts in ``drop`` removed (the choice no longer changes them). The description
+    names every melt touched. Raises InputError for an empty note or two documents of one
+    melt."""
+    if not note.strip():
+        raise InputError("a variant update needs a note saying why and from which runs")
+    out = copy.deepcopy(dict(variant))
+    keys = [(d["formula"], float(d["temperature_K"])) for d in documents]
+    if len(set(keys)) != len(keys):
+        raise InputError("two documents of one melt for one variant")
+    index = {(d["formula"], float(d["temperature_K"])): k
+             for k, d in enumerate(out["documents"])}
+    touched = []
+    for key, document in zip(keys, documents, strict=True):
+        new = copy.deepcopy(dict(document))
+        new["provenance"]["method"]["replaces" if key in index else "added"] = note
+        if key in index:
+            out["documents"][index[key]] = new
+        else:
+            out["documents"].append(new)
+        touched.append(f"{key[0]} {key[1]:g} K")
+    gone = {(f, float(t)) for f, t in drop} & set(index)
+    out["documents"] = [d for d in out["documents"]
+                        if (d["formula"], float(d["temperature_K"])) not in gone]
+    touched += [f"{f} {t:g} K (removed)" for f, t in sorted(gone)]
+    if touched:
+        out["description"] = f"{out['description']}; updated: {', '.join(touched)} ({note})"
+    return out
+
+
 def _runs_not_remade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The ``runs_not_used`` entries of ``old`` for seeds ``new`` neither uses nor names."""
     method = new["provenance"]["method"]
     named = {int(s) for s in str(method.get("seeds", "")).split(",") if s.strip()}
-    named |= {int(part.split()[1]) for part in str(method.get("runs_not_used", "")).split("; ")
-              if part.startswith("seed ")}
-    carried = []
-    for part in str(old["provenance"]["method"].get("runs_not_used", "")).split("; "):
-        if part.startswith("seed ") and int(part.split()[1]) not in named:
-            carried.append(f"{part} (first realisation; not remade)")
-    return carried
+    named |= set(_left_out(method.get("runs_not_used")))
+    # a second replacement carries the first realisation's entries as they are
+    return [entry if entry.endswith(_NOT_REMADE) else entry + _NOT_REMADE
+            for seed, entry in _left_out(old["provenance"]["method"].get("runs_not_used")).items()
+            if seed not in named]
+
+
+def _left_out(runs_not_used: str | None) -> dict[int, str]:
+    """``runs_not_used`` as {seed: entry}. One entry may itself hold "; " (a run both ordered
+    and stopped early), so entries are split only where the next "seed N not used" starts."""
+    entries = _ENTRY_START.split(str(runs_not_used or ""))
+    return {int(entry.split()[1]): entry for entry in entries if _ENTRY_START_AT.match(entry)}
+
