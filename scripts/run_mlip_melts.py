@@ -458,6 +458,9 @@ def export(args: argparse.Namespace) -> None:
 
     level = (None if args.keep_ordered
              else ORDER_FLAG_MAX if args.order_level is None else args.order_level)
+    if args.skip_ps < 0 or args.max_ps < 0 or (args.max_ps and args.skip_ps >= args.max_ps):
+        raise InputError(f"--skip-ps {args.skip_ps:g} and --max-ps {args.max_ps:g}: both must "
+                         "be >= 0, and --skip-ps below --max-ps (ps after equilibration)")
     window = _window_fs(args)
     documents, skipped = [], []
     wanted = ({float(t) for t in args.temperatures.split(",")} if args.temperatures else None)
@@ -472,6 +475,8 @@ def export(args: argparse.Namespace) -> None:
         whole = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in runs]
         if args.max_ps:  # a sensitivity: every melt the same age, not its whole run
             runs = [m.up_to(m.times_fs[0] + 1000 * args.max_ps) for m in runs]
+        if args.skip_ps:  # a sensitivity: a longer equilibration, the first frames dropped
+            runs = [m.from_time(m.times_fs[0] + 1000 * args.skip_ps) for m in runs]
         chosen = select_runs([measure_order(m) for m in runs], level)
         melts = chosen.runs
         spans = [round((m.times_fs[-1] - m.times_fs[0]) / 1000, 3) for m in melts]
@@ -510,6 +515,7 @@ def export(args: argparse.Namespace) -> None:
                   **({"runs_not_used": "; ".join(left.why for left in chosen.left_out)}
                      if chosen.left_out else {}),
                   **({"cut_to_ps_after_equilibration": args.max_ps} if args.max_ps else {}),
+                  **({"skipped_ps_after_equilibration": args.skip_ps} if args.skip_ps else {}),
                   **({"window_given": args.window_why or "--window-fs"}
                      if args.window_fs else {})}
         count = "one replicate" if len(melts) == 1 else f"{len(melts)} replicates"
@@ -889,6 +895,9 @@ def main() -> None:
     parser.add_argument("--max-ps", type=float, default=0.0,
                         help="with --export: analyse only each run's first N ps after "
                              "equilibration (equal spans for melts that relax as they run)")
+    parser.add_argument("--skip-ps", type=float, default=0.0,
+                        help="with --export: drop each run's first N ps after equilibration "
+                             "(a longer equilibration, for melts that age; a sensitivity)")
     parser.add_argument("--window-fs", metavar="START,END",
                         help="with --export: fit every document over this lag window (fs) "
                              "instead of the window rule's (a sensitivity; recorded)")

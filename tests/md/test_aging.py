@@ -154,10 +154,28 @@ def test_aging_command_errors_are_one_line(tmp_path):
                            (["--fit-lags-fs", "3000,1000"], "START,END"),
                            (["--export", "x.json", "--window-fs", "3000,1000"],
                             "need 0 < start < end"),
-                           (["--export", "x.json", "--window-fs", "3000"], "START,END in fs")):
+                           (["--export", "x.json", "--window-fs", "3000"], "START,END in fs"),
+                           (["--export", "x.json", "--skip-ps", "-5"], "both must be >= 0"),
+                           (["--export", "x.json", "--skip-ps", "60", "--max-ps", "59"],
+                            "--skip-ps below --max-ps")):
         mode = [] if "--export" in extra else ["--aging", "10"]
         done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path), *mode,
                                *extra], capture_output=True, text=True)
         assert done.returncode != 0
         assert done.stderr.strip().startswith("error:") and message in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_dropping_the_first_frames_keeps_only_the_slowed_melt():
+    """``MDRun.from_time`` (run_mlip_melts.py --skip-ps, a longer equilibration): the frames
+    from the given time on, every per-frame list cut alike; the walkers that slow at 20 ps then
+    diffuse at the late D only, where the whole run mixes both."""
+    run = _slowing_walkers(2e-5, 5e-6, 4000, drift_meV=0.0, seed=11)
+    later = run.from_time(run.times_fs[0] + 20000.0)
+    assert later.times_fs[0] == run.times_fs[0] + 20000.0 and later.n_frames == 2000
+    assert len(later.potential_energies_eV) == len(later.kinetic_temperatures_K) == 2000
+    assert run.from_time(run.times_fs[0]).n_frames == run.n_frames
+    (late,) = aging_profile(later, window_ps=20.0, formula="BaO", fit_window_fs=(300.0, 1500.0))
+    (whole,) = aging_profile(run, window_ps=40.0, formula="BaO", fit_window_fs=(300.0, 1500.0))
+    assert late.d_self["Ba"][0] == pytest.approx(5e-6, rel=0.3)
+    assert whole.d_self["Ba"][0] > 1.5 * late.d_self["Ba"][0]

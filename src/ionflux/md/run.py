@@ -66,6 +66,11 @@ class MDRun:
         n = int(np.searchsorted(np.asarray(self.times_fs), end_fs + 1e-6, side="right"))
         return self.frames(slice(0, n))
 
+    def from_time(self, start_fs: float) -> MDRun:
+        """The frames at times from ``start_fs`` (fs, inclusive) on."""
+        n = int(np.searchsorted(np.asarray(self.times_fs), start_fs - 1e-6, side="left"))
+        return self.frames(slice(n, None))
+
     def to_trajectory(self) -> Trajectory:
         """The stored frames as an unwrapped ionflux trajectory (needs >= 2 frames)."""
         return Trajectory(positions=np.array(self.positions), species=tuple(self.symbols),
