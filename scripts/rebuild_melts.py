@@ -38,6 +38,7 @@ from ionflux.md.rebuild import (
     replace_documents,
     update_variant,
 )
+from ionflux.md.selection import ordering_changed
 from ionflux.transport.time_axis import REFERENCE_FILE, variant_file
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -217,34 +218,35 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
         name = f"{doc['formula']} {doc['temperature_K']:g} K"
         folders = [_run_dir(out, r) / "distilled" for r in runs]
         temps = ["--temperatures", f"{doc['temperature_K']:g}"]
-        exported = _export(folders, out / runs[0].folder / "rebundle.json", temps)
-        if not exported or len(exported) != 1:
-            print(f"{name}: export failed; not replaced")
+        exported = _export_one(folders, out / runs[0].folder / "rebundle.json", temps,
+                               f"{name}: export failed; not replaced")
+        if exported is None:
             bad += 1
             continue
-        shorter: list[dict] = []
+        shorter = None
         if (doc["formula"], doc["temperature_K"]) in cut_melts:
-            shorter = _export(folders, out / runs[0].folder / f"rebundle_{CUT_PS:g}ps.json",
-                              [*temps, "--max-ps", f"{CUT_PS:g}"]) or []
-            if len(shorter) != 1:
-                print(f"{name}: the {CUT_PS:g}-ps export failed; not replaced")
+            shorter = _export_one(folders, out / runs[0].folder / f"rebundle_{CUT_PS:g}ps.json",
+                                  [*temps, "--max-ps", f"{CUT_PS:g}"],
+                                  f"{name}: the {CUT_PS:g}-ps export failed; not replaced")
+            if shorter is None:
                 bad += 1
                 continue
         # the sensitivity that keeps ordered frames follows the selection of the new runs
-        if _orders(exported[0]):
-            with_order = _export(folders, out / runs[0].folder / "rebundle_ordered.json",
-                                 [*temps, "--keep-ordered"]) or []
-            if len(with_order) != 1:
-                print(f"{name}: the export with ordered frames kept failed; not replaced")
+        if ordering_changed(exported["provenance"]["method"]):
+            with_order = _export_one(folders, out / runs[0].folder / "rebundle_ordered.json",
+                                     [*temps, "--keep-ordered"], f"{name}: the export with "
+                                     "ordered frames kept failed; not replaced")
+            if with_order is None:
                 bad += 1
                 continue
-            kept_ordered.extend(with_order)
+            kept_ordered.append(with_order)
         else:
             not_ordered.append((doc["formula"], float(doc["temperature_K"])))
-        whole.extend(exported)
-        cut.extend(shorter)
-        print(f"{name}: {exported[0]['provenance']['method']['replicate_run_ps']} ps, rule "
-              f"{_verdict(exported[0])} (bundled: {_verdict(doc)})")
+        whole.append(exported)
+        if shorter is not None:
+            cut.append(shorter)
+        print(f"{name}: {exported['provenance']['method']['replicate_run_ps']} ps, rule "
+              f"{_verdict(exported)} (bundled: {_verdict(doc)})")
     if bad:
         # a bundle with some documents replaced and others not is not what was asked for
         print(f"{bad} melts could not be exported; nothing written")
@@ -304,12 +306,15 @@ def _export(folders: list[Path], target: Path, extra: list[str]) -> list[dict] |
     return json.loads(target.read_text())["documents"]
 
 
-def _orders(document: dict) -> bool:
-    """Whether the run selection left out or cut one of the document's runs because its
-    cations order (ionflux.md.selection)."""
-    method = document["provenance"]["method"]
-    return ("cations order" in str(method.get("runs_not_used", ""))
-            or "cut where its cations order" in str(method.get("run_ends", "")))
+def _export_one(folders: list[Path], target: Path, extra: list[str],
+                failure: str) -> dict | None:
+    """The one document of the runs in ``folders`` (:func:`_export`), or None with
+    ``failure`` printed when the export failed or gave no single document."""
+    documents = _export(folders, target, extra) or []
+    if len(documents) != 1:
+        print(failure)
+        return None
+    return documents[0]
 
 
 def _ps(window: list[float]) -> str:

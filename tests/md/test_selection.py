@@ -10,7 +10,13 @@ import pytest
 
 from ionflux.errors import InputError
 from ionflux.md.run import MDRun
-from ionflux.md.selection import cation_order, measure_order, order_flag, select_runs
+from ionflux.md.selection import (
+    cation_order,
+    measure_order,
+    order_flag,
+    ordering_changed,
+    select_runs,
+)
 
 FRAME_FS = 10.0
 N_FRAMES = 400  # 4 ps: four 1-ps windows
@@ -123,3 +129,21 @@ def test_order_that_cannot_be_measured_is_said_not_guessed():
     assert order_flag(chosen) is None
     with pytest.raises(Exception, match="no runs"):
         select_runs([])
+
+
+def test_a_document_says_whether_ordering_changed_its_runs():
+    """``ordering_changed`` reads back what ``select_runs`` wrote into a document's method
+    (runs_not_used, run_ends): true for a run left out or cut for ordering, false for a run
+    that only left the domain or for runs all used whole."""
+    def method(chosen):
+        return {"run_ends": "; ".join(u.end for u in chosen.used),
+                **({"runs_not_used": "; ".join(left.why for left in chosen.left_out)}
+                   if chosen.left_out else {})}
+
+    liquid, ordered = _replicate(1), _replicate(2, orders_from_fs=2000.0)
+    late = _replicate(3, orders_from_fs=3000.0)
+    assert ordering_changed(method(select_runs(_measured(liquid, ordered), level=0.1)))
+    assert ordering_changed(method(select_runs(_measured(ordered, late), level=0.1)))
+    assert not ordering_changed(method(select_runs(_measured(liquid, ordered), level=None)))
+    exited = _replicate(4, stop_at=250)
+    assert not ordering_changed(method(select_runs(_measured(exited, liquid))))

@@ -20,8 +20,9 @@ melts and how they move at levels 0.05 and 0.2.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ionflux.errors import IonfluxError
 from ionflux.md.aging import ORDER_CUTOFF_A, ORDER_FLAG_MAX, ORDER_WINDOW_PS, solid_like_windows
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 #: Window list of one run: (start in ps after its first frame, solid-like fraction).
 Windows = list[tuple[float, float]]
+#: How :func:`select_runs` words a run left out, and a run cut, because its cations order
+#: (in ``runs_not_used`` and ``run_ends``; read back by :func:`ordering_changed`).
+LEFT_OUT_ORDERED = "cations order from"
+CUT_ORDERED = "cut where its cations order"
 
 
 @dataclass
@@ -122,7 +127,7 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
     for k, m in enumerate(measured):
         if k not in picks:
             span = (m.run.times_fs[-1] - m.run.times_fs[0]) / 1000
-            why = ([f"cations order from {onsets[k]:g} ps (solid-like fraction above "
+            why = ([f"{LEFT_OUT_ORDERED} {onsets[k]:g} ps (solid-like fraction above "
                     f"{level:g})"] if onsets[k] is not None else [])
             why += [f"{run_end(m.run)} after {span:.1f} ps"] if m.run.partial else []
             chosen.left_out.append(LeftOutRun(f"seed {_seed(m.run)} not used: " + "; ".join(why),
@@ -133,12 +138,19 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
             # frames before the ordered window's first: none of the ordered part is kept
             run = run.up_to(run.times_fs[0] + 1000 * onsets[k] - 1e-3)
             windows = [(start, solid) for start, solid in m.windows if start < onsets[k]]
-        chosen.used.append(UsedRun(run, f"cut where its cations order ({onsets[k]:g} ps)"
+        chosen.used.append(UsedRun(run, f"{CUT_ORDERED} ({onsets[k]:g} ps)"
                                    if onsets[k] is not None else run_end(run), windows, k,
                                    onsets[k]))
         if windows is None:
             chosen.unmeasured.append(f"seed {_seed(run)}: {m.why_not}")
     return chosen
+
+
+def ordering_changed(method: Mapping[str, Any]) -> bool:
+    """Whether the selection left out or cut one of a document's runs because its cations
+    order, read from the document's ``provenance.method`` as :func:`select_runs` words it."""
+    return (LEFT_OUT_ORDERED in str(method.get("runs_not_used", ""))
+            or CUT_ORDERED in str(method.get("run_ends", "")))
 
 
 def order_flag(selection: Selection, threshold: float = ORDER_FLAG_MAX,
