@@ -146,9 +146,13 @@ CELLS = {
     "Ba4Ti13O30": ("orthorhombic", "Cmca (64)", (17.06, 9.86, 14.05, 90, 90, 90), 4,
                    "Tillmanns, Inorg. Nucl. Chem. Lett. 7, 1169 (1971)", "unverified"),
     "Ba6Ti17O40": ("monoclinic", "C2/c (15)", (9.89, 17.117, 18.933, 90, 98.66, 90), 4,
-                   "Tillmanns et al.", "unverified"),
+                   "Tillmanns et al. (journal and year not recorded; no public record of "
+                   "the cell found)", "unverified"),
     "Ti2O3": ("corundum", "R-3c (167)", (5.157, 5.157, 13.613, 90, 90, 120), 6,
-              "Rice & Robinson, Acta Cryst. B33, 1342 (1977)", "unverified"),
+              "Rice & Robinson, Acta Cryst. B33, 1342 (1977) (not read); the volume agrees to "
+              "0.02 % with Ma & Rossman, Am. Mineral. 94, 841 (2009) (a = 5.158, c = 13.611 A, "
+              "V = 313.61 A^3, Z = 6) and to 0.2 % with Robinson, J. Solid State Chem. 9, 255 "
+              "(1974) (rhombohedral a = 5.43 A, alpha = 56.75 deg)", "found"),
     "Ti3O5": ("beta (room temperature)", "C2/m (12)", (9.752, 3.802, 9.442, 90, 91.55, 90), 4,
               "Onoda, J. Solid State Chem. 136, 67 (1998)", "unverified"),
     "Ti5O9": ("Magneli n = 5", "P-1 (2)", (5.569, 7.12, 8.865, 97.55, 112.34, 108.5), 2,
