@@ -196,6 +196,19 @@ def check(args: argparse.Namespace, docs: list[dict]) -> int:
     return bad
 
 
+def replacement_note(day: str, seeds: str | None, why: str | None, first_name: str) -> str:
+    """What each replacement records in ``provenance.method['replaces']``: how its runs were
+    made, the seeds pooled (``--seeds``), why they replace the bundled ones (``--why``, e.g.
+    the policy fixed before the runs) and where the replaced document is kept."""
+    return (f"runs remade on {day} from the seeds of the document it replaces, another "
+            "realisation (MD is not bit-for-bit reproducible across machines), and continued "
+            "as the same trajectories (scripts/rebuild_melts.py --total-steps, --rebundle)"
+            + (f"; seeds {seeds} pooled, those it does not name added as new runs of the same "
+               "settings (--seeds)" if seeds else "")
+            + (f"; {why.strip()}" if why and why.strip() else "")
+            + f"; the document it replaces is in {first_name}")
+
+
 def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
     """Write into ``--rebundle`` DIR the bundled files with the named documents exported from
     their runs under ``--out`` (remade, and continued): the whole-run file, the 59-ps cut
@@ -251,13 +264,7 @@ def rebundle(args: argparse.Namespace, docs: list[dict]) -> int:
         # a bundle with some documents replaced and others not is not what was asked for
         print(f"{bad} melts could not be exported; nothing written")
         return bad
-    note = (f"runs remade on {date.today().isoformat()} from the seeds of the document it "
-            "replaces, another realisation (MD is not bit-for-bit reproducible across "
-            "machines), and continued as the same trajectories (scripts/rebuild_melts.py "
-            f"--total-steps, --rebundle)"
-            + (f"; seeds {args.seeds} pooled, those it does not name added as new runs of the "
-               "same settings and length (--seeds)" if seeds else "")
-            + f"; the document it replaces is in {first_name}")
+    note = replacement_note(date.today().isoformat(), args.seeds, args.why, first_name)
     bundle = json.loads(_bundled(args.bundle).read_text())
     new_bundle, replaced = replace_documents(bundle, whole, note)
     new_cut, _ = replace_documents(cut_bundle, cut, note)
@@ -376,6 +383,9 @@ def main() -> None:
     parser.add_argument("--seeds", help="with --rebundle: pool the runs of these seeds "
                                          "(comma-separated) under --out instead of the "
                                          "document's, e.g. to add seeds")
+    parser.add_argument("--why", help="with --rebundle: why these runs replace the bundled "
+                        "documents, recorded in each replacement (e.g. the policy fixed before "
+                        "the runs)")
     parser.add_argument("--total-steps", type=int,
                         help="continue every named run to this many MD steps (a document the "
                              "rule failed goes on; runs are never cut)")
@@ -397,6 +407,8 @@ def main() -> None:
                              "window of its scan, into FILE (a sensitivity)")
     args = parser.parse_args()
     try:
+        if args.why is not None and not args.rebundle:
+            raise InputError("--why goes with --rebundle")
         docs = _documents(args)
         if args.plan:
             total = 0
@@ -407,6 +419,8 @@ def main() -> None:
                       + ", ".join(f"seed {r.seed} {r.total_steps} steps" for r in runs))
             print(f"{total:,} steps in all")
         elif args.rebundle:
+            if args.why is not None and not args.why.strip():
+                raise InputError("--why is empty; say why the runs replace the bundled ones")
             if not args.melts:
                 raise InputError("--rebundle replaces the documents of --melts; name them")
             if args.seeds and (len(docs) != 1 or not all(

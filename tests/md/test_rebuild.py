@@ -107,7 +107,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (2.96 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (3.31 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -119,7 +119,7 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
                           text=True, check=True).stdout
     assert ("Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps, seed 6 65000 steps, "
             "seed 7 65000 steps") in plan
-    assert plan.strip().endswith("2,960,000 steps in all")
+    assert plan.strip().endswith("3,310,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
@@ -183,6 +183,34 @@ def test_rebuild_script_continues_runs_but_never_cuts_them():
                          capture_output=True, text=True)
     assert two.returncode != 0 and two.stderr.strip() == (
         "error: --seeds wants one melt in --melts and seeds as N,N,...")
+
+
+def test_a_rebundle_records_why_its_runs_replace_the_bundled_ones():
+    """--why goes into each replacement's note after how the runs were made and before where
+    the replaced document is kept; an empty --why, or --why without --rebundle, is a one-line
+    error."""
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
+    spec = importlib.util.spec_from_file_location("rebuild_melts_under_test", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    note = script.replacement_note("2026-12-07", "1,2,3,4", " runs continued to 300 ps ",
+                                   "first.json")
+    assert note.endswith("; seeds 1,2,3,4 pooled, those it does not name added as new runs of "
+                         "the same settings (--seeds); runs continued to 300 ps; the document "
+                         "it replaces is in first.json")
+    assert "; ;" not in script.replacement_note("2026-12-07", None, None, "first.json")
+    empty = subprocess.run([sys.executable, str(path), "--rebundle", "somewhere", "--melts",
+                            "BaTiO3:1750", "--why", " "], capture_output=True, text=True)
+    assert empty.returncode != 0 and empty.stderr.strip() == (
+        "error: --why is empty; say why the runs replace the bundled ones")
+    alone = subprocess.run([sys.executable, str(path), "--plan", "--why", "because"],
+                           capture_output=True, text=True)
+    assert alone.returncode != 0 and alone.stderr.strip() == "error: --why goes with --rebundle"
 
 
 def test_what_the_replaced_document_said_of_runs_not_remade_is_carried_over():
