@@ -28,8 +28,8 @@ import numpy as np
 
 from ionflux.errors import InputError
 
-_ENTRY_START = re.compile(r"; (?=seed \d+ not used)")  # where a runs_not_used entry begins
-_ENTRY_START_AT = re.compile(r"seed \d+ not used")
+_ENTRY_START_AT = re.compile(r"seed \d+ not used")  # how a runs_not_used entry begins
+_ENTRY_START = re.compile(f"; (?={_ENTRY_START_AT.pattern})")
 _NOT_REMADE = " (first realisation; not remade)"
 
 #: MD settings of every bundled distilled melt (runs/README.md): 2 fs steps, a frame every
