@@ -14,8 +14,8 @@ solid_like_windows`). The rule, a stated choice recorded in every exported docum
 
 Ordering is read where the cation-order flag reads it: the first window whose solid-like
 fraction exceeds ``ORDER_FLAG_MAX`` (the level is the caller's); a cut keeps the frames before
-that window's start. A measured choice: docs/md-engines.md has what it did to the bundled
-melts and how they move at levels 0.05 and 0.2.
+that window's start. A measured choice: docs/melt-record.md ("Which runs and frames a document
+uses") has what it did to the bundled melts and how they move at levels 0.05 and 0.2.
 """
 
 from __future__ import annotations
