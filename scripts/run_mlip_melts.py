@@ -11,6 +11,7 @@ chunk in progress at the limit is finished first).
     python scripts/run_mlip_melts.py --out runs/mlip --assemble   # trajectories + sidecars
     python scripts/run_mlip_melts.py --out runs/mlip/distilled --export FILE.json  # documents
     python scripts/run_mlip_melts.py --activation FILE.json   # E_a between its temperatures
+    python scripts/run_mlip_melts.py --lifetimes FILE.json    # how long melts stay liquid
     python scripts/run_mlip_melts.py --out runs/mlip --aging 10   # E_pot and D per 10-ps window
 
 Needs the teacher installed (CPU PyTorch: ``pip install torch==2.13.0``, then ``pip install
@@ -741,6 +742,24 @@ def activation(args: argparse.Namespace) -> None:
               + " | ".join(cell(theirs, el) for el in ("Ba", "Ti", "O")) + " |")
 
 
+def lifetimes(args: argparse.Namespace) -> None:
+    """Liquid lifetime (ps, ``ionflux.md.nucleation``) of every melt in ``--lifetimes FILE``
+    (an ``--export`` file) one of whose runs ordered: runs, how many ordered, and the
+    maximum-likelihood mean lifetime with its 95 % interval; a Markdown table."""
+    from ionflux.md.nucleation import liquid_lifetime, run_fates
+
+    print("| melt | T (K) | runs | ordered | liquid ps | lifetime (ps) | 95 % interval (ps) |")
+    print("|---|---|---|---|---|---|---|")
+    for doc in sorted(_export_documents(Path(args.lifetimes)),
+                      key=lambda d: (d.temperature_K, d.formula)):
+        fates = run_fates(doc.provenance.method)
+        if not fates[0]:
+            continue
+        got = liquid_lifetime(*fates)
+        print(f"| {doc.formula} | {doc.temperature_K:g} | {got.n_runs} | {got.n_ordered} | "
+              f"{got.liquid_ps:.0f} | {got.tau_ps:.0f} | {got.low_ps:.0f}-{got.high_ps:.0f} |")
+
+
 def crosscheck(args: argparse.Namespace) -> None:
     """Forces of ``--crosscheck`` teacher against the run's own teacher on frames of each run
     (RMS of the per-component difference, eV/Å, and of the forces themselves), and how each
@@ -888,6 +907,9 @@ def main() -> None:
     parser.add_argument("--activation", metavar="FILE",
                         help="activation energies between the temperatures of an --export "
                              "file, next to the published records'")
+    parser.add_argument("--lifetimes", metavar="FILE",
+                        help="how long the melts of an --export file stay liquid before their "
+                             "cations order (ionflux.md.nucleation)")
     parser.add_argument("--replicates", default="",
                         help="with --export or --validate: folders (comma-separated) holding "
                              "runs of the same melts with other seeds, analysed together with "
@@ -930,6 +952,8 @@ def main() -> None:
             table(args)
         elif args.activation:
             activation(args)
+        elif args.lifetimes:
+            lifetimes(args)
         elif args.export:
             export(args)
         elif args.aging:

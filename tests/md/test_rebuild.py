@@ -36,8 +36,9 @@ def test_planned_lengths_agree_with_each_documents_run_lengths():
 
 def test_a_document_of_three_seeds_plans_the_runs_the_readme_lists():
     """Ba3TiO5 at 1750 K as first bundled: seeds 2, 3 and 4, 30000 steps each; as bundled now
-    (remade and continued, seeds 6 and 7 added, seed 2 left out where its cations order):
-    seeds 3, 4, 6 and 7, 65000 steps each (runs/README.md)."""
+    (remade and continued, seeds 6 and 7 added, seed 2 left out where its cations order; in
+    the fourteenth session run on to 300 ps, where seeds 3 and 6 order and are left out):
+    seeds 4 and 7, 150000 steps each (runs/README.md)."""
     def plan(name: str) -> list[tuple]:
         doc = next(d for d in _bundle(name)
                    if (d["formula"], d["temperature_K"]) == ("Ba3TiO5", 1750.0))
@@ -46,7 +47,7 @@ def test_a_document_of_three_seeds_plans_the_runs_the_readme_lists():
     assert plan("transport_distilled_melts_first.json") == [
         (seed, 30000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (2, 3, 4)]
     assert plan("transport_distilled_melts.json") == [
-        (seed, 65000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (3, 4, 6, 7)]
+        (seed, 150000, "Ba3TiO5:1750", "Ba3TiO5_1750K") for seed in (4, 7)]
 
 
 def test_documents_that_cannot_be_remade_as_they_are_are_refused():
@@ -107,7 +108,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (3.31 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (3.28 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -117,9 +118,8 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     script = Path(__file__).resolve().parents[2] / "scripts" / "rebuild_melts.py"
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
-    assert ("Ba3TiO5 1750 K: seed 3 65000 steps, seed 4 65000 steps, seed 6 65000 steps, "
-            "seed 7 65000 steps") in plan
-    assert plan.strip().endswith("3,310,000 steps in all")
+    assert "Ba3TiO5 1750 K: seed 4 150000 steps, seed 7 150000 steps\n" in plan
+    assert plan.strip().endswith("3,280,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
