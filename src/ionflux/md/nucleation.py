@@ -7,7 +7,9 @@ maximum-likelihood mean lifetime is the total liquid time over the number of ord
 the exact confidence interval for a time-censored Poisson count bounds it (lower bound with
 2k + 2 degrees of freedom, upper with 2k). The lifetime belongs to the cell (~100 atoms here):
 with a rate J per volume it scales as 1 / (J N), so it says how long a run of this cell can be
-before it crystallises, not how fast the bulk melt nucleates.
+before it crystallises, not how fast the bulk melt nucleates. A melt that ages as it runs
+may order at a rising rate; with a handful of runs the constant-rate lifetime is a summary
+of how long runs last, not a test of the model.
 
 The onset is read as :func:`ionflux.md.selection.select_runs` words it: the start of the first
 20-ps window above the order level, so ordering happened within that window; the event is put
