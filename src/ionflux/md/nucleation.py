@@ -28,12 +28,11 @@ from scipy.stats import chi2
 
 from ionflux.errors import InputError
 from ionflux.md.aging import ORDER_WINDOW_PS
-from ionflux.md.selection import CUT_ORDERED, LEFT_OUT_ORDERED
+from ionflux.md.selection import CUT_ORDERED, LEFT_OUT_ORDERED, left_out_entries
 
 _ONSET = re.compile(re.escape(LEFT_OUT_ORDERED) + r" ([\d.]+) ps")
 _CUT = re.compile(re.escape(CUT_ORDERED) + r" \(([\d.]+) ps\)")
 _STOPPED = re.compile(r"after ([\d.]+) ps")
-_ENTRY = re.compile(r"(?:^|; )(?=seed \S+ not used: )")
 
 
 @dataclass(frozen=True)
@@ -101,9 +100,7 @@ def run_fates(method: Mapping[str, Any],
             ordered.append(float(cut.group(1)) + window_ps / 2)
         else:
             liquid.append(length)
-    for entry in _ENTRY.split(str(method.get("runs_not_used") or "")):
-        if not entry.strip():
-            continue
+    for entry in left_out_entries(method.get("runs_not_used")):
         onset, stop = _ONSET.search(entry), _STOPPED.search(entry)
         if onset:
             ordered.append(float(onset.group(1)) + window_ps / 2)

@@ -19,7 +19,6 @@ each replacement saying so.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from ionflux.errors import InputError
+from ionflux.md.selection import LEFT_OUT_ENTRY, left_out_entries
 
-_ENTRY_START_AT = re.compile(r"seed \d+ not used")  # how a runs_not_used entry begins
-_ENTRY_START = re.compile(f"; (?={_ENTRY_START_AT.pattern})")
 _NOT_REMADE = " (first realisation; not remade)"
 
 #: MD settings of every bundled distilled melt (runs/README.md): 2 fs steps, a frame every
@@ -244,8 +242,7 @@ def _runs_not_remade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
 
 
 def _left_out(runs_not_used: str | None) -> dict[int, str]:
-    """``runs_not_used`` as {seed: entry}. One entry may itself hold "; " (a run both ordered
-    and stopped early), so entries are split only where the next "seed N not used" starts."""
-    entries = _ENTRY_START.split(str(runs_not_used or ""))
-    return {int(entry.split()[1]): entry for entry in entries if _ENTRY_START_AT.match(entry)}
+    """``runs_not_used`` as {seed: entry}, for the entries of numbered seeds."""
+    found = ((LEFT_OUT_ENTRY.match(entry), entry) for entry in left_out_entries(runs_not_used))
+    return {int(m.group(1)): entry for m, entry in found if m and m.group(1).isdigit()}
 

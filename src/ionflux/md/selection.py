@@ -20,6 +20,7 @@ uses") has what it did to the bundled melts and how they move at levels 0.05 and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ Windows = list[tuple[float, float]]
 #: (in ``runs_not_used`` and ``run_ends``; read back by :func:`ordering_changed`).
 LEFT_OUT_ORDERED = "cations order from"
 CUT_ORDERED = "cut where its cations order"
+#: How :func:`select_runs` begins each entry of ``runs_not_used`` (entries joined by "; ").
+LEFT_OUT_ENTRY = re.compile(r"seed (\S+) not used: ")
 
 
 @dataclass
@@ -144,6 +147,14 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
         if windows is None:
             chosen.unmeasured.append(f"seed {_seed(run)}: {m.why_not}")
     return chosen
+
+
+def left_out_entries(runs_not_used: str | None) -> list[str]:
+    """A document's ``runs_not_used`` split into its entries as :func:`select_runs` words them.
+    One entry may itself hold "; " (a run that ordered and stopped early, or a carried
+    "(first realisation; not remade)"), so the text is split only where the next entry starts."""
+    entries = re.split(f"; (?={LEFT_OUT_ENTRY.pattern})", str(runs_not_used or ""))
+    return [entry for entry in entries if entry]
 
 
 def ordering_changed(method: Mapping[str, Any]) -> bool:
