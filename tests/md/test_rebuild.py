@@ -108,7 +108,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (3.28 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (3.66 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -119,7 +119,7 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
     assert "Ba3TiO5 1750 K: seed 4 150000 steps, seed 7 150000 steps\n" in plan
-    assert plan.strip().endswith("3,280,000 steps in all")
+    assert plan.strip().endswith("3,660,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
@@ -281,17 +281,18 @@ def test_a_variant_follows_the_selection_of_new_runs():
     replacement = copy.deepcopy(variant["documents"][keys.index(("Ba3TiO5", 1750.0))])
     replacement["n_replicates"] = 99  # marks the document that went in
     added = copy.deepcopy(next(d for d in _bundle() if (d["formula"], d["temperature_K"])
-                               == ("Ba2TiO4", 1750.0)))
+                               == ("BaTi4O9", 1750.0)))
     out = update_variant(variant, [replacement, added], "new runs",
                          drop=[("BaTiO3", 2000.0), ("BaTi2O5", 1750.0)])
     assert variant == before
     now = {(d["formula"], d["temperature_K"]): d for d in out["documents"]}
-    assert set(now) == set(keys) - {("BaTiO3", 2000.0)} | {("Ba2TiO4", 1750.0)}
+    assert ("BaTi4O9", 1750.0) not in keys
+    assert set(now) == set(keys) - {("BaTiO3", 2000.0)} | {("BaTi4O9", 1750.0)}
     assert now[("Ba3TiO5", 1750.0)]["n_replicates"] == 99
     assert now[("Ba3TiO5", 1750.0)]["provenance"]["method"]["replaces"] == "new runs"
-    assert now[("Ba2TiO4", 1750.0)]["provenance"]["method"]["added"] == "new runs"
+    assert now[("BaTi4O9", 1750.0)]["provenance"]["method"]["added"] == "new runs"
     assert out["description"].endswith(
-        "; updated: Ba3TiO5 1750 K, Ba2TiO4 1750 K, BaTiO3 2000 K (removed) (new runs)")
+        "; updated: Ba3TiO5 1750 K, BaTi4O9 1750 K, BaTiO3 2000 K (removed) (new runs)")
     with pytest.raises(InputError, match="needs a note"):
         update_variant(variant, [added], " ")
     with pytest.raises(InputError, match="two documents of one melt"):

@@ -85,6 +85,21 @@ def test_a_liquid_run_replaces_one_that_orders_and_the_flag_says_so():
     assert "seed 2" not in order_flag(chosen).reason
 
 
+def test_left_out_entries_are_the_entries_as_worded():
+    """runs_not_used split into one entry per run: an entry holding "; " stays whole, an
+    unnumbered seed is an entry of its own, and nothing else comes back (the seed numbers
+    once did, from the pattern's group)."""
+    from ionflux.md.selection import left_out_entries
+
+    two_reasons = ("seed 2 not used: cations order from 80 ps (solid-like fraction above 0.1); "
+                   "stopped early (72500 of 100000 steps done) after 144.0 ps")
+    entries = [two_reasons, "seed ? not used: left the domain after 3.0 ps",
+               "seed 11 not used: cations order from 60 ps (first realisation; not remade)"]
+    assert left_out_entries("; ".join(entries)) == entries
+    assert left_out_entries(None) == [] and left_out_entries("") == []
+    assert left_out_entries("free text; seed 3 not used: x") == ["free text", "seed 3 not used: x"]
+
+
 def test_without_a_liquid_run_each_run_is_cut_where_it_orders():
     """Orders from 2 and 3 ps: each is used over the frames before its first ordered window,
     whose windows are all liquid."""

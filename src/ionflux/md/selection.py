@@ -153,8 +153,14 @@ def left_out_entries(runs_not_used: str | None) -> list[str]:
     """A document's ``runs_not_used`` split into its entries as :func:`select_runs` words them.
     One entry may itself hold "; " (a run that ordered and stopped early, or a carried
     "(first realisation; not remade)"), so the text is split only where the next entry starts."""
-    entries = re.split(f"; (?={LEFT_OUT_ENTRY.pattern})", str(runs_not_used or ""))
-    return [entry for entry in entries if entry]
+    text = str(runs_not_used or "")
+    # split by position, not re.split: LEFT_OUT_ENTRY's group would come back as entries
+    starts = [m.start() for m in LEFT_OUT_ENTRY.finditer(text)
+              if m.start() == 0 or text.endswith("; ", 0, m.start())]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    ends = [start - 2 for start in starts[1:]] + [len(text)]
+    return [text[a:b] for a, b in zip(starts, ends, strict=True) if text[a:b]]
 
 
 def ordering_changed(method: Mapping[str, Any]) -> bool:
