@@ -416,6 +416,7 @@ def _replicate_runs(args: argparse.Namespace, run: Path, melt: object,
     short one would cut the lag window of the run it joins), unless ``keep_partial`` (then
     ionflux.md.selection decides)."""
     from ionflux.md.mlip import assemble
+    from ionflux.md.selection import left_out_entry
 
     same = ("temperature_K", "timestep_fs", "friction_per_fs", "frame_every",
             "equilibration_steps")
@@ -435,8 +436,8 @@ def _replicate_runs(args: argparse.Namespace, run: Path, melt: object,
                                + (f"{', '.join(differ)} differ" if differ else "same seed") + ")")
         if rep.partial and not keep_partial:
             span = (rep.times_fs[-1] - rep.times_fs[0]) / 1000
-            notes.append(f"seed {theirs['settings']['seed']} not used: partial run "
-                         f"({rep.stop_reason}) after {span:.1f} ps")
+            notes.append(left_out_entry(theirs["settings"]["seed"], f"partial run "
+                                        f"({rep.stop_reason}) after {span:.1f} ps"))
             continue
         runs.append(rep)
     return runs, notes

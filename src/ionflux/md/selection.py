@@ -38,8 +38,15 @@ Windows = list[tuple[float, float]]
 #: (in ``runs_not_used`` and ``run_ends``; read back by :func:`ordering_changed`).
 LEFT_OUT_ORDERED = "cations order from"
 CUT_ORDERED = "cut where its cations order"
-#: How :func:`select_runs` begins each entry of ``runs_not_used`` (entries joined by "; ").
+#: How each entry of ``runs_not_used`` begins (entries joined by "; "; written by
+#: :func:`left_out_entry`, read back by :func:`left_out_entries`).
 LEFT_OUT_ENTRY = re.compile(r"seed (\S+) not used: ")
+
+
+def left_out_entry(seed: object, why: str) -> str:
+    """One ``runs_not_used`` entry: the run of ``seed`` ("?" when unknown) and why it is not
+    used, worded as :data:`LEFT_OUT_ENTRY` reads it."""
+    return f"seed {seed} not used: {why}"
 
 
 @dataclass
@@ -133,7 +140,7 @@ def select_runs(measured: list[RunOrder], level: float | None = ORDER_FLAG_MAX) 
             why = ([f"{LEFT_OUT_ORDERED} {onsets[k]:g} ps (solid-like fraction above "
                     f"{level:g})"] if onsets[k] is not None else [])
             why += [f"{run_end(m.run)} after {span:.1f} ps"] if m.run.partial else []
-            chosen.left_out.append(LeftOutRun(f"seed {_seed(m.run)} not used: " + "; ".join(why),
+            chosen.left_out.append(LeftOutRun(left_out_entry(_seed(m.run), "; ".join(why)),
                                               onsets[k] is not None))
             continue
         run, windows = m.run, m.windows
