@@ -108,7 +108,7 @@ def test_agreement_of_two_realisations_is_measured_in_combined_errors():
 
 
 def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
-    """`rebuild_melts.py --plan`: every bundled run with its steps (3.66 million in all, the
+    """`rebuild_melts.py --plan`: every bundled run with its steps (3.81 million in all, the
     sum over the documents' frame counts); a melt not in the bundle, or --check before the
     runs exist, is a one-line error or a named gap, never a traceback."""
     import subprocess
@@ -119,7 +119,7 @@ def test_rebuild_script_plans_the_bundle_and_refuses_unknown_melts(tmp_path):
     plan = subprocess.run([sys.executable, str(script), "--plan"], capture_output=True,
                           text=True, check=True).stdout
     assert "Ba3TiO5 1750 K: seed 4 150000 steps, seed 7 150000 steps\n" in plan
-    assert plan.strip().endswith("3,660,000 steps in all")
+    assert plan.strip().endswith("3,810,000 steps in all")
     bad = subprocess.run([sys.executable, str(script), "--plan", "--melts", "BaTiO3:1234"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.strip() == "error: not in the bundle: BaTiO3 1234 K"
