@@ -13,6 +13,7 @@ chunk in progress at the limit is finished first).
     python scripts/run_mlip_melts.py --activation FILE.json   # E_a between its temperatures
     python scripts/run_mlip_melts.py --lifetimes FILE.json    # how long melts stay liquid
     python scripts/run_mlip_melts.py --out runs/mlip --aging 10   # E_pot and D per 10-ps window
+    python scripts/run_mlip_melts.py --out runs/mlip --aging 50 --pair-peaks Ti-Ti  # g(r) peaks
 
 Needs the teacher installed (CPU PyTorch: ``pip install torch==2.13.0``, then ``pip install
 sevenn chgnet``). Output frames are labelled with the teacher: universal-potential grade, not DFT.
@@ -350,7 +351,7 @@ def validate(args: argparse.Namespace) -> None:
 def aging(args: argparse.Namespace) -> None:
     """Potential energy and D per species in consecutive windows of every run in ``--out``
     (``TEACHER/MELT`` folders; only ``--melts`` if given), runs of one melt side by side."""
-    from ionflux.md.aging import OrderSpec, aging_profile, energy_drift
+    from ionflux.md.aging import OrderSpec, aging_profile, energy_drift, parse_element_pair
     from ionflux.md.mlip import assemble
 
     wanted = {f"{f}_{t:g}K" for f, t in _melts(args.melts)} if args.melts else None
@@ -358,6 +359,8 @@ def aging(args: argparse.Namespace) -> None:
     if lags is not None and (len(lags) != 2 or not 0 <= lags[0] < lags[1]):
         raise IonfluxError(f"--fit-lags-fs wants START,END in fs, got {args.fit_lags_fs!r}")
     order = OrderSpec.parse(args.order) if args.order else None
+    pairs = [parse_element_pair(text) for text in args.pair_peaks.split(",")] \
+        if args.pair_peaks else None
     manifests = sorted(Path(args.out).glob("*/*/manifest.json"),
                        key=lambda m: (m.parent.name, m.parent.parent.name))
     shown = 0
@@ -371,7 +374,8 @@ def aging(args: argparse.Namespace) -> None:
             continue
         try:
             windows = aging_profile(run, args.aging, formula=name.rpartition("_")[0],
-                                    n_blocks=args.blocks, fit_window_fs=lags, order=order)
+                                    n_blocks=args.blocks, fit_window_fs=lags, order=order,
+                                    pairs=pairs)
         except IonfluxError as err:
             print(f"{name} ({manifest.parent.parent.name}): {err}")
             continue
@@ -389,6 +393,8 @@ def aging(args: argparse.Namespace) -> None:
             local = ("" if order is None else
                      f"  CN {order.centre}-{order.neighbour} {w.coordination:.2f}, "
                      f"q6 {order.q_element} {w.q6:.3f}, solid-like {w.solid_like:.2f}")
+            local += "".join(f"  g {pair} {height:.2f} at {r:.2f} Å"
+                             for pair, (height, r) in w.pair_peaks.items())
             print(f"  {w.start_ps:5.1f}-{w.end_ps:5.1f} ps  E_pot {w.e_pot_meV_atom - e0:+6.1f} "
                   f"± {w.e_pot_stderr_meV_atom:.1f} meV/atom{local}  D (cm^2/s) "
                   + (d_text or f"none: {w.note}"))
@@ -902,6 +908,9 @@ def main() -> None:
     parser.add_argument("--order", metavar="A-B:CUT,C:CUT",
                         help="with --aging: mean coordination of A by B within CUT (Å) and q6 "
                              "of the C sublattice per window, e.g. Ti-O:2.5,Ti:4.4")
+    parser.add_argument("--pair-peaks", metavar="A-B,...",
+                        help="with --aging: height and position of each pair's g(r) peak "
+                             "per window (out to half the cell), e.g. Ti-Ti,Ba-Ti")
     parser.add_argument("--export", metavar="FILE",
                         help="transport documents of every run in --out (one folder per melt) "
                              "to FILE (JSON)")

@@ -179,3 +179,29 @@ def test_dropping_the_first_frames_keeps_only_the_slowed_melt():
     (whole,) = aging_profile(run, window_ps=40.0, formula="BaO", fit_window_fs=(300.0, 1500.0))
     assert late.d_self["Ba"][0] == pytest.approx(5e-6, rel=0.3)
     assert whole.d_self["Ba"][0] > 1.5 * late.d_self["Ba"][0]
+
+
+def test_pair_peaks_per_window_see_a_lattice_form():
+    """A gas that becomes a simple cubic lattice (spacing 3 Å) halfway: the Ba-Ba g(r) peak
+    per window is low (~1) in the gas and high in the lattice, at one of its shells (3 Å x
+    sqrt(1, 2, 3, 4): the first two carry equal g per 0.1-Å bin, 6/3^2 = 12/4.24^2); bad
+    pairs are refused with the reason."""
+    from ionflux.md.aging import parse_element_pair
+
+    rng = np.random.default_rng(3)
+    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
+    n_frames = 400
+    positions = [rng.uniform(0, 12, size=(64, 3)) if f < n_frames // 2
+                 else grid + rng.normal(scale=0.05, size=(64, 3)) for f in range(n_frames)]
+    run = MDRun(symbols=["Ba"] * 64, cell=np.eye(3) * 12.0, positions=positions,
+                times_fs=[FRAME_FS * k for k in range(n_frames)], temperature_K=1000.0,
+                kinetic_temperatures_K=[1000.0] * n_frames,
+                potential_energies_eV=list(rng.normal(size=n_frames)))
+    gas, lattice = aging_profile(run, window_ps=2.0, pairs=[parse_element_pair("Ba-Ba")])
+    height, r = lattice.pair_peaks["Ba-Ba"]
+    assert min(abs(r - 3.0 * np.sqrt(n)) for n in (1, 2, 3, 4)) < 0.1 and height > 5
+    assert gas.pair_peaks["Ba-Ba"][0] < 2.5
+    with pytest.raises(InputError, match="A-B"):
+        parse_element_pair("Ti")
+    with pytest.raises(InputError, match="no Ti atoms"):
+        aging_profile(run, window_ps=2.0, pairs=[("Ti", "Ti")])

@@ -142,3 +142,40 @@ def test_a_hot_perovskite_cation_sublattice_reads_solid_at_the_flags_cutoff():
            for _ in range(5)]
     assert min(hot) >= 0.97
     assert solid_like_fraction(rng.uniform(0, 12.0, pos.shape), cell, cations, 4.6) < 0.05
+
+
+def test_pair_distribution_of_an_uncorrelated_cell_is_one():
+    """Uniform random points (an ideal gas, g = 1 exactly in expectation): every bin within
+    its Poisson noise of 1, for a set around itself and for two different sets."""
+    from ionflux.structure.order import pair_distribution
+
+    rng = np.random.default_rng(7)
+    cell = np.diag([12.0, 13.0, 14.0])
+    frames = [rng.uniform(0, 1, (120, 3)) @ cell for _ in range(200)]
+    a, b = np.arange(60), np.arange(60, 120)
+    for centres, neighbours in ((a, a), (a, b), (np.arange(120), np.arange(120))):
+        r, g = pair_distribution(frames, cell, centres, neighbours, r_max=5.9, bin_width=0.5)
+        pairs = len(centres) * len(neighbours) - np.isin(centres, neighbours).sum()
+        expected = 200 * pairs / np.linalg.det(cell) * 4 / 3 * np.pi * (
+            (r + 0.25) ** 3 - (r - 0.25) ** 3)
+        sigma = 1 / np.sqrt(expected)
+        assert np.all(np.abs(g[r > 1.0] - 1) < 5 * sigma[r > 1.0])
+
+
+def test_pair_distribution_counts_a_lattices_shells():
+    """Simple cubic, spacing A: nothing below A, and integrating 4 pi rho r^2 g over each
+    shell (rho: the other atoms per volume) gives the lattice's coordination: 6 at A, 12 at
+    sqrt(2) A, 8 at sqrt(3) A."""
+    from ionflux.structure.order import pair_distribution
+
+    pos, cell = _lattice([(0, 0, 0)], n=4)
+    atoms = np.arange(len(pos))
+    r, g = pair_distribution([pos], cell, atoms, atoms, r_max=2 * A - 0.01, bin_width=0.05)
+    rho = (len(pos) - 1) / np.linalg.det(cell)
+    shell_counts = 4 / 3 * np.pi * ((r + 0.025) ** 3 - (r - 0.025) ** 3) * rho * g
+    assert g[r < A - 0.05].sum() == 0
+    for distance, number in ((A, 6), (np.sqrt(2) * A, 12), (np.sqrt(3) * A, 8)):
+        near = np.abs(r - distance) < 0.1
+        assert shell_counts[near].sum() == pytest.approx(number)
+    with pytest.raises(InputError, match="half the cell"):
+        pair_distribution([pos], cell, atoms, atoms, r_max=2 * A + 0.5)

@@ -43,6 +43,8 @@ class AgingWindow:
     coordination: float | None = None
     q6: float | None = None
     solid_like: float | None = None
+    # pair "A-B" -> (height, position in Å) of the highest bin of g_AB(r) up to half the cell
+    pair_peaks: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ def parse_pair(text: str) -> tuple[str, str, float]:
     return centre.strip(), neighbour.strip(), float(cutoff)
 
 
+def parse_element_pair(text: str) -> tuple[str, str]:
+    """``A-B`` as (A, B); InputError if not."""
+    parts = [el.strip() for el in text.split("-")]
+    if len(parts) != 2 or not all(parts):
+        raise InputError(f"a pair is A-B (e.g. Ti-Ti), got {text!r}")
+    return parts[0], parts[1]
+
+
 def e_pot_meV_per_atom(run: MDRun) -> np.ndarray:
     """The run's potential energy per frame, meV per atom."""
     return np.asarray(run.potential_energies_eV, dtype=float) / len(run.symbols) * 1000.0
@@ -117,6 +127,34 @@ def window_order(run: MDRun, spec: OrderSpec) -> tuple[float, float, float]:
     return float(np.mean(cn)), float(np.mean(q6)), float(np.mean(solid))
 
 
+def window_pair_peaks(run: MDRun, pairs: list[tuple[str, str]], frames: int = 100,
+                      bin_width: float = 0.1) -> dict[str, tuple[float, float]]:
+    """Height and position (Å) of the highest bin of each pair's g(r)
+    (:func:`ionflux.structure.order.pair_distribution`) over ``frames`` frames of ``run``, out
+    to half the cell's smallest width: a correlation that grows while the solid-like fraction
+    stays low is an order the sublattice measure does not see."""
+    from ionflux.structure.order import pair_distribution
+
+    symbols = np.asarray(run.symbols)
+    cell = np.asarray(run.cell, dtype=float)
+    volume = abs(np.linalg.det(cell))
+    half_width = 0.5 * min(volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3]))
+                           for k in range(3))
+    positions = sampled_positions(run, frames, "aging window")
+    out = {}
+    for a, b in pairs:
+        idx = {el: np.flatnonzero(symbols == el) for el in (a, b)}
+        missing = [el for el, found in idx.items() if not len(found)]
+        if missing:
+            raise InputError(f"no {', '.join(missing)} atoms in the run "
+                             f"({', '.join(sorted(set(symbols)))})")
+        r, g = pair_distribution(positions, cell, idx[a], idx[b], half_width * (1 - 1e-6),
+                                 bin_width)
+        k = int(np.argmax(g))
+        out[f"{a}-{b}"] = (float(g[k]), float(r[k]))
+    return out
+
+
 def window_slices(times_fs: list[float], window_ps: float) -> list[slice]:
     """Frame slices of consecutive windows ``window_ps`` long from the first frame; a last
     window shorter than half the length is dropped (its estimate would not compare)."""
@@ -147,7 +185,8 @@ def block_mean(values: np.ndarray, n_blocks: int) -> tuple[float, float]:
 
 def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
                   n_blocks: int = 3, fit_window_fs: tuple[float, float] | None = None,
-                  order: OrderSpec | None = None) -> list[AgingWindow]:
+                  order: OrderSpec | None = None,
+                  pairs: list[tuple[str, str]] | None = None) -> list[AgingWindow]:
     """Each window of ``run``: its mean potential energy per atom and D per species.
 
     ``fit_window_fs`` fixes the MSD lags fitted (fs) in every window, so slow windows whose
@@ -155,7 +194,8 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
     the others (then a comparison of mobility at equal lags, not necessarily long-time D);
     None lets the estimator choose and refuse each window on its own. With ``order``, each
     window also gets its mean coordination, q6 and solid-like fraction
-    (:func:`window_order`)."""
+    (:func:`window_order`); with ``pairs``, the peak of each pair's g(r)
+    (:func:`window_pair_peaks`)."""
     from ionflux.transport.onsager import analyze_trajectories
 
     energies = e_pot_meV_per_atom(run)
@@ -170,6 +210,8 @@ def aging_profile(run: MDRun, window_ps: float, formula: str | None = None,
         sub = run.frames(part)
         if order is not None:
             window.coordination, window.q6, window.solid_like = window_order(sub, order)
+        if pairs:
+            window.pair_peaks = window_pair_peaks(sub, pairs)
         try:
             doc = analyze_trajectories([sub.to_trajectory()], formula=formula,
                                        n_blocks=n_blocks, window_fs=fit_window_fs)

@@ -17,6 +17,10 @@ vectors align, q6(i).q6(j)* / (|q6(i)||q6(j)|) > 0.5, and an atom is solid-like 
 q_l(i).q_l(j)* is proportional to (1/(N_i N_j)) sum_a sum_b P_l(u_a . u_b) over the bonds a of i
 and b of j. Distances in Å, minimum image in any cell whose perpendicular widths exceed twice
 the cutoff.
+
+The partial pair distribution g_ab(r) (:func:`pair_distribution`) reads order beyond the
+first shell that a sublattice's q6 misses, e.g. the Ti-Ti correlations of a Ba-rich melt whose
+TiO4 units are isolated (no Ti-Ti pair inside the q6 cutoff).
 """
 
 from __future__ import annotations
@@ -107,3 +111,29 @@ def solid_like_fraction(positions: np.ndarray, cell: np.ndarray, atoms: Sequence
                         for j in np.flatnonzero(within[i]) if norms[j] > 0)
         solid += connected >= connections_min
     return solid / len(atoms)
+
+
+def pair_distribution(frames: Sequence[np.ndarray], cell: np.ndarray, centres: Sequence[int],
+                      neighbours: Sequence[int], r_max: float,
+                      bin_width: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Partial pair distribution g(r) of ``neighbours`` around ``centres`` averaged over
+    ``frames`` (positions, Å): bin centres (Å) and g, normalised so that an uncorrelated
+    arrangement gives 1 (each centre's own position excluded when it is also a neighbour).
+    ``r_max`` (Å) at most half the cell's smallest width, where the minimum image holds."""
+    centres, neighbours = np.asarray(centres), np.asarray(neighbours)
+    if bin_width <= 0 or r_max <= bin_width:
+        raise InputError(f"need 0 < bin width < r_max, got {bin_width:g} and {r_max:g} Å")
+    if not len(frames) or not len(centres) or not len(neighbours):
+        raise InputError("a pair distribution needs frames, centres and neighbours")
+    edges = np.arange(0.0, r_max + 1e-9, bin_width)
+    counts = np.zeros(len(edges) - 1)
+    self_pairs = np.isin(centres, neighbours).sum()
+    for positions in frames:
+        vec = _min_image_vectors(positions, cell, centres, neighbours, r_max)
+        dist = np.linalg.norm(vec, axis=-1)[centres[:, None] != neighbours[None, :]]
+        counts += np.histogram(dist, edges)[0]
+    volume = abs(np.linalg.det(np.asarray(cell, dtype=float)))
+    pairs = len(centres) * len(neighbours) - self_pairs
+    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    g = counts / (len(frames) * pairs / volume * shells)
+    return 0.5 * (edges[1:] + edges[:-1]), g
