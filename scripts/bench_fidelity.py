@@ -125,6 +125,9 @@ def variants(base_s: float) -> list[Variant]:
         Variant("melts as first bundled", transport="distilled-melts/first"),
         Variant("five remade at the first lengths", transport="distilled-melts/remade"),
         Variant("plateau failures, latest window", transport="distilled-melts/latewindow"),
+        # the three runs the selection keeps whose Ti-Ti correlations grow as in runs that
+        # order (sixteenth session, docs/melt-record.md "Cation order") left out
+        Variant("melts without Ti-Ti ordering runs", transport="distilled-melts/titi_order"),
     ]
 
 

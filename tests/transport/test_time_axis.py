@@ -488,3 +488,29 @@ def test_longer_runs_give_a_plateau_where_the_melt_settles_and_order_where_it_do
     rule = ba3tio5.quality["convergence_rule"]
     assert not rule.passed and "L_self Ti error 34 %" in rule.reason
     assert not ba3tio5.quality["stationary_energy"].passed
+
+
+#: Runs the order flag keeps while their Ti-Ti correlations grow as in runs that order
+#: (sixteenth session, docs/melt-record.md "Cation order"): melt -> (seed left out, seed kept).
+TI_ORDER_RUNS = {("Ba2TiO4", 1750.0): (6, "3"), ("Ba3TiO5", 1750.0): (7, "4"),
+                 ("Ba3TiO5", 2000.0): (5, "2")}
+
+
+def test_titi_order_variant_leaves_out_exactly_the_runs_named():
+    """The bundled sensitivity without the three runs whose Ti-Ti order the flag does not see:
+    it replaces exactly those three documents, each pooling the bundled document's seeds less
+    the one named (so each rests on one run), says so, and is another document of the same
+    melt (its D differs from the bundled one's: the runs pooled differ)."""
+    now = {(d.formula, d.temperature_K): d for d in load_reference("Ba-Ti-O")}
+    variant = {(d.formula, d.temperature_K): d
+               for d in load_reference("Ba-Ti-O", variant="titi_order")}
+    assert set(variant) == set(now)
+    changed = {key for key in now if variant[key] != now[key]}
+    assert changed == set(TI_ORDER_RUNS)
+    for key, (left_out, kept) in TI_ORDER_RUNS.items():
+        doc, bundled = variant[key].provenance.method, now[key].provenance.method
+        assert str(left_out) in bundled["seeds"].split(", ")
+        assert doc["seeds"] == kept and kept in bundled["seeds"].split(", ")
+        assert f"less seed {left_out}, whose Ti-Ti correlations grow" in doc["replaces"]
+        assert variant[key].D_self_cm2_s != now[key].D_self_cm2_s
+        assert not variant[key].quality["convergence_rule"].passed
