@@ -133,13 +133,11 @@ def window_pair_peaks(run: MDRun, pairs: list[tuple[str, str]], frames: int = 10
     (:func:`ionflux.structure.order.pair_distribution`) over ``frames`` frames of ``run``, out
     to half the cell's smallest width: a correlation that grows while the solid-like fraction
     stays low is an order the sublattice measure does not see."""
-    from ionflux.structure.order import pair_distribution
+    from ionflux.structure.order import half_smallest_width, pair_distribution
 
     symbols = np.asarray(run.symbols)
     cell = np.asarray(run.cell, dtype=float)
-    volume = abs(np.linalg.det(cell))
-    half_width = 0.5 * min(volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3]))
-                           for k in range(3))
+    half_width = half_smallest_width(cell)
     positions = sampled_positions(run, frames, "aging window")
     out = {}
     for a, b in pairs:

@@ -20,7 +20,7 @@ the cutoff.
 
 The partial pair distribution g_ab(r) (:func:`pair_distribution`) reads order beyond the
 first shell that a sublattice's q6 misses, e.g. the Ti-Ti correlations of a Ba-rich melt whose
-TiO4 units are isolated (no Ti-Ti pair inside the q6 cutoff).
+TiO4 units are isolated (few Ti-Ti pairs inside the q6 cutoff).
 """
 
 from __future__ import annotations
@@ -33,16 +33,23 @@ from scipy.special import eval_legendre
 from ionflux.errors import InputError
 
 
+def half_smallest_width(cell: np.ndarray) -> float:
+    """Half the smallest perpendicular width of ``cell`` (Å): the largest distance at which
+    the minimum image is the only image."""
+    cell = np.asarray(cell, dtype=float)
+    volume = abs(np.linalg.det(cell))
+    return 0.5 * min(volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3]))
+                     for k in range(3))
+
+
 def _min_image_vectors(positions: np.ndarray, cell: np.ndarray, centres: np.ndarray,
                        neighbours: np.ndarray, cutoff: float) -> np.ndarray:
     """Minimum-image vectors (Å) from each centre to each neighbour, shape (n_c, n_n, 3)."""
     cell = np.asarray(cell, dtype=float)
-    volume = abs(np.linalg.det(cell))
-    widths = [volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3]))
-              for k in range(3)]
-    if cutoff <= 0 or 2 * cutoff > min(widths):
+    half_width = half_smallest_width(cell)
+    if cutoff <= 0 or cutoff > half_width:
         raise InputError(f"cutoff {cutoff:g} Å must be positive and at most half the cell's "
-                         f"smallest width ({min(widths):.2f} Å) for the minimum image")
+                         f"smallest width ({2 * half_width:.2f} Å) for the minimum image")
     pos = np.asarray(positions, dtype=float)
     delta = pos[neighbours][None, :, :] - pos[centres][:, None, :]
     frac = delta @ np.linalg.inv(cell)
