@@ -87,10 +87,10 @@ def test_energy_stationarity_flags_a_relaxing_melt_and_not_a_steady_one():
     assert not mixed.passed and -6.0 < float(mixed.reason.split(":")[1].split()[0]) < -4.0
 
 
-def test_order_per_window_sees_a_cell_crystallise():
-    """First half: atoms at random; second half: a simple cubic lattice (a = 3 Å) with small
-    vibrations. Coordination within 3.5 Å goes to 6 and q6 to the lattice's 0.354."""
-    rng = np.random.default_rng(9)
+def _crystallising_cell(seed: int) -> MDRun:
+    """64 Ba atoms in a 12-Å cube, 400 frames: at random in the first half, then a simple
+    cubic lattice (a = 3 Å) vibrating by 0.05 Å."""
+    rng = np.random.default_rng(seed)
     grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
     n_frames = 400
     positions = [rng.uniform(0, 12, size=(64, 3)) if f < n_frames // 2
@@ -99,6 +99,13 @@ def test_order_per_window_sees_a_cell_crystallise():
                 times_fs=[FRAME_FS * k for k in range(n_frames)], temperature_K=1000.0,
                 kinetic_temperatures_K=[1000.0] * n_frames,
                 potential_energies_eV=list(rng.normal(size=n_frames)))
+    return run
+
+
+def test_order_per_window_sees_a_cell_crystallise():
+    """First half: atoms at random; second half: a simple cubic lattice (a = 3 Å) with small
+    vibrations. Coordination within 3.5 Å goes to 6 and q6 to the lattice's 0.354."""
+    run = _crystallising_cell(seed=9)
     spec = OrderSpec.parse("Ba-Ba:3.5,Ba:3.5")
     assert (spec.centre, spec.neighbour, spec.q_element, spec.frames) == ("Ba", "Ba", "Ba", 20)
     disordered, crystal = aging_profile(run, window_ps=2.0, order=spec)
@@ -188,15 +195,7 @@ def test_pair_peaks_per_window_see_a_lattice_form():
     pairs are refused with the reason."""
     from ionflux.md.aging import parse_element_pair
 
-    rng = np.random.default_rng(3)
-    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)]) * 3.0
-    n_frames = 400
-    positions = [rng.uniform(0, 12, size=(64, 3)) if f < n_frames // 2
-                 else grid + rng.normal(scale=0.05, size=(64, 3)) for f in range(n_frames)]
-    run = MDRun(symbols=["Ba"] * 64, cell=np.eye(3) * 12.0, positions=positions,
-                times_fs=[FRAME_FS * k for k in range(n_frames)], temperature_K=1000.0,
-                kinetic_temperatures_K=[1000.0] * n_frames,
-                potential_energies_eV=list(rng.normal(size=n_frames)))
+    run = _crystallising_cell(seed=3)
     gas, lattice = aging_profile(run, window_ps=2.0, pairs=[parse_element_pair("Ba-Ba")])
     height, r = lattice.pair_peaks["Ba-Ba"]
     assert min(abs(r - 3.0 * np.sqrt(n)) for n in (1, 2, 3, 4)) < 0.1 and height > 5
