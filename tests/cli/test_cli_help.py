@@ -25,3 +25,18 @@ def test_help_pages_are_whole(capsys: pytest.CaptureFixture, monkeypatch: pytest
         out = capsys.readouterr().out
         assert "<bool>" not in out, path
         assert "…" not in out, (path, [line for line in out.splitlines() if "…" in line])
+
+
+def test_command_summaries_are_one_line_of_source():
+    # typer's rich listing keeps single newlines of a docstring's first paragraph, which broke
+    # summaries mid-sentence ("... a record" / "of what was removed stays"); one source line each
+    root = typer.main.get_command(app)
+    broken = []
+    for path in _commands(root):
+        command = root
+        for name in path:
+            command = command.commands[name]
+        summary = (command.help or "").strip().split("\n\n")[0]
+        if "\n" in summary:
+            broken.append((" ".join(path), summary))
+    assert not broken, broken

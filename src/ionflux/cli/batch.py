@@ -160,9 +160,11 @@ def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
                                                       "largest product"),
                  top: int = typer.Option(3, min=1, help="phases shown per result"),
                  json_out: bool = typer.Option(False, "--json")) -> None:
-    """Results of the filed requests: per request, its state and, when done, the largest
-    product and the main phases with both fractions (mole fraction of formula units, cation
-    fraction; mean ± standard error over realisations)."""
+    """Results of the filed requests: state, and the largest product and main phases.
+
+    Per request, when done, both fractions of each main phase (mole fraction of formula
+    units, cation fraction; mean ± standard error over realisations).
+    """
     from ionflux.stages.predictions import prediction_stores
 
     stores = prediction_stores(store, data_dir)

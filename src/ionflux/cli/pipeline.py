@@ -97,8 +97,10 @@ def retire(
     data_dir: Path = _DATA_DIR,
     as_json: bool = typer.Option(False, "--json", help="print the records as JSON"),
 ) -> None:
-    """Unregister deleted trajectory files: their raw and per-replicate documents go, a record
-    of what was removed stays (the `retired` store); `ionflux build` then updates their groups.
+    """Unregister deleted trajectory files; `ionflux build` then updates their groups.
+
+    Their raw and per-replicate documents go; a record of what was removed stays (the
+    `retired` store).
 
     A file that still exists is refused (it would come back with the next ingest).
     """
@@ -182,8 +184,9 @@ def status(
                                help="exit code 1 when an item is pending or failed for a "
                                     "reason that needs action (known data gaps do not count)"),
 ) -> None:
-    """Documents per stage (up to date, pending, failed) and every failure with its reason and,
-    in one line, what it means.
+    """Documents per stage (up to date, pending, failed) and every failure with its reason.
+
+    Each failure also gets one line on what it means.
 
     Uses the settings the store's last build recorded unless --settings says otherwise.
 
@@ -270,8 +273,10 @@ def query(
     data_dir: Path = _DATA_DIR,
     as_json: bool = typer.Option(False, "--json", help="print the documents as JSON"),
 ) -> None:
-    """Print stored transport (aggregated over replicates, or imported published tensors) or
-    K_D documents."""
+    """Print stored transport or K_D documents.
+
+    Transport: aggregated over replicates, or imported published tensors.
+    """
     from ionflux.errors import InputError
 
     if what not in ("transport", "kd"):

@@ -70,8 +70,10 @@ def publish_command(
     json_out: bool = typer.Option(False, "--json", help="print the summary (and the shown "
                                                         "contributions) as JSON"),
 ) -> None:
-    """Publish transport, K_D and structures to MPContribs (one contribution per composition,
-    temperature and data source), or validate them offline and show some."""
+    """Publish transport, K_D and structures to MPContribs, or validate them offline.
+
+    One contribution per composition, temperature and data source; the dry run shows some.
+    """
     from rich.console import Console
 
     from ionflux.publish import MPContribsAPI, Record, prepare, submit

@@ -17,8 +17,11 @@ def report_command(
     grid: int = typer.Option(30, "--grid", help="edge of the CA grid in cells"),
     seed: int = typer.Option(0, "--seed", help="random seed of the CA"),
 ) -> None:
-    """Load the bundled Ba-Ti-O data into the store, build K_D documents, predict recipes
-    R1-R4 in full and thermo-only modes, and write a markdown report with figures."""
+    """Predict recipes R1-R4 from the bundled Ba-Ti-O data and write a markdown report.
+
+    Loads the bundled data into the store, builds K_D documents, predicts R1-R4 in full and
+    thermo-only modes, and writes the report with figures.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -67,8 +67,10 @@ def audit(
     path: str = typer.Option(None, "--file", help="audit this thermo JSON file instead"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Each entry's volume against its experimental cell, and breaches of the observed-polymorph
-    rule (SCIENCE.md §4). Exit code 1 when a rule is broken."""
+    """Each entry's volume against its experimental cell, and observed-polymorph breaches.
+
+    The observed-polymorph rule is SCIENCE.md §4. Exit code 1 when a rule is broken.
+    """
     import warnings
 
     from ionflux.thermo.audit import ThermoDataWarning

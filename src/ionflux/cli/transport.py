@@ -54,8 +54,10 @@ def analyze(
                                                                "cell's reduced formula)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Onsager matrix L (total, self, distinct), correlation factors and self-diffusion
-    coefficients with standard errors."""
+    """Onsager matrix L (total, self, distinct), correlation factors and D, with errors.
+
+    D: self-diffusion coefficients; every number with its standard error.
+    """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -153,8 +155,10 @@ def synthetic(
                                         "writes OUT itself"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
-    """Write a BaTiO3-like synthetic trajectory with an exactly known Onsager matrix, and the
-    analytic coefficients next to it (OUT.truth.json), for validating any transport code.
+    """Write a synthetic trajectory with an exactly known Onsager matrix, for validation.
+
+    BaTiO3-like; the analytic coefficients go next to it (OUT.truth.json), for validating
+    any transport code.
 
     The defaults (4 replicates of 20,000 frames) pass every quality check of `ionflux transport
     analyze` on all of them together: total L_ij errors shrink with replicates, not length.
@@ -229,10 +233,11 @@ def import_published(
              "factor against the bundled melts of a DFT-trained potential; recorded in each "
              "document's provenance and hashes. Without it the published numbers are kept"),
 ) -> None:
-    """Read published Onsager tensors (rxn-ca transport_db format) into transport documents
-    and run the physics checks on them (free-particle bound, centre-of-mass constraint, D
-    monotonic in T, MSD floor); with --store, import them into the store so `ionflux build`
-    makes K_D documents."""
+    """Read published Onsager tensors (rxn-ca transport_db format) and check their physics.
+
+    Physics checks: free-particle bound, centre-of-mass constraint, D monotonic in T, MSD
+    floor. With --store, import them into the store so `ionflux build` makes K_D documents.
+    """
     time_axis_factor = _time_axis_factor(time_axis_factor)
     if store is None:
         from ionflux.cli.transport_import import import_command
