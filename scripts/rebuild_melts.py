@@ -335,9 +335,9 @@ def _verdict(document: dict) -> str:
         return "not judged"
     if flag["passed"]:
         return "passes"
-    reason = flag["reason"]
-    why = reason[reason.find("fails (") + 7:].split(":")[0] if "fails (" in reason else reason
-    return f"fails ({why})"
+    # the rule's reason reads "<runs pooled>: fails (<what failed, with its numbers>)"
+    _, found, why = flag["reason"].partition(": fails (")
+    return f"fails ({why.removesuffix(')')})" if found else f"fails ({flag['reason']})"
 
 
 def _print_scan(folders: list[Path], melt: str, document: dict) -> list:

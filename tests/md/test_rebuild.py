@@ -143,8 +143,10 @@ def test_a_replaced_document_says_why_and_the_old_one_is_returned():
     assert replaced == [old]
     assert out["documents"][0]["D_self_cm2_s"] == new["D_self_cm2_s"]
     assert out["documents"][0]["provenance"]["method"]["replaces"] == "runs continued"
-    assert f"replaced: {old['formula']} {old['temperature_K']:g} K (runs continued)" in (
-        out["description"])
+    assert out["changes"][-1] == {"kind": "replaced", "note": "runs continued",
+                                  "melts": [f"{old['formula']} {old['temperature_K']:g} K"]}
+    assert out["changes"][:-1] == bundle["changes"]
+    assert f"{old['formula']} {old['temperature_K']:g} K" in out["description"]
     assert out["documents"][1:] == bundle["documents"][1:]
     assert "replaces" not in bundle["documents"][0]["provenance"]["method"]  # input untouched
     stranger = copy.deepcopy(old)
@@ -291,8 +293,10 @@ def test_a_variant_follows_the_selection_of_new_runs():
     assert now[("Ba3TiO5", 1750.0)]["n_replicates"] == 99
     assert now[("Ba3TiO5", 1750.0)]["provenance"]["method"]["replaces"] == "new runs"
     assert now[("BaTi4O9", 1750.0)]["provenance"]["method"]["added"] == "new runs"
-    assert out["description"].endswith(
-        "; updated: Ba3TiO5 1750 K, BaTi4O9 1750 K, BaTiO3 2000 K (removed) (new runs)")
+    assert out["changes"][-1] == {
+        "kind": "updated", "note": "new runs",
+        "melts": ["Ba3TiO5 1750 K", "BaTi4O9 1750 K", "BaTiO3 2000 K (removed)"]}
+    assert "BaTiO3 2000 K (removed)" in out["description"]
     with pytest.raises(InputError, match="needs a note"):
         update_variant(variant, [added], " ")
     with pytest.raises(InputError, match="two documents of one melt"):
@@ -315,3 +319,30 @@ def test_rebundle_writes_nothing_when_a_melt_cannot_be_exported(tmp_path):
     assert "BaTiO3 1750 K: export failed; not replaced" in result.stdout
     assert "nothing written" in result.stdout
     assert not target.exists()
+
+
+def test_changes_are_listed_once_and_the_description_stays_short():
+    """Each change goes into the file's ``changes`` with its note; the description names the
+    melts once, however many changes and however long their notes. A description written the
+    old way (notes inside it) moves into ``changes`` whole; one it cannot read is refused."""
+    from ionflux.md.rebuild import record_change, split_description
+
+    long_note = "runs continued (seeds 1, 2: policy fixed before); " * 20
+    export = {"description": "melts (as first made)", "documents": []}
+    for _ in range(5):
+        record_change(export, "replaced", ["Ba2TiO4 1750 K"], long_note)
+    record_change(export, "updated", ["BaTiO3 2000 K (removed)"], "why")
+    assert [c["note"] for c in export["changes"]] == [long_note] * 5 + ["why"]
+    assert export["description"] == (
+        "melts (as first made); changed since first made: Ba2TiO4 1750 K, BaTiO3 2000 K "
+        "(removed) (each change with its note in 'changes')")
+    old = {"description": "melts; replaced: Ba2TiO4 1750 K, Ba3TiO5 2000 K (a (b) c); "
+                          "updated: BaTiO3 2000 K (removed) (d)"}
+    assert split_description(old["description"]) == ("melts", [
+        {"kind": "replaced", "melts": ["Ba2TiO4 1750 K", "Ba3TiO5 2000 K"], "note": "a (b) c"},
+        {"kind": "updated", "melts": ["BaTiO3 2000 K (removed)"], "note": "d"}])
+    record_change(old, "replaced", ["Ba4TiO6 1750 K"], "e")
+    assert [c["note"] for c in old["changes"]] == ["a (b) c", "d", "e"]
+    assert old["description"].startswith("melts; changed since first made: Ba2TiO4 1750 K, ")
+    with pytest.raises(InputError, match="cannot read the change"):
+        split_description("melts; replaced: something unreadable")

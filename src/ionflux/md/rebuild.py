@@ -19,6 +19,7 @@ each replacement saying so.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,15 @@ from ionflux.errors import InputError
 from ionflux.md.selection import LEFT_OUT_ENTRY, left_out_entries
 
 _NOT_REMADE = " (first realisation; not remade)"
+
+#: Key of an export file's list of changes since it was first made: each ``{"kind":
+#: "replaced" | "updated", "melts": [...], "note": ...}``, oldest first.
+CHANGES_KEY = "changes"
+_CHANGED = "; changed since first made: "
+# how changes were written into the description before they had their own key
+_OLD_CHANGE = re.compile(r"; (replaced|updated): ")
+_OLD_BODY = re.compile(r"^((?:[A-Za-z0-9]+ [0-9.]+ K(?: \(removed\))?)(?:, [A-Za-z0-9]+ [0-9.]+ K"
+                       r"(?: \(removed\))?)*) \((.*)\)$", re.S)
 
 #: MD settings of every bundled distilled melt (runs/README.md): 2 fs steps, a frame every
 #: 5 steps (10 fs), 500 steps of equilibration before the first kept frame, 500-step chunks.
@@ -162,7 +172,8 @@ def replace_documents(bundle: Mapping[str, Any], replacements: Sequence[Mapping[
     """A copy of an export file (``description``, ``documents``, ``skipped``) with each of
     ``replacements`` in place of the bundled document of the same melt and temperature, and the
     documents it replaced. ``note`` says why and from which runs; it goes into each replacement's
-    ``provenance.method["replaces"]`` and, with the melts named, into the file's description, so
+    ``provenance.method["replaces"]`` and, with the melts named, into the file's ``changes``
+    (:func:`record_change`), so
     a replaced document is never silent. Runs the replaced document left out (ordered, out of the
     domain) are not remade, so what it said of them is carried into the replacement's
     ``runs_not_used``, marked as the first realisation's. Raises InputError for a replacement
@@ -191,8 +202,7 @@ def replace_documents(bundle: Mapping[str, Any], replacements: Sequence[Mapping[
         replaced.append(out["documents"][index[key]])
         out["documents"][index[key]] = new
     if seen:
-        names = ", ".join(f"{f} {t:g} K" for f, t in sorted(seen))
-        out["description"] = f"{out['description']}; replaced: {names} ({note})"
+        record_change(out, "replaced", [f"{f} {t:g} K" for f, t in sorted(seen)], note)
     return out, replaced
 
 
@@ -226,8 +236,39 @@ def update_variant(variant: Mapping[str, Any], documents: Sequence[Mapping[str, 
                         if (d["formula"], float(d["temperature_K"])) not in gone]
     touched += [f"{f} {t:g} K (removed)" for f, t in sorted(gone)]
     if touched:
-        out["description"] = f"{out['description']}; updated: {', '.join(touched)} ({note})"
+        record_change(out, "updated", touched, note)
     return out
+
+
+def split_description(description: str) -> tuple[str, list[dict[str, Any]]]:
+    """The description of an export file as first made, and the changes written into it
+    before they had their own key (``"; replaced: MELTS (NOTE)"``, ``"; updated: ..."``).
+    A description in today's form gives its first part and no changes. Raises InputError for a
+    change it cannot read (nothing is dropped silently)."""
+    head = description.split(_CHANGED)[0]
+    parts = _OLD_CHANGE.split(head)
+    changes = []
+    for kind, body in zip(parts[1::2], parts[2::2], strict=True):
+        match = _OLD_BODY.match(body)
+        if match is None:
+            raise InputError(f"cannot read the change {kind!r} in the description: {body[:80]!r}")
+        changes.append({"kind": kind, "melts": match.group(1).split(", "),
+                        "note": match.group(2)})
+    return parts[0], changes
+
+
+def record_change(export: dict[str, Any], kind: str, melts: Sequence[str], note: str) -> None:
+    """Append a change to ``export[CHANGES_KEY]`` (in place) and name every melt changed so
+    far in the description, once: each note lives in the list and in its documents, so the
+    description no longer grows by a note per change. Changes an older file wrote into its
+    description move into the list first."""
+    base, old = split_description(export["description"])
+    changes = export.setdefault(CHANGES_KEY, [])
+    changes[:0] = old
+    changes.append({"kind": kind, "melts": list(melts), "note": note})
+    named = sorted({melt for change in changes for melt in change["melts"]})
+    export["description"] = (f"{base}{_CHANGED}{', '.join(named)} (each change with its note "
+                             f"in '{CHANGES_KEY}')")
 
 
 def _runs_not_remade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
