@@ -27,16 +27,17 @@ def test_help_pages_are_whole(capsys: pytest.CaptureFixture, monkeypatch: pytest
         assert "…" not in out, (path, [line for line in out.splitlines() if "…" in line])
 
 
-def test_command_summaries_are_one_line_of_source():
-    # typer's rich listing keeps single newlines of a docstring's first paragraph, which broke
-    # summaries mid-sentence ("... a record" / "of what was removed stays"); one source line each
-    root = typer.main.get_command(app)
+
+def test_help_paragraphs_are_not_broken_mid_sentence():
+    # typer's rich help keeps a docstring's single line breaks, which broke summaries in the
+    # command list ("... a record" / "of what was removed stays") and every wrapped paragraph
+    # of a help page; the tree the CLI runs holds each paragraph on one line
+    from ionflux.cli import _command
+
     broken = []
-    for path in _commands(root):
-        command = root
-        for name in path:
-            command = command.commands[name]
-        summary = (command.help or "").strip().split("\n\n")[0]
-        if "\n" in summary:
-            broken.append((" ".join(path), summary))
+    stack = [((), _command())]
+    while stack:
+        path, node = stack.pop()
+        stack.extend(((*path, name), sub) for name, sub in getattr(node, "commands", {}).items())
+        broken += [(" ".join(path), p[:60]) for p in (node.help or "").split("\n\n") if "\n" in p]
     assert not broken, broken

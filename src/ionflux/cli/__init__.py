@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import importlib
 import importlib.util
+import inspect
 import sys
 from typing import Any
 
@@ -89,8 +90,20 @@ def _command(first: str | None = None) -> typer.core.TyperGroup:
                 if getattr(param, "is_flag", False) and param.metavar is None:
                     param.metavar = ""
             node.get_help_option = _no_type(node.get_help_option)
+            node.help = _unwrapped(node.help)
         _COMMAND[key] = command
     return _COMMAND[key]
+
+
+def _unwrapped(help_text: str | None) -> str | None:
+    """``help_text`` with each paragraph on one line: typer's rich help keeps a docstring's
+    single line breaks, so text wrapped at 100 columns in the source came out ragged at the
+    terminal's width (the terminal wraps it again anyway)."""
+    if not help_text:
+        return help_text
+    paragraphs = inspect.cleandoc(help_text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines())
+                       for paragraph in paragraphs)
 
 
 def _no_type(get_help_option: Any) -> Any:
