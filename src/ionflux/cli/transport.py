@@ -1,14 +1,18 @@
-"""``ionflux transport analyze|import``: Onsager transport from trajectories or published tables."""
+"""``ionflux transport analyze|synthetic|import``: Onsager transport from trajectories or tables."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ionflux.cli._parse import check_output_file
 from ionflux.errors import InputError
+
+if TYPE_CHECKING:
+    from ionflux.transport.synthetic import SyntheticSystem
 
 transport_app = typer.Typer(help="Onsager transport coefficients.", no_args_is_help=True)
 
@@ -158,7 +162,9 @@ def synthetic(
     """Write a synthetic trajectory with an exactly known Onsager matrix, for validation.
 
     BaTiO3-like; the analytic coefficients go next to it (OUT.truth.json), for validating
-    any transport code.
+    any transport code, and a metadata sidecar next to each file, so `ionflux ingest` takes
+    the folder as it is (a way to try the database pipeline without MD; the sidecar names the
+    data synthetic).
 
     The defaults (4 replicates of 20,000 frames) pass every quality check of `ionflux transport
     analyze` on all of them together: total L_ij errors shrink with replicates, not length.
@@ -185,7 +191,8 @@ def synthetic(
              [out.with_name(f"{stem}.r{r}{suffix}") for r in range(1, replicates + 1)])
     truth = out.with_name(stem + suffix + ".truth.json") if replicates == 1 else \
         out.with_name(stem + ".truth.json")
-    for path in (*paths, truth):
+    sidecars = [path.with_name(path.name + ".yaml") for path in paths]
+    for path in (*paths, truth, *sidecars):
         check_output_file(path, "OUT")
     rng = np.random.default_rng(seed)
     seeds = [seed] if replicates == 1 else [int(s) for s in rng.integers(0, 2**31, replicates)]
@@ -198,10 +205,37 @@ def synthetic(
                                 gzipped=path.suffix == ".gz")
         files.enter_context(atomic_output(truth, "w", encoding="utf-8")).write(
             system.truth().model_dump_json(indent=1))
+        for k, (sidecar, s) in enumerate(zip(sidecars, seeds, strict=True), start=1):
+            files.enter_context(atomic_output(sidecar, "w", encoding="utf-8")).write(
+                _synthetic_sidecar(system, f"r{k}", s, truth.name))
     written = ", ".join(str(p) for p in paths)
     typer.echo(f"wrote {written} and {truth} (T = {system.temperature_K:g} K, frame interval "
-               f"{system.frame_interval_fs:g} fs, both stored in the file); analyse them "
-               f"together: ionflux transport analyze {' '.join(str(p) for p in paths)}")
+               f"{system.frame_interval_fs:g} fs, both stored in the file), each with a "
+               f"sidecar (.yaml); analyse them together: ionflux transport analyze "
+               f"{' '.join(str(p) for p in paths)}; or register them: ionflux ingest "
+               f"{out.parent}")
+
+
+def _synthetic_sidecar(system: SyntheticSystem, replicate: str, seed: int, truth_name: str) -> str:
+    """The metadata sidecar (YAML) of one synthetic replicate: a valid
+    :class:`~ionflux.storage.documents.TrajectoryMetadata` that says the data are synthetic."""
+    import yaml
+
+    from ionflux import __version__
+    from ionflux.storage.documents import TrajectoryMetadata
+
+    counts = system.counts
+    metadata = TrajectoryMetadata(
+        formula="".join(f"{el}{n if n > 1 else ''}" for el, n in counts.items()),
+        temperature_K=system.temperature_K, replicate=replicate,
+        frame_interval_fs=system.frame_interval_fs,
+        phase="synthetic: correlated Brownian walks, not a material",
+        potential="none (synthetic trajectory with an exactly known Onsager matrix)",
+        potential_version=__version__, md_engine="ionflux transport synthetic",
+        md_engine_version=__version__,
+        notes=f"seed {seed}; the analytic Onsager matrix is in {truth_name}")
+    return yaml.safe_dump(metadata.model_dump(exclude_none=True, exclude_defaults=True),
+                          sort_keys=False)
 
 
 def _time_axis_factor(text: str | None) -> float | str | None:
