@@ -75,6 +75,8 @@ def test_partial_run_is_marked_and_state_mismatch_refused(tmp_path, atoms):
 def test_bad_settings_and_missing_teacher(monkeypatch):
     with pytest.raises(InputError, match="multiple of frame_every"):
         ChunkSettings(frame_every=7, chunk_steps=10)
+    with pytest.raises(InputError, match="99999 K is outside the physically sensible range"):
+        ChunkSettings(temperature_K=99999.0)
     with pytest.raises(InputError, match="unknown teacher"):
         load_teacher("mace")
     monkeypatch.setitem(sys.modules, "torch", None)

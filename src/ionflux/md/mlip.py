@@ -27,6 +27,7 @@ import numpy as np
 
 from ionflux.errors import InputError
 from ionflux.md.run import MDRun, file_sha256, package_versions, record_frame
+from ionflux.units import TEMPERATURE_RANGE_K, range_problem
 
 MANIFEST = "manifest.json"
 STATE = "state.npz"
@@ -58,6 +59,12 @@ class ChunkSettings:
     def __post_init__(self) -> None:
         if not (self.temperature_K > 0 and self.timestep_fs > 0 and self.friction_per_fs > 0):
             raise InputError("MLIP MD: temperature, time step and friction must be positive")
+        # the range every sidecar and document accepts: a typo (99999 K) is refused here, not
+        # after the first chunk leaves the potential's domain
+        problem = range_problem(self.temperature_K, "MLIP MD: temperature", "K",
+                                TEMPERATURE_RANGE_K)
+        if problem:
+            raise InputError(problem)
         if self.frame_every < 1 or self.chunk_steps % self.frame_every:
             raise InputError(f"MLIP MD: chunk_steps ({self.chunk_steps}) must be a multiple of "
                              f"frame_every ({self.frame_every})")
