@@ -10,7 +10,8 @@ realisations), through ``predict(..., cache=False)``. What each printed number m
   fractions of all formula units.
 * majority probability (full mode): PredictionDoc.majority_probability, the fraction of
   realisations in which a product is the largest at the end, averaged over seeds (= over all
-  realisations, every seed having the same number).
+  realisations, every seed having the same number), with a 95 % Wilson interval over the
+  independent input draws of all seeds (realisations sharing a draw count once).
 * statements (ionflux.ca.fidelity.STATEMENTS, each test written out): a verdict per seed; the
   printed verdict is PASS if every seed passes, fail if every seed fails and FLIPS (counted as
   not met) if the seeds disagree; the numbers behind every seed's verdict follow. A statement
@@ -434,6 +435,7 @@ def main() -> None:
     seeds = args.seed_list
 
     from ionflux.ca.fidelity import product_shares
+    from ionflux.ca.predict import wilson_interval
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
     from ionflux.ca.settings import AutomatonSettings, ScoringSettings
 
@@ -452,14 +454,19 @@ def main() -> None:
             print(f"{recipe} {mode:<12} {shares_line(pooled_end(docs, recipe, mode, seeds))}")
 
     print("\n== majority probability, full mode (share of realisations in which each product is "
-          "the largest at the end; mean over seeds)")
+          "the largest at the end; mean over seeds; 95 % Wilson interval over the independent "
+          "input draws of all seeds, ionflux.ca.predict.majority_interval)")
     for recipe in RECIPES:
         probs: dict[str, float] = {}
+        draws = sum(docs[(recipe, "full", seed)].uncertainty.get("independent_draws", 0)
+                    for seed in seeds)
         for seed in seeds:
             for phase, p in docs[(recipe, "full", seed)].majority_probability.items():
                 probs[phase] = probs.get(phase, 0.0) + p / len(seeds)
         ranked = sorted(((p, phase) for phase, p in probs.items() if p > 0), reverse=True)
-        print(f"{recipe}: " + (", ".join(f"{phase} {p:.2f}" for p, phase in ranked) or "none"))
+        print(f"{recipe} ({draws} draws): " + (", ".join(
+            f"{phase} {p:.2f} ({low:.2f}-{high:.2f})" for p, phase in ranked
+            for low, high in [wilson_interval(p, draws)]) or "none"))
 
     print("\n== literature statements (verdict per mode: PASS every seed, fail every seed, FLIPS "
           "if seeds disagree; [per-seed P/f]; the numbers per seed)")

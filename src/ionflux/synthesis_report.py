@@ -241,7 +241,8 @@ def _prediction_table(docs: Sequence[Any]) -> list[str]:
                 cells.append(f"{values.get(phase, 0.0):.3f}"
                              + ("" if err is None else f" ± {err:.3f}"))
         out.append(f"| {phase} | " + " | ".join(cells) + " |")
-    out.append("| largest product by formula units (P over realisations) | " + " | ".join(
+    out.append("| largest product by formula units (P over realisations; 95 % interval over "
+               "the independent input draws) | " + " | ".join(
         f"{_largest_product(d)} | " for d in docs) + "|")
     return out
 
@@ -251,7 +252,7 @@ def _largest_product(doc: Any) -> str:
     if not chances:
         return "-"
     best = max(chances, key=chances.__getitem__)
-    return f"{best} ({chances[best]:.2f})"
+    return f"{best} ({doc.majority_text(best)})"
 
 
 def _statement_lines(docs: Sequence[Any]) -> list[str]:

@@ -120,6 +120,11 @@ class PredictionDoc(BaseModel):
     majority_probability: dict[str, float] = Field(
         default_factory=dict, description="fraction of realisations in which each product "
                                           "(precursors excluded) is the largest at the end")
+    majority_probability_interval: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="95 % Wilson interval of each majority probability, "
+                                          "over the realisations' independent input draws "
+                                          "(uncertainty.independent_draws), not the "
+                                          "realisations: those sharing a draw mostly agree")
     uncertainty: dict = Field(default_factory=dict, description="what was sampled per "
                                                                 "realisation and which input "
                                                                 "dominates the spread")
@@ -127,6 +132,21 @@ class PredictionDoc(BaseModel):
     ionflux_version: str
     created_at: datetime = Field(default_factory=utcnow)
     from_cache: bool = Field(False, description="served from the predictions cache")
+
+    def majority_text(self, phase: str, draws: bool = True) -> str:
+        """``phase``'s majority probability with its 95 % interval and the number of
+        independent input draws behind it, e.g. ``0.50 (0.15-0.85, 4 draws)``; "-" when the
+        phase is not a product; ``draws=False`` leaves the count out (a table states it once).
+        Predictions cached before the interval existed show P alone."""
+        chance = self.majority_probability.get(phase)
+        if chance is None:
+            return "-"
+        interval = self.majority_probability_interval.get(phase)
+        count = self.uncertainty.get("independent_draws")
+        if interval is None or count is None:
+            return f"{chance:.2f}"
+        tail = f", {count} draws" if draws else ""
+        return f"{chance:.2f} ({interval[0]:.2f}-{interval[1]:.2f}{tail})"
 
     def dominant_phase(self) -> str:
         return max(self.final_mol_fraction, key=self.final_mol_fraction.__getitem__)

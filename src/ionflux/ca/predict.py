@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -470,6 +471,41 @@ def majority_probability(result: Any, precursors: Sequence[str]) -> dict[str, fl
     return {p: c / shares.shape[0] for p, c in counts.items()}
 
 
+def independent_draws(realisations: int, sampled: Mapping[str, bool]) -> list[int]:
+    """Group of each realisation such that different groups share no input draw.
+
+    In the crossed blocks of :func:`draw_layout` two realisations share a thermodynamic draw
+    and two a K_D draw: with both inputs sampled a block of four is one group, with one input
+    sampled each of its draws is a group (the other input is fixed), with neither every
+    realisation is its own (only the automaton's noise differs)."""
+    layout = draw_layout(realisations)
+    thermo, kd = sampled.get("thermodynamics", False), sampled.get("K_D", False)
+    if realisations % 4 or not (thermo or kd):
+        return list(range(realisations))
+    if thermo and kd:
+        return [r // 4 for r in range(realisations)]
+    return [t_draw if thermo else k_draw for t_draw, k_draw in layout]
+
+
+def wilson_interval(p: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``p`` seen in ``n`` independent trials (95 % at
+    z = 1.96, the normal 97.5 % quantile): unlike p ± z SE it is not empty at p = 0 or 1,
+    where a few draws decide."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def majority_interval(probability: Mapping[str, float], groups: Sequence[int]
+                      ) -> dict[str, tuple[float, float]]:
+    """95 % interval of each majority probability, counting the independent groups of
+    :func:`independent_draws` as the trials: realisations that share a draw mostly agree on
+    the majority (thermodynamics dominates the spread), so counting them apart would
+    overstate the precision; counting groups errs the other way, slightly wide."""
+    n = len(set(groups))
+    return {phase: wilson_interval(p, n) for phase, p in probability.items()}
+
+
 def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
               table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
               warnings: list[str], *, runtime_s: float, automaton_s: float,
@@ -494,6 +530,7 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
     if result.moles.shape[0] < 2:
         warnings.append("one realisation: standard errors are undefined (null)")
     swaps = getattr(result, "swaps", None)
+    chances = majority_probability(result, list(inputs.precursors))
     return PredictionDoc(
         key=key, data_version=version, inputs=inputs,
         final_mol_fraction=series[-1].mol_fraction,
@@ -502,7 +539,11 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         cell_updates=result.cell_updates, runtime_s=runtime_s, automaton_s=automaton_s,
         warnings=warnings, model=model or {}, hull=hull or {},
         step_ends=step_ends(result, inputs.profile),
-        majority_probability=majority_probability(result, list(inputs.precursors)),
+        majority_probability=chances,
+        majority_probability_interval=(
+            majority_interval(chances, independent_draws(result.moles.shape[0],
+                                                         uncertainty["sampled"]))
+            if uncertainty and "sampled" in uncertainty else {}),
         uncertainty=uncertainty or {},
         mean_swaps=None if swaps is None else float(np.mean(swaps)),
         ionflux_version=__version__)
@@ -746,9 +787,11 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                                seed=seed, settings=automaton,
                                on_updates=with_cancel(tick, cancel), tables=tables)
     t_end = time.perf_counter()
+    groups = independent_draws(realisations, sampled)
     uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
                                                  "K_D draws" if realisations % 4 == 0 else
                    "own draws per realisation",
+                   "independent_draws": len(set(groups)),
                    **attribute_spread(result, list(ratios), realisations, sampled)}
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
                     warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,

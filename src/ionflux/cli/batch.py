@@ -193,7 +193,7 @@ def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
             typer.echo(head + (f" ({r['error']})" if r.get("error") else ""))
             continue
         typer.echo(f"{head}; largest product by formula units {r['largest_product']} "
-                   f"(P {r['largest_product_probability']:.2f})")
+                   f"(P {r['largest_product_probability_text']})")
         for p in r["phases"]:
             typer.echo(f"  {p['phase']:<12} mole fraction {_pm(p['mol_fraction'])}, "
                        f"cation fraction {_pm(p['cation_fraction'])}")
@@ -229,8 +229,13 @@ def _results(requests, predictions, failures, top: int) -> list[dict]:
             chances = doc.majority_probability
             best = max(chances, key=chances.__getitem__) if chances else None
             main = sorted(doc.final_mol_fraction, key=lambda p: -doc.final_mol_fraction[p])
+            interval = doc.majority_probability_interval.get(best) if best else None
             row.update(state="done", largest_product=best,
                        largest_product_probability=chances.get(best, 0.0) if best else 0.0,
+                       largest_product_probability_interval=(
+                           None if interval is None else list(interval)),
+                       largest_product_probability_text=doc.majority_text(best) if best
+                       else "-",
                        time_axis=doc.time_axis,
                        phases=[{"phase": p,
                                 "mol_fraction": [doc.final_mol_fraction[p],

@@ -110,17 +110,19 @@ def _print_human(doc) -> None:
     table.add_column("phase")
     table.add_column("mole fraction (formula units)", justify="right")
     table.add_column("cation fraction", justify="right")
-    table.add_column("P(largest product)", justify="right")
+    table.add_column("P(largest product), 95 %", justify="right")
     cations, cation_errors = doc.final_cation_fraction, doc.final_cation_fraction_stderr
     for phase, value in sorted(doc.final_mol_fraction.items(), key=lambda kv: -kv[1]):
-        chance = doc.majority_probability.get(phase)
         table.add_row(phase, _pm(value, doc.final_mol_fraction_stderr[phase]),
                       _pm(cations[phase], cation_errors[phase]),
-                      "-" if chance is None else f"{chance:.2f}")
+                      doc.majority_text(phase, draws=False))
     console.print(table)
     console.print("mean ± standard error over realisations, at the end of the profile; P: "
                   "share of realisations in which the phase is the largest product by formula "
-                  "units (precursors excluded)", soft_wrap=True, markup=False)
+                  "units (precursors excluded), with its 95 % interval over the "
+                  f"{doc.uncertainty.get('independent_draws', '?')} independent input draws "
+                  "(realisations sharing a draw mostly agree, so they count once)",
+                  soft_wrap=True, markup=False)
     for definition in doc.fraction_definitions.values():
         console.print(definition, soft_wrap=True, markup=False)
     console.print(doc.time_axis, soft_wrap=True, markup=False)
