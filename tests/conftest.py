@@ -7,6 +7,7 @@ use it). A server that cannot start fails the test loudly; nothing is skipped.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """maggma's Builder.run() sets the root logger to DEBUG and adds a handler; without this,
+    one test calling it made every later library log (e.g. pymongo heartbeats after the test
+    server stopped) print for the rest of the session."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
 
 
 @pytest.fixture

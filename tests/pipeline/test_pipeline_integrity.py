@@ -60,8 +60,9 @@ def test_shared_store_uploads_only_parsed_bytes_and_quotes_nothing(
     (path, error), = report.failed
     assert path == str(bad) and "not a readable trajectory" in error
     assert SECRET not in error and "private" not in error
-    db = MongoClient(mongo_uri).get_default_database()
-    assert len(list(db["trajectory_files.files"].find({}))) == 1
+    with MongoClient(mongo_uri) as client:  # closed: no heartbeats after the server stops
+        files = client.get_default_database()["trajectory_files.files"]
+        assert len(list(files.find({}))) == 1
     pipe.close()
 
 
@@ -71,8 +72,9 @@ def test_concurrent_uploads_store_one_copy(tmp_path: Path, mongo_uri: str):
     from ionflux.io.trajectory import file_sha256
 
     sha = file_sha256(path)
-    blobs = [GridFSBlobs(mongo_uri, MongoClient(mongo_uri).get_default_database().name)
-             for _ in range(4)]
+    with MongoClient(mongo_uri) as client:
+        name = client.get_default_database().name
+    blobs = [GridFSBlobs(mongo_uri, name) for _ in range(4)]
     start = threading.Barrier(4)
     results = []
 
@@ -85,8 +87,9 @@ def test_concurrent_uploads_store_one_copy(tmp_path: Path, mongo_uri: str):
         t.start()
     for t in threads:
         t.join()
-    db = MongoClient(mongo_uri).get_default_database()
-    assert len(list(db["trajectory_files.files"].find({"filename": sha}))) == 1
+    with MongoClient(mongo_uri) as client:
+        files = client.get_default_database()["trajectory_files.files"]
+        assert len(list(files.find({"filename": sha}))) == 1
     assert sorted(results) == [False, False, False, True]
     out = tmp_path / "back.extxyz"
     blobs[0].fetch(sha, out)

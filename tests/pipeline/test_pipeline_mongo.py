@@ -74,7 +74,8 @@ def test_gridfs_blobs_round_trip_and_dedupe(tmp_path: Path, mongo_uri: str):
     path = tmp_path / "f.bin"
     path.write_bytes(bytes(range(256)) * 4000)  # 1 MB: several GridFS chunks
     sha = file_sha256(path)
-    db = MongoClient(mongo_uri).get_default_database().name
+    with MongoClient(mongo_uri) as client:
+        db = client.get_default_database().name
     blobs = GridFSBlobs(mongo_uri, db, "files")
     assert blobs.put(path, sha) is True
     assert blobs.put(path, sha) is False  # content-addressed: stored once
