@@ -435,9 +435,9 @@ def main() -> None:
     seeds = args.seed_list
 
     from ionflux.ca.fidelity import product_shares
-    from ionflux.ca.predict import wilson_interval
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
     from ionflux.ca.settings import AutomatonSettings, ScoringSettings
+    from ionflux.ca.spread import wilson_interval
 
     t0 = time.perf_counter()
     base_scoring, base_automaton = ScoringSettings(), AutomatonSettings()
@@ -455,7 +455,7 @@ def main() -> None:
 
     print("\n== majority probability, full mode (share of realisations in which each product is "
           "the largest at the end; mean over seeds; 95 % Wilson interval over the independent "
-          "input draws of all seeds, ionflux.ca.predict.majority_interval)")
+          "input draws of all seeds, ionflux.ca.spread.majority_interval)")
     for recipe in RECIPES:
         probs: dict[str, float] = {}
         draws = sum(docs[(recipe, "full", seed)].uncertainty.get("independent_draws", 0)

@@ -98,7 +98,7 @@ def test_transport_uncertainty_widens_the_reported_spread():
 def test_realisations_sharing_a_draw_count_once():
     """The crossed blocks of four share draws: with both inputs sampled a block is one
     independent unit, with one input its draws are, with neither every realisation is."""
-    from ionflux.ca.predict import independent_draws
+    from ionflux.ca.spread import independent_draws
 
     both, thermo, kd = ({"thermodynamics": t, "K_D": k}
                         for t, k in ((True, True), (True, False), (False, True)))
@@ -116,7 +116,7 @@ def test_wilson_interval_agrees_with_scipy_and_covers_when_draws_are_counted():
     independent would cover it in < 85 %."""
     from scipy.stats import binom, binomtest
 
-    from ionflux.ca.predict import wilson_interval
+    from ionflux.ca.spread import wilson_interval
 
     for k, n in ((0, 4), (2, 4), (8, 10), (3, 12), (12, 12)):
         ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
@@ -136,7 +136,7 @@ def test_a_prediction_states_its_majority_interval_over_independent_draws():
                   grid=8, thermo=fake_batio_thermo(), cache=False,
                   kd=KDWithErrors({p: 1e-3 for p in BA_TI_O_PRODUCTS}, rel=None),
                   scoring=ScoringSettings(s=3e9), automaton=AutomatonSettings())
-    from ionflux.ca.predict import wilson_interval
+    from ionflux.ca.spread import wilson_interval
 
     assert doc.uncertainty["sampled"] == {"thermodynamics": True, "K_D": False}
     assert doc.uncertainty["independent_draws"] == 4

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from ionflux.ca.predict import attribute_spread, draw_layout
 from ionflux.ca.reactions import enumerate_reactions, phase_infos, reaction_energy_per_atom
+from ionflux.ca.spread import attribute_spread, draw_layout
 from ionflux.errors import InputError
 from ionflux.thermo import ThermoData
 from ionflux.thermo.uncertainty import (

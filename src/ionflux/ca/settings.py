@@ -49,7 +49,7 @@ CALIBRATED_S = 1.3e8
 INERTIA = 4.0
 
 #: Realisations per prediction by default: two blocks of four, so the spread can be split into
-#: thermodynamics, K_D and automaton noise (ionflux.ca.predict.attribute_spread).
+#: thermodynamics, K_D and automaton noise (ionflux.ca.spread.attribute_spread).
 DEFAULT_REALISATIONS = 8
 
 ScoreMode = Literal["full", "self-only", "thermo-only"]
