@@ -81,6 +81,18 @@ def test_page_predicts_plots_and_shows_kd(server, browser, tmp_path):
              float(r.find_elements(By.TAG_NAME, "td")[1].text) for r in rows}
     assert table == pytest.approx({k: round(v, 4) for k, v in
                                    doc["final_mol_fraction"].items()}, abs=1e-4)
+    # and each product's majority probability with its interval over the independent draws
+    chances = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[3]
+               .text for r in rows}
+    for phase, text in chances.items():
+        p = doc["majority_probability"].get(phase)
+        if p is None:
+            assert text == "-"  # a precursor
+            continue
+        low, high = doc["majority_probability_interval"][phase]
+        assert text == f"{p:.2f} ({low:.2f}-{high:.2f})"
+    assert f"over {doc['uncertainty']['independent_draws']} independent draws" in (
+        browser.find_elements(By.CSS_SELECTOR, "#final tr")[0].text)
     # clicking a legend entry hides that phase (interactive)
     legend = [e for e in browser.find_elements(By.CSS_SELECTOR, ".u-legend .u-series")
               if e.is_displayed()]

@@ -113,17 +113,30 @@ function plotPrediction(doc) {
   const table = document.getElementById("final");
   table.replaceChildren();
   const head = el("tr");
-  for (const h of ["phase", "final mole fraction", "± stderr"]) head.append(el("th", {}, h));
+  const draws = (doc.uncertainty || {}).independent_draws;
+  for (const h of ["phase", "final mole fraction", "± stderr",
+                   `P(largest product), 95 % over ${draws ?? "?"} independent draws`]) {
+    head.append(el("th", {}, h));
+  }
   table.append(head);
   for (const ph of Object.keys(doc.final_mol_fraction).sort(
     (a, b) => doc.final_mol_fraction[b] - doc.final_mol_fraction[a])) {
     const tr = el("tr");
     const err = doc.final_mol_fraction_stderr[ph];
     tr.append(el("td", {}, ph), el("td", {}, doc.final_mol_fraction[ph].toFixed(4)),
-              el("td", {}, err == null ? "-" : err.toFixed(4)));
+              el("td", {}, err == null ? "-" : err.toFixed(4)),
+              el("td", {}, majorityText(doc, ph)));
     table.append(tr);
   }
   document.getElementById("result").dataset.ready = "1";
+}
+
+// precursors have no majority probability; predictions cached before the interval show P alone
+function majorityText(doc, phase) {
+  const p = (doc.majority_probability || {})[phase];
+  if (p == null) return "-";
+  const range = (doc.majority_probability_interval || {})[phase];
+  return range ? `${p.toFixed(2)} (${range[0].toFixed(2)}-${range[1].toFixed(2)})` : p.toFixed(2);
 }
 
 async function runPrediction(event) {
