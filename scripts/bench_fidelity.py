@@ -465,7 +465,7 @@ def main() -> None:
                 probs[phase] = probs.get(phase, 0.0) + p / len(seeds)
         ranked = sorted(((p, phase) for phase, p in probs.items() if p > 0), reverse=True)
         print(f"{recipe} ({draws} draws): " + (", ".join(
-            f"{phase} {p:.2f} ({low:.2f}-{high:.2f})" for p, phase in ranked
+            f"{phase} {p:.2f} [{low:.2f}-{high:.2f}]" for p, phase in ranked
             for low, high in [wilson_interval(p, draws)]) or "none"))
 
     print("\n== literature statements (verdict per mode: PASS every seed, fail every seed, FLIPS "

@@ -146,4 +146,4 @@ def test_a_prediction_states_its_majority_interval_over_independent_draws():
     best = max(doc.majority_probability, key=doc.majority_probability.__getitem__)
     low, high = doc.majority_probability_interval[best]
     assert doc.majority_text(best) == (f"{doc.majority_probability[best]:.2f} "
-                                       f"({low:.2f}-{high:.2f}, 4 draws)")
+                                       f"[{low:.2f}-{high:.2f}, 4 draws]")

@@ -90,7 +90,7 @@ def test_page_predicts_plots_and_shows_kd(server, browser, tmp_path):
             assert text == "-"  # a precursor
             continue
         low, high = doc["majority_probability_interval"][phase]
-        assert text == f"{p:.2f} ({low:.2f}-{high:.2f})"
+        assert text == f"{p:.2f} [{low:.2f}-{high:.2f}]"
     assert f"over {doc['uncertainty']['independent_draws']} independent draws" in (
         browser.find_elements(By.CSS_SELECTOR, "#final tr")[0].text)
     # clicking a legend entry hides that phase (interactive)

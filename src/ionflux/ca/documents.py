@@ -135,7 +135,7 @@ class PredictionDoc(BaseModel):
 
     def majority_text(self, phase: str, draws: bool = True) -> str:
         """``phase``'s majority probability with its 95 % interval and the number of
-        independent input draws behind it, e.g. ``0.50 (0.15-0.85, 4 draws)``; "-" when the
+        independent input draws behind it, e.g. ``0.50 [0.15-0.85, 4 draws]``; "-" when the
         phase is not a product; ``draws=False`` leaves the count out (a table states it once).
         Predictions cached before the interval existed show P alone."""
         chance = self.majority_probability.get(phase)
@@ -146,7 +146,7 @@ class PredictionDoc(BaseModel):
         if interval is None or count is None:
             return f"{chance:.2f}"
         tail = f", {count} draws" if draws else ""
-        return f"{chance:.2f} ({interval[0]:.2f}-{interval[1]:.2f}{tail})"
+        return f"{chance:.2f} [{interval[0]:.2f}-{interval[1]:.2f}{tail}]"
 
     def dominant_phase(self) -> str:
         return max(self.final_mol_fraction, key=self.final_mol_fraction.__getitem__)

@@ -136,7 +136,7 @@ function majorityText(doc, phase) {
   const p = (doc.majority_probability || {})[phase];
   if (p == null) return "-";
   const range = (doc.majority_probability_interval || {})[phase];
-  return range ? `${p.toFixed(2)} (${range[0].toFixed(2)}-${range[1].toFixed(2)})` : p.toFixed(2);
+  return range ? `${p.toFixed(2)} [${range[0].toFixed(2)}-${range[1].toFixed(2)}]` : p.toFixed(2);
 }
 
 async function runPrediction(event) {
