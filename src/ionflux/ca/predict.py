@@ -362,10 +362,12 @@ def progress_bar(total_updates: int, enabled: bool, label: str,
         TimeRemainingColumn,
     )
 
+    console = Console(stderr=True)
+    # off when stderr is a file or pipe: a transient bar there leaves only blank lines
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
                   TextColumn("eta"), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=total_updates)
         yield lambda n: bar.advance(task, n)
 
@@ -378,7 +380,11 @@ def _status(enabled: bool, message: str) -> Iterator[None]:
         return
     from rich.console import Console
 
-    with Console(stderr=True).status(message):
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(message):
         yield
 
 
