@@ -201,3 +201,14 @@ def test_default_candidates_outside_ba_ti_o_are_the_reachable_compounds():
 def test_unknown_element_is_a_one_line_error_from_python(name):
     with pytest.raises(InputError, match="not a chemical formula"):
         predict({name: 1, "TiO2": 1}, [(1250.0, 1.0)], mode="thermo-only", grid=6, cache=False)
+
+
+def test_progress_bar_prints_nothing_when_stderr_is_not_a_terminal(capsys):
+    # a transient rich bar written to a file or pipe leaves blank lines behind
+    from ionflux.ca.predict import progress_bar
+    from ionflux.ca.settings import AutomatonSettings
+
+    with progress_bar(10**9, True, "R1 full", AutomatonSettings()) as tick:
+        assert tick is not None  # long enough for a bar
+        tick(10**8)
+    assert capsys.readouterr().err == ""
