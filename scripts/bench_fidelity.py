@@ -43,8 +43,9 @@ Nothing here chooses a setting: the defaults come from the rules stated in ionfl
 96 realisations per seed in the verdict sections (48 independent thermodynamic draws), 24 in
 the s scan and the sensitivity rows: with 8, seed-to-seed scatter decided verdicts (R2's
 Ti-rich share 0.82-0.91 around the 0.90 line; FLIPS) and R3's leading product (BaTi5O11 0.46
-vs Ba2Ti9O20 0.33 of the products with 8, 0.29 vs 0.38 with 24); with 24, R1's impurity
-statement still flipped (its 1500 K lead 1.1-3.6 SE per seed; 5.3-6.5 SE with 96).
+vs Ba2Ti9O20 0.33 of the products with 8, 0.29 vs 0.38 with 24, 0.39 vs 0.24 with 96); with
+24, R1's impurity statement still flipped (its 1500 K lead 1.1-3.6 SE per seed; 5.3-6.5 SE
+with 96).
 
     python scripts/bench_fidelity.py [--seeds 3] [--realisations 96]
                                      [--sensitivity-realisations 24] [--grid 30] [--seed 1]
