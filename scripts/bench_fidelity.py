@@ -450,7 +450,7 @@ def main() -> None:
     from ionflux.ca.fidelity import product_shares
     from ionflux.ca.recipes import SWEEPS_PER_HOUR
     from ionflux.ca.settings import AutomatonSettings, ScoringSettings
-    from ionflux.ca.spread import wilson_interval
+    from ionflux.ca.spread import majority_interval
 
     t0 = time.perf_counter()
     base_scoring, base_automaton = ScoringSettings(), AutomatonSettings()
@@ -478,9 +478,10 @@ def main() -> None:
             for phase, p in docs[(recipe, "full", seed)].majority_probability.items():
                 probs[phase] = probs.get(phase, 0.0) + p / len(seeds)
         ranked = sorted(((p, phase) for phase, p in probs.items() if p > 0), reverse=True)
+        intervals = majority_interval(probs, draws)
         print(f"{recipe} ({draws} draws): " + (", ".join(
-            f"{phase} {p:.2f} [{low:.2f}-{high:.2f}]" for p, phase in ranked
-            for low, high in [wilson_interval(p, draws)]) or "none"))
+            f"{phase} {p:.2f} [{intervals[phase][0]:.2f}-{intervals[phase][1]:.2f}]"
+            for p, phase in ranked) or "none"))
 
     print("\n== literature statements (verdict per mode: PASS every seed, fail every seed, FLIPS "
           "if seeds disagree; [per-seed P/f]; the numbers per seed)")

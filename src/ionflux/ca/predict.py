@@ -447,9 +447,8 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         step_ends=step_ends(result, inputs.profile),
         majority_probability=chances,
         majority_probability_interval=(
-            majority_interval(chances, independent_draws(result.moles.shape[0],
-                                                         uncertainty["sampled"]))
-            if uncertainty and "sampled" in uncertainty else {}),
+            majority_interval(chances, uncertainty["independent_draws"])
+            if uncertainty and "independent_draws" in uncertainty else {}),
         uncertainty=uncertainty or {},
         mean_swaps=None if swaps is None else float(np.mean(swaps)),
         ionflux_version=__version__)
@@ -693,11 +692,10 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                                seed=seed, settings=automaton,
                                on_updates=with_cancel(tick, cancel), tables=tables)
     t_end = time.perf_counter()
-    groups = independent_draws(realisations, sampled)
     uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
                                                  "K_D draws" if realisations % 4 == 0 else
                    "own draws per realisation",
-                   "independent_draws": len(set(groups)),
+                   "independent_draws": len(set(independent_draws(realisations, sampled))),
                    **attribute_spread(result, list(ratios), realisations, sampled)}
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
                     warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,

@@ -112,11 +112,10 @@ def wilson_interval(p: float, n: int, z: float = 1.959963984540054) -> tuple[flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def majority_interval(probability: Mapping[str, float], groups: Sequence[int]
+def majority_interval(probability: Mapping[str, float], draws: int
                       ) -> dict[str, tuple[float, float]]:
-    """95 % interval of each majority probability, counting the independent groups of
-    :func:`independent_draws` as the trials: realisations that share a draw mostly agree on
+    """95 % interval of each majority probability, counting the ``draws`` independent groups
+    of :func:`independent_draws` as the trials: realisations that share a draw mostly agree on
     the majority (thermodynamics dominates the spread), so counting them apart would
     overstate the precision; counting groups errs the other way, slightly wide."""
-    n = len(set(groups))
-    return {phase: wilson_interval(p, n) for phase, p in probability.items()}
+    return {phase: wilson_interval(p, draws) for phase, p in probability.items()}

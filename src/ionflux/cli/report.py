@@ -52,7 +52,7 @@ def report_command(
         verdicts = [ok for _, ok, _ in evaluate(doc, others)]
         typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} largest product (formula "
                    f"units) {best} "
-                   f"(P {doc.majority_text(best) if chances else '-'}); literature "
+                   f"(P {doc.majority_text(best)}); literature "
                    f"statements met "
                    f"{sum(verdicts)}/{len(verdicts)}" + (" [cached]" if doc.from_cache else ""))
     typer.echo(f"report written to {result.markdown.resolve()}")

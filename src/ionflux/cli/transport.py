@@ -222,11 +222,11 @@ def _synthetic_sidecar(system: SyntheticSystem, replicate: str, seed: int, truth
     import yaml
 
     from ionflux import __version__
+    from ionflux.formula import Composition
     from ionflux.storage.documents import TrajectoryMetadata
 
-    counts = system.counts
     metadata = TrajectoryMetadata(
-        formula="".join(f"{el}{n if n > 1 else ''}" for el, n in counts.items()),
+        formula=Composition(system.counts).reduced_formula,
         temperature_K=system.temperature_K, replicate=replicate,
         frame_interval_fs=system.frame_interval_fs,
         phase="synthetic: correlated Brownian walks, not a material",
