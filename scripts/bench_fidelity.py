@@ -6,8 +6,9 @@ realisations), through ``predict(..., cache=False)``. What each printed number m
 
 * final product shares: each product's share of the product formula units (precursors BaO and
   TiO2 excluded) at the end of the profile, per realisation; printed as mean +- standard error
-  (ddof = 1) over all realisations of all seeds. Leftover precursors are printed as mole
-  fractions of all formula units.
+  over all realisations of all seeds, counting realisations that share an input draw as one
+  (ionflux.ca.spread.clustered_stderr). Leftover precursors are printed as mole fractions of
+  all formula units.
 * majority probability (full mode): PredictionDoc.majority_probability, the fraction of
   realisations in which a product is the largest at the end, averaged over seeds (= over all
   realisations, every seed having the same number), with a 95 % Wilson interval over the
@@ -241,21 +242,26 @@ def run_all(args, recipes, modes, variant: Variant | None = None) -> dict:
 
 
 def pooled_end(docs: dict, recipe: str, mode: str, seeds):
-    """The final step end with every seed's realisations together."""
+    """The final step end with every seed's realisations together (draw groups kept apart:
+    seeds share no draw)."""
     from ionflux.ca.documents import StepEnd
     from ionflux.ca.fidelity import final_end
 
     ends = [final_end(docs[(recipe, mode, s)]) for s in seeds]
     rows = [row for end in ends for row in end.mol_fraction_realisations]
+    groups: list[int] = []
+    for k, end in enumerate(ends):
+        own = end.draw_group or range(len(end.mol_fraction_realisations))
+        groups += [k * len(rows) + g for g in own]
     return StepEnd(step=ends[0].step, time=ends[0].time, temperature_K=ends[0].temperature_K,
-                   mol_fraction_realisations=rows)
+                   mol_fraction_realisations=rows, draw_group=groups)
 
 
 def shares_line(end, limit: float = 0.005) -> str:
     from ionflux.ca.fidelity import PRECURSORS, fractions, mean_se, product_names, shares
 
     def fmt(label: str, values) -> str:
-        mean, se = mean_se(values)
+        mean, se = mean_se(values, end.draw_group)
         return f"{label} {mean:.3f}" + ("" if se is None else f"±{se:.3f}")
 
     ranked = sorted(((float(shares(end, p).mean()), p) for p in product_names(end)),
@@ -462,7 +468,8 @@ def main() -> None:
 
     docs = run_all(args, RECIPES, MODES)
     n = args.realisations * len(seeds)
-    print(f"\n== final product shares (mean ± SE over {n} realisations of {len(seeds)} seeds)")
+    print(f"\n== final product shares (mean ± SE over {n} realisations of {len(seeds)} seeds; "
+          "the SE counts realisations sharing an input draw as one)")
     for recipe in RECIPES:
         for mode in MODES:
             print(f"{recipe} {mode:<12} {shares_line(pooled_end(docs, recipe, mode, seeds))}")

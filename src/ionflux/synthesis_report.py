@@ -150,8 +150,9 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               "## Predicted outcomes",
               "",
               f"Cellular automaton, {settings.realisations} realisations of a {settings.grid}^3 "
-              f"grid, seed {settings.seed}; final phase fractions, mean ± standard error over "
-              "realisations, in two measures:",
+              f"grid, seed {settings.seed}; final phase fractions, mean over realisations ± "
+              "standard error over their independent input draws (realisations sharing a draw "
+              "count once), in two measures:",
               "",
               *[f"- {text}" for text in FRACTION_DEFINITIONS.values()],
               f"- time: {_time_axis(predictions)}",

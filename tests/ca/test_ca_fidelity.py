@@ -214,9 +214,9 @@ def test_majority_tie_and_one_realisation_fail():
     assert not _verdict("R4.first", _replace(R4_STORY, 1200.0, noisy_tie))[0]
     single = [(t, _rows(_mean(rows), n=1)) for t, rows in R4_STORY]
     ok, why = _verdict("R4.first", single)
-    assert not ok and "one realisation" in why
+    assert not ok and "one independent draw" in why
     ok, why = _verdict("R4.second", single)
-    assert not ok and "one realisation" in why
+    assert not ok and "one independent draw" in why
 
 
 def test_lead_is_against_every_other_product():
@@ -300,7 +300,7 @@ def test_r1_contrast_needs_three_standard_errors_of_the_difference():
         assert _verdict("R1.contrast", R1_STORY, others={"thermo-only": noisy})[0] is expected
     single = _doc("R1", [(t, _rows(_mean(r), n=1)) for t, r in R1_STORY])
     ok, why = contrast(single, thermo)
-    assert not ok and "one realisation" in why
+    assert not ok and "one independent draw" in why
 
 
 def test_r2_statements_fail_past_their_thresholds():

@@ -114,9 +114,11 @@ Automaton
     every budget (scripts/bench_fidelity.py: x0.3, x3, x10).
   * Reproducibility: one seed -> numpy SeedSequence -> per realisation an independent generator
     for the mixture and a xoshiro256+ state for the compiled update stream; same seed, same
-    result bit for bit. Realisations are combined as mean and standard error (ddof=1).
+    result bit for bit. Realisations are combined as mean and standard error; the error
+    counts realisations that share an input draw as one (``ionflux.ca.spread``).
   * Results: mole fractions of reduced formula units of every phase in all cells (precursors
-    included), mean and standard error over realisations, at ~200 recorded times;
+    included), mean over realisations and standard error over their independent input
+    draws, at ~200 recorded times;
     ``PredictionDoc.model`` records every modelling choice above with its value and rule, and
     ``PredictionDoc.hull`` the energy above the hull of every candidate at every profile
     temperature. Cached by a sha256 of all inputs (settings and thermodynamic source included)

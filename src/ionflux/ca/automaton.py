@@ -15,6 +15,7 @@ import numpy as np
 
 from ionflux.ca.request import cell_counts, check_size, parse_profile, updates_per_step
 from ionflux.ca.settings import AutomatonSettings
+from ionflux.ca.spread import clustered_stderr
 from ionflux.ca.table import CATable
 from ionflux.ca.updates import (
     PhaseTotals,
@@ -149,13 +150,13 @@ class AutomatonResult:
         """(n_realisations, n_records, P) mole fractions of all phases (formula units)."""
         return self.moles / self.moles.sum(axis=2, keepdims=True)
 
-    def mean_and_stderr(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """Mean over realisations and its standard error (None for one realisation)."""
+    def mean_and_stderr(self, groups: Sequence[int] | None = None
+                        ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Mean over realisations and its standard error over the independent ``groups`` of
+        realisations (:func:`ionflux.ca.spread.clustered_stderr`; each realisation its own
+        without them); None with fewer than two groups."""
         frac = self.mol_fractions
-        mean = frac.mean(axis=0)
-        if frac.shape[0] < 2:
-            return mean, None
-        return mean, frac.std(axis=0, ddof=1) / np.sqrt(frac.shape[0])
+        return frac.mean(axis=0), clustered_stderr(frac, groups)
 
 
 def realisation_seeds(seed: int,

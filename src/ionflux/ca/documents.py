@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 #: Elements counted as anions, not cations, in cation fractions.
@@ -77,6 +78,10 @@ class StepEnd(BaseModel):
     temperature_K: float
     mol_fraction_realisations: list[dict[str, float]] = Field(
         description="one mapping phase -> mole fraction per realisation")
+    draw_group: list[int] | None = Field(
+        None, description="per realisation, its group of shared input draws "
+                          "(ionflux.ca.spread.independent_draws): standard errors count a "
+                          "group as one; None (older documents) counts every realisation")
 
 
 class ReactionSummary(BaseModel):
@@ -92,7 +97,8 @@ class ReactionSummary(BaseModel):
 
 
 class PredictionDoc(BaseModel):
-    """Predicted phase evolution of one recipe (mean and standard error over realisations)."""
+    """Predicted phase evolution of one recipe (mean over realisations, standard error over
+    their independent input draws)."""
 
     doc_type: Literal["ca_prediction"] = "ca_prediction"
     key: str = Field(description="sha256 of the inputs and the data version")
@@ -100,7 +106,9 @@ class PredictionDoc(BaseModel):
     inputs: PredictionInputs
     final_mol_fraction: dict[str, float]
     final_mol_fraction_stderr: dict[str, float | None] = Field(
-        description="standard error over realisations (None with one realisation)")
+        description="standard error of the mean over realisations, counting realisations that "
+                    "share an input draw as one (ionflux.ca.spread.clustered_stderr; None "
+                    "with one independent draw)")
     series: list[SeriesPoint]
     reactions: list[ReactionSummary] = Field(default_factory=list)
     element_drift_max_rel: float = Field(
@@ -162,7 +170,8 @@ class PredictionDoc(BaseModel):
         return self._final_cation_fractions()[0]
 
     @computed_field(description="standard error of the final cation fractions over "
-                                "realisations (None with one realisation)")
+                                "realisations, counting those that share an input draw as "
+                                "one (None with one independent draw)")
     @property
     def final_cation_fraction_stderr(self) -> dict[str, float | None]:
         return self._final_cation_fractions()[1]
@@ -181,18 +190,19 @@ class PredictionDoc(BaseModel):
     def _final_cation_fractions(self) -> tuple[dict[str, float], dict[str, float | None]]:
         """Per realisation at the last step end when recorded, else from the mean mole
         fractions (no error then)."""
-        rows = self.step_ends[-1].mol_fraction_realisations if self.step_ends else []
-        if not rows:
+        from ionflux.ca.spread import clustered_stderr
+
+        last = self.step_ends[-1] if self.step_ends else None
+        if last is None or not last.mol_fraction_realisations:
             return cation_fractions(self.final_mol_fraction), dict.fromkeys(
                 self.final_mol_fraction)
-        per = [cation_fractions(r) for r in rows]
-        n = len(per)
-        mean = {p: sum(r.get(p, 0.0) for r in per) / n for p in self.final_mol_fraction}
-        if n < 2:
-            return mean, dict.fromkeys(mean)
-        err = {p: (sum((r.get(p, 0.0) - m) ** 2 for r in per) / (n - 1) / n) ** 0.5
-               for p, m in mean.items()}
-        return mean, err
+        per = [cation_fractions(r) for r in last.mol_fraction_realisations]
+        phases = list(self.final_mol_fraction)
+        values = np.array([[r.get(p, 0.0) for p in phases] for r in per])
+        err = clustered_stderr(values, last.draw_group)
+        mean = dict(zip(phases, values.mean(axis=0).tolist(), strict=True))
+        return mean, (dict.fromkeys(phases) if err is None else
+                      dict(zip(phases, err.tolist(), strict=True)))
 
 
 def cations_per_formula_unit(formula: str) -> float:

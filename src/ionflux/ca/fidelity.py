@@ -12,8 +12,10 @@ out in :attr:`Statement.test`; it is the statement as written, never a weaker ve
   Along the recorded series (peaks, "first") the realisation-mean mole fractions are used.
 * "nearly / near phase-pure X": X's share is >= :data:`PHASE_PURE` (0.90).
 * "X the majority / primary product": X's share is ahead of every other product's by more than
-  :data:`LEAD_SE` (3) standard errors of the *paired* per-realisation difference (ddof = 1,
-  / sqrt(n)); a tie fails, and with one realisation the statement cannot be decided (fails).
+  :data:`LEAD_SE` (3) standard errors of the *paired* per-realisation difference; the error
+  counts realisations that share an input draw as one (:func:`mean_se`; they mostly agree,
+  since thermodynamics dominates the spread); a tie fails, and with one independent draw the
+  statement cannot be decided (fails).
 * "consumed": at least 90 % of the phase's peak gone (value <= :data:`CONSUMED` x peak);
   "mostly consumed": more than half gone (value < :data:`MOSTLY_CONSUMED` x peak); both need
   the phase to have formed (peak > 0).
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ionflux.ca.documents import PredictionDoc, SeriesPoint, StepEnd
+from ionflux.ca.spread import clustered_stderr
 
 PRECURSORS = ("BaO", "TiO2")
 
@@ -86,13 +89,24 @@ def fractions(end: StepEnd, *phases: str) -> np.ndarray:
                      for row in end.mol_fraction_realisations])
 
 
-def mean_se(values: Sequence[float] | np.ndarray) -> tuple[float, float | None]:
-    """Mean and standard error of the mean (ddof = 1; None with fewer than two values)."""
+def mean_se(values: Sequence[float] | np.ndarray, groups: Sequence[int] | None = None
+            ) -> tuple[float, float | None]:
+    """Mean over realisations and its standard error over the independent ``groups`` of
+    realisations (:func:`ionflux.ca.spread.clustered_stderr`; without groups every realisation
+    counts, std(ddof=1)/sqrt(n)); None with fewer than two groups."""
     arr = np.asarray(values, dtype=float)
     if arr.size == 0:
         raise ValueError("no realisations")
-    se = None if arr.size < 2 else float(arr.std(ddof=1) / math.sqrt(arr.size))
-    return float(arr.mean()), se
+    se = clustered_stderr(arr, groups)
+    return float(arr.mean()), None if se is None else float(se)
+
+
+def sample_size(end: StepEnd) -> str:
+    """How many realisations and independent draws a step end's errors rest on."""
+    n = len(end.mol_fraction_realisations)
+    if end.draw_group is None:
+        return f"n={n}"
+    return f"{len(set(end.draw_group))} independent draws of {n} realisations"
 
 
 def product_names(end: StepEnd) -> list[str]:
@@ -157,19 +171,20 @@ def lead(end: StepEnd, leader: str, rivals: Iterable[str] | None = None,
          k: float = LEAD_SE) -> tuple[bool, str]:
     """Is ``leader``'s share ahead of every rival's by more than ``k`` paired standard errors?
 
-    Per realisation d = share(leader) - share(rival); the test is mean(d) > k * SE(d) with
-    SE = std(d, ddof=1) / sqrt(n). A tie (mean 0) fails; n = 1 cannot be decided (fails).
-    The detail names the rival closest to failing.
+    Per realisation d = share(leader) - share(rival); the test is mean(d) > k * SE(d), SE over
+    the independent draws (:func:`mean_se` with ``end.draw_group``). A tie (mean 0) fails; one
+    independent draw cannot decide it (fails). The detail names the rival closest to failing.
     """
-    n = len(end.mol_fraction_realisations)
+    groups = end.draw_group
     names = [p for p in (product_names(end) if rivals is None else rivals) if p != leader]
-    if n < 2:
-        return False, f"{leader} lead cannot be decided with one realisation (no standard error)"
+    if len(set(groups if groups is not None else range(len(end.mol_fraction_realisations)))) < 2:
+        return False, (f"{leader} lead cannot be decided from one independent draw "
+                       f"({sample_size(end)}; no standard error)")
     own = shares(end, leader)
     worst: tuple[float, str, float, float] | None = None
     for rival in names:
         d = own - shares(end, rival)
-        mean, se = mean_se(d)
+        mean, se = mean_se(d, groups)
         slack = mean - k * (se or 0.0)
         if worst is None or slack < worst[0]:
             worst = (slack, rival, mean, se or 0.0)
@@ -179,7 +194,7 @@ def lead(end: StepEnd, leader: str, rivals: Iterable[str] | None = None,
     z = "tie" if mean == 0 else ("inf" if se == 0 else f"{mean / se:.1f}")
     return slack > 0 and mean > 0, (
         f"{leader} {own.mean():.1%} vs {rival} {shares(end, rival).mean():.1%} of products "
-        f"at {end.temperature_K:g} K: ahead by {mean:+.3f} = {z} SE (n={n})")
+        f"at {end.temperature_K:g} K: ahead by {mean:+.3f} = {z} SE ({sample_size(end)})")
 
 
 def _consumed(doc: PredictionDoc, phase: str, at: float, factor: float, strict: bool,
@@ -285,13 +300,15 @@ def _r1_contrast(full: PredictionDoc, thermo_only: PredictionDoc) -> tuple[bool,
 def contrast(full: PredictionDoc, other: PredictionDoc, phase: str = "BaTiO3",
              k: float = LEAD_SE) -> tuple[bool, str]:
     """Is ``phase``'s final share in ``full`` higher than in ``other`` by more than ``k``
-    standard errors? Independent runs: SE of the difference = sqrt(SE_a^2 + SE_b^2) (ddof = 1);
-    with one realisation in either the question cannot be decided (fails)."""
-    a, se_a = mean_se(shares(final_end(full), phase))
-    b, se_b = mean_se(shares(final_end(other), phase))
+    standard errors? Independent runs: SE of the difference = sqrt(SE_a^2 + SE_b^2), each over
+    its run's independent draws (:func:`mean_se`); with one draw in either the question cannot
+    be decided (fails)."""
+    end_a, end_b = final_end(full), final_end(other)
+    a, se_a = mean_se(shares(end_a, phase), end_a.draw_group)
+    b, se_b = mean_se(shares(end_b, phase), end_b.draw_group)
     label = f"{phase} share: {full.inputs.mode} {a:.1%}, {other.inputs.mode} {b:.1%}"
     if se_a is None or se_b is None:
-        return False, f"{label}: cannot be decided with one realisation"
+        return False, f"{label}: cannot be decided with one independent draw"
     se = math.hypot(se_a, se_b)
     z = "inf" if se == 0 else f"{(a - b) / se:.1f}"
     return a - b > k * se and a > b, f"{label}, difference {a - b:+.3f} = {z} SE"
@@ -369,7 +386,8 @@ def _r4_pure(doc: PredictionDoc) -> tuple[bool, str]:
 
 
 _MAJOR = (f"ahead of every other product's share by > {LEAD_SE:g} standard errors of the paired "
-          "per-realisation difference (ddof=1, /sqrt(n)); a tie or one realisation fails")
+          "per-realisation difference (realisations sharing an input draw counted as one); a "
+          "tie or one independent draw fails")
 
 STATEMENTS: tuple[Statement, ...] = (
     Statement("R1", "R1.pure", "nearly phase-pure BaTiO3 at the end",
@@ -399,7 +417,8 @@ STATEMENTS: tuple[Statement, ...] = (
               "thermodynamics-only",
               f"full document vs thermo-only document: final BaTiO3 share higher by > "
               f"{LEAD_SE:g} SE of the difference (independent runs: SE = sqrt(SE_full^2 + "
-              "SE_thermo^2), ddof=1)", _r1_contrast, mode="full", versus="thermo-only"),
+              "SE_thermo^2), each over its independent draws)", _r1_contrast, mode="full",
+              versus="thermo-only"),
     Statement("R2", "R2.early", "small early BaTiO3 (< 10 %) and BaTi2O5 (~10 %)",
               "over the first half of the profile's duration, the peak mole fraction (of all "
               "formula units: early on nearly all formula units are TiO2, so 'small' amounts "

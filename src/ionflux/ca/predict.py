@@ -61,8 +61,9 @@ from ionflux.ca.table import CATable, build_table
 from ionflux.ca.table_cache import PreparedTables, ReactionTableCache
 from ionflux.errors import DataNotFoundError, InputError
 
-#: Bump when the automaton's rules change, so cached predictions are recomputed.
-CA_ENGINE_VERSION = "3"
+#: Bump when the automaton's rules or the documents' statistics change, so cached predictions
+#: are recomputed (4: standard errors count realisations sharing an input draw as one).
+CA_ENGINE_VERSION = "4"
 
 #: Melting points used only when the thermo data has none (K), with how they were estimated.
 MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
@@ -399,8 +400,10 @@ def _stderr(phases: Sequence[str], values: np.ndarray | None) -> dict[str, float
     return _fractions(phases, values)
 
 
-def step_ends(result: Any, steps: Sequence[tuple[float, float]]) -> list[StepEnd]:
-    """Per-realisation mole fractions at the end of every profile step."""
+def step_ends(result: Any, steps: Sequence[tuple[float, float]],
+              groups: Sequence[int] | None = None) -> list[StepEnd]:
+    """Per-realisation mole fractions at the end of every profile step, with each
+    realisation's group of shared input draws."""
     frac = result.mol_fractions
     ends = np.cumsum([d for _, d in steps])
     out = []
@@ -408,7 +411,8 @@ def step_ends(result: Any, steps: Sequence[tuple[float, float]]) -> list[StepEnd
         i = int(np.argmin(np.abs(result.times - end)))
         out.append(StepEnd(step=k, time=float(result.times[i]), temperature_K=float(temperature),
                            mol_fraction_realisations=[_fractions(result.phases, row[i])
-                                                      for row in frac]))
+                                                      for row in frac],
+                           draw_group=None if groups is None else [int(g) for g in groups]))
     return out
 
 
@@ -416,10 +420,11 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
               table: CATable, reactions: Sequence[Reaction], scored: ScoredReactions,
               warnings: list[str], *, runtime_s: float, automaton_s: float,
               model: dict | None = None, hull: dict | None = None,
-              uncertainty: dict | None = None) -> PredictionDoc:
+              uncertainty: dict | None = None,
+              groups: Sequence[int] | None = None) -> PredictionDoc:
     from ionflux import __version__
 
-    mean, err = result.mean_and_stderr()
+    mean, err = result.mean_and_stderr(groups)
     series = [SeriesPoint(time=float(t), temperature_K=float(temp),
                           mol_fraction=_fractions(table.phases, mean[i]),
                           mol_fraction_stderr=_stderr(table.phases,
@@ -435,6 +440,9 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         mean_events=float(by_label[r.label])) for i, r in enumerate(reactions)]
     if result.moles.shape[0] < 2:
         warnings.append("one realisation: standard errors are undefined (null)")
+    elif err is None:
+        warnings.append(f"{result.moles.shape[0]} realisations share one input draw: standard "
+                        "errors are undefined (null); run more realisations")
     swaps = getattr(result, "swaps", None)
     chances = majority_probability(result, list(inputs.precursors))
     return PredictionDoc(
@@ -444,7 +452,7 @@ def _document(inputs: PredictionInputs, key: str, version: str, result: Any,
         reactions=summaries, element_drift_max_rel=result.element_drift,
         cell_updates=result.cell_updates, runtime_s=runtime_s, automaton_s=automaton_s,
         warnings=warnings, model=model or {}, hull=hull or {},
-        step_ends=step_ends(result, inputs.profile),
+        step_ends=step_ends(result, inputs.profile, groups),
         majority_probability=chances,
         majority_probability_interval=(
             majority_interval(chances, uncertainty["independent_draws"])
@@ -692,14 +700,15 @@ def predict(precursors: Mapping[str, float], profile: Sequence[tuple[float, floa
                                seed=seed, settings=automaton,
                                on_updates=with_cancel(tick, cancel), tables=tables)
     t_end = time.perf_counter()
+    groups = independent_draws(realisations, sampled)
     uncertainty = {"sampled": sampled, "layout": "blocks of 4 crossing 2 thermodynamic x 2 "
                                                  "K_D draws" if realisations % 4 == 0 else
                    "own draws per realisation",
-                   "independent_draws": len(set(independent_draws(realisations, sampled))),
+                   "independent_draws": len(set(groups)),
                    **attribute_spread(result, list(ratios), realisations, sampled)}
     doc = _document(inputs, key, version or "unversioned", result, table, reactions, scored,
                     warnings, runtime_s=t_end - t_start, automaton_s=t_end - t_automaton,
-                    model=model, hull=hull, uncertainty=uncertainty)
+                    model=model, hull=hull, uncertainty=uncertainty, groups=groups)
     if store is not None and version is not None:
         store.put(key, doc.model_dump(mode="json"))
     return doc

@@ -4,7 +4,8 @@ which input dominates the spread, and each product's chance of being the majorit
 Realisations are laid out in blocks of four crossing two thermodynamic with two K_D draws
 (:func:`draw_layout`), so the spread splits into thermodynamics, K_D and automaton noise
 (:func:`attribute_spread`); realisations that share a draw are not independent, which the
-majority probability's interval accounts for (:func:`majority_interval`).
+majority probability's interval (:func:`majority_interval`) and every standard error over
+realisations (:func:`clustered_stderr`) account for.
 """
 
 from __future__ import annotations
@@ -101,6 +102,31 @@ def independent_draws(realisations: int, sampled: Mapping[str, bool]) -> list[in
     if thermo and kd:
         return [r // 4 for r in range(realisations)]
     return [t_draw if thermo else k_draw for t_draw, k_draw in layout]
+
+
+def clustered_stderr(values: np.ndarray | Sequence[float],
+                     groups: Sequence[int] | None = None) -> np.ndarray | float | None:
+    """Standard error of the mean over realisations (axis 0) when realisations in one group
+    share input draws (:func:`independent_draws`): the cluster-robust estimate
+    SE^2 = G/(G-1) sum_g (sum_{i in g} (x_i - mean))^2 / N^2 over G groups of N realisations,
+    which for groups of equal size is std(group means, ddof=1) / sqrt(G). Realisations that
+    share a thermodynamic draw mostly agree (it dominates the spread), so std/sqrt(N) over
+    realisations would understate the error by up to sqrt(N/G). Without ``groups`` every
+    realisation is its own group (std(ddof=1)/sqrt(N)). None with fewer than two groups.
+    """
+    arr = np.asarray(values, dtype=float)
+    labels = np.arange(arr.shape[0]) if groups is None else np.asarray(groups)
+    if labels.shape[0] != arr.shape[0]:
+        raise ValueError(f"{labels.shape[0]} group labels for {arr.shape[0]} realisations")
+    unique, index = np.unique(labels, return_inverse=True)
+    if unique.size < 2:
+        return None
+    deviations = arr - arr.mean(axis=0)
+    sums = np.zeros((unique.size, *arr.shape[1:]))
+    np.add.at(sums, index, deviations)
+    variance = unique.size / (unique.size - 1) * (sums ** 2).sum(axis=0) / arr.shape[0] ** 2
+    se = np.sqrt(variance)
+    return float(se) if se.ndim == 0 else se
 
 
 def wilson_interval(p: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

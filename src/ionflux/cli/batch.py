@@ -163,7 +163,8 @@ def list_command(store: str = _STORE, data_dir: Path = _DATA_DIR,
     """Results of the filed requests: state, and the largest product and main phases.
 
     Per request, when done, both fractions of each main phase (mole fraction of formula
-    units, cation fraction; mean ± standard error over realisations).
+    units, cation fraction; mean ± standard error, realisations that share an input draw
+    counted once).
     """
     from ionflux.stages.predictions import prediction_stores
 

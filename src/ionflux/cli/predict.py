@@ -117,7 +117,8 @@ def _print_human(doc) -> None:
                       _pm(cations[phase], cation_errors[phase]),
                       doc.majority_text(phase, draws=False))
     console.print(table)
-    console.print("mean ± standard error over realisations, at the end of the profile; P: "
+    console.print("mean over realisations ± standard error (realisations sharing an input draw "
+                  "count once), at the end of the profile; P: "
                   "share of realisations in which the phase is the largest product by formula "
                   "units (precursors excluded), with its 95 % interval over the "
                   f"{doc.uncertainty.get('independent_draws', '?')} independent input draws "
