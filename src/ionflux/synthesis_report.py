@@ -156,6 +156,7 @@ def _markdown(settings: ReportSettings, location: str, imported: Any, kd_count: 
               "",
               *[f"- {text}" for text in FRACTION_DEFINITIONS.values()],
               f"- time: {_time_axis(predictions)}",
+              f"- literature statements: {_verdict_basis(predictions, settings.seed)}",
               ""]
     lines += _model_lines(predictions)
     for name in settings.recipes:
@@ -254,6 +255,18 @@ def _largest_product(doc: Any) -> str:
         return "-"
     best = max(chances, key=chances.__getitem__)
     return f"{best} ({doc.majority_text(best)})"
+
+
+def _verdict_basis(predictions: Sequence[Any], seed: int) -> str:
+    """What the report's PASS/fail verdicts rest on, and where the reference judgement is."""
+    draws = sorted({d.uncertainty.get("independent_draws") for d in predictions} - {None})
+    size = (f"{' or '.join(map(str, draws))} independent input draws" if draws
+            else "its realisations")
+    return (f"PASS/fail from this one seed ({seed}) and {size}; a verdict that rests on a "
+            "lead of a few standard errors can change with the seed or the number of "
+            "realisations. The reference judgement is the ionflux repository's "
+            "`python scripts/bench_fidelity.py` (3 seeds x 96 realisations; a verdict counts "
+            "only when every seed agrees; docs/fidelity.md)")
 
 
 def _statement_lines(docs: Sequence[Any]) -> list[str]:

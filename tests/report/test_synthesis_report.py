@@ -28,6 +28,8 @@ def test_report_runs_end_to_end_and_a_rerun_recomputes_nothing(tmp_path):
     # every literature statement of each recipe, with its verdict (ionflux.ca.fidelity)
     assert text.count("(full): ") == 3 and text.count("(thermo-only): ") == 3
     assert "(full): BaTiO3 is the majority product after the first anneal" in text
+    # and what those verdicts rest on (2 realisations, not a multiple of 4: own draws each)
+    assert "PASS/fail from this one seed (0) and 2 independent input draws" in text
     assert "MP + Bartel for every solid" in text and "- s: value_per_s: 130000000.0" in text
     for figure in first.figures:
         assert figure.exists() and figure.stat().st_size > 10_000, figure
