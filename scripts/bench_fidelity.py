@@ -46,7 +46,8 @@ the s scan and the sensitivity rows: with 8, seed-to-seed scatter decided verdic
 Ti-rich share 0.82-0.91 around the 0.90 line; FLIPS) and R3's leading product (BaTi5O11 0.46
 vs Ba2Ti9O20 0.33 of the products with 8, 0.29 vs 0.38 with 24, 0.39 vs 0.24 with 96); with
 24, R1's impurity statement still flipped (its 1500 K lead 1.1-3.6 SE per seed; 5.3-6.5 SE
-with 96).
+with 96, both counted over realisations; 3.7-4.6 SE with 96 counted over the independent
+draws, as every SE here is since the eighteenth session).
 
     python scripts/bench_fidelity.py [--seeds 3] [--realisations 96]
                                      [--sensitivity-realisations 24] [--grid 30] [--seed 1]
