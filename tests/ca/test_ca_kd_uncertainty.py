@@ -63,6 +63,35 @@ def test_between_tabulated_temperatures_the_draws_are_interpolated():
     assert sampled.sampled
 
 
+def test_a_shifted_document_shares_the_draw_of_the_runs_it_was_shifted_from():
+    """Our melts below 1750 K are the 1750 K runs Arrhenius-shifted: their K_D must move with
+    the 1750 K draw (the same standard normal), while the 2000 K runs are drawn apart."""
+    from ionflux.kinetics.report import distilled_melt_docs
+    from ionflux.kinetics.table import KDTable
+    from ionflux.thermo.data import ThermoData
+
+    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
+                                        ThermoData.bundled("Ba-Ti-O"))
+    pair = ("BaO", "TiO2")
+
+    def normal(sampled: SampledKD, temperature: float) -> float:
+        doc = table.doc("BaTiO3", temperature, pair)
+        sigma = np.sqrt(np.log1p((doc.K_D_stderr_cm2_s / doc.K_D_cm2_s) ** 2))
+        value = sampled.kd_cm2_s("BaTiO3", temperature, pair)
+        return (np.log(value / doc.K_D_cm2_s) + sigma ** 2 / 2) / sigma
+
+    shifted = [t for t in table.temperatures_K("BaTiO3") if t < 1750.0]
+    assert shifted and all(table.transport_doc("BaTiO3", t).provenance.method[
+        "arrhenius_from_K"] == 1750.0 for t in shifted)
+    gaps = []
+    for seed in range(20):
+        sampled = SampledKD(table, np.random.default_rng(seed))
+        z = normal(sampled, 1750.0)
+        assert [normal(sampled, t) for t in shifted] == pytest.approx([z] * len(shifted))
+        gaps.append(abs(normal(sampled, 2000.0) - z))
+    assert max(gaps) > 0.5  # the 2000 K runs are another measurement
+
+
 def test_documents_without_errors_keep_their_mean():
     kd = KDWithErrors({"P": 2e-3}, rel=None)
     sampled = SampledKD(kd, np.random.default_rng(3))

@@ -290,13 +290,17 @@ def rescore(scored: ScoredReactions, reactions: Sequence[Reaction],
 class SampledKD:
     """A K_D source whose values are drawn once from their standard errors (one realisation).
 
-    Each (product, reactant pair, tabulated temperature, mode) gets one independent draw,
-    log-normal with the document's mean and standard error (K_D stays positive); between
-    tabulated temperatures the drawn values are interpolated like the means (log K_D linear in
-    1/T). Independent draws per temperature, because each temperature is its own set of MD
-    runs. Needs ``kd.doc(product, T, reactants)`` (``ionflux.kinetics.KDTable``); documents
-    without a standard error (published tensors) keep their mean, and ``sampled`` says whether
-    anything was drawn.
+    Each (product, reactant pair, measurement, mode) gets one standard normal draw z, and
+    K_D = mean x exp(sigma z - sigma^2 / 2), log-normal with the document's mean and standard
+    error (K_D stays positive); between tabulated temperatures the drawn values are
+    interpolated like the means (log K_D linear in 1/T). A measurement is one set of MD runs:
+    each simulated temperature is its own, so their draws are independent, but a document
+    shifted from another temperature (``provenance.method['arrhenius_from_K']``,
+    :mod:`ionflux.transport.extrapolation`) is the same runs rescaled, so it shares the draw
+    of the document it was shifted from (its error moves with that document's; the shift's
+    own E_a error is a separate sensitivity). Needs ``kd.doc(product, T, reactants)``
+    (``ionflux.kinetics.KDTable``); documents without a standard error (published tensors)
+    keep their mean, and ``sampled`` says whether anything was drawn.
     """
 
     def __init__(self, kd: KDSource, rng: np.random.Generator) -> None:
@@ -304,6 +308,15 @@ class SampledKD:
         self.rng = rng
         self.sampled = False
         self._draws: dict[tuple, float] = {}
+        self._normals: dict[tuple, float] = {}
+
+    def _measured_at(self, product: str, temperature_K: float) -> float:
+        """Temperature of the MD runs behind ``product``'s document at ``temperature_K``."""
+        lookup = getattr(self.kd, "transport_doc", None)
+        if lookup is None:
+            return float(temperature_K)
+        origin = lookup(product, temperature_K).provenance.method.get("arrhenius_from_K")
+        return float(temperature_K) if origin is None else float(origin)
 
     def temperatures_K(self, product: str) -> Sequence[float]:
         return self.kd.temperatures_K(product)
@@ -319,7 +332,11 @@ class SampledKD:
             value = float(mean)
             if err is not None and np.isfinite(err) and err > 0 and value > 0:
                 sigma = float(np.sqrt(np.log1p((err / value) ** 2)))
-                value *= float(np.exp(sigma * self.rng.standard_normal() - 0.5 * sigma ** 2))
+                measurement = (product, self._measured_at(product, temperature_K),
+                               tuple(reactants), mode)
+                if measurement not in self._normals:
+                    self._normals[measurement] = float(self.rng.standard_normal())
+                value *= float(np.exp(sigma * self._normals[measurement] - 0.5 * sigma ** 2))
                 self.sampled = True
             self._draws[key] = value
         return self._draws[key]
