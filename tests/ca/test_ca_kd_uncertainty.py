@@ -65,7 +65,8 @@ def test_between_tabulated_temperatures_the_draws_are_interpolated():
 
 def test_a_shifted_document_shares_the_draw_of_the_runs_it_was_shifted_from():
     """Our melts below 1750 K are the 1750 K runs Arrhenius-shifted: their K_D must move with
-    the 1750 K draw (the same standard normal), while the 2000 K runs are drawn apart."""
+    the 1750 K draw (the same standard normal), while the 2000 K runs are drawn apart; every
+    reactant pair's K_D of one product moves with the same draw (one L behind them)."""
     from ionflux.kinetics.report import distilled_melt_docs
     from ionflux.kinetics.table import KDTable
     from ionflux.thermo.data import ThermoData
@@ -74,10 +75,10 @@ def test_a_shifted_document_shares_the_draw_of_the_runs_it_was_shifted_from():
                                         ThermoData.bundled("Ba-Ti-O"))
     pair = ("BaO", "TiO2")
 
-    def normal(sampled: SampledKD, temperature: float) -> float:
-        doc = table.doc("BaTiO3", temperature, pair)
+    def normal(sampled: SampledKD, temperature: float, reactants=pair) -> float:
+        doc = table.doc("BaTiO3", temperature, reactants)
         sigma = np.sqrt(np.log1p((doc.K_D_stderr_cm2_s / doc.K_D_cm2_s) ** 2))
-        value = sampled.kd_cm2_s("BaTiO3", temperature, pair)
+        value = sampled.kd_cm2_s("BaTiO3", temperature, reactants)
         return (np.log(value / doc.K_D_cm2_s) + sigma ** 2 / 2) / sigma
 
     shifted = [t for t in table.temperatures_K("BaTiO3") if t < 1750.0]
@@ -88,6 +89,7 @@ def test_a_shifted_document_shares_the_draw_of_the_runs_it_was_shifted_from():
         sampled = SampledKD(table, np.random.default_rng(seed))
         z = normal(sampled, 1750.0)
         assert [normal(sampled, t) for t in shifted] == pytest.approx([z] * len(shifted))
+        assert normal(sampled, 1750.0, ("Ba2TiO4", "TiO2")) == pytest.approx(z)
         gaps.append(abs(normal(sampled, 2000.0) - z))
     assert max(gaps) > 0.5  # the 2000 K runs are another measurement
 
@@ -176,3 +178,40 @@ def test_a_prediction_states_its_majority_interval_over_independent_draws():
     low, high = doc.majority_probability_interval[best]
     assert doc.majority_text(best) == (f"{doc.majority_probability[best]:.2f} "
                                        f"[{low:.2f}-{high:.2f}, 4 draws]")
+
+
+def test_one_products_k_d_errors_move_together_across_reactant_pairs():
+    """Why SampledKD draws once per product and set of runs, not per reactant pair: the
+    linearised K_D errors (dK = coef . dL with the document's L covariance, as in
+    ionflux.kinetics.kd) of one product correlate between the pairs that offer it at a median
+    of >= 0.95 (minimum >= 0.7) on our melts, where independent draws would assume 0."""
+    import itertools
+
+    from ionflux.formula import Composition
+    from ionflux.kinetics.report import distilled_melt_docs
+    from ionflux.kinetics.table import KDTable
+    from ionflux.thermo.data import ThermoData
+
+    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
+                                        ThermoData.bundled("Ba-Ti-O"))
+    phases = ("BaO", "TiO2", "BaTiO3", "Ba2TiO4", "BaTi2O5", "Ba4Ti13O30", "BaTi4O9",
+              "BaTi5O11", "Ba2Ti9O20")
+    for product in ("BaTiO3", "Ba2TiO4", "BaTi2O5", "BaTi5O11"):
+        doc = table.transport_doc(product, 1750.0)
+        species = list(doc.species)
+        per_fu = {el.symbol: float(a) for el, a in
+                  Composition(doc.formula).reduced_composition.items()}
+        inv_n = np.array([0.0 if s == "O" else 1.0 / per_fu[s] for s in species])
+        cov = np.array(doc.L_covariance)
+        slopes = []
+        for a, b in itertools.combinations(phases, 2):
+            force = table.driving_force(a, b, 1750.0)
+            dmu = np.array([force.delta_mu_eV[s] for s in species])
+            if not np.any(dmu):
+                continue
+            flux = doc.matrix("L") @ dmu
+            slopes.append(((np.sign(flux) * inv_n)[:, None] * dmu[None, :]).ravel())
+        corr = [u @ cov @ v / np.sqrt((u @ cov @ u) * (v @ cov @ v))
+                for u, v in itertools.combinations(slopes, 2)]
+        assert len(slopes) > 10
+        assert np.median(corr) >= 0.95 and min(corr) >= 0.7, (product, np.median(corr))

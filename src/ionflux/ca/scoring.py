@@ -290,17 +290,21 @@ def rescore(scored: ScoredReactions, reactions: Sequence[Reaction],
 class SampledKD:
     """A K_D source whose values are drawn once from their standard errors (one realisation).
 
-    Each (product, reactant pair, measurement, mode) gets one standard normal draw z, and
-    K_D = mean x exp(sigma z - sigma^2 / 2), log-normal with the document's mean and standard
+    Each (product, measurement, mode) gets one standard normal draw z, and every K_D of it is
+    mean x exp(sigma z - sigma^2 / 2), log-normal with that K_D document's mean and standard
     error (K_D stays positive); between tabulated temperatures the drawn values are
     interpolated like the means (log K_D linear in 1/T). A measurement is one set of MD runs:
     each simulated temperature is its own, so their draws are independent, but a document
     shifted from another temperature (``provenance.method['arrhenius_from_K']``,
     :mod:`ionflux.transport.extrapolation`) is the same runs rescaled, so it shares the draw
-    of the document it was shifted from (its error moves with that document's; the shift's
-    own E_a error is a separate sensitivity). Needs ``kd.doc(product, T, reactants)``
-    (``ionflux.kinetics.KDTable``); documents without a standard error (published tensors)
-    keep their mean, and ``sampled`` says whether anything was drawn.
+    of the document it was shifted from (the shift's own E_a error is a separate
+    sensitivity). The reactant pairs share the draw too: their K_D come from the same L, and
+    the linearised errors of one product's K_D correlate between pairs with a median of
+    0.96-1.00 (minimum 0.73) on our melts (tests/ca/test_ca_kd_uncertainty.py), far nearer
+    one than the zero that independent draws would give. Needs
+    ``kd.doc(product, T, reactants)`` (``ionflux.kinetics.KDTable``); documents without a
+    standard error (published tensors) keep their mean, and ``sampled`` says whether anything
+    was drawn.
     """
 
     def __init__(self, kd: KDSource, rng: np.random.Generator) -> None:
@@ -332,8 +336,7 @@ class SampledKD:
             value = float(mean)
             if err is not None and np.isfinite(err) and err > 0 and value > 0:
                 sigma = float(np.sqrt(np.log1p((err / value) ** 2)))
-                measurement = (product, self._measured_at(product, temperature_K),
-                               tuple(reactants), mode)
+                measurement = (product, self._measured_at(product, temperature_K), mode)
                 if measurement not in self._normals:
                     self._normals[measurement] = float(self.rng.standard_normal())
                 value *= float(np.exp(sigma * self._normals[measurement] - 0.5 * sigma ** 2))
