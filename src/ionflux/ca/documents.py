@@ -23,6 +23,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from ionflux.ca.spread import clustered_stderr
+
 #: Elements counted as anions, not cations, in cation fractions.
 ANIONS = frozenset({"O", "S", "Se", "Te", "N", "F", "Cl", "Br", "I"})
 #: What each fraction in a prediction means (shown next to the numbers).
@@ -190,8 +192,6 @@ class PredictionDoc(BaseModel):
     def _final_cation_fractions(self) -> tuple[dict[str, float], dict[str, float | None]]:
         """Per realisation at the last step end when recorded, else from the mean mole
         fractions (no error then)."""
-        from ionflux.ca.spread import clustered_stderr
-
         last = self.step_ends[-1] if self.step_ends else None
         if last is None or not last.mol_fraction_realisations:
             return cation_fractions(self.final_mol_fraction), dict.fromkeys(

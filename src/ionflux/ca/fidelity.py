@@ -304,8 +304,8 @@ def contrast(full: PredictionDoc, other: PredictionDoc, phase: str = "BaTiO3",
     independent draws (:func:`mean_se`); with one draw in either the question cannot be decided
     (fails). This treats the runs as independent, which holds for any two documents; runs with
     the same seed share their thermodynamic draws and then correlate positively (R1's BaTiO3
-    share, full vs thermo-only: +0.5 to +0.8 over 12 draws per seed), so the error errs wide
-    (1.2-1.7x a paired one, /work/runs/ext18/contrast_corr.py in the eighteenth session)."""
+    share, full vs thermo-only: +0.5 to +0.8 over 12 draws for each of seeds 1-3, measured in
+    the eighteenth session), so the error errs wide (1.2-1.7x a paired one)."""
     end_a, end_b = final_end(full), final_end(other)
     a, se_a = mean_se(shares(end_a, phase), end_a.draw_group)
     b, se_b = mean_se(shares(end_b, phase), end_b.draw_group)

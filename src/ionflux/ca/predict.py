@@ -62,8 +62,8 @@ from ionflux.ca.table_cache import PreparedTables, ReactionTableCache
 from ionflux.errors import DataNotFoundError, InputError
 
 #: Bump when the automaton's rules or the documents' statistics change, so cached predictions
-#: are recomputed (4: standard errors count realisations sharing an input draw as one, and a
-#: K_D document Arrhenius-shifted from other runs shares their draw).
+#: are recomputed (4: standard errors count realisations sharing an input draw as one, and
+#: K_D is drawn once per product and set of MD runs).
 CA_ENGINE_VERSION = "4"
 
 #: Melting points used only when the thermo data has none (K), with how they were estimated.
