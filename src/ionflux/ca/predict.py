@@ -545,7 +545,9 @@ def prepare_tables(precursors: Sequence[str], temperatures_K: Sequence[float],
     else:
         kd_uncertainty = (
             "each realisation draws K_D (log-normal, mean and standard error of its "
-            "document): the spread includes transport uncertainty" if sampled["K_D"]
+            "document; one draw per product and set of MD runs, shared by its reactant pairs "
+            "and by documents shifted from those runs): the spread includes transport "
+            "uncertainty" if sampled["K_D"]
             else "the K_D documents have no standard error (published tensors carry "
                  "none): K_D adds no spread")
     time_axis = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}
