@@ -250,11 +250,8 @@ def _prediction_table(docs: Sequence[Any]) -> list[str]:
 
 
 def _largest_product(doc: Any) -> str:
-    chances = doc.majority_probability
-    if not chances:
-        return "-"
-    best = max(chances, key=chances.__getitem__)
-    return f"{best} ({doc.majority_text(best)})"
+    best = doc.largest_product()
+    return "-" if best is None else f"{best} ({doc.majority_text(best)})"
 
 
 def _verdict_basis(predictions: Sequence[Any], seed: int) -> str:

@@ -158,6 +158,12 @@ class PredictionDoc(BaseModel):
         tail = f", {count} draws" if draws else ""
         return f"{chance:.2f} [{interval[0]:.2f}-{interval[1]:.2f}{tail}]"
 
+    def largest_product(self) -> str | None:
+        """The product most often the largest at the end (:attr:`majority_probability`); None
+        when no product formed."""
+        chances = self.majority_probability
+        return max(chances, key=chances.__getitem__) if chances else None
+
     def dominant_phase(self) -> str:
         return max(self.final_mol_fraction, key=self.final_mol_fraction.__getitem__)
 

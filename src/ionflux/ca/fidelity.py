@@ -101,12 +101,18 @@ def mean_se(values: Sequence[float] | np.ndarray, groups: Sequence[int] | None =
     return float(arr.mean()), None if se is None else float(se)
 
 
+def independent_count(end: StepEnd) -> int:
+    """Independent draws behind a step end (every realisation without ``draw_group``)."""
+    n = len(end.mol_fraction_realisations)
+    return n if end.draw_group is None else len(set(end.draw_group))
+
+
 def sample_size(end: StepEnd) -> str:
     """How many realisations and independent draws a step end's errors rest on."""
     n = len(end.mol_fraction_realisations)
     if end.draw_group is None:
         return f"n={n}"
-    return f"{len(set(end.draw_group))} independent draws of {n} realisations"
+    return f"{independent_count(end)} independent draws of {n} realisations"
 
 
 def product_names(end: StepEnd) -> list[str]:
@@ -177,7 +183,7 @@ def lead(end: StepEnd, leader: str, rivals: Iterable[str] | None = None,
     """
     groups = end.draw_group
     names = [p for p in (product_names(end) if rivals is None else rivals) if p != leader]
-    if len(set(groups if groups is not None else range(len(end.mol_fraction_realisations)))) < 2:
+    if independent_count(end) < 2:
         return False, (f"{leader} lead cannot be decided from one independent draw "
                        f"({sample_size(end)}; no standard error)")
     own = shares(end, leader)

@@ -228,7 +228,7 @@ def _results(requests, predictions, failures, top: int) -> list[dict]:
         elif record is not None:
             doc = PredictionDoc.model_validate(record["prediction"])
             chances = doc.majority_probability
-            best = max(chances, key=chances.__getitem__) if chances else None
+            best = doc.largest_product()
             main = sorted(doc.final_mol_fraction, key=lambda p: -doc.final_mol_fraction[p])
             interval = doc.majority_probability_interval.get(best) if best else None
             row.update(state="done", largest_product=best,

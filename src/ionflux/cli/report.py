@@ -46,14 +46,12 @@ def report_command(
 
     by_recipe = {(d.inputs.recipe, d.inputs.mode): d for d in result.predictions}
     for doc in result.predictions:
-        chances = doc.majority_probability
-        best = max(chances, key=chances.__getitem__) if chances else "-"
+        best = doc.largest_product() or "-"
         others = {m: d for (r, m), d in by_recipe.items() if r == doc.inputs.recipe}
         verdicts = [ok for _, ok, _ in evaluate(doc, others)]
         typer.echo(f"{doc.inputs.recipe} {doc.inputs.mode:11s} largest product (formula "
                    f"units) {best} "
-                   f"(P {doc.majority_text(best)}); literature "
-                   f"statements met "
+                   f"(P {doc.majority_text(best)}); literature statements met "
                    f"{sum(verdicts)}/{len(verdicts)}" + (" [cached]" if doc.from_cache else ""))
     typer.echo(f"report written to {result.markdown.resolve()}")
 
