@@ -67,6 +67,18 @@ def test_kd_and_chempot_check_names_before_loading(capsys, no_data_loads):
                                               "TiO2"])
 
 
+def test_kd_precursors_default_to_the_systems_own(capsys, no_data_loads):
+    # Li-Ti-O's pair is Li2O,TiO2 (not Ba-Ti-O's BaO, which would be "outside the system");
+    # a system without bundled data has no default and must name its pair
+    with mock.patch("ionflux.cli.kd.parse_temperatures", side_effect=SystemExit(7)) as seen:
+        assert main(["kd", "--system", "Li-Ti-O"]) == 7
+        assert main(["kd", "--system", "O-Li-Ti"]) == 7
+    assert seen.call_count == 2
+    assert _error(capsys, ["kd", "--system", "Na-Ti-O"]) == (
+        "error: --precursors: give the precursors of Na-Ti-O (defaults exist only for Ba-Ti-O, "
+        "Li-Ti-O)")
+
+
 def test_bad_arguments_import_no_science_stack():
     # a fresh process, as a user's: the check runs before pymatgen or numba are imported
     code = ("import sys; from ionflux.cli import main; "

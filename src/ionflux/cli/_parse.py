@@ -36,6 +36,26 @@ def parse_pair(text: str, option: str = "--precursors") -> tuple[str, str]:
     return items[0], items[1]
 
 
+def default_precursors(system: str, option: str = "--precursors") -> tuple[str, str]:
+    """The bundled system's precursor pair (BaO,TiO2 for Ba-Ti-O); another system has none,
+    so the user must name one."""
+    from ionflux.thermo.system import parse_system, system_key
+    from ionflux.transport.published import BUNDLED_PRECURSORS
+
+    key = system_key(parse_system(system))
+    for name, pair in BUNDLED_PRECURSORS.items():
+        if system_key(parse_system(name)) == key:
+            return pair
+    raise InputError(f"{option}: give the precursors of {system} (defaults exist only for "
+                     f"{', '.join(BUNDLED_PRECURSORS)})")
+
+
+def precursor_pair(text: str | None, system: str, option: str = "--precursors"
+                   ) -> tuple[str, str]:
+    """The pair ``text`` names, or the system's default pair when it is None."""
+    return parse_pair(text, option) if text is not None else default_precursors(system, option)
+
+
 def parse_list(text: str | None) -> list[str] | None:
     if text is None:
         return None

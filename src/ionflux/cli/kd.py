@@ -10,20 +10,20 @@ from ionflux.cli._parse import (
     NIST_HELP,
     check_phases,
     parse_list,
-    parse_pair,
     parse_temperatures,
+    precursor_pair,
     system_elements,
 )
 from ionflux.errors import InputError
 
 
-def compute_rows(system: str, precursors: str, temperatures: str, source: str,
+def compute_rows(system: str, precursors: str | None, temperatures: str, source: str,
                  products: str | None, include_anions: bool, nist: bool,
                  store: str | None = None, data_dir: str | None = None):
     """K_D rows (see ionflux.kinetics.report.kd_rows) for the CLI options given."""
     # arguments first: nothing is imported or loaded for a request that cannot be served
     system_elements(system)
-    pair = parse_pair(precursors)
+    pair = precursor_pair(precursors, system)
     check_phases(list(pair), "--precursors", system)
     temps = parse_temperatures(temperatures)
     names = parse_list(products)
@@ -53,7 +53,9 @@ def compute_rows(system: str, precursors: str, temperatures: str, source: str,
 
 def kd(
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
-    precursors: str = typer.Option("BaO,TiO2", "--precursors", help="two phases, e.g. BaO,TiO2"),
+    precursors: str | None = typer.Option(
+        None, "--precursors", help="two phases, e.g. Li2O,TiO2 (default: the bundled "
+                                   "system's, BaO,TiO2 for Ba-Ti-O)"),
     temperatures: str = typer.Option("1000,1250,1500,1750", "--temperatures",
                                      help="comma-separated temperatures, K"),
     source: str = typer.Option("published", "--source",
@@ -87,7 +89,7 @@ def kd(
     from rich.table import Table
 
     label = next((r.cation_ratio_label for r in rows if r.cation_ratio_label), "ratio")
-    pair = parse_pair(precursors)
+    pair = precursor_pair(precursors, system)
     title = (f"K_D{' (self-only)' if self_only else ''} in cm^2/s, {pair[0]} + {pair[1]}, "
              f"{system}, source {source}")
     table = Table(title=title)

@@ -34,7 +34,9 @@ def check_out(out: Path, option: str = "--out") -> Path:
 def kd(
     out: Path = typer.Option(..., "--out", "-o", help="output PNG file"),
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
-    precursors: str = typer.Option("BaO,TiO2", "--precursors", help="two phases, e.g. BaO,TiO2"),
+    precursors: str | None = typer.Option(
+        None, "--precursors", help="two phases, e.g. Li2O,TiO2 (default: the bundled "
+                                   "system's, BaO,TiO2 for Ba-Ti-O)"),
     temperatures: str = typer.Option("1000,1250,1500,1750", "--temperatures",
                                      help="comma-separated temperatures, K"),
     source: str = typer.Option("published", "--source", help="published | store"),

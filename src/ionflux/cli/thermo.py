@@ -105,8 +105,9 @@ def audit(
 def hull(
     system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
     temperature: float = typer.Option(..., "--temperature", "-T", help="temperature, K"),
-    precursors: str = typer.Option("BaO,TiO2", "--precursors",
-                                   help="precursors whose automaton reactions are listed"),
+    precursors: str | None = typer.Option(
+        None, "--precursors", help="precursors whose automaton reactions are listed (default: "
+                                   "the bundled system's, BaO,TiO2 for Ba-Ti-O)"),
     all_phases: bool = typer.Option(False, "--all", help="list every phase of the data, not "
                                                          "only the automaton's candidates"),
     nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
@@ -121,13 +122,15 @@ def hull(
     from ionflux.ca.predict import chemical_system, default_phases, reaction_setup
     from ionflux.ca.scoring import score_rule
     from ionflux.ca.settings import ScoringSettings
-    from ionflux.cli._parse import parse_list
+    from ionflux.cli._parse import default_precursors, parse_list
     from ionflux.thermo.data import ThermoData
     from ionflux.thermo.hull import hull_at
 
     thermo = ThermoData.load(system, prefer_experimental=nist)
     t = thermo.check_temperature(temperature)
-    pair = [thermo.composition(p).reduced_formula for p in parse_list(precursors) or []]
+    names = (parse_list(precursors) or [] if precursors is not None
+             else default_precursors(thermo.system))
+    pair = [thermo.composition(p).reduced_formula for p in names]
     if len(pair) < 2:
         raise InputError("--precursors: give at least two phases, e.g. BaO,TiO2")
     if set(chemical_system(pair).split("-")) != set(thermo.system.split("-")):

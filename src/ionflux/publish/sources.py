@@ -25,8 +25,6 @@ from ionflux.storage.documents import one_line, reduced_formula
 
 Progress = Callable[[str], Any]
 
-#: Bundled systems with published tensors: system name -> the precursor pair of its K_D.
-BUNDLED_SYSTEMS = {"Ba-Ti-O": ("BaO", "TiO2"), "Li-Ti-O": ("Li2O", "TiO2")}
 #: Reference of MD groups when the user gives none.
 NO_REFERENCE = "none given (MD analysed with ionflux; add one with --reference)"
 
@@ -153,12 +151,12 @@ def bundled_groups(formulas: Sequence[str] | None = None, *, bonds: bool = True,
     of every bundled system, and the melt-quenched cells."""
     from ionflux.kinetics import KDTable
     from ionflux.thermo import ThermoData
-    from ionflux.transport.published import load_published
+    from ionflux.transport.published import BUNDLED_PRECURSORS, load_published
 
     wanted = _wanted(formulas)
     mp_ids = bundled_mp_ids()
     groups = []
-    for system, pair in BUNDLED_SYSTEMS.items():
+    for system, pair in BUNDLED_PRECURSORS.items():
         docs = [d for d in load_published(system)
                 if wanted is None or reduced_formula(d.formula) in wanted]
         if not docs:

@@ -46,6 +46,11 @@ from ionflux.transport.documents import Provenance, QualityFlag, SourceRecord, T
 #: File name of the bundled published tensors in ``ionflux/data/<system>/``.
 PUBLISHED_FILE = "transport_tensors_ace_md.json"
 
+#: Bundled systems with published tensors: system name -> the precursor pair of its K_D
+#: (the two binary oxides the study reacts).
+BUNDLED_PRECURSORS: dict[str, tuple[str, str]] = {"Ba-Ti-O": ("BaO", "TiO2"),
+                                                  "Li-Ti-O": ("Li2O", "TiO2")}
+
 #: (metadata label, temperature K) pairs whose cross terms the source calls unreliable.
 UNRELIABLE_CROSS_TERMS: dict[str, set[float]] = {"ACE_PBEsol_nospin_MDSetGenerator": {750.0}}
 
