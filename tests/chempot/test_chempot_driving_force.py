@@ -162,3 +162,16 @@ def test_cli_prints_delta_mu_and_distance(capsys):
     assert set(doc["delta_mu_eV"]) == {"Ba", "Ti", "O"}
     assert doc["distance_eV"] == pytest.approx(
         math.sqrt(sum(v * v for v in doc["delta_mu_eV"].values())), rel=1e-12)
+
+
+def test_cli_system_defaults_to_the_phases_elements(capsys):
+    # Li2O and TiO2 name Li-Ti-O; the default used to be Ba-Ti-O, which rejected Li2O
+    import json
+
+    assert main(["chempot", "distance", "Li2O", "TiO2", "-T", "1500", "--json"]) == 0
+    implied = json.loads(capsys.readouterr().out)
+    assert main(["chempot", "distance", "Li2O", "TiO2", "-T", "1500", "--json",
+                 "--system", "Li-Ti-O"]) == 0
+    named = json.loads(capsys.readouterr().out)
+    assert set(implied["delta_mu_eV"]) == {"Li", "Ti", "O"}
+    assert implied["delta_mu_eV"] == named["delta_mu_eV"] and implied["distance_eV"] > 0

@@ -14,14 +14,21 @@ chempot_app = typer.Typer(help="Chemical-potential diagrams and driving forces."
 def distance(
     phase_a: str = typer.Argument(..., help="phase alpha, e.g. BaO"),
     phase_b: str = typer.Argument(..., help="phase beta, e.g. TiO2"),
-    system: str = typer.Option("Ba-Ti-O", "--system", help="chemical system"),
+    system: str | None = typer.Option(None, "--system", help="chemical system (default: the "
+                                                             "elements of the two phases)"),
     temperature: float = typer.Option(..., "--temperature", "-T", help="temperature, K"),
     nist: bool = typer.Option(False, "--nist", help=NIST_HELP),
     as_json: bool = typer.Option(False, "--json", help="print the full DrivingForce document"),
 ) -> None:
     """Shortest chemical-potential vector delta_mu = mu(B) - mu(A) between two domains."""
-    from ionflux.cli._parse import check_phases, positive, system_elements
+    from ionflux.cli._parse import check_phases, formula_elements, positive, system_elements
 
+    if system is None:
+        check_phases([phase_a, phase_b], "phase")
+        from ionflux.formula import element
+
+        found = formula_elements(phase_a, "phase") | formula_elements(phase_b, "phase")
+        system = "-".join(sorted(found, key=lambda e: (element(e).X, e)))
     system_elements(system)
     check_phases([phase_a, phase_b], "phase", system)
     positive(temperature, "--temperature", "temperature (K)")
