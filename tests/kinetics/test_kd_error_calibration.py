@@ -8,6 +8,7 @@ from pymatgen.core import Element
 
 from ionflux.chempot import DrivingForce
 from ionflux.kinetics import compute_kd
+from ionflux.kinetics.kd import KDDoc
 from ionflux.transport import analyze_trajectories
 from ionflux.transport.synthetic import barium_titanate_like
 
@@ -57,3 +58,39 @@ def test_kd_errors_are_calibrated_and_use_the_covariance():
         if name == "near_mass_vector":
             assert np.median(ratio_independent) > 2.0, ratio_independent
 
+
+
+def test_kd_gradient_is_the_slope_of_k_d_and_gives_its_standard_error():
+    """kd_gradient (what SampledKD draws K_D errors with) against finite differences of
+    compute_kd in every L and L_self entry, and sqrt(g^T C g) against the document's error."""
+    from ionflux.kinetics.kd import kd_gradient
+    from ionflux.kinetics.report import distilled_melt_docs
+    from ionflux.kinetics.table import KDTable
+    from ionflux.thermo.data import ThermoData
+
+    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
+                                        ThermoData.bundled("Ba-Ti-O"))
+    transport = table.transport_doc("BaTi2O5", 1750.0)
+    force = table.driving_force("BaTiO3", "TiO2", 1750.0)
+    doc = table.doc("BaTi2O5", 1750.0, ("BaTiO3", "TiO2"))
+    species, n = transport.species, len(transport.species)
+
+    def kd_with(field: str, index: int, step: float) -> KDDoc:
+        values = np.array(getattr(transport, field), dtype=float)
+        flat = values.reshape(-1)
+        flat[index] += step
+        moved = transport.model_copy(update={field: values.tolist()})
+        return compute_kd(moved, force, volume_per_formula_unit_cm3=doc.V_gamma_cm3,
+                          volume_source=doc.V_gamma_source)
+
+    for mode, field, size, value in (("full", "L", n * n, "K_D_cm2_s"),
+                                     ("self-only", "L_self", n, "K_D_self_cm2_s")):
+        gradient = kd_gradient(doc, species, mode)
+        step = 1e-6 * float(np.max(np.abs(getattr(transport, field))))
+        slopes = [(getattr(kd_with(field, k, step), value)
+                   - getattr(kd_with(field, k, -step), value)) / (2 * step)
+                  for k in range(size)]
+        assert gradient == pytest.approx(slopes, rel=1e-6, abs=1e-12 * np.max(np.abs(slopes)))
+        cov = np.array(transport.L_covariance if mode == "full" else transport.L_self_covariance)
+        err = doc.K_D_stderr_cm2_s if mode == "full" else doc.K_D_self_stderr_cm2_s
+        assert np.sqrt(gradient @ cov @ gradient) == pytest.approx(err, rel=1e-10)

@@ -63,8 +63,9 @@ from ionflux.errors import DataNotFoundError, InputError
 
 #: Bump when the automaton's rules or the documents' statistics change, so cached predictions
 #: are recomputed (4: standard errors count realisations sharing an input draw as one, and
-#: K_D is drawn once per product and set of MD runs).
-CA_ENGINE_VERSION = "4"
+#: K_D is drawn once per product and set of MD runs; 5: what is drawn per set of runs is the
+#: error of L, so K_D correlate as their linearised errors).
+CA_ENGINE_VERSION = "5"
 
 #: Melting points used only when the thermo data has none (K), with how they were estimated.
 MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
@@ -545,9 +546,10 @@ def prepare_tables(precursors: Sequence[str], temperatures_K: Sequence[float],
     else:
         kd_uncertainty = (
             "each realisation draws K_D (log-normal, mean and standard error of its "
-            "document; one draw per product and set of MD runs, shared by its reactant pairs "
-            "and by documents shifted from those runs): the spread includes transport "
-            "uncertainty" if sampled["K_D"]
+            "document), from one draw of the Onsager matrix's error per product and set of MD "
+            "runs (its covariance), so the K_D of its reactant pairs and of documents shifted "
+            "from those runs move as their linearised errors correlate: the spread includes "
+            "transport uncertainty" if sampled["K_D"]
             else "the K_D documents have no standard error (published tensors carry "
                  "none): K_D adds no spread")
     time_axis = kd.time_axis_corrections() if hasattr(kd, "time_axis_corrections") else {}

@@ -51,6 +51,7 @@ from pydantic import BaseModel, Field
 from ionflux.ca.reactions import PhaseInfo, Reaction
 from ionflux.ca.settings import SCORE_MODES, ScoringSettings
 from ionflux.errors import DataNotFoundError, InputError
+from ionflux.kinetics.kd import kd_gradient
 from ionflux.units import KB_EV_PER_K
 
 CM2_TO_M2 = 1e-4
@@ -290,21 +291,25 @@ def rescore(scored: ScoredReactions, reactions: Sequence[Reaction],
 class SampledKD:
     """A K_D source whose values are drawn once from their standard errors (one realisation).
 
-    Each (product, measurement, mode) gets one standard normal draw z, and every K_D of it is
-    mean x exp(sigma z - sigma^2 / 2), log-normal with that K_D document's mean and standard
-    error (K_D stays positive); between tabulated temperatures the drawn values are
-    interpolated like the means (log K_D linear in 1/T). A measurement is one set of MD runs:
-    each simulated temperature is its own, so their draws are independent, but a document
-    shifted from another temperature (``provenance.method['arrhenius_from_K']``,
-    :mod:`ionflux.transport.extrapolation`) is the same runs rescaled, so it shares the draw
-    of the document it was shifted from (the shift's own E_a error is a separate
-    sensitivity). The reactant pairs share the draw too: their K_D come from the same L, and
-    the linearised errors of one product's K_D correlate between pairs with a median of
-    0.96-1.00 (minimum 0.73) on our melts (tests/ca/test_ca_kd_uncertainty.py), far nearer
-    one than the zero that independent draws would give. Needs
+    Every K_D is mean x exp(sigma z - sigma^2 / 2), log-normal with its document's mean and
+    standard error (K_D stays positive), z standard normal; between tabulated temperatures
+    the drawn values are interpolated like the means (log K_D linear in 1/T). What is drawn is
+    the error of the Onsager matrix behind the documents, once per measurement (product, set
+    of MD runs, mode): dL ~ N(0, C) with C the covariance of that measurement's L entries,
+    and each K_D gets z = g . dL / sqrt(g^T C g), g = dK_D/dL at the mean
+    (:func:`ionflux.kinetics.kd.kd_gradient`). So z is standard normal and two K_D correlate
+    as their linearised errors do, g1^T C g2 / (sigma1 sigma2): between the reactant pairs
+    that offer one product (a median of 0.96-1.00, minimum 0.73 on our melts) and between a
+    document and those shifted from it. A measurement is one set of MD runs: each simulated
+    temperature is its own, and a document shifted from another temperature
+    (``provenance.method['arrhenius_from_K']``, :mod:`ionflux.transport.extrapolation`) is the
+    same runs rescaled, its covariance the same matrix times a factor that cancels in z, so it
+    takes the draw of the runs it was shifted from (the shift's own E_a error is a separate
+    sensitivity). Sources without the transport documents' covariance (``transport_doc``)
+    draw one z per measurement for all its K_D (correlation one). Needs
     ``kd.doc(product, T, reactants)`` (``ionflux.kinetics.KDTable``); documents without a
-    standard error (published tensors) keep their mean, and ``sampled`` says whether anything
-    was drawn.
+    standard error (published tensors) keep their mean, and ``sampled`` says whether
+    anything was drawn.
     """
 
     def __init__(self, kd: KDSource, rng: np.random.Generator) -> None:
@@ -312,7 +317,8 @@ class SampledKD:
         self.rng = rng
         self.sampled = False
         self._draws: dict[tuple, float] = {}
-        self._normals: dict[tuple, float] = {}
+        # per measurement: dL drawn from its covariance, or one z where there is none
+        self._errors: dict[tuple, tuple[np.ndarray, np.ndarray] | float] = {}
 
     def _measured_at(self, product: str, temperature_K: float) -> float:
         """Temperature of the MD runs behind ``product``'s document at ``temperature_K``."""
@@ -325,6 +331,43 @@ class SampledKD:
     def temperatures_K(self, product: str) -> Sequence[float]:
         return self.kd.temperatures_K(product)
 
+    def _covariance(self, product: str, temperature_K: float, measured_K: float,
+                    mode: str) -> np.ndarray | None:
+        """Covariance of the L (or L_self) entries of the measurement: its own document's where
+        the table has it, else this document's (the same up to a factor)."""
+        lookup = getattr(self.kd, "transport_doc", None)
+        if lookup is None:
+            return None
+        try:
+            transport = lookup(product, measured_K)
+        except DataNotFoundError:
+            transport = lookup(product, temperature_K)
+        cov = transport.L_self_covariance if mode == "self-only" else transport.L_covariance
+        return None if cov is None else np.asarray(cov, dtype=float)
+
+    def _normal(self, product: str, temperature_K: float, doc, mode: str) -> float:
+        """The standard normal z of ``doc`` (class docstring)."""
+        measured = self._measured_at(product, temperature_K)
+        measurement = (product, measured, mode)
+        if measurement not in self._errors:
+            cov = self._covariance(product, temperature_K, measured, mode)
+            if cov is None:
+                self._errors[measurement] = float(self.rng.standard_normal())
+            else:
+                # a factor of C from its eigen-decomposition: C is positive semi-definite but
+                # often singular (a jackknife over few blocks), so no Cholesky
+                values, vectors = np.linalg.eigh(cov)
+                root = vectors * np.sqrt(np.clip(values, 0.0, None))
+                self._errors[measurement] = (cov, root @ self.rng.standard_normal(len(values)))
+        drawn = self._errors[measurement]
+        if isinstance(drawn, float):
+            return drawn
+        cov, deviation = drawn
+        species = self.kd.transport_doc(product, temperature_K).species
+        gradient = kd_gradient(doc, species, mode)
+        variance = float(gradient @ cov @ gradient)
+        return float(gradient @ deviation) / np.sqrt(variance) if variance > 0 else 0.0
+
     def _draw(self, product: str, temperature_K: float, reactants: tuple[str, str],
               mode: str) -> float:
         key = (product, float(temperature_K), tuple(reactants), mode)
@@ -336,10 +379,8 @@ class SampledKD:
             value = float(mean)
             if err is not None and np.isfinite(err) and err > 0 and value > 0:
                 sigma = float(np.sqrt(np.log1p((err / value) ** 2)))
-                measurement = (product, self._measured_at(product, temperature_K), mode)
-                if measurement not in self._normals:
-                    self._normals[measurement] = float(self.rng.standard_normal())
-                value *= float(np.exp(sigma * self._normals[measurement] - 0.5 * sigma ** 2))
+                z = self._normal(product, temperature_K, doc, mode)
+                value *= float(np.exp(sigma * z - 0.5 * sigma ** 2))
                 self.sampled = True
             self._draws[key] = value
         return self._draws[key]

@@ -32,6 +32,7 @@ is the same for either order of the precursors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -106,6 +107,28 @@ def _stderr_independent(matrix_err: list | None, coef: np.ndarray, symmetric: bo
     return float(np.sqrt(np.sum((c[needed] * sigma[needed]) ** 2)))
 
 
+def _slopes(volume_cm3: float, flux: np.ndarray, flux_self: np.ndarray, dmu: np.ndarray,
+            inv_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dK_D/dL_ij (n x n) and dK_D_self/dL_ii^self (n) at the mean: V sign(J_i) dmu_j / n_i
+    for the summed species i (``inv_n`` is zero for the others; a zero flux has no slope)."""
+    coef = volume_cm3 * (np.sign(flux) * inv_n)[:, None] * dmu[None, :]
+    return coef, volume_cm3 * np.sign(flux_self) * inv_n * dmu
+
+
+def kd_gradient(doc: KDDoc, species: Sequence[str], mode: str = "full") -> np.ndarray:
+    """dK_D/dL of ``doc`` at its mean, laid out like the transport document's covariance:
+    the n x n entries of L row-major for "full", the n entries of L_self for "self-only"
+    (``species`` in the transport document's order); cm^2/s per 1/(eV cm s). With that
+    covariance C, sqrt(g^T C g) is the document's standard error."""
+    inv_n = np.array([1.0 / doc.atoms_per_formula_unit[s] if s in doc.species_summed else 0.0
+                      for s in species])
+    dmu = np.array([doc.delta_mu_eV[s] for s in species], dtype=float)
+    flux = np.array([doc.flux_per_cm_s[s] for s in species], dtype=float)
+    flux_self = np.array([doc.flux_self_per_cm_s[s] for s in species], dtype=float)
+    coef, coef_self = _slopes(doc.V_gamma_cm3, flux, flux_self, dmu, inv_n)
+    return coef.ravel() if mode == "full" else coef_self
+
+
 def _stderr_correlated(covariance: list, gradient: np.ndarray) -> float:
     """sqrt(g^T C g) for a quantity linear in the entries whose covariance is C."""
     g = gradient.ravel()
@@ -157,15 +180,11 @@ def compute_kd(transport: TransportDoc, driving_force, *, volume_per_formula_uni
     if not summed:
         raise InputError(f"{transport.formula} has no cations to sum over; pass include_anions")
     V = float(volume_per_formula_unit_cm3)
-    mask = np.array([s in summed for s in species])
     inv_n = np.array([1.0 / n_fu[s] if s in summed else 0.0 for s in species])
     kd = V * float(np.sum(np.abs(J) * inv_n))
     kd_self = V * float(np.sum(np.abs(J_self) * inv_n))
 
-    # dK/dL_ij = V sign(J_i) dmu_j / n_i for summed i (zero-flux rows contribute no slope).
-    coef = V * (np.sign(J) * inv_n)[:, None] * dmu[None, :]
-    coef[~mask, :] = 0.0
-    coef_self = V * np.sign(J_self) * inv_n * dmu
+    coef, coef_self = _slopes(V, J, J_self, dmu, inv_n)
     if transport.L_covariance is not None:
         kd_err = _stderr_correlated(transport.L_covariance, coef)
     else:
