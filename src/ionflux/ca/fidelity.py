@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ionflux.ca.documents import PredictionDoc, SeriesPoint, StepEnd
-from ionflux.ca.spread import clustered_stderr
+from ionflux.ca.spread import clustered_stderr, joint_groups
 
 PRECURSORS = ("BaO", "TiO2")
 
@@ -306,21 +306,30 @@ def _r1_contrast(full: PredictionDoc, thermo_only: PredictionDoc) -> tuple[bool,
 def contrast(full: PredictionDoc, other: PredictionDoc, phase: str = "BaTiO3",
              k: float = LEAD_SE) -> tuple[bool, str]:
     """Is ``phase``'s final share in ``full`` higher than in ``other`` by more than ``k``
-    standard errors? SE of the difference = sqrt(SE_a^2 + SE_b^2), each over its run's
-    independent draws (:func:`mean_se`); with one draw in either the question cannot be decided
-    (fails). This treats the runs as independent, which holds for any two documents; runs with
-    the same seed share their thermodynamic draws and then correlate positively (R1's BaTiO3
-    share, full vs thermo-only: +0.5 to +0.8 over 12 draws for each of seeds 1-3, measured in
-    the eighteenth session), so the error errs wide (1.2-1.7x a paired one)."""
+    standard errors of the difference? Runs with as many realisations are paired: d_i = a_i -
+    b_i, its SE over the groups independent in both runs (:func:`joint_groups`), which holds
+    for any two runs and is the smaller where they share draws: runs of one seed share their
+    thermodynamic draws and grids realisation by realisation, and R1's BaTiO3 share, full vs
+    thermo-only, correlates at +0.5 to +0.8 over them (measured in the eighteenth session).
+    Otherwise SE = sqrt(SE_a^2 + SE_b^2), each over its run's independent draws
+    (:func:`mean_se`). Fewer than two independent groups cannot decide it (fails)."""
     end_a, end_b = final_end(full), final_end(other)
-    a, se_a = mean_se(shares(end_a, phase), end_a.draw_group)
-    b, se_b = mean_se(shares(end_b, phase), end_b.draw_group)
+    share_a, share_b = shares(end_a, phase), shares(end_b, phase)
+    a, b = float(share_a.mean()), float(share_b.mean())
     label = f"{phase} share: {full.inputs.mode} {a:.1%}, {other.inputs.mode} {b:.1%}"
-    if se_a is None or se_b is None:
+    if share_a.size == share_b.size:
+        groups = joint_groups(end_a.draw_group, end_b.draw_group, share_a.size)
+        _, se = mean_se(share_a - share_b, groups)
+        how = f"paired over {len(set(groups))} independent groups"
+    else:
+        _, se_a = mean_se(share_a, end_a.draw_group)
+        _, se_b = mean_se(share_b, end_b.draw_group)
+        se = None if se_a is None or se_b is None else math.hypot(se_a, se_b)
+        how = "unpaired"
+    if se is None:
         return False, f"{label}: cannot be decided with one independent draw"
-    se = math.hypot(se_a, se_b)
     z = "inf" if se == 0 else f"{(a - b) / se:.1f}"
-    return a - b > k * se and a > b, f"{label}, difference {a - b:+.3f} = {z} SE"
+    return a - b > k * se and a > b, f"{label}, difference {a - b:+.3f} = {z} SE ({how})"
 
 
 # ------------------------------------------------------------------ R2 (1:5)

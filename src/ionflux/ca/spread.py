@@ -129,6 +129,34 @@ def clustered_stderr(values: np.ndarray | Sequence[float],
     return float(se) if se.ndim == 0 else se
 
 
+def joint_groups(first: Sequence[int] | None, second: Sequence[int] | None,
+                 size: int) -> list[int]:
+    """Groups of the pairs (realisation i of one run, realisation i of another) that are
+    independent of each other in both runs: the realisations that either grouping puts
+    together, joined (connected components). Without a grouping every realisation of that run
+    is its own group. Pairs in different joint groups share no draw in either run, so the
+    paired difference's :func:`clustered_stderr` over these groups holds whether the two runs
+    share draws (same seed) or not."""
+    parent = list(range(size))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for grouping in (first, second):
+        if grouping is None:
+            continue
+        if len(grouping) != size:
+            raise ValueError(f"{len(grouping)} group labels for {size} realisations")
+        seen: dict[int, int] = {}
+        for i, label in enumerate(grouping):
+            j = seen.setdefault(label, i)
+            parent[root(i)] = root(j)
+    return [root(i) for i in range(size)]
+
+
 def wilson_interval(p: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score interval of a proportion ``p`` seen in ``n`` independent trials (95 % at
     z = 1.96, the normal 97.5 % quantile): unlike p ± z SE it is not empty at p = 0 or 1,
