@@ -434,8 +434,10 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("R1", "R1.contrast", "full scoring gives distinctly more BaTiO3 than "
               "thermodynamics-only",
               f"full document vs thermo-only document: final BaTiO3 share higher by > "
-              f"{LEAD_SE:g} SE of the difference (SE = sqrt(SE_full^2 + SE_thermo^2), each "
-              "over its independent draws)", _r1_contrast, mode="full", versus="thermo-only"),
+              f"{LEAD_SE:g} SE of the difference (paired per realisation over the groups "
+              "independent in both runs; unpaired, sqrt(SE_full^2 + SE_thermo^2), when their "
+              "realisations differ in number)", _r1_contrast, mode="full",
+              versus="thermo-only"),
     Statement("R2", "R2.early", "small early BaTiO3 (< 10 %) and BaTi2O5 (~10 %)",
               "over the first half of the profile's duration, the peak mole fraction (of all "
               "formula units: early on nearly all formula units are TiO2, so 'small' amounts "
