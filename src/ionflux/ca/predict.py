@@ -60,6 +60,7 @@ from ionflux.ca.spread import (
 from ionflux.ca.table import CATable, build_table
 from ionflux.ca.table_cache import PreparedTables, ReactionTableCache
 from ionflux.errors import DataNotFoundError, InputError
+from ionflux.thermo.system import chemical_system
 
 #: Bump when the automaton's rules or the documents' statistics change, so cached predictions
 #: are recomputed (4: standard errors count realisations sharing an input draw as one, and
@@ -76,14 +77,6 @@ MELTING_POINT_ESTIMATES_K: dict[str, tuple[float, str]] = {
 
 
 # ------------------------------------------------------------------ phases and data
-def chemical_system(formulas: Sequence[str]) -> str:
-    """'Ba-Ti-O'-style name of the elements of ``formulas`` (ordered by electronegativity)."""
-    from ionflux.formula import Composition, element
-
-    elements = {el.symbol for f in formulas for el in Composition(f).elements}
-    return "-".join(sorted(elements, key=lambda e: (element(e).X, e)))
-
-
 def _normalise_precursors(precursors: Mapping[str, float]) -> dict[str, float]:
     if not precursors:
         raise InputError("no precursors given; e.g. BaO=1,TiO2=1")

@@ -21,14 +21,13 @@ def distance(
     as_json: bool = typer.Option(False, "--json", help="print the full DrivingForce document"),
 ) -> None:
     """Shortest chemical-potential vector delta_mu = mu(B) - mu(A) between two domains."""
-    from ionflux.cli._parse import check_phases, formula_elements, positive, system_elements
+    from ionflux.cli._parse import check_phases, positive, system_elements
 
     if system is None:
         check_phases([phase_a, phase_b], "phase")
-        from ionflux.formula import element
+        from ionflux.thermo.system import chemical_system
 
-        found = formula_elements(phase_a, "phase") | formula_elements(phase_b, "phase")
-        system = "-".join(sorted(found, key=lambda e: (element(e).X, e)))
+        system = chemical_system([phase_a, phase_b])
     system_elements(system)
     check_phases([phase_a, phase_b], "phase", system)
     positive(temperature, "--temperature", "temperature (K)")

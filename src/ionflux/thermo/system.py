@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from ionflux.errors import DataNotFoundError, InputError
@@ -23,6 +24,12 @@ def parse_system(system: str) -> list[str]:
         if symbol not in elements:
             elements.append(symbol)
     return elements
+
+
+def chemical_system(formulas: Sequence[str]) -> str:
+    """'Ba-Ti-O'-style name of the elements of ``formulas`` (ordered by electronegativity)."""
+    elements = {el.symbol for f in formulas for el in Composition(f).elements}
+    return "-".join(sorted(elements, key=lambda e: (element(e).X, e)))
 
 
 def system_key(elements: list[str] | set[str]) -> str:
