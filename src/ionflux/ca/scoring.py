@@ -320,37 +320,20 @@ class SampledKD:
         # per measurement: dL drawn from its covariance, or one z where there is none
         self._errors: dict[tuple, tuple[np.ndarray, np.ndarray] | float] = {}
 
-    def _measured_at(self, product: str, temperature_K: float) -> float:
-        """Temperature of the MD runs behind ``product``'s document at ``temperature_K``."""
-        lookup = getattr(self.kd, "transport_doc", None)
-        if lookup is None:
-            return float(temperature_K)
-        origin = lookup(product, temperature_K).provenance.method.get("arrhenius_from_K")
-        return float(temperature_K) if origin is None else float(origin)
-
     def temperatures_K(self, product: str) -> Sequence[float]:
         return self.kd.temperatures_K(product)
 
-    def _covariance(self, product: str, temperature_K: float, measured_K: float,
-                    mode: str) -> np.ndarray | None:
-        """Covariance of the L (or L_self) entries of the measurement: its own document's where
-        the table has it, else this document's (the same up to a factor)."""
-        lookup = getattr(self.kd, "transport_doc", None)
-        if lookup is None:
-            return None
-        try:
-            transport = lookup(product, measured_K)
-        except DataNotFoundError:
-            transport = lookup(product, temperature_K)
-        cov = transport.L_self_covariance if mode == "self-only" else transport.L_covariance
-        return None if cov is None else np.asarray(cov, dtype=float)
-
     def _normal(self, product: str, temperature_K: float, doc, mode: str) -> float:
         """The standard normal z of ``doc`` (class docstring)."""
-        measured = self._measured_at(product, temperature_K)
+        lookup = getattr(self.kd, "transport_doc", None)
+        transport = None if lookup is None else lookup(product, temperature_K)
+        origin = (None if transport is None
+                  else transport.provenance.method.get("arrhenius_from_K"))
+        measured = float(temperature_K if origin is None else origin)
         measurement = (product, measured, mode)
         if measurement not in self._errors:
-            cov = self._covariance(product, temperature_K, measured, mode)
+            cov = (None if transport is None
+                   else self._covariance(product, transport, measured, mode))
             if cov is None:
                 self._errors[measurement] = float(self.rng.standard_normal())
             else:
@@ -363,10 +346,22 @@ class SampledKD:
         if isinstance(drawn, float):
             return drawn
         cov, deviation = drawn
-        species = self.kd.transport_doc(product, temperature_K).species
-        gradient = kd_gradient(doc, species, mode)
+        gradient = kd_gradient(doc, transport.species, mode)
         variance = float(gradient @ cov @ gradient)
         return float(gradient @ deviation) / np.sqrt(variance) if variance > 0 else 0.0
+
+    def _covariance(self, product: str, transport, measured_K: float,
+                    mode: str) -> np.ndarray | None:
+        """Covariance of the L (or L_self) entries of the measurement: the document of the runs
+        at ``measured_K`` where the table has it, else ``transport``'s (the same up to a
+        factor)."""
+        if measured_K != transport.temperature_K:
+            try:
+                transport = self.kd.transport_doc(product, measured_K)
+            except DataNotFoundError:
+                pass
+        cov = transport.L_self_covariance if mode == "self-only" else transport.L_covariance
+        return None if cov is None else np.asarray(cov, dtype=float)
 
     def _draw(self, product: str, temperature_K: float, reactants: tuple[str, str],
               mode: str) -> float:
