@@ -39,6 +39,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20261122)
 
 
+@pytest.fixture(scope="session")
+def distilled_melt_kd_table():
+    """K_D table of the bundled distilled-potential melts (Ba-Ti-O, Arrhenius-shifted below
+    1750 K) on the bundled thermodynamics; read-only, so one per session."""
+    from ionflux.kinetics.report import distilled_melt_docs
+    from ionflux.kinetics.table import KDTable
+    from ionflux.thermo.data import ThermoData
+
+    return KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
+                                       ThermoData.bundled("Ba-Ti-O"))
+
+
 def _nx_executable() -> str:
     found = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
     if not Path(found).exists():

@@ -63,7 +63,7 @@ def test_between_tabulated_temperatures_the_draws_are_interpolated():
     assert sampled.sampled
 
 
-def test_drawn_k_d_correlate_as_their_linearised_errors():
+def test_drawn_k_d_correlate_as_their_linearised_errors(distilled_melt_kd_table):
     """SampledKD draws the error of L once per set of MD runs, so K_D of one product correlate
     as their linearised errors do, g1^T C g2 / (sigma1 sigma2): across reactant pairs, and
     with the documents shifted below 1750 K from the 1750 K runs; the 2000 K runs are drawn
@@ -72,12 +72,8 @@ def test_drawn_k_d_correlate_as_their_linearised_errors():
     import itertools
 
     from ionflux.kinetics.kd import kd_gradient
-    from ionflux.kinetics.report import distilled_melt_docs
-    from ionflux.kinetics.table import KDTable
-    from ionflux.thermo.data import ThermoData
 
-    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
-                                        ThermoData.bundled("Ba-Ti-O"))
+    table = distilled_melt_kd_table
     # BaTi4O9: the product whose pairs correlate least (0.79 at the weakest on our melts)
     product, base = "BaTi4O9", ("BaO", "TiO2")
     origin = table.transport_doc(product, 1750.0)
@@ -202,7 +198,7 @@ def test_a_prediction_states_its_majority_interval_over_independent_draws():
                                        f"[{low:.2f}-{high:.2f}, 4 draws]")
 
 
-def test_one_products_k_d_errors_move_together_across_reactant_pairs():
+def test_one_products_k_d_errors_move_together_across_reactant_pairs(distilled_melt_kd_table):
     """Why SampledKD draws the error of L per set of runs, not K_D per reactant pair: the
     linearised K_D errors (dK = coef . dL with the document's L covariance, as in
     ionflux.kinetics.kd) of one product correlate between the pairs that offer it at a median
@@ -210,12 +206,8 @@ def test_one_products_k_d_errors_move_together_across_reactant_pairs():
     import itertools
 
     from ionflux.formula import Composition
-    from ionflux.kinetics.report import distilled_melt_docs
-    from ionflux.kinetics.table import KDTable
-    from ionflux.thermo.data import ThermoData
 
-    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
-                                        ThermoData.bundled("Ba-Ti-O"))
+    table = distilled_melt_kd_table
     phases = ("BaO", "TiO2", "BaTiO3", "Ba2TiO4", "BaTi2O5", "Ba4Ti13O30", "BaTi4O9",
               "BaTi5O11", "Ba2Ti9O20")
     for product in ("BaTiO3", "Ba2TiO4", "BaTi2O5", "BaTi5O11"):

@@ -60,16 +60,12 @@ def test_kd_errors_are_calibrated_and_use_the_covariance():
 
 
 
-def test_kd_gradient_is_the_slope_of_k_d_and_gives_its_standard_error():
+def test_kd_gradient_is_the_slope_of_k_d_and_gives_its_standard_error(distilled_melt_kd_table):
     """kd_gradient (what SampledKD draws K_D errors with) against finite differences of
     compute_kd in every L and L_self entry, and sqrt(g^T C g) against the document's error."""
     from ionflux.kinetics.kd import kd_gradient
-    from ionflux.kinetics.report import distilled_melt_docs
-    from ionflux.kinetics.table import KDTable
-    from ionflux.thermo.data import ThermoData
 
-    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
-                                        ThermoData.bundled("Ba-Ti-O"))
+    table = distilled_melt_kd_table
     transport = table.transport_doc("BaTi2O5", 1750.0)
     force = table.driving_force("BaTiO3", "TiO2", 1750.0)
     doc = table.doc("BaTi2O5", 1750.0, ("BaTiO3", "TiO2"))

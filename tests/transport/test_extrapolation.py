@@ -156,13 +156,10 @@ def test_predict_on_the_melts_records_the_shift_and_the_onset_s(capsys):
         by_hand.kd_cm2_s("BaTiO3", 1250.0, ("BaO", "TiO2")), rel=1e-12)
 
 
-def test_kd_rows_mark_what_rests_on_a_shifted_document():
-    from ionflux.kinetics import KDTable
-    from ionflux.kinetics.report import distilled_melt_docs, kd_rows
-    from ionflux.thermo import ThermoData
+def test_kd_rows_mark_what_rests_on_a_shifted_document(distilled_melt_kd_table):
+    from ionflux.kinetics.report import kd_rows
 
-    table = KDTable.from_transport_docs(distilled_melt_docs("Ba-Ti-O"),
-                                        ThermoData.bundled("Ba-Ti-O"))
+    table = distilled_melt_kd_table
     rows, _ = kd_rows(table, ("BaO", "TiO2"), [1500.0, 1600.0, 1750.0, 1900.0], ["BaTiO3"])
     marks = {r.temperature_K: (r.interpolated, r.arrhenius_shifted) for r in rows}
     assert marks == {1500.0: (False, True), 1600.0: (True, True), 1750.0: (False, False),
