@@ -96,6 +96,10 @@ MEASURED_MELTING_POINTS_K = {"BaO": 2196.0, "TiO2": 2116.0, "BaTiO3": 1898.0}
 #: 38, 102 (1955)); Ba2Ti9O20 decomposes in a peritectoid reaction at 1420 C (O'Bryan &
 #: Thomson, J. Am. Ceram. Soc. 57, 522 (1974)). Both from the papers' abstracts.
 TI_RICH_MELTING_POINTS_K = {"BaTi4O9": 1701.0, "Ba2Ti9O20": 1693.0}
+#: BaTi2O5 melts incongruently (to BaTiO3 + liquid) at 1322 C (Rase & Roy 1955, the same
+#: abstract); O'Bryan & Thomson (1974) call it unstable, a reaction intermediate below the
+#: solidus. The estimate the automaton uses is 2220 K.
+DITITANATE_MELTING_POINT_K = {"BaTi2O5": 1595.0}
 
 
 def variants(base_s: float) -> list[Variant]:
@@ -133,6 +137,12 @@ def variants(base_s: float) -> list[Variant]:
         Variant("... and of BaTi4O9, Ba2Ti9O20",
                 scoring={"melting_points_K": {**MEASURED_MELTING_POINTS_K,
                                               **TI_RICH_MELTING_POINTS_K}}),
+        # BaTi2O5, the impurity of R1 and the product of R4, at T/T_m 0.94 at 1500 K (0.68
+        # with its estimate)
+        Variant("... and of BaTi2O5 as well",
+                scoring={"melting_points_K": {**MEASURED_MELTING_POINTS_K,
+                                              **TI_RICH_MELTING_POINTS_K,
+                                              **DITITANATE_MELTING_POINT_K}}),
         # ---- the transport data: published tensors checked against a DFT-trained potential
         # (ionflux.transport.time_axis), s again by the onset rule
         CORRECTED,
