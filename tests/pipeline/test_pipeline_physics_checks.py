@@ -5,6 +5,7 @@ fingerprints."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,22 @@ def test_md_documents_carry_the_bound_from_the_sidecar_friction(
     items = client.get("/api/transport", params={"formula": "BaTiO3"}).json()["data"]
     assert [("D_falls_with_T", "Ba") in _codes(i) for i in items] == [False, True]
     assert ("above_free_particle_bound", "Ba") in _codes(items[0])
+    # the flag filter sees the read-time flag, which the stored record does not hold
+    assert "D_falls_with_T" not in {c for c, _ in _codes(record)}
+
+    def filtered(codes: str) -> list[str]:
+        reply = client.get("/api/transport", params={"physics_flag": codes})
+        assert reply.status_code == 200, reply.text
+        return [d["group_id"] for d in reply.json()["data"]]
+
+    assert filtered("D_falls_with_T") == ["BaTiO3@1750K"]
+    assert filtered("above_free_particle_bound") == ["BaTiO3@1500K"]
+    assert filtered("any") == ["BaTiO3@1500K", "BaTiO3@1750K"]
+    bad = client.get("/api/transport", params={"physics_flag": "too_fast"})
+    assert bad.status_code == 422 and "too_fast" in bad.json()["detail"]
+    flagged, seen = pipe.flagged(("D_falls_with_T",))
+    assert [r["group_id"] for r in flagged] == ["BaTiO3@1750K"] and seen == 3
+    assert [f["code"] for f in flagged[0]["physics_flags"]] == ["D_falls_with_T"]
     groups = {g.key: g for g in store_groups(stores)}
     contribution = build_contribution(groups["BaTiO3@1750K"])
     assert "D_falls_with_T Ba 0.5" in contribution.data["quality.flags"]
@@ -149,3 +166,30 @@ def test_cli_query_shows_the_flags_of_an_imported_record(tmp_path: Path,
     out = capsys.readouterr().out
     assert "physics flag above_free_particle_bound (Ba): D_Ba = 0.000577 cm^2/s is 5.45x" in out
     assert "physics flag com_constraint_violated" in out
+
+
+def test_query_flags_lists_what_the_documents_carry(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture):
+    """``ionflux query flags`` over an imported published set: the same documents as the
+    flags on each document, the count the import measured (module docstring of
+    physics_checks: 15 Ba-Ti-O records above the free-particle bound), and --formula."""
+    data = tmp_path / "data"
+    assert main(["transport", "import", "Ba-Ti-O", "--store", "local",
+                 "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    thermo = ThermoData.bundled("Ba-Ti-O")
+    above = {d.key() for d in load_published("Ba-Ti-O", thermo=thermo)
+             if any(f.code == "above_free_particle_bound" for f in d.physics_flags)}
+    assert len(above) == 15
+    assert main(["query", "flags", "--flag", "above_free_particle_bound",
+                 "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "15 of 55 transport documents carry above_free_particle_bound"
+    assert {line.split(" ")[0] for line in out[:-1]} == above
+    assert main(["query", "flags", "--formula", "BaTi2O5", "--json",
+                 "--data-dir", str(data)]) == 0
+    listed = {r["group_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(listed) <= {f"BaTi2O5@{t}K" for t in (750, 1000, 1250, 1500, 1750)}
+    assert ("above_free_particle_bound", "Ba") in _codes(listed["BaTi2O5@1750K"])
+    assert main(["query", "flags", "--flag", "too_fast", "--data-dir", str(data)]) == 2
+    assert "unknown physics flag too_fast" in capsys.readouterr().err

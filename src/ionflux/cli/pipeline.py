@@ -261,26 +261,41 @@ def _check_exit(verdict: tuple[bool, str] | None) -> None:
 
 
 def query(
-    what: str = typer.Argument(..., help="transport or kd"),
-    formula: str = typer.Option(..., "--formula", help="phase, e.g. BaTiO3"),
-    temperature: float = typer.Option(..., "--temperature", help="temperature, K"),
+    what: str = typer.Argument(..., help="transport, kd or flags"),
+    formula: str | None = typer.Option(None, "--formula",
+                                       help="phase, e.g. BaTiO3 (transport, kd: required)"),
+    temperature: float | None = typer.Option(None, "--temperature",
+                                             help="temperature, K (transport, kd: required)"),
     precursors: str = typer.Option(None, "--precursors", help="kd: e.g. BaO,TiO2"),
     replicates: bool = typer.Option(False, "--replicates",
                                     help="transport: per-replicate documents"),
     source: str = typer.Option("all", "--source",
-                               help="transport: md, published or all (MD wins where both)"),
+                               help="transport: md, published or all (MD wins where both); "
+                                    "flags: md, published or all (both)"),
+    flag: str = typer.Option("any", "--flag",
+                             help="flags: codes, comma-separated (any | "
+                                  "above_free_particle_bound, com_constraint_violated, "
+                                  "D_falls_with_T, not_diffusive)"),
     store: str = _STORE,
     data_dir: Path = _DATA_DIR,
     as_json: bool = typer.Option(False, "--json", help="print the documents as JSON"),
 ) -> None:
-    """Print stored transport or K_D documents.
+    """Print stored transport or K_D documents, or the transport documents with physics flags.
 
-    Transport: aggregated over replicates, or imported published tensors.
+    Transport: aggregated over replicates, or imported published tensors. Flags: every stored
+    transport document (of --formula, if given) that carries one of the --flag codes.
     """
     from ionflux.errors import InputError
 
-    if what not in ("transport", "kd"):
-        raise InputError(f"query what {what!r}? use 'transport' or 'kd'")
+    if what not in ("transport", "kd", "flags"):
+        raise InputError(f"query what {what!r}? use 'transport', 'kd' or 'flags'")
+    if what == "flags":
+        _query_flags(flag, source, formula, store, data_dir, as_json)
+        return
+    missing = [name for name, value in (("--formula", formula), ("--temperature", temperature))
+               if value is None]
+    if missing:
+        raise InputError(f"query {what} needs {' and '.join(missing)}")
     pipe = _open(store, data_dir, read_only=True)
     try:
         if what == "transport":
@@ -306,6 +321,35 @@ def query(
             typer.echo(_format_stale(doc["stale"]))
     if any(d.get("transport_source") != "published" for d in docs):
         typer.echo(settings_line)  # what the MD documents were built with
+
+
+def _query_flags(flag: str, source: str, formula: str | None, store: str | None,
+                 data_dir: Path | None, as_json: bool) -> None:
+    """``query flags``: one line per flag of every flagged transport document."""
+    from ionflux.errors import InputError
+    from ionflux.transport.physics_checks import flag_codes
+
+    codes = flag_codes(flag)
+    if codes is None:
+        raise InputError("--flag is empty: give any or flag codes")
+    pipe = _open(store, data_dir, read_only=True)
+    try:
+        records, seen = pipe.flagged(codes, source=source, formula=formula)
+    finally:
+        pipe.close()
+    if as_json:
+        typer.echo(json.dumps([{k: r.get(k) for k in ("group_id", "formula", "temperature_K",
+                                                      "transport_source", "physics_flags")}
+                               for r in records], indent=1, default=str))
+        return
+    for record in records:
+        for f in record["physics_flags"]:
+            species = f" ({f['species']})" if f.get("species") else ""
+            typer.echo(f"{record['group_id']} [{record['transport_source']}] "
+                       f"{f['code']}{species}: {f.get('detail', '')}")
+    asked = "any flag" if len(codes) > 1 else codes[0]
+    typer.echo(f"{len(records)} of {seen} transport documents carry {asked}"
+               + (f" ({formula})" if formula else ""))
 
 
 def _format_stale(stale: dict) -> str:

@@ -430,6 +430,39 @@ class Pipeline:
         doc = with_monotonic_flags([doc], self.stores.transport_aggregate)[0]
         return {**doc, "transport_source": "md"}
 
+    def flagged(self, codes: Sequence[str], source: str = "all", formula: str | None = None
+                ) -> tuple[list[dict], int]:
+        """(transport records carrying a physics flag in ``codes``, records looked at).
+
+        ``source``: ``md``, ``published`` or ``all`` (both, each record labelled by its
+        ``transport_source``, as the API lists them). MD aggregates get ``D_falls_with_T``
+        judged now against every stored temperature of their formula, as ``transport`` does;
+        each record keeps only the flags asked for. Sorted by formula, temperature, source.
+        """
+        from ionflux.transport.physics_checks import with_monotonic_flags
+
+        if source not in ("md", "published", "all"):
+            raise InputError(f"unknown transport source {source!r}; use md, published or all")
+        criteria = {} if formula is None else {"formula": _reduced(formula)}
+        self.stores.connect()
+        roles = {"md": ("transport_aggregate",), "published": ("published_transport",),
+                 "all": ("transport_aggregate", "published_transport")}[source]
+        wanted = set(codes)
+        out, seen = [], 0
+        for role in roles:
+            store = self.stores.stores[role]
+            records = [_clean(r) for r in store.query(criteria)]
+            if role == "transport_aggregate":
+                records = with_monotonic_flags(records, store)
+            seen += len(records)
+            label = "md" if role == "transport_aggregate" else "published"
+            for record in records:
+                flags = [f for f in record.get("physics_flags") or [] if f.get("code") in wanted]
+                if flags:
+                    out.append({**record, "physics_flags": flags, "transport_source": label})
+        out.sort(key=lambda r: (r["formula"], float(r["temperature_K"]), r["transport_source"]))
+        return out, seen
+
     def _mark_stale(self, stage: str, docs: list[dict], key: str) -> list[dict]:
         """Add ``stale`` to documents kept while newer inputs of the same item failed.
 
@@ -499,7 +532,14 @@ def _recorded_words(record: dict) -> str:
 
 def _group(formula: str, temperature_K: float) -> str:
     try:
-        return group_key(reduced_formula(formula), float(temperature_K))
+        return group_key(_reduced(formula), float(temperature_K))
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _reduced(formula: str) -> str:
+    try:
+        return reduced_formula(formula)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 

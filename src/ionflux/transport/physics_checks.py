@@ -70,6 +70,10 @@ from ionflux.units import A3_TO_CM3, KB_EV_PER_K
 #: Bumped whenever a check or a threshold changes (enters the import fingerprint).
 REVISION = 1
 
+#: The codes a :class:`PhysicsFlag` can carry, one per check, in the order of the checks.
+FLAG_CODES = ("above_free_particle_bound", "com_constraint_violated", "D_falls_with_T",
+              "not_diffusive")
+
 #: Langevin friction of the published ACE-MD study (1/fs) and where that is recorded.
 PUBLISHED_GAMMA_PER_FS = 0.01
 PUBLISHED_GAMMA_SOURCE = ("the published ACE-MD study thermostatted with Langevin gamma = 0.01 "
@@ -490,6 +494,23 @@ def with_monotonic_flags(records: list[dict], store: Any) -> list[dict]:
         kept = [f for f in record.get("physics_flags") or [] if f.get("code") != "D_falls_with_T"]
         out.append({**record, "physics_flags": kept + flags})
     return out
+
+
+def flag_codes(text: str | None) -> tuple[str, ...] | None:
+    """The flag codes of a comma-separated ``text`` (``any``: every code); None for no text.
+    An unknown code is an InputError naming the known ones."""
+    names = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not names:
+        return None
+    if names == ["any"]:
+        return FLAG_CODES
+    unknown = [n for n in names if n not in FLAG_CODES]
+    if unknown:
+        from ionflux.errors import InputError
+
+        raise InputError(f"unknown physics flag {', '.join(unknown)}; use any or "
+                         f"{', '.join(FLAG_CODES)}")
+    return tuple(names)
 
 
 def apply_time_axis_factor(doc: TransportDoc, factor: float, why: str | None = None,

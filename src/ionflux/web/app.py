@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from ionflux.errors import DataNotFoundError, InputError, IonfluxError, StoreError
-from ionflux.transport.physics_checks import with_monotonic_flags
+from ionflux.transport.physics_checks import MONOTONIC_PROPERTIES, with_monotonic_flags
 from ionflux.web.data import PathScrubber, StoreAccess, clean, parse_formula
 from ionflux.web.operators import (
     FIELD_PATHS,
@@ -49,6 +49,7 @@ from ionflux.web.operators import (
     FormulaQuery,
     KDPrecursorQuery,
     PaginationQuery,
+    PhysicsFlagQuery,
     PredictionQuery,
     SortQuery,
     SourceQuery,
@@ -411,13 +412,14 @@ def create_app(settings: ServeSettings | None = None, *, predictor: Any = None) 
 
     transport_collections = [
         Collection("transport_aggregate", "group_id", "aggregate", "md",
-                   ("formula", "temperature_K"), finish=with_monotonic_flags),
+                   ("formula", "temperature_K"), finish=with_monotonic_flags,
+                   finish_fields=tuple(MONOTONIC_PROPERTIES)),
         Collection("published_transport", "group_id", "published", "published",
                    ("formula", "temperature_K"))]
     transport_sort = [*COMMON_SORT, "formula", "group_id", "n_replicates", "volume_A3"]
     transport_fields = fields_of(TransportDoc, AggregateFields, PublishedFields)
     resource("/api/transport", transport_collections,
-             [FormulaQuery("formula"), TemperatureQuery(), SourceQuery(),
+             [FormulaQuery("formula"), TemperatureQuery(), SourceQuery(), PhysicsFlagQuery(),
               *paged(transport_fields, transport_sort,
                      ["formula_pretty", "temperature_K", "source"])],
              "Transport documents (Onsager L, D, correlation factors) per phase and "

@@ -242,6 +242,26 @@ class SourceQuery(QueryOperator):
         return {"sources": ["md", "published"] if source == "all" else [source]}
 
 
+class PhysicsFlagQuery(QueryOperator):
+    """``physics_flag``: transport documents carrying one of these flag codes (comma-separated;
+    ``any`` for every code). Flags judged at read time (``D_falls_with_T`` of MD aggregates)
+    count: the search judges them on every matching document before it filters."""
+
+    def query(self, physics_flag: Annotated[str | None, Query(
+                  max_length=200, description="any, or comma-separated codes: "
+                  "above_free_particle_bound, com_constraint_violated, D_falls_with_T, "
+                  "not_diffusive")] = None) -> dict[str, Any]:
+        from ionflux.transport.physics_checks import flag_codes
+
+        codes = flag_codes(physics_flag)
+        if codes is None:
+            return {}
+        wanted = set(codes)
+        return {"keep": [lambda head: any(f.get("code") in wanted
+                                          for f in head.get("physics_flags") or ())],
+                "judge_flags": True}
+
+
 def precursor_names(text: str | None) -> list[str]:
     """Comma-separated precursor formulas, reduced; a phase named twice is an error."""
     names = [parse_formula(p, "precursor") for p in _split(text)]

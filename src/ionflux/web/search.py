@@ -34,6 +34,8 @@ class Collection:
     head_fields: tuple[str, ...] = ()
     #: called on the page's full documents with the store (e.g. read-time physics flags)
     finish: Callable[[list[dict], Any], list[dict]] | None = None
+    #: the fields ``finish`` reads, fetched for every match when a filter needs its output
+    finish_fields: tuple[str, ...] = ()
     has_source: bool = True  # False: not transport-derived (predictions), no source field
 
     def label(self, record: dict) -> dict:
@@ -94,10 +96,16 @@ def search(stores: Any, collections: Sequence[Collection], query: dict[str, Any]
         if sources is not None and coll.has_source and coll.source is None:
             criteria["transport_source"] = {"$in": list(sources)}
         store = getattr(stores, coll.role)
-        wanted = sorted({coll.key, *coll.head_fields, *query.get("head_fields", ()),
-                         *(n for n in order if n != "source")})
-        for record in store.query(criteria, properties=wanted):
-            head = coll.label(upgraded(clean(record), coll.id_kind))
+        wanted = {coll.key, *coll.head_fields, *query.get("head_fields", ()),
+                  *(n for n in order if n != "source")}
+        judge = query.get("judge_flags", False)
+        if judge:  # a flag filter reads the flags as a whole document would show them
+            wanted |= {"physics_flags", *coll.finish_fields}
+        records = [clean(r) for r in store.query(criteria, properties=sorted(wanted))]
+        if judge and coll.finish is not None:
+            records = coll.finish(records, store)
+        for record in records:
+            head = coll.label(upgraded(record, coll.id_kind))
             if all(test(head) for test in query["keep"]):
                 heads.append((coll, head))
     heads = _sorted(heads, order)
