@@ -432,14 +432,15 @@ class Pipeline:
 
     def flagged(self, codes: Sequence[str], source: str = "all", formula: str | None = None
                 ) -> tuple[list[dict], int]:
-        """(transport records carrying a physics flag in ``codes``, records looked at).
+        """(transport records carrying a physics flag in ``codes``, records looked at); a
+        record holds its key fields, species, D and flags (no tensors).
 
         ``source``: ``md``, ``published`` or ``all`` (both, each record labelled by its
         ``transport_source``, as the API lists them). MD aggregates get ``D_falls_with_T``
         judged now against every stored temperature of their formula, as ``transport`` does;
         each record keeps only the flags asked for. Sorted by formula, temperature, source.
         """
-        from ionflux.transport.physics_checks import with_monotonic_flags
+        from ionflux.transport.physics_checks import MONOTONIC_PROPERTIES, with_monotonic_flags
 
         if source not in ("md", "published", "all"):
             raise InputError(f"unknown transport source {source!r}; use md, published or all")
@@ -448,10 +449,12 @@ class Pipeline:
         roles = {"md": ("transport_aggregate",), "published": ("published_transport",),
                  "all": ("transport_aggregate", "published_transport")}[source]
         wanted = set(codes)
+        # what a flag line needs, and what the read-time check reads (not whole tensors)
+        fields = sorted({*MONOTONIC_PROPERTIES, "physics_flags"})
         out, seen = [], 0
         for role in roles:
             store = self.stores.stores[role]
-            records = [_clean(r) for r in store.query(criteria)]
+            records = [_clean(r) for r in store.query(criteria, properties=fields)]
             if role == "transport_aggregate":
                 records = with_monotonic_flags(records, store)
             seen += len(records)
