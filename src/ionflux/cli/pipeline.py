@@ -327,7 +327,7 @@ def _query_flags(flag: str, source: str, formula: str | None, store: str | None,
                  data_dir: Path | None, as_json: bool) -> None:
     """``query flags``: one line per flag of every flagged transport document."""
     from ionflux.errors import InputError
-    from ionflux.transport.physics_checks import flag_codes
+    from ionflux.transport.physics_checks import FLAG_CODES, flag_codes
 
     codes = flag_codes(flag)
     if codes is None:
@@ -347,7 +347,7 @@ def _query_flags(flag: str, source: str, formula: str | None, store: str | None,
             species = f" ({f['species']})" if f.get("species") else ""
             typer.echo(f"{record['group_id']} [{record['transport_source']}] "
                        f"{f['code']}{species}: {f.get('detail', '')}")
-    asked = "any flag" if len(codes) > 1 else codes[0]
+    asked = "a physics flag" if set(codes) == set(FLAG_CODES) else " or ".join(codes)
     typer.echo(f"{len(records)} of {seen} transport documents carry {asked}"
                + (f" ({formula})" if formula else ""))
 
