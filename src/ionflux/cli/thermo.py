@@ -119,12 +119,13 @@ def hull(
     by downhill reactions; uphill reactions (dG_rxn >= 0) are not offered (ionflux.ca.scoring,
     thermo_gate).
     """
-    from ionflux.ca.predict import chemical_system, default_phases, reaction_setup
+    from ionflux.ca.predict import default_phases, reaction_setup
     from ionflux.ca.scoring import score_rule
     from ionflux.ca.settings import ScoringSettings
     from ionflux.cli._parse import default_precursors, parse_list
     from ionflux.thermo.data import ThermoData
     from ionflux.thermo.hull import hull_at
+    from ionflux.thermo.system import chemical_system
 
     thermo = ThermoData.load(system, prefer_experimental=nist)
     t = thermo.check_temperature(temperature)

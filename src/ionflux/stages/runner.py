@@ -440,19 +440,18 @@ class Pipeline:
         judged now against every stored temperature of their formula, as ``transport`` does;
         each record keeps only the flags asked for. Sorted by formula, temperature, source.
         """
+        from ionflux.storage.transport_records import SOURCE_ROLES
         from ionflux.transport.physics_checks import MONOTONIC_PROPERTIES, with_monotonic_flags
 
-        if source not in ("md", "published", "all"):
+        if source not in SOURCE_ROLES:
             raise InputError(f"unknown transport source {source!r}; use md, published or all")
         criteria = {} if formula is None else {"formula": _reduced(formula)}
         self.stores.connect()
-        roles = {"md": ("transport_aggregate",), "published": ("published_transport",),
-                 "all": ("transport_aggregate", "published_transport")}[source]
         wanted = set(codes)
         # what a flag line needs, and what the read-time check reads (not whole tensors)
         fields = sorted({*MONOTONIC_PROPERTIES, "physics_flags"})
         out, seen = [], 0
-        for role in roles:
+        for role in SOURCE_ROLES[source]:
             store = self.stores.stores[role]
             records = [_clean(r) for r in store.query(criteria, properties=fields)]
             if role == "transport_aggregate":
